@@ -1,0 +1,53 @@
+"""Runs and error rows: every stage records what it did and what it could not do."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .models import CollectionError, CollectionRun
+
+MAX_MESSAGE = 4000
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def start_run(session: Session, stage: str, source: str, key: str = "", params: dict | None = None,
+              registry_id: int | None = None, resume: bool = True) -> CollectionRun:
+    """Open a run, or reopen the unfinished one with the same stage, source and key (resume)."""
+    if resume:
+        run = session.scalars(
+            select(CollectionRun)
+            .where(CollectionRun.stage == stage, CollectionRun.source == source,
+                   CollectionRun.key == key, CollectionRun.status != "complete")
+            .order_by(CollectionRun.id.desc())
+        ).first()
+        if run is not None:
+            run.status = "running"
+            return run
+    run = CollectionRun(stage=stage, source=source, key=key, params=params, registry_id=registry_id,
+                        started_at=now(), snapshot_date=now(), status="running", items_done=0, error_count=0)
+    session.add(run)
+    session.flush()
+    return run
+
+
+def finish_run(session: Session, run: CollectionRun, status: str = "complete") -> None:
+    run.status = status
+    run.finished_at = now()
+
+
+def record_error(session: Session, run: CollectionRun | int | None, stage: str, item: str,
+                 kind: str, message: str) -> CollectionError:
+    """Add an error row. Messages are cut to a sane length; the caller must not put secrets in them."""
+    run_id = run.id if isinstance(run, CollectionRun) else run
+    err = CollectionError(run_id=run_id, stage=stage, item=str(item)[:2000], error_kind=kind,
+                          message=str(message)[:MAX_MESSAGE], created_at=now())
+    session.add(err)
+    if isinstance(run, CollectionRun):
+        run.error_count = (run.error_count or 0) + 1
+    return err
