@@ -1,0 +1,125 @@
+"""Read what the report needs from the database into pandas frames (aggregating in SQL where it can)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import pandas as pd
+from sqlalchemy import Engine, inspect, text
+
+from .domains import domain_of_hub_tags, domain_of_task
+
+
+def to_datetime(col: pd.Series) -> pd.Series:
+    """SQLite gives ISO strings, PostgreSQL datetimes: both become UTC timestamps (bad values -> NaT)."""
+    return pd.to_datetime(col, utc=True, errors="coerce", format="ISO8601")
+
+
+def month(col: pd.Series) -> pd.Series:
+    return col.dt.tz_convert(None).dt.to_period("M").dt.to_timestamp()
+
+
+def frame(engine: Engine, sql: str, **params) -> pd.DataFrame:
+    with engine.connect() as conn:
+        return pd.read_sql(text(sql), conn, params=params)
+
+
+@dataclass
+class Data:
+    """Everything the figures draw from; each frame may be empty."""
+
+    hubs: list[str]
+    models: pd.DataFrame  # id, hub, created_at, pipeline_tag, parameter_count, downloads, has_snapshot, domain
+    snapshots: pd.DataFrame  # run_id, hub, snapshot_date, label
+    stats: pd.DataFrame  # run_id, model_id, downloads
+    links: pd.DataFrame  # repository_id, model_id (current links)
+    repositories: int
+    edges: pd.DataFrame  # total, with_parent
+    card_fields: pd.DataFrame  # pipeline, field, models_stated, models_extracted
+    verdicts: pd.DataFrame  # rules, upstream, downstream, verdict, n
+    snapshot_licenses: pd.DataFrame  # run_id, license, models
+    missing_tables: list[str] = field(default_factory=list)
+
+
+NEEDED = ("registry", "model", "collection_run", "model_stats", "model_reuse", "reuse_repository",
+          "model_edge", "card_field", "license_verdict", "license", "model_to_license",
+          "pytorch_hub_entry", "pytorch_hub_page")
+
+
+def _hub_tags(engine: Engine) -> dict[int, str]:
+    rows = frame(engine, """
+        SELECT e.model_id, p.tags FROM pytorch_hub_entry e JOIN pytorch_hub_page p ON p.id = e.page_id
+        WHERE e.model_id IS NOT NULL""")
+    out: dict[int, str] = {}
+    for model_id, tags in rows.itertuples(index=False):
+        if isinstance(tags, str):
+            try:
+                tags = json.loads(tags)
+            except ValueError:
+                tags = [tags]
+        out.setdefault(int(model_id), domain_of_hub_tags(tags))
+    return out
+
+
+def _models(engine: Engine) -> pd.DataFrame:
+    m = frame(engine, """
+        SELECT m.id, r.name AS hub, m.created_at, m.pipeline_tag, m.parameter_count, m.downloads, m.has_snapshot
+        FROM model m JOIN registry r ON r.id = m.registry_id""")
+    m["created_at"] = to_datetime(m["created_at"])
+    m["parameter_count"] = pd.to_numeric(m["parameter_count"], errors="coerce")
+    m["downloads"] = pd.to_numeric(m["downloads"], errors="coerce")
+    m["has_snapshot"] = m["has_snapshot"].fillna(False).astype(bool)
+    tasks = m["pipeline_tag"].fillna("").astype(str)
+    lookup = {t: domain_of_task(t) for t in tasks.unique()}
+    m["domain"] = tasks.map(lookup)
+    hub_tags = _hub_tags(engine)
+    if hub_tags:
+        from_tags = m["id"].map(hub_tags)
+        use = from_tags.notna() & (m["pipeline_tag"].isna())
+        m.loc[use, "domain"] = from_tags[use]
+    return m
+
+
+def load(engine: Engine) -> Data:
+    present = set(inspect(engine).get_table_names())
+    missing = [t for t in NEEDED if t not in present]
+    if missing:
+        raise RuntimeError(f"the database lacks tables {missing}: run `peatmoss db upgrade` (or init_db) first")
+    hubs = frame(engine, "SELECT name FROM registry ORDER BY name")["name"].tolist()
+    models = _models(engine)
+    snapshots = frame(engine, """
+        SELECT c.id AS run_id, r.name AS hub, c.snapshot_date, c.started_at
+        FROM collection_run c LEFT JOIN registry r ON r.id = c.registry_id
+        WHERE c.stage = 'collect' ORDER BY c.id""")
+    snapshots["snapshot_date"] = to_datetime(snapshots["snapshot_date"]).fillna(to_datetime(snapshots["started_at"]))
+    snapshots["label"] = [
+        f"{d:%Y-%m-%d}" if pd.notna(d) else f"run {i}" for i, d in zip(snapshots["run_id"], snapshots["snapshot_date"])
+    ]
+    stats = frame(engine, "SELECT run_id, model_id, downloads FROM model_stats")
+    links = frame(engine, """
+        SELECT repository_id, model_id FROM model_reuse WHERE is_current = TRUE""")
+    repositories = int(frame(engine, "SELECT COUNT(*) AS n FROM reuse_repository")["n"].iloc[0])
+    edges = frame(engine, "SELECT COUNT(*) AS total, COUNT(parent_id) AS with_parent FROM model_edge")
+    card_fields = frame(engine, """
+        SELECT f.pipeline, f.field,
+               COUNT(DISTINCT CASE WHEN f.state = 'value' THEN f.model_id END) AS models_stated,
+               t.models AS models_extracted
+        FROM card_field f
+        JOIN (SELECT pipeline, COUNT(DISTINCT model_id) AS models FROM card_field GROUP BY pipeline) t
+          ON t.pipeline = f.pipeline
+        GROUP BY f.pipeline, f.field, t.models""")
+    verdicts = frame(engine, """
+        SELECT rules, COALESCE(upstream_license, 'unknown') AS upstream,
+               COALESCE(downstream_license, 'unknown') AS downstream, verdict, COUNT(*) AS n
+        FROM license_verdict GROUP BY rules, COALESCE(upstream_license, 'unknown'),
+               COALESCE(downstream_license, 'unknown'), verdict""")
+    snapshot_licenses = frame(engine, """
+        SELECT s.run_id, COALESCE(l.spdx_expression, l.name, 'none') AS license, COUNT(*) AS models
+        FROM model_stats s
+        LEFT JOIN model_to_license ml ON ml.model_id = s.model_id
+        LEFT JOIN license l ON l.id = ml.license_id
+        GROUP BY s.run_id, COALESCE(l.spdx_expression, l.name, 'none')""")
+    return Data(hubs=hubs, models=models, snapshots=snapshots, stats=stats, links=links,
+                repositories=repositories, edges=edges, card_fields=card_fields, verdicts=verdicts,
+                snapshot_licenses=snapshot_licenses)

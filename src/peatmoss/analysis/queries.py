@@ -1,0 +1,192 @@
+"""The paper's Table 3 research questions as named SQL queries (portable: SQLite and PostgreSQL).
+
+Each query answers what the database can answer of one question; docs/analysis.md lists them with
+their caveats. A query may carry a `summary` step (e.g. Spearman's rho for I-1) computed in Python.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import pandas as pd
+from sqlalchemy import Engine, text
+
+from .domains import sql_case
+
+
+@dataclass(frozen=True)
+class Query:
+    name: str
+    question: str
+    description: str
+    sql: str
+    summary: Callable[[pd.DataFrame], dict] | None = None
+
+
+def spearman(a: pd.Series, b: pd.Series) -> float | None:
+    """Spearman's rho as Pearson's r of average ranks (no scipy needed)."""
+    pair = pd.concat([pd.to_numeric(a), pd.to_numeric(b)], axis=1).dropna()
+    if len(pair) < 3 or pair.iloc[:, 0].nunique() < 2 or pair.iloc[:, 1].nunique() < 2:
+        return None
+    ranks = pair.rank()
+    return float(ranks.iloc[:, 0].corr(ranks.iloc[:, 1]))
+
+
+def _i1_summary(df: pd.DataFrame) -> dict:
+    rho = spearman(df["downloads"], df["dependent_repositories"]) if len(df) else None
+    return {"models": len(df), "spearman_rho": None if rho is None else round(rho, 4)}
+
+
+def _gh3_summary(df: pd.DataFrame) -> dict:
+    changed = int(((df["models_added"] + df["models_dropped"]) > 0).sum()) if len(df) else 0
+    return {"repositories_scanned_more_than_once": len(df), "repositories_that_changed_models": changed,
+            "share_changed": round(changed / len(df), 4) if len(df) else None}
+
+
+QUERIES: tuple[Query, ...] = (
+    Query(
+        "GH-1", "What kinds of projects reuse PTMs, and how do they load them (library, inference or fine-tuning)?",
+        "Current links grouped by loading library and reuse mode, with distinct repositories and models.",
+        """SELECT library, COALESCE(reuse_mode, 'unknown') AS reuse_mode, COUNT(*) AS links,
+       COUNT(DISTINCT repository_id) AS repositories, COUNT(DISTINCT model_id) AS models
+FROM model_reuse WHERE is_current = TRUE
+GROUP BY library, COALESCE(reuse_mode, 'unknown')
+ORDER BY links DESC"""),
+    Query(
+        "GH-2", "What do developers discuss about PTM use in issues and pull requests?",
+        "Issues and pull requests of repositories that load a PTM: how many, how many open, how many "
+        "mention models in their title.",
+        """SELECT CASE WHEN i.is_pull_request = TRUE THEN 'pull request' ELSE 'issue' END AS kind,
+       COUNT(*) AS total, COUNT(DISTINCT i.repository_id) AS repositories,
+       SUM(CASE WHEN UPPER(i.state) = 'OPEN' THEN 1 ELSE 0 END) AS open,
+       SUM(CASE WHEN LOWER(i.title) LIKE '%model%' OR LOWER(i.title) LIKE '%hugging%'
+                  OR LOWER(i.title) LIKE '%checkpoint%' OR LOWER(i.title) LIKE '%weights%'
+                THEN 1 ELSE 0 END) AS mentioning_models
+FROM github_issue i
+WHERE i.repository_id IN (SELECT repository_id FROM model_reuse WHERE is_current = TRUE)
+GROUP BY CASE WHEN i.is_pull_request = TRUE THEN 'pull request' ELSE 'issue' END
+ORDER BY kind"""),
+    Query(
+        "GH-3", "How often does a project change the PTM it loads?",
+        "Repositories scanned at more than one commit: models (canonical id) that appear after the first scan "
+        "(added) or are gone by the newest scan (dropped).",
+        """WITH s AS (
+  SELECT id, repository_id,
+         ROW_NUMBER() OVER (PARTITION BY repository_id ORDER BY scanned_at, id) AS n,
+         COUNT(*) OVER (PARTITION BY repository_id) AS scans
+  FROM repo_scan),
+u AS (
+  SELECT s.repository_id, COALESCE(mr.canonical_model_id, mr.raw_model_id) AS model,
+         MIN(s.n) AS first_n, MAX(s.n) AS last_n, MAX(s.scans) AS scans
+  FROM model_reuse mr JOIN s ON s.id = mr.scan_id
+  WHERE COALESCE(mr.canonical_model_id, mr.raw_model_id) IS NOT NULL AND s.scans > 1
+  GROUP BY s.repository_id, COALESCE(mr.canonical_model_id, mr.raw_model_id))
+SELECT r.full_name AS repository, MAX(u.scans) AS scans, COUNT(*) AS models_ever,
+       SUM(CASE WHEN u.first_n > 1 THEN 1 ELSE 0 END) AS models_added,
+       SUM(CASE WHEN u.last_n < u.scans THEN 1 ELSE 0 END) AS models_dropped
+FROM u JOIN reuse_repository r ON r.id = u.repository_id
+GROUP BY r.id, r.full_name
+ORDER BY SUM(CASE WHEN u.first_n > 1 THEN 1 ELSE 0 END) + SUM(CASE WHEN u.last_n < u.scans THEN 1 ELSE 0 END) DESC,
+         r.full_name""",
+        _gh3_summary),
+    Query(
+        "PTM-1", "How well are PTMs documented: which metadata do their cards state?",
+        "Per extraction pipeline and field: models whose card states a value, of the models extracted.",
+        """SELECT pipeline, field,
+       COUNT(DISTINCT CASE WHEN state = 'value' THEN model_id END) AS models_stated,
+       COUNT(DISTINCT model_id) AS models_extracted,
+       ROUND(CAST(100.0 * COUNT(DISTINCT CASE WHEN state = 'value' THEN model_id END)
+                  / COUNT(DISTINCT model_id) AS NUMERIC), 1) AS pct_stated
+FROM card_field
+GROUP BY pipeline, field
+ORDER BY pipeline, pct_stated DESC"""),
+    Query(
+        "PTM-2", "What naming conventions do PTM packages follow?",
+        "Per hub: models whose id carries a quantization marker, a fine-tuning marker, a chat/instruct "
+        "marker, a size word or a version marker (case-insensitive substring matches).",
+        """SELECT r.name AS hub, COUNT(*) AS models,
+  SUM(CASE WHEN n LIKE '%gguf%' OR n LIKE '%gptq%' OR n LIKE '%awq%' OR n LIKE '%int4%' OR n LIKE '%int8%'
+            OR n LIKE '%4bit%' OR n LIKE '%8bit%' OR n LIKE '%exl2%' THEN 1 ELSE 0 END) AS quantized,
+  SUM(CASE WHEN n LIKE '%finetune%' OR n LIKE '%fine-tune%' OR n LIKE '%-ft%' OR n LIKE '%sft%'
+            OR n LIKE '%lora%' OR n LIKE '%peft%' THEN 1 ELSE 0 END) AS fine_tuned,
+  SUM(CASE WHEN n LIKE '%instruct%' OR n LIKE '%chat%' THEN 1 ELSE 0 END) AS chat_instruct,
+  SUM(CASE WHEN n LIKE '%-base%' OR n LIKE '%-large%' OR n LIKE '%-small%' OR n LIKE '%-tiny%'
+            OR n LIKE '%-mini%' OR n LIKE '%-medium%' OR n LIKE '%-xl%' THEN 1 ELSE 0 END) AS size_word,
+  SUM(CASE WHEN n LIKE '%-v0%' OR n LIKE '%-v1%' OR n LIKE '%-v2%' OR n LIKE '%-v3%' OR n LIKE '%-v4%'
+            OR n LIKE '%-v5%' THEN 1 ELSE 0 END) AS version
+FROM (SELECT registry_id, LOWER(hub_id) AS n FROM model) m
+JOIN registry r ON r.id = m.registry_id
+GROUP BY r.name ORDER BY r.name"""),
+    Query(
+        "PTM-3", "How do PTMs derive from one another: which lineage families are largest?",
+        "Roots of the model_edge graph (parents that are nobody's child) with their transitive descendants "
+        "and the depth of the family (at most 20 generations, so cycles end).",
+        """WITH RECURSIVE fam(root_id, model_id, depth) AS (
+  SELECT e.parent_id, e.child_id, 1 FROM model_edge e
+  WHERE e.parent_id IS NOT NULL
+    AND NOT EXISTS (SELECT 1 FROM model_edge p WHERE p.child_id = e.parent_id AND p.parent_id IS NOT NULL)
+  UNION
+  SELECT f.root_id, e.child_id, f.depth + 1 FROM fam f JOIN model_edge e ON e.parent_id = f.model_id
+  WHERE f.depth < 20)
+SELECT m.hub_id AS root, COUNT(DISTINCT f.model_id) AS descendants, MAX(f.depth) AS generations
+FROM fam f JOIN model m ON m.id = f.root_id
+GROUP BY m.id, m.hub_id
+ORDER BY descendants DESC, root
+LIMIT 100"""),
+    Query(
+        "PTM-3b", "Which kinds of derivation (fine-tune, adapter, quantization, merge) link PTMs?",
+        "Edges per relation and evidence source, with how many have the parent collected.",
+        """SELECT relation, source, COUNT(*) AS edges, COUNT(parent_id) AS parent_known,
+       COUNT(DISTINCT child_id) AS children
+FROM model_edge GROUP BY relation, source ORDER BY edges DESC"""),
+    Query(
+        "I-1", "Do a PTM's downloads correlate with the number of projects that depend on it?",
+        "Models with at least one current dependent repository: downloads and dependent repositories; "
+        "the summary gives Spearman's rho over these models.",
+        """SELECT m.hub_id AS model, g.name AS hub, m.downloads,
+       COUNT(DISTINCT mr.repository_id) AS dependent_repositories
+FROM model_reuse mr
+JOIN model m ON m.id = mr.model_id
+JOIN registry g ON g.id = m.registry_id
+WHERE mr.is_current = TRUE
+GROUP BY m.id, m.hub_id, g.name, m.downloads
+ORDER BY dependent_repositories DESC, m.downloads DESC""",
+        _i1_summary),
+    Query(
+        "I-2", "Are PTM licenses respected by the projects that reuse them?",
+        "License verdicts per rule set, kind (dependency or lineage) and verdict.",
+        """SELECT rules, kind, verdict, COUNT(*) AS pairs, COUNT(DISTINCT model_id) AS models,
+       COUNT(DISTINCT repository_id) AS repositories
+FROM license_verdict
+GROUP BY rules, kind, verdict
+ORDER BY rules, kind, pairs DESC"""),
+    Query(
+        "I-3", "Which problem domains do projects take PTMs from, compared with what the hubs offer?",
+        "Per domain (reconciled task->domain table, from pipeline_tag): models on the hubs, models reused "
+        "and repositories reusing them.",
+        f"""SELECT d.domain, d.models, COALESCE(u.reused_models, 0) AS reused_models,
+       COALESCE(u.repositories, 0) AS repositories
+FROM (SELECT {sql_case('m.pipeline_tag')} AS domain, COUNT(*) AS models FROM model m GROUP BY 1) d
+LEFT JOIN (SELECT {sql_case('m.pipeline_tag')} AS domain, COUNT(DISTINCT mr.model_id) AS reused_models,
+                  COUNT(DISTINCT mr.repository_id) AS repositories
+           FROM model_reuse mr JOIN model m ON m.id = mr.model_id
+           WHERE mr.is_current = TRUE GROUP BY 1) u ON u.domain = d.domain
+ORDER BY d.models DESC"""),
+)
+
+BY_NAME = {q.name.lower(): q for q in QUERIES}
+
+
+def get(name: str) -> Query:
+    try:
+        return BY_NAME[name.lower()]
+    except KeyError:
+        raise ValueError(f"no query {name!r}; known: {', '.join(q.name for q in QUERIES)}") from None
+
+
+def run(engine: Engine, name: str) -> tuple[pd.DataFrame, dict | None]:
+    query = get(name)
+    with engine.connect() as conn:
+        df = pd.read_sql(text(query.sql), conn)
+    return df, (query.summary(df) if query.summary else None)
