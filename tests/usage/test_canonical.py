@@ -1,0 +1,49 @@
+"""Canonical model ids: legacy ids, case, revisions, hub prefixes, unknown models, dynamic and local links."""
+
+from __future__ import annotations
+
+from peatmoss.db import session_scope
+from peatmoss.db.models import Model, Registry
+from peatmoss.usage.canonical import Canonicalizer, split_id
+
+
+def _models(url, ids):
+    with session_scope(url) as s:
+        reg = Registry(name="huggingface")
+        s.add(reg)
+        s.flush()
+        s.add_all([Model(registry_id=reg.id, hub_id=i) for i in ids])
+
+
+def test_split_id():
+    assert split_id("google-bert/bert-base-uncased@v1.0") == ("google-bert/bert-base-uncased", "v1.0")
+    assert split_id("hf-hub:timm/resnet50.a1_in1k") == ("timm/resnet50.a1_in1k", None)
+    assert split_id("https://huggingface.co/gpt2/tree/main") == ("gpt2", "main")
+
+
+def test_links_against_the_models_table(db_url):
+    _models(db_url, ["google-bert/bert-base-uncased", "openai-community/gpt2", "sentence-transformers/all-MiniLM-L6-v2",
+                     "Org/Unique-Name", "a/dup", "b/dup"])
+    with session_scope(db_url) as s:
+        c = Canonicalizer(s)
+        ids = {m.hub_id: m.id for m in s.query(Model)}
+    got = c.link("bert-base-uncased")  # bundled alias
+    assert (got.status, got.canonical, got.model_id) == ("matched", "google-bert/bert-base-uncased",
+                                                         ids["google-bert/bert-base-uncased"])
+    assert c.link("GOOGLE-BERT/Bert-Base-Uncased").model_id == ids["google-bert/bert-base-uncased"]  # case
+    got = c.link("openai-community/gpt2@main")
+    assert (got.status, got.revision) == ("matched", "main")
+    assert c.link("all-MiniLM-L6-v2", library="sentence_transformers").status == "matched"
+    assert c.link("unique-name").canonical == "Org/Unique-Name"  # one model ends with /unique-name
+    assert c.link("dup").status == "unknown_model"  # ambiguous suffix: not guessed
+    got = c.link("someone/not-collected")
+    assert (got.status, got.canonical, got.model_id) == ("unknown_model", "someone/not-collected", None)
+    assert c.link(None).status == "dynamic"
+    assert c.link("./ckpt", is_local_path=True).status == "local_path"
+    got = c.link("distilbert-base-uncased-finetuned-sst-2-english", resolution="task_default")
+    assert (got.status, got.canonical) == ("default", "distilbert/distilbert-base-uncased-finetuned-sst-2-english")
+
+
+def test_without_a_database_aliases_still_apply():
+    got = Canonicalizer().link("roberta-base")
+    assert (got.status, got.canonical, got.model_id) == ("unknown_model", "FacebookAI/roberta-base", None)

@@ -1,0 +1,98 @@
+"""Opening repositories: folders, git repositories (bare or not) at a commit, safe shallow clones, list files."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+import pytest
+from fixtures_repo.gitrepos import git, make_demo_repo
+
+from peatmoss.usage.sources import SourceError, describe, open_source, read_list
+
+
+def _files(spec, **kw):
+    with open_source(str(spec), **kw) as (info, files):
+        return info, {f.path: f.read() for f in files}
+
+
+def test_git_repo_at_head_and_at_an_older_commit(tmp_path):
+    shas = make_demo_repo(tmp_path / "demo")
+    info, files = _files(tmp_path / "demo", max_file_size=4096)
+    assert info.host == "local" and info.commit == shas["v2"]
+    assert b"roberta-base" in files["app.py"] and "embed.py" not in files
+    assert "notebook.ipynb" in files
+    skipped = {r.path: r.error_kind for r in info.skipped}
+    assert skipped == {"big.py": "too_large", "link.py": "not_regular_file"}  # symlink never followed
+    info, files = _files(tmp_path / "demo", commit=shas["v1"], max_file_size=4096)
+    assert info.commit == shas["v1"] and b"bert-base-uncased" in files["app.py"] and "embed.py" in files
+
+
+def test_bare_repo_and_unknown_commit(tmp_path):
+    make_demo_repo(tmp_path / "demo")
+    subprocess.run(["git", "clone", "-q", "--bare", str(tmp_path / "demo"), str(tmp_path / "bare.git")], check=True)
+    info, files = _files(tmp_path / "bare.git")
+    assert "app.py" in files and "link.py" not in files
+    with pytest.raises(SourceError) as err:
+        _files(tmp_path / "bare.git", commit="0" * 40)
+    assert err.value.kind == "bad_commit"
+
+
+def test_plain_folder_walk_does_not_follow_symlinks(tmp_path):
+    root = tmp_path / "folder"
+    (root / "pkg").mkdir(parents=True)
+    (root / "pkg" / "m.py").write_text("import timm\n")
+    (root / "node_modules").mkdir()
+    (root / "node_modules" / "x.py").write_text("x = 1\n")
+    (root / "README.md").write_text("not code\n")
+    os.symlink("/etc/passwd", root / "evil.py")
+    os.symlink("/etc", root / "etc_link")
+    info, files = _files(root)
+    assert info.commit is None and set(files) == {"pkg/m.py"}
+    assert [r.path for r in info.skipped] == ["evil.py"]
+
+
+def test_clone_over_file_url_needs_explicit_opt_in(tmp_path):
+    shas = make_demo_repo(tmp_path / "demo")
+    url = f"file://{tmp_path / 'demo'}"
+    with pytest.raises(SourceError) as err:
+        _files(url)
+    assert err.value.kind == "protocol_blocked"
+    info, files = _files(url, allow_file=True, workdir=str(tmp_path), max_file_size=4096)
+    assert info.host == "git" and info.commit == shas["v2"] and b"roberta-base" in files["app.py"]
+    assert {r.path for r in info.skipped} == {"big.py", "link.py"}
+    assert not any(p.name.startswith("peatmoss-clone-") for p in tmp_path.iterdir())  # temp clone removed
+    info, files = _files(url, allow_file=True, commit=shas["v1"])
+    assert info.commit == shas["v1"] and "embed.py" in files
+
+
+def test_clone_size_cap_and_failure(tmp_path):
+    make_demo_repo(tmp_path / "demo")
+    with pytest.raises(SourceError) as err:
+        _files(f"file://{tmp_path / 'demo'}", allow_file=True, max_repo_size=1000)
+    assert err.value.kind == "repo_too_large"
+    with pytest.raises(SourceError) as err:
+        _files(f"file://{tmp_path / 'missing'}", allow_file=True)
+    assert err.value.kind == "clone_failed"
+
+
+def test_clone_does_not_run_hooks(tmp_path):
+    make_demo_repo(tmp_path / "demo")
+    hook = tmp_path / "demo" / ".git" / "hooks" / "post-checkout"
+    marker = tmp_path / "hook-ran"
+    hook.write_text(f"#!/bin/sh\ntouch {marker}\n")
+    hook.chmod(0o755)
+    _files(f"file://{tmp_path / 'demo'}", allow_file=True)
+    assert not marker.exists()
+
+
+def test_owner_repo_specs_and_list_file(tmp_path):
+    base = "http://127.0.0.1:9/"
+    lst = tmp_path / "repos.txt"
+    lst.write_text("# demo list\nacme/demo\n\nhttps://gitlab.example.org/x/y.git  # a URL\n")
+    assert read_list(lst, base) == ["http://127.0.0.1:9/acme/demo", "https://gitlab.example.org/x/y.git"]
+    info = describe("acme/demo", base)
+    assert (info.host, info.full_name, info.owner, info.name) == ("github", "acme/demo", "acme", "demo")
+    assert describe("https://github.com/acme/demo.git").full_name == "acme/demo"
+    with pytest.raises(SourceError):
+        describe("not a spec")
