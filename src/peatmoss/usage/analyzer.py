@@ -1,0 +1,218 @@
+"""Find model loads in one parsed module and build their findings."""
+
+from __future__ import annotations
+
+import ast
+from typing import Callable
+
+from .catalog import Catalog, Signature
+from .model import Finding
+from .module import ClassInfo, ModuleInfo, Scope
+from .normalize import is_local_path, normalize, torch_hub
+from .repo import Repo
+from .resolve import Ctx, Value
+from .reuse import reuse_mode
+
+Locate = Callable[[int], tuple[int | None, int]]  # module line -> (cell, line in cell)
+
+CONFIDENCE = {"literal": 1.0, "constant": 0.95, "imported_constant": 0.9, "class_attr": 0.9, "default_arg": 0.85,
+              "dict_lookup": 0.85, "format": 0.85, "cli_default": 0.8, "env_default": 0.8, "task_default": 0.75,
+              "config_file": 0.6, "token_scan": 0.5, "dynamic": 0.3}
+MAX_TEXT = 300
+
+
+def _arg(call: ast.Call, pos: int | None, kw: str | None) -> ast.expr | None:
+    for k in call.keywords:
+        if kw and k.arg == kw:
+            return k.value
+    if pos is not None and len(call.args) > pos and not any(isinstance(a, ast.Starred) for a in call.args[:pos + 1]):
+        return call.args[pos]
+    return None
+
+
+def _is_off(expr: ast.expr) -> bool:
+    return isinstance(expr, ast.Constant) and expr.value in (False, None, 0, "")
+
+
+def _first_str(expr: ast.expr | None) -> str | None:
+    return expr.value if isinstance(expr, ast.Constant) and isinstance(expr.value, str) else None
+
+
+class ModuleAnalyzer(ast.NodeVisitor):
+    """Walks one module with a scope stack and records a Finding per catalog match."""
+
+    def __init__(self, mod: ModuleInfo, repo: Repo, catalog: Catalog, file: str, locate: Locate):
+        self.mod, self.repo, self.catalog, self.file, self.locate = mod, repo, catalog, file, locate
+        self.scopes: list[Scope] = [mod.scope]
+        self.classes: list[ClassInfo | None] = [None]
+        self.findings: list[Finding] = []
+        self.attr_roots = {a for a, q in mod.imports.items() if q.split(".", 1)[0] in catalog.attribute_roots}
+
+    # -- traversal ---------------------------------------------------------------------------------
+    def visit_FunctionDef(self, node) -> None:
+        for d in node.decorator_list + node.args.defaults + [d for d in node.args.kw_defaults if d]:
+            self.visit(d)
+        self.scopes.insert(0, self.mod.functions.get(node) or Scope(node))
+        for stmt in node.body:
+            self.visit(stmt)
+        self.scopes.pop(0)
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        info = self.mod.classes.get(node.name)
+        self.classes.insert(0, info if info and info.node is node else ClassInfo(node))
+        self.generic_visit(node)
+        self.classes.pop(0)
+
+    def visit_Call(self, node: ast.Call) -> None:
+        qualified = self.repo.qualname(node.func, self.mod)
+        if qualified:
+            sig = self.catalog.lookup(qualified)
+            if sig is not None:
+                self._call(node, sig, qualified)
+        self.generic_visit(node)
+
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        if self.attr_roots and isinstance(node.ctx, ast.Load):
+            if self._attribute(node):
+                return
+        self.generic_visit(node)
+
+    def visit_Name(self, node: ast.Name) -> None:
+        if node.id in self.attr_roots or (self.attr_roots and node.id in self.mod.imports):
+            self._attribute(node)
+
+    # -- findings ----------------------------------------------------------------------------------
+    def _ctx(self, line: int) -> Ctx:
+        return Ctx(mod=self.mod, scopes=self.scopes, cls=self.classes[0], line=line)
+
+    def _text(self, node: ast.AST) -> str:
+        text = ast.get_source_segment(self.mod.source, node) or ast.unparse(node)
+        return text if len(text) <= MAX_TEXT else text[:MAX_TEXT] + "…"
+
+    def _attribute(self, node: ast.expr) -> bool:
+        qualified = self.repo.qualname(node, self.mod)
+        sig = self.catalog.lookup(qualified, "attribute") if qualified else None
+        if sig is None:
+            return False
+        self._add(node, sig, qualified, None, Value([sig.fixed_model], "literal"))
+        return True
+
+    def _call(self, call: ast.Call, sig: Signature, qualified: str) -> None:
+        ctx = self._ctx(call.lineno)
+        if sig.load_if and not self._loads(call, sig, ctx):
+            return
+        if sig.fixed_model:
+            weights = _arg(call, None, "weights")
+            self._add(call, sig, qualified, weights, Value([sig.fixed_model], "literal"))
+            return
+        arg = _arg(call, sig.arg_pos, sig.arg_kw)
+        if sig.normalize == "torch_hub":
+            self._torch_hub(call, sig, qualified, ctx)
+            return
+        if arg is None:
+            self._missing(call, sig, qualified, ctx)
+            return
+        value = self.repo.resolver.resolve(arg, ctx)
+        self._add(call, sig, qualified, arg, value)
+
+    def _loads(self, call: ast.Call, sig: Signature, ctx: Ctx) -> bool:
+        """False when the call builds an architecture without pre-trained weights."""
+        flags = [k.value for k in call.keywords if k.arg in sig.load_if]
+        if sig.fixed_model and call.args and not flags:  # legacy torchvision: resnet50(True)
+            flags = [call.args[0]]
+        if sig.load_if_prefix:
+            arg = self.repo.resolver.resolve(_arg(call, sig.arg_pos, sig.arg_kw), ctx)
+            if arg and any(v.startswith(sig.load_if_prefix) for v in arg.values):
+                return True
+        return bool(flags) and not all(_is_off(f) for f in flags)
+
+    def _missing(self, call: ast.Call, sig: Signature, qualified: str, ctx: Ctx) -> None:
+        task_expr = _arg(call, sig.task_pos, sig.task_kw) if (sig.task_pos is not None or sig.task_kw) else None
+        if task_expr is not None:
+            task = self.repo.resolver.resolve(task_expr, ctx)
+            defaults = [d for d in (self.catalog.task_default(t) for t in (task.values if task else [])) if d]
+            if defaults:
+                self._add(call, sig, qualified, task_expr, Value(list(dict.fromkeys(defaults)), "task_default"))
+                return
+        elif sig.default_model and not any(k.arg is None for k in call.keywords):
+            self._add(call, sig, qualified, None, Value([sig.default_model], "task_default"))
+            return
+        star = next((a for a in call.args if isinstance(a, ast.Starred)), None) or next(
+            (k.value for k in call.keywords if k.arg is None), None)
+        self._add(call, sig, qualified, star if star is not None else task_expr, None)
+
+    def _torch_hub(self, call: ast.Call, sig: Signature, qualified: str, ctx: Ctx) -> None:
+        repo_expr, entry_expr = _arg(call, sig.arg_pos, sig.arg_kw), _arg(call, sig.arg2_pos, sig.arg2_kw)
+        source = _first_str(_arg(call, 2, "source")) if not any(k.arg == "source" for k in call.keywords) else \
+            _first_str(next(k.value for k in call.keywords if k.arg == "source"))
+        resolver = self.repo.resolver
+        repo_v, entry_v = resolver.resolve(repo_expr, ctx), resolver.resolve(entry_expr, ctx)
+        text = ", ".join(self._text(e) for e in (repo_expr, entry_expr) if e is not None) or None
+        if not repo_v or not entry_v:
+            self._add(call, sig, qualified, None, None, arg_text=text)
+            return
+        ids, revision = [], None
+        for r in repo_v.values:
+            for e in entry_v.values:
+                model, ref = torch_hub(r, e)
+                ids.append(model)
+                revision = revision or ref
+        kind = repo_v.kind if repo_v.kind != "literal" else entry_v.kind
+        local = source == "local" or is_local_path(repo_v.values[0].split(":", 1)[0] + "/x")
+        self._add(call, sig, qualified, None, Value(list(dict.fromkeys(ids)), kind), arg_text=text,
+                  revision=revision, local=local, raw=True)
+
+    def _add(self, node: ast.expr, sig: Signature, qualified: str, arg: ast.expr | None, value: Value | None,
+             arg_text: str | None = None, revision: str | None = None, local: bool | None = None,
+             raw: bool = False) -> None:
+        cell, line = self.locate(node.lineno)
+        hub, model, candidates = sig.hub, None, []
+        if value and value.values:
+            normalized = [(v, *normalize(sig.normalize, v, sig.hub)) if not raw else (v, v, sig.hub)
+                          for v in value.values]
+            candidates = list(dict.fromkeys(n for _, n, _ in normalized))
+            original, model, hub = normalized[0]
+            if local is None:
+                local = is_local_path(original) and sig.hub != "url"
+        kind = value.kind if value and value.values else "dynamic"
+        confidence = CONFIDENCE[kind] - (0.1 if len(candidates) > 1 else 0.0)
+        call = node if isinstance(node, ast.Call) else None
+        self.findings.append(Finding(
+            file=self.file, line=line, col=node.col_offset, cell=cell, library=sig.library,
+            api=qualified, call_text=self._text(node), arg_text=arg_text or (self._text(arg) if arg is not None else None),
+            model=model, candidates=candidates, resolution=kind, confidence=round(max(confidence, 0.05), 2),
+            hub=hub, revision=revision or (self._kw_str(call, "revision") if call else None),
+            trust_remote_code=self._kw_bool(call, "trust_remote_code") if call else None,
+            is_local_path=bool(local),
+        ))
+
+    def _kw_str(self, call: ast.Call, name: str) -> str | None:
+        for k in call.keywords:
+            if k.arg == name:
+                value = self.repo.resolver.resolve(k.value, self._ctx(call.lineno))
+                return value.values[0] if value else self._text(k.value)
+        return None
+
+    @staticmethod
+    def _kw_bool(call: ast.Call, name: str) -> bool | None:
+        for k in call.keywords:
+            if k.arg == name:
+                return k.value.value if isinstance(k.value, ast.Constant) and isinstance(k.value.value, bool) else None
+        return None
+
+
+def analyze_module(mod: ModuleInfo, repo: Repo, catalog: Catalog, file: str, locate: Locate) -> list[Finding]:
+    """All findings of one module, with the module's reuse mode attached."""
+    walker = ModuleAnalyzer(mod, repo, catalog, file, locate)
+    walker.visit(mod.tree)
+    if walker.findings:
+        def where(node: ast.AST) -> str:
+            cell, line = locate(node.lineno)
+            place = f"cell {cell} line {line}" if cell is not None else f"line {line}"
+            return f"{place}: {walker._text(node)}"
+        mode, evidence = reuse_mode(mod.tree, where)
+        for f in walker.findings:
+            f.reuse_mode, f.reuse_evidence = mode, evidence
+    return walker.findings

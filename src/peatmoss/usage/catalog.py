@@ -1,0 +1,114 @@
+"""The signature catalog (signatures.yaml): which qualified calls load a pre-trained model."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from functools import lru_cache
+from importlib import resources
+
+import yaml
+
+
+@dataclass(frozen=True)
+class Signature:
+    id: str
+    library: str
+    hub: str | None
+    match: tuple[str, ...]
+    kind: str = "call"  # call | attribute
+    arg_pos: int | None = None
+    arg_kw: str | None = None
+    arg2_pos: int | None = None
+    arg2_kw: str | None = None
+    task_pos: int | None = None
+    task_kw: str | None = None
+    fixed_model: str | None = None
+    default_model: str | None = None
+    load_if: tuple[str, ...] = ()
+    load_if_prefix: str | None = None
+    normalize: str | None = None
+    exclude: tuple[str, ...] = ()
+    peatmoss: dict | None = None
+    added: bool = False
+
+    def matches(self, qualname: str) -> bool:
+        return any(fnmatchcase(qualname, p) for p in self.match) and not any(
+            fnmatchcase(qualname, p) for p in self.exclude)
+
+
+def _pair(value) -> tuple[int | None, str | None]:
+    return (value[0], value[1]) if value else (None, None)
+
+
+def _signature(raw: dict) -> Signature:
+    pos, kw = _pair(raw.get("arg"))
+    pos2, kw2 = _pair(raw.get("arg2"))
+    tpos, tkw = _pair(raw.get("task_arg"))
+    return Signature(
+        id=raw["id"], library=raw["library"], hub=raw.get("hub"), match=tuple(raw["match"]),
+        kind=raw.get("kind", "call"), arg_pos=pos, arg_kw=kw, arg2_pos=pos2, arg2_kw=kw2,
+        task_pos=tpos, task_kw=tkw, fixed_model=raw.get("fixed_model"),
+        default_model=raw.get("default_model"), load_if=tuple(raw.get("load_if", ())),
+        load_if_prefix=raw.get("load_if_prefix"), normalize=raw.get("normalize"),
+        exclude=tuple(raw.get("exclude", ())), peatmoss=raw.get("peatmoss"), added=bool(raw.get("added")))
+
+
+def _last(pattern: str) -> str:
+    return pattern.rsplit(".", 1)[-1]
+
+
+@dataclass
+class Catalog:
+    """Signatures indexed by the last segment of their patterns, for fast matching."""
+
+    version: int
+    signatures: list[Signature]
+    task_defaults: dict[str, str]
+    _by_last: dict[str, list[Signature]] = field(default_factory=dict, repr=False)
+    _wild: list[Signature] = field(default_factory=list, repr=False)
+
+    def __post_init__(self) -> None:
+        for sig in self.signatures:
+            lasts = {_last(p) for p in sig.match}
+            if any(ch in last for last in lasts for ch in "*?["):
+                self._wild.append(sig)
+            else:
+                for last in lasts:
+                    self._by_last.setdefault(last, []).append(sig)
+
+    def lookup(self, qualname: str, kind: str = "call") -> Signature | None:
+        """The first signature of this kind matching a fully qualified name, or None."""
+        for sig in self._by_last.get(_last(qualname), ()):
+            if sig.kind == kind and sig.matches(qualname):
+                return sig
+        for sig in self._wild:
+            if sig.kind == kind and sig.matches(qualname):
+                return sig
+        return None
+
+    @property
+    def attribute_roots(self) -> frozenset[str]:
+        return frozenset(p.split(".", 1)[0] for s in self.signatures if s.kind == "attribute" for p in s.match)
+
+    def roots(self) -> set[str]:
+        """Top-level module names (wildcards stripped) that a file must mention to contain a load."""
+        return {re.split(r"[*?\[]", p.split(".", 1)[0])[0] for s in self.signatures for p in s.match}
+
+    def libraries(self) -> set[str]:
+        return {s.library for s in self.signatures}
+
+    def task_default(self, task: str) -> str | None:
+        if task in self.task_defaults:
+            return self.task_defaults[task]
+        base = task.split("_", 1)[0]  # translation_en_to_fr -> translation
+        return self.task_defaults.get(base)
+
+
+@lru_cache(maxsize=1)
+def load_catalog() -> Catalog:
+    text = resources.files("peatmoss.usage").joinpath("signatures.yaml").read_text("utf-8")
+    raw = yaml.safe_load(text)
+    return Catalog(version=raw["version"], signatures=[_signature(s) for s in raw["signatures"]],
+                   task_defaults=dict(raw.get("task_defaults") or {}))

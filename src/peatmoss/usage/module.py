@@ -1,0 +1,172 @@
+"""Facts about one parsed Python module: imports, assignments, scopes, CLI option defaults."""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+Assign = tuple[int, ast.expr]  # (line, value expression)
+
+CLI_CALLS = {"add_argument", "add_option"}
+ABSL_DEFINES = ("DEFINE_string", "DEFINE_enum", "DEFINE_multi_string")
+
+
+@dataclass
+class Scope:
+    """A function (or the module): assignments by name and parameter defaults."""
+
+    node: ast.AST
+    assigns: dict[str, list[Assign]] = field(default_factory=dict)
+    defaults: dict[str, ast.expr | None] = field(default_factory=dict)
+    cli_params: dict[str, ast.expr] = field(default_factory=dict)  # click option defaults
+
+
+@dataclass
+class ClassInfo:
+    node: ast.ClassDef
+    attrs: dict[str, list[Assign]] = field(default_factory=dict)  # class-level and self.x
+
+
+@dataclass
+class ModuleInfo:
+    name: str  # dotted module name from the repo path
+    path: str
+    tree: ast.Module
+    source: str
+    imports: dict[str, str] = field(default_factory=dict)  # local alias -> qualified name
+    scope: Scope | None = None
+    functions: dict[ast.AST, Scope] = field(default_factory=dict)
+    classes: dict[str, ClassInfo] = field(default_factory=dict)
+    cli_defaults: dict[str, ast.expr] = field(default_factory=dict)  # argparse/absl dest -> default
+    uses_fire: bool = False
+
+
+def _add(table: dict[str, list[Assign]], name: str, line: int, value: ast.expr) -> None:
+    table.setdefault(name, []).append((line, value))
+
+
+def _targets(target: ast.expr, value: ast.expr, line: int, table: dict[str, list[Assign]]) -> None:
+    if isinstance(target, ast.Name):
+        _add(table, target.id, line, value)
+    elif isinstance(target, (ast.Tuple, ast.List)) and isinstance(value, (ast.Tuple, ast.List)) \
+            and len(target.elts) == len(value.elts):
+        for t, v in zip(target.elts, value.elts):
+            _targets(t, v, line, table)
+
+
+def resolve_relative(module: str, level: int, name: str | None, is_package: bool) -> str:
+    """Absolute dotted name of a relative import seen in `module`."""
+    parts = module.split(".") if module else []
+    if not is_package:
+        parts = parts[:-1]
+    if level > 1:
+        parts = parts[: len(parts) - (level - 1)] if level - 1 <= len(parts) else []
+    return ".".join(parts + ([name] if name else []))
+
+
+def _collect_scope(scope: Scope, body_nodes) -> None:
+    """Assignments and for-loop targets directly in this scope (not in nested functions/classes)."""
+    stack = list(body_nodes)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        if isinstance(node, ast.Assign):
+            for t in node.targets:
+                _targets(t, node.value, node.lineno, scope.assigns)
+        elif isinstance(node, (ast.AnnAssign, ast.AugAssign)) and node.value is not None \
+                and isinstance(node.target, ast.Name):
+            if isinstance(node, ast.AnnAssign):
+                _add(scope.assigns, node.target.id, node.lineno, node.value)
+        elif isinstance(node, ast.NamedExpr):
+            _add(scope.assigns, node.target.id, node.lineno, node.value)
+        elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)) and isinstance(node.target, ast.Name) \
+                and isinstance(node.iter, (ast.List, ast.Tuple, ast.Set)):
+            for elt in node.iter.elts:
+                _add(scope.assigns, node.target.id, getattr(node, "lineno", getattr(node.iter, "lineno", 0)), elt)
+        stack.extend(ast.iter_child_nodes(node))
+
+
+def _function_scope(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> Scope:
+    scope = Scope(fn)
+    args = fn.args
+    positional = args.posonlyargs + args.args
+    for arg in positional:
+        scope.defaults[arg.arg] = None
+    for arg, default in zip(positional[len(positional) - len(args.defaults):], args.defaults):
+        scope.defaults[arg.arg] = default
+    for arg, default in zip(args.kwonlyargs, args.kw_defaults):
+        scope.defaults[arg.arg] = default
+    for deco in fn.decorator_list:  # click: @click.option("--model-name", default="...")
+        if isinstance(deco, ast.Call) and isinstance(deco.func, ast.Attribute) \
+                and deco.func.attr in ("option", "argument"):
+            default = next((k.value for k in deco.keywords if k.arg == "default"), None)
+            names = [a.value for a in deco.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+            if default is not None and names:
+                params = [n for n in names if not n.startswith("-")]
+                dest = params[0] if params else max(names, key=len).lstrip("-").replace("-", "_")
+                scope.cli_params[dest] = default
+    _collect_scope(scope, fn.body)
+    return scope
+
+
+def _cli_default(call: ast.Call, facts: ModuleInfo) -> None:
+    func = call.func
+    attr = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+    kw = {k.arg: k.value for k in call.keywords if k.arg}
+    strs = [a.value for a in call.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+    if attr in CLI_CALLS and strs:
+        if "default" not in kw:
+            return
+        dest = kw["dest"].value if isinstance(kw.get("dest"), ast.Constant) else None
+        if dest is None:
+            longs = [s for s in strs if s.startswith("--")]
+            dest = (longs[0] if longs else strs[0]).lstrip("-").replace("-", "_")
+        facts.cli_defaults.setdefault(dest, kw["default"])
+    elif attr.startswith("DEFINE_") and strs:
+        default = kw.get("default", call.args[1] if len(call.args) > 1 else None)
+        if default is not None:
+            facts.cli_defaults.setdefault(strs[0], default)
+    elif attr == "Fire":
+        facts.uses_fire = True
+
+
+def build_module(tree: ast.Module, name: str, path: str, source: str) -> ModuleInfo:
+    facts = ModuleInfo(name=name, path=path, tree=tree, source=source)
+    is_package = path.endswith("__init__.py")
+    facts.scope = Scope(tree)
+    _collect_scope(facts.scope, tree.body)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                if a.asname:
+                    facts.imports[a.asname] = a.name
+                else:
+                    top = a.name.split(".", 1)[0]
+                    facts.imports.setdefault(top, top)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                base = resolve_relative(name, node.level, node.module, is_package)
+            for a in node.names:
+                if a.name != "*":
+                    facts.imports[a.asname or a.name] = f"{base}.{a.name}" if base else a.name
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            facts.functions[node] = _function_scope(node)
+        elif isinstance(node, ast.ClassDef):
+            info = ClassInfo(node)
+            for stmt in node.body:
+                if isinstance(stmt, ast.Assign):
+                    for t in stmt.targets:
+                        _targets(t, stmt.value, stmt.lineno, info.attrs)
+                elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None and isinstance(stmt.target, ast.Name):
+                    _add(info.attrs, stmt.target.id, stmt.lineno, stmt.value)
+            for sub in ast.walk(node):
+                if isinstance(sub, ast.Assign):
+                    for t in sub.targets:
+                        if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == "self":
+                            _add(info.attrs, t.attr, sub.lineno, sub.value)
+            facts.classes.setdefault(node.name, info)
+        elif isinstance(node, ast.Call):
+            _cli_default(node, facts)
+    return facts

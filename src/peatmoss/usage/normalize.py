@@ -1,0 +1,49 @@
+"""Model-id normalisation per signature family, and the local-path test."""
+
+from __future__ import annotations
+
+import re
+
+_HF_ID = re.compile(r"^[A-Za-z0-9][\w.\-]*(/[\w.\-]+)?$")
+_WEIGHT_EXT = (".pt", ".pth", ".bin", ".ckpt", ".safetensors", ".onnx", ".h5", ".gguf", ".pkl", ".tar", ".zip",
+               ".model", ".pb", ".tflite", ".npz", ".keras", ".msgpack", ".json", ".yaml")
+FASTER_WHISPER_SIZES = {"tiny", "tiny.en", "base", "base.en", "small", "small.en", "medium", "medium.en",
+                        "large-v1", "large-v2", "large-v3", "large", "distil-large-v2", "distil-medium.en",
+                        "distil-small.en", "distil-large-v3", "large-v3-turbo", "turbo"}
+
+
+def is_local_path(value: str) -> bool:
+    """True for filesystem paths (./x, /x, ~/x, C:\\x, a/b/c, weights.pt), False for hub ids and URLs."""
+    if "://" in value:
+        return value.startswith("file://")
+    if value.startswith(("/", "./", "../", "~", ".\\")) or "\\" in value or re.match(r"^[A-Za-z]:", value):
+        return True
+    if value.lower().endswith(_WEIGHT_EXT):
+        return True
+    return value.count("/") > 1 or not _HF_ID.match(value)
+
+
+def normalize(kind: str | None, value: str, hub: str | None) -> tuple[str, str | None]:
+    """(model id, hub) after the family's rules."""
+    if kind in ("timm", "hf_hub_prefix"):
+        for prefix in ("hf-hub:", "hf_hub:"):
+            if value.startswith(prefix):
+                return value[len(prefix):], "huggingface"
+        return value, hub
+    if kind == "hf_uri" and value.startswith("hf://"):
+        return value[5:], "huggingface"
+    if kind == "stanza" and re.fullmatch(r"[a-z]{2,3}(_[a-z]+)?", value):
+        return f"stanfordnlp/stanza-{value}", hub
+    if kind == "faster_whisper" and value in FASTER_WHISPER_SIZES:
+        return f"Systran/faster-whisper-{value}", hub
+    if kind == "spacy":
+        return value.rstrip("/").replace("-", "_") if "/" not in value else value, hub
+    return value, hub
+
+
+def torch_hub(repo: str, entry: str) -> tuple[str, str | None]:
+    """torch.hub.load('owner/repo:ref', 'entry') -> ('owner/repo/entry', 'ref')."""
+    ref = None
+    if ":" in repo and "://" not in repo:
+        repo, ref = repo.split(":", 1)
+    return f"{repo}/{entry}", ref

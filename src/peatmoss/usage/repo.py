@@ -1,0 +1,220 @@
+"""Repository-wide view: find modules by dotted name, follow re-exports, constants, CLI options, configs."""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import tomllib
+from typing import Callable
+
+import yaml
+
+from .module import ModuleInfo, build_module
+from .resolve import MODEL_KEYS, Ctx, Resolver, Value, dotted
+
+CONFIG_SUFFIXES = (".yaml", ".yml", ".json", ".toml")
+_MODEL_KEY_BYTES = tuple(k.encode() for k in MODEL_KEYS)
+
+
+def module_name(path: str) -> str:
+    """Dotted module name for a repo path: src/pkg/a.py -> src.pkg.a, pkg/__init__.py -> pkg."""
+    stem = path.rsplit(".", 1)[0] if "." in path.rsplit("/", 1)[-1] else path
+    parts = [p for p in stem.split("/") if p]
+    if parts and parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(parts)
+
+
+def parse(text: str, path: str) -> ast.Module:
+    """ast.parse; raises SyntaxError, ValueError or RecursionError on bad input."""
+    return ast.parse(text, filename=path)
+
+
+class Repo:
+    """All files of one repository, decoded and parsed on demand (every parse is cached)."""
+
+    def __init__(self, texts: dict[str, Callable[[], str | None]], configs: dict[str, Callable[[], bytes]]):
+        self._texts = texts  # python path -> lazy decoded text (None when unreadable)
+        self._configs = configs  # config path -> lazy bytes
+        self._modules: dict[str, ModuleInfo | None] = {}
+        self._suffix: dict[str, list[str]] = {}
+        for path in texts:
+            if not path.endswith(".py"):
+                continue
+            parts = module_name(path).split(".")
+            for i in range(len(parts)):
+                self._suffix.setdefault(".".join(parts[i:]), []).append(path)
+        self._cli: dict[str, Value | None] = {}
+        self._config_map: dict[str, list[str]] | None = None
+        self.config_status: dict[str, tuple[str, str | None, str | None]] = {}  # consulted config files
+        self.resolver = Resolver(self)
+
+    # -- modules -----------------------------------------------------------------------------------
+    def add_module(self, path: str, info: ModuleInfo | None) -> None:
+        self._modules[path] = info
+
+    def module_at(self, path: str) -> ModuleInfo | None:
+        if path not in self._modules:
+            self._modules[path] = None
+            text = self._texts.get(path, lambda: None)()
+            if text is not None:
+                try:
+                    self._modules[path] = build_module(parse(text, path), module_name(path), path, text)
+                except (SyntaxError, ValueError, RecursionError, MemoryError):
+                    pass
+        return self._modules[path]
+
+    def find_module(self, dotted_name: str) -> str | None:
+        paths = self._suffix.get(dotted_name)
+        if not paths:
+            return None
+        return min(paths, key=lambda p: (p.count("/"), p))
+
+    def split(self, qualified: str) -> tuple[ModuleInfo, list[str]] | None:
+        """The longest repo-module prefix of a dotted name, and the remaining segments."""
+        parts = qualified.split(".")
+        for i in range(len(parts) - 1, 0, -1):
+            path = self.find_module(".".join(parts[:i]))
+            if path:
+                info = self.module_at(path)
+                return (info, parts[i:]) if info else None
+        return None
+
+    # -- names -------------------------------------------------------------------------------------
+    def qualname(self, expr: ast.expr, mod: ModuleInfo, depth: int = 0) -> str | None:
+        """Fully qualified name of a callable expression, following import aliases and repo re-exports."""
+        if depth > 8:
+            return None
+        if isinstance(expr, ast.Attribute):
+            base = self.qualname(expr.value, mod, depth + 1)
+            return f"{base}.{expr.attr}" if base else None
+        if not isinstance(expr, ast.Name):
+            return None
+        name = expr.id
+        if name in mod.imports:
+            return self.reexport(mod.imports[name], depth + 1)
+        if name in mod.classes:  # a repo subclass of a library class loads like its base
+            for base in mod.classes[name].node.bases:
+                q = self.qualname(base, mod, depth + 1)
+                if q:
+                    return q
+            return None
+        assigns = mod.scope.assigns.get(name) if mod.scope else None
+        if assigns and len(assigns) == 1 and isinstance(assigns[0][1], (ast.Name, ast.Attribute)):
+            return self.qualname(assigns[0][1], mod, depth + 1)
+        return None
+
+    def reexport(self, qualified: str, depth: int = 0) -> str:
+        """Follow `from .x import Y` chains inside the repo to the library name they stand for."""
+        if depth > 8:
+            return qualified
+        found = self.split(qualified)
+        if not found:
+            return qualified
+        info, rest = found
+        head, tail = rest[0], rest[1:]
+        target = None
+        if head in info.imports:
+            target = self.reexport(info.imports[head], depth + 1)
+        elif head in info.classes:
+            target = self.qualname(ast.Name(id=head), info, depth + 1)
+            target = target if target and target != f"{info.name}.{head}" else None
+        return ".".join([target] + tail) if target else qualified
+
+    def constant(self, qualified: str, depth: int) -> Value | None:
+        """Value of a module-level constant of a repo module, e.g. pkg.config.MODEL."""
+        found = self.split(qualified)
+        if not found or depth > 12:
+            return None
+        info, rest = found
+        if len(rest) != 1:
+            return None
+        name = rest[0]
+        if name in info.scope.assigns:
+            ctx = Ctx(mod=info, scopes=[info.scope], cls=None, line=10**9, depth=depth)
+            return self.resolver.resolve(ast.Name(id=name), ctx)
+        if name in info.imports:
+            return self.constant(info.imports[name], depth + 1)
+        return None
+
+    def constant_dict(self, qualified: str, depth: int) -> dict | None:
+        found = self.split(qualified)
+        if not found or depth > 12 or len(found[1]) != 1:
+            return None
+        info, (name,) = found
+        ctx = Ctx(mod=info, scopes=[info.scope], cls=None, line=10**9, depth=depth)
+        return self.resolver._dict(ast.Name(id=name), ctx)
+
+    # -- CLI options defined in another module ----------------------------------------------------
+    def cli_default(self, dest: str, depth: int) -> Value | None:
+        if dest in self._cli:
+            return self._cli[dest]
+        self._cli[dest] = None
+        needle = dest.replace("_", "")
+        for path, text_of in self._texts.items():
+            if not path.endswith(".py"):
+                continue
+            text = text_of()
+            if not text or ("add_argument" not in text and "DEFINE_" not in text):
+                continue
+            if needle not in text.replace("_", "").replace("-", ""):
+                continue
+            info = self.module_at(path)
+            if info and dest in info.cli_defaults:
+                ctx = Ctx(mod=info, scopes=[info.scope], cls=None, line=10**9, depth=depth + 1)
+                value = self.resolver.resolve(info.cli_defaults[dest], ctx)
+                if value:
+                    self._cli[dest] = value
+                    break
+        return self._cli[dest]
+
+    # -- config files ------------------------------------------------------------------------------
+    def config_values(self, key: str) -> list[str]:
+        if self._config_map is None:
+            self._config_map = {}
+            for path in sorted(self._configs):
+                data = self._configs[path]()
+                if not any(k in data for k in _MODEL_KEY_BYTES):
+                    continue
+                parsed = load_config(path, data)
+                self.config_status[path] = ("ok", None, None) if parsed is not None else (
+                    "error", "invalid_config", "not valid YAML/JSON/TOML")
+                for k, v in _config_pairs(parsed):
+                    self._config_map.setdefault(k.lower(), [])
+                    if v not in self._config_map[k.lower()]:
+                        self._config_map[k.lower()].append(v)
+        return self._config_map.get(key, [])
+
+
+def load_config(path: str, data: bytes):
+    """Parse a YAML/JSON/TOML file safely; None when it is not valid."""
+    try:
+        text = data.decode("utf-8")
+        if path.endswith(".json"):
+            return json.loads(text)
+        if path.endswith(".toml"):
+            return tomllib.loads(text)
+        return yaml.safe_load(text)
+    except (ValueError, yaml.YAMLError, RecursionError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None
+
+
+def _config_pairs(data, depth: int = 0):
+    """(key, value) for every string value whose key is a model-id key, at any depth."""
+    if depth > 50:
+        return
+    if isinstance(data, dict):
+        for k, v in data.items():
+            if isinstance(k, str) and k.lower() in MODEL_KEYS and isinstance(v, str) and v:
+                yield k, v
+            elif isinstance(v, (dict, list)):
+                yield from _config_pairs(v, depth + 1)
+    elif isinstance(data, list):
+        for item in data:
+            yield from _config_pairs(item, depth + 1)
+
+
+def is_config(path: str) -> bool:
+    name = os.path.basename(path).lower()
+    return name.endswith(CONFIG_SUFFIXES) and not name.startswith("package")

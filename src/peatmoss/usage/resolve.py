@@ -1,0 +1,342 @@
+"""Resolve the value of a model-id expression through simple data flow, labelled by how it was found."""
+
+from __future__ import annotations
+
+import ast
+import itertools
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .module import ClassInfo, ModuleInfo, Scope
+
+if TYPE_CHECKING:
+    from .repo import Repo
+
+WEAK = ("literal", "constant")
+MAX_DEPTH = 12
+MAX_VALUES = 20
+MODEL_KEYS = frozenset({
+    "model_name", "model_id", "pretrained_model_name_or_path", "model_name_or_path", "base_model",
+    "base_model_name", "base_model_name_or_path", "base_model_id", "model_checkpoint", "hf_model_name",
+    "tokenizer_name", "tokenizer_name_or_path", "pretrained_model", "model_type_or_path",
+})
+ENV_FUNCS = ("os.environ.get", "os.getenv", "os.environ.setdefault")
+
+
+@dataclass
+class Value:
+    values: list[str]  # preferred value first
+    kind: str
+
+
+@dataclass
+class Ctx:
+    mod: ModuleInfo
+    scopes: list[Scope]  # innermost first, module scope last
+    cls: ClassInfo | None
+    line: int
+    depth: int = 0
+
+    def deeper(self, **changes) -> "Ctx":
+        fields = dict(mod=self.mod, scopes=self.scopes, cls=self.cls, line=self.line, depth=self.depth + 1)
+        fields.update(changes)
+        return Ctx(**fields)
+
+
+def chain(outer: str, inner: str) -> str:
+    """The kind reported for a value reached through `outer` then `inner`: the outermost strong kind."""
+    if outer not in WEAK:
+        return outer
+    if inner not in WEAK:
+        return inner
+    return "constant" if "constant" in (outer, inner) else "literal"
+
+
+def _dedup(values: list[str]) -> list[str]:
+    return list(dict.fromkeys(values))[:MAX_VALUES]
+
+
+def _ordered(assigns, line: int):
+    """Assignments before `line` (latest first), then the others."""
+    before = sorted((a for a in assigns if a[0] <= line), key=lambda a: -a[0])
+    after = [a for a in assigns if a[0] > line]
+    return before + after
+
+
+def dotted(expr: ast.expr) -> str | None:
+    """`a.b.c` for a Name/Attribute chain, else None."""
+    parts = []
+    while isinstance(expr, ast.Attribute):
+        parts.append(expr.attr)
+        expr = expr.value
+    if isinstance(expr, ast.Name):
+        parts.append(expr.id)
+        return ".".join(reversed(parts))
+    return None
+
+
+class Resolver:
+    """Evaluates string-valued expressions of one repository without running them."""
+
+    def __init__(self, repo: "Repo") -> None:
+        self.repo = repo
+
+    # -- entry -------------------------------------------------------------------------------------
+    def resolve(self, expr: ast.expr | None, ctx: Ctx) -> Value | None:
+        if expr is None or ctx.depth > MAX_DEPTH:
+            return None
+        method = getattr(self, "_" + type(expr).__name__, None)
+        value = method(expr, ctx) if method else None
+        if value is None:
+            value = self._config_key(expr, ctx)
+        return value
+
+    def qualname(self, expr: ast.expr, mod: ModuleInfo) -> str | None:
+        return self.repo.qualname(expr, mod)
+
+    # -- node kinds --------------------------------------------------------------------------------
+    def _Constant(self, expr: ast.Constant, ctx: Ctx) -> Value | None:
+        if isinstance(expr.value, str):
+            return Value([expr.value], "literal")
+        return None
+
+    def _Name(self, expr: ast.Name, ctx: Ctx) -> Value | None:
+        name = expr.id
+        for i, scope in enumerate(ctx.scopes):
+            is_module = scope is ctx.mod.scope
+            if name in scope.assigns:  # a local binding shadows outer ones, even when unresolvable
+                return self._assigns(scope.assigns[name], ctx, "constant", ctx.line if i == 0 else 10**9)
+            if name in scope.cli_params:
+                value = self.resolve(self._typer_default(scope.cli_params[name]), ctx.deeper())
+                if value:
+                    return Value(value.values, chain("cli_default", value.kind))
+            if not is_module and name in scope.defaults:
+                default = scope.defaults[name]
+                if default is None:
+                    return None
+                kind = "default_arg"
+                cli = self._typer_default(default)
+                if cli is not default or ctx.mod.uses_fire:
+                    kind = "cli_default"
+                # defaults are evaluated in the enclosing scopes
+                value = self.resolve(cli, ctx.deeper(scopes=ctx.scopes[i + 1:] or [ctx.mod.scope], line=10**9))
+                return Value(value.values, chain(kind, value.kind)) if value else None
+        if name in ctx.mod.imports:
+            return self._imported(ctx.mod.imports[name], ctx)
+        return None
+
+    def _Attribute(self, expr: ast.Attribute, ctx: Ctx) -> Value | None:
+        base = expr.value
+        if isinstance(base, ast.Name):
+            if base.id in ("self", "cls") and ctx.cls is not None and expr.attr in ctx.cls.attrs:
+                value = self._assigns(ctx.cls.attrs[expr.attr], ctx.deeper(cls=ctx.cls), "class_attr", 10**9)
+                if value:
+                    return value
+            if base.id in ctx.mod.classes and expr.attr in ctx.mod.classes[base.id].attrs:
+                info = ctx.mod.classes[base.id]
+                value = self._assigns(info.attrs[expr.attr], ctx.deeper(cls=info), "class_attr", 10**9)
+                if value:
+                    return value
+            if base.id in ctx.mod.imports:  # module.CONSTANT of a repo module
+                value = self._imported(f"{ctx.mod.imports[base.id]}.{expr.attr}", ctx)
+                if value:
+                    return value
+            default = ctx.mod.cli_defaults.get(expr.attr)
+            if default is not None:
+                value = self.resolve(default, ctx.deeper(scopes=[ctx.mod.scope], line=10**9))
+                if value:
+                    return Value(value.values, chain("cli_default", value.kind))
+            found = self.repo.cli_default(expr.attr, ctx.depth)
+            if found:
+                return Value(found.values, chain("cli_default", found.kind))
+        return None
+
+    def _Subscript(self, expr: ast.Subscript, ctx: Ctx) -> Value | None:
+        if dotted(expr.value) == "os.environ":
+            return None
+        table = self._dict(expr.value, ctx)
+        if table is None:
+            return None
+        key = self.resolve(expr.slice, ctx.deeper())
+        return self._lookup(table, key.values if key else None, ctx)
+
+    def _Call(self, expr: ast.Call, ctx: Ctx) -> Value | None:
+        func = expr.func
+        name = self.qualname(func, ctx.mod) or dotted(func) or ""
+        if name in ENV_FUNCS and len(expr.args) >= 2:
+            value = self.resolve(expr.args[1], ctx.deeper())
+            return Value(value.values, "env_default") if value else None
+        if name in ENV_FUNCS:
+            default = next((k.value for k in expr.keywords if k.arg == "default"), None)
+            value = self.resolve(default, ctx.deeper())
+            return Value(value.values, "env_default") if value else None
+        if isinstance(func, ast.Attribute):
+            if func.attr == "format":
+                return self._format_call(expr, ctx)
+            if func.attr == "get" and expr.args:
+                table = self._dict(func.value, ctx)
+                if table is not None:
+                    key = self.resolve(expr.args[0], ctx.deeper())
+                    found = self._lookup(table, key.values if key else None, ctx)
+                    if found is None and len(expr.args) > 1:
+                        fallback = self.resolve(expr.args[1], ctx.deeper())
+                        return Value(fallback.values, "dict_lookup") if fallback else None
+                    return found
+        if name in ("str", "os.path.join", "posixpath.join") and expr.args:
+            parts = [self.resolve(a, ctx.deeper()) for a in expr.args]
+            if all(parts):
+                sep = "/" if name != "str" else ""
+                return Value(self._product(parts, sep.join), "format" if len(parts) > 1 else parts[0].kind)
+        return None
+
+    def _JoinedStr(self, expr: ast.JoinedStr, ctx: Ctx) -> Value | None:
+        parts = []
+        for piece in expr.values:
+            if isinstance(piece, ast.FormattedValue):
+                if piece.format_spec is not None or piece.conversion not in (-1, 115):
+                    return None
+                parts.append(self.resolve(piece.value, ctx.deeper()))
+            else:
+                parts.append(self.resolve(piece, ctx.deeper()))
+        if not parts or not all(parts):
+            return None
+        return Value(self._product(parts, "".join), "format")
+
+    def _BinOp(self, expr: ast.BinOp, ctx: Ctx) -> Value | None:
+        if isinstance(expr.op, ast.Add):
+            left, right = self.resolve(expr.left, ctx.deeper()), self.resolve(expr.right, ctx.deeper())
+            if left and right:
+                return Value(self._product([left, right], "".join), "format")
+        elif isinstance(expr.op, ast.Mod):
+            left = self.resolve(expr.left, ctx.deeper())
+            items = expr.right.elts if isinstance(expr.right, ast.Tuple) else [expr.right]
+            args = [self.resolve(i, ctx.deeper()) for i in items]
+            if left and all(args):
+                out = []
+                for template in left.values:
+                    for combo in itertools.islice(itertools.product(*[a.values for a in args]), MAX_VALUES):
+                        try:
+                            out.append(template % combo)
+                        except (TypeError, ValueError, KeyError):
+                            return None
+                return Value(_dedup(out), "format")
+        return None
+
+    def _IfExp(self, expr: ast.IfExp, ctx: Ctx) -> Value | None:
+        return self._either([expr.body, expr.orelse], ctx)
+
+    def _BoolOp(self, expr: ast.BoolOp, ctx: Ctx) -> Value | None:
+        if isinstance(expr.op, ast.Or):  # os.environ.get("M") or "default"
+            first = expr.values[0]
+            value = self._either(expr.values[1:], ctx)
+            if value and isinstance(first, ast.Call) and (self.qualname(first.func, ctx.mod) or "") in ENV_FUNCS:
+                return Value(value.values, "env_default")
+            head = self.resolve(first, ctx.deeper())
+            if head and value:
+                return Value(_dedup(head.values + value.values), head.kind)
+            return head or value
+        return None
+
+    def _NamedExpr(self, expr: ast.NamedExpr, ctx: Ctx) -> Value | None:
+        return self.resolve(expr.value, ctx.deeper())
+
+    # -- helpers -----------------------------------------------------------------------------------
+    def _either(self, exprs, ctx: Ctx) -> Value | None:
+        found = [v for v in (self.resolve(e, ctx.deeper()) for e in exprs) if v]
+        if not found:
+            return None
+        return Value(_dedup([x for v in found for x in v.values]), found[0].kind)
+
+    def _assigns(self, assigns, ctx: Ctx, kind: str, line: int) -> Value | None:
+        values: list[str] = []
+        inner = None
+        for _, expr in _ordered(assigns, line):
+            value = self.resolve(expr, ctx.deeper())
+            if value:
+                values.extend(value.values)
+                inner = inner or value.kind
+        if not values:
+            return None
+        return Value(_dedup(values), chain(kind, inner))
+
+    def _imported(self, qualified: str, ctx: Ctx) -> Value | None:
+        found = self.repo.constant(qualified, ctx.depth + 1)
+        if found is None:
+            return None
+        return Value(found.values, chain("imported_constant", found.kind))
+
+    @staticmethod
+    def _typer_default(expr: ast.expr) -> ast.expr:
+        """`typer.Option("x")` / `typer.Argument("x")` / `Option(default="x")` -> the default expression."""
+        if isinstance(expr, ast.Call):
+            func = dotted(expr.func) or ""
+            if func.rsplit(".", 1)[-1] in ("Option", "Argument"):
+                for k in expr.keywords:
+                    if k.arg == "default":
+                        return k.value
+                if expr.args and not (isinstance(expr.args[0], ast.Constant) and expr.args[0].value is Ellipsis):
+                    return expr.args[0]
+        return expr
+
+    def _dict(self, expr: ast.expr, ctx: Ctx) -> dict | None:
+        """The literal dict an expression refers to: {key: value-expression}."""
+        if isinstance(expr, ast.Dict):
+            out = {}
+            for k, v in zip(expr.keys, expr.values):
+                if isinstance(k, ast.Constant) and isinstance(k.value, str):
+                    out[k.value] = v
+            return out
+        if isinstance(expr, ast.Call) and dotted(expr.func) == "dict":
+            return {k.arg: k.value for k in expr.keywords if k.arg}
+        if isinstance(expr, ast.Name):
+            for scope in ctx.scopes:
+                if expr.id in scope.assigns:
+                    for _, value in _ordered(scope.assigns[expr.id], ctx.line):
+                        table = self._dict(value, ctx.deeper()) if ctx.depth < MAX_DEPTH else None
+                        if table is not None:
+                            return table
+                    return None
+            if expr.id in ctx.mod.imports:
+                return self.repo.constant_dict(ctx.mod.imports[expr.id], ctx.depth + 1)
+        return None
+
+    def _lookup(self, table: dict, keys: list[str] | None, ctx: Ctx) -> Value | None:
+        chosen = [table[k] for k in keys if k in table] if keys else list(table.values())
+        values: list[str] = []
+        for expr in chosen:
+            value = self.resolve(expr, ctx.deeper(scopes=[ctx.mod.scope], line=10**9))
+            if value:
+                values.extend(value.values)
+        return Value(_dedup(values), "dict_lookup") if values else None
+
+    def _format_call(self, expr: ast.Call, ctx: Ctx) -> Value | None:
+        template = self.resolve(expr.func.value, ctx.deeper())
+        args = [self.resolve(a, ctx.deeper()) for a in expr.args]
+        kwargs = {k.arg: self.resolve(k.value, ctx.deeper()) for k in expr.keywords if k.arg}
+        if not template or not all(args) or not all(kwargs.values()) or len(expr.keywords) != len(kwargs):
+            return None
+        try:
+            out = [t.format(*[a.values[0] for a in args], **{k: v.values[0] for k, v in kwargs.items()})
+                   for t in template.values]
+        except (IndexError, KeyError, ValueError):
+            return None
+        return Value(_dedup(out), "format")
+
+    def _config_key(self, expr: ast.expr, ctx: Ctx) -> Value | None:
+        key = None
+        if isinstance(expr, ast.Attribute):
+            key = expr.attr
+        elif isinstance(expr, ast.Subscript) and isinstance(expr.slice, ast.Constant):
+            key = expr.slice.value
+        elif isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and expr.func.attr == "get" \
+                and expr.args and isinstance(expr.args[0], ast.Constant):
+            key = expr.args[0].value
+        if not isinstance(key, str) or key.lower() not in MODEL_KEYS:
+            return None
+        values = self.repo.config_values(key.lower())
+        return Value(values, "config_file") if values else None
+
+    @staticmethod
+    def _product(parts: list[Value], join) -> list[str]:
+        combos = itertools.islice(itertools.product(*[p.values for p in parts]), MAX_VALUES)
+        return _dedup([join(c) for c in combos])

@@ -1,0 +1,199 @@
+"""Repository-level scan: prefilter, decode, parse (or fall back), analyze; one FileRecord per file."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+from typing import Iterable
+
+from .analyzer import analyze_module
+from .catalog import Catalog, load_catalog
+from .fallback import token_scan
+from .model import FileRecord, Finding, ScanResult, SourceFile
+from .module import build_module
+from .notebooks import NotebookError, join_cells, notebook_cells, is_percent, percent_map
+from .prefilter import Prefilter, import_tokens, spread
+from .repo import Repo, is_config, module_name, parse
+from .walk import MAX_BYTES, walk
+
+PARSE_ERRORS = (SyntaxError, ValueError, RecursionError, MemoryError)
+
+
+def file_kind(path: str) -> str | None:
+    lower = path.lower()
+    if lower.endswith((".py", ".pyw")):
+        return "python"
+    if lower.endswith(".ipynb"):
+        return "notebook"
+    return "config" if is_config(lower) else None
+
+
+def decode(data: bytes) -> tuple[str, bool]:
+    """(text, exact): UTF-8 (BOM allowed), else Latin-1 marked inexact."""
+    try:
+        return data.decode("utf-8-sig"), True
+    except UnicodeDecodeError:
+        return data.decode("latin-1"), False
+
+
+def _plain(n: int) -> tuple[None, int]:
+    return None, n
+
+
+def _mapped(where: list[tuple[int, int]]):
+    return lambda n: where[n] if 0 <= n < len(where) else (None, n)
+
+
+def _error_kind(exc: BaseException) -> str:
+    if isinstance(exc, RecursionError) or "too many nested" in str(exc) or isinstance(exc, MemoryError):
+        return "too_deep"
+    return "syntax_error" if isinstance(exc, SyntaxError) else "parse_error"
+
+
+class _Scanner:
+    def __init__(self, catalog: Catalog):
+        self.catalog = catalog
+        self.prefilter = Prefilter(catalog)
+
+    def run(self, files: Iterable[SourceFile | FileRecord]) -> ScanResult:
+        records: list[FileRecord] = []
+        raw: dict[str, bytes] = {}
+        kinds: dict[str, str] = {}
+        configs: dict[str, SourceFile] = {}
+        for f in files:
+            if isinstance(f, FileRecord):
+                records.append(f)
+                continue
+            kind = file_kind(f.path)
+            if kind is None:
+                continue
+            if kind == "config":
+                if f.size <= MAX_BYTES:
+                    configs[f.path] = f
+                continue
+            data = self._read(f, kind, records)
+            if data is not None:
+                raw[f.path], kinds[f.path] = data, kind
+        tokens = {p: import_tokens(d) for p, d in raw.items()}
+        hot = {p for p, t in tokens.items() if self.prefilter.hot_tokens(t)}
+        relative = {p: b"from ." in d for p, d in raw.items()}
+        hot = spread(hot, tokens, relative) if hot else hot
+        texts: dict[str, tuple[str, bool]] = {}
+
+        def text_of(path: str):
+            def get() -> str | None:
+                if path not in texts:
+                    texts[path] = decode(raw[path])
+                return texts[path][0]
+            return get
+
+        cfg_cache: dict[str, bytes] = {}
+
+        def config_bytes(f: SourceFile):
+            def get() -> bytes:
+                if f.path not in cfg_cache:
+                    try:
+                        cfg_cache[f.path] = f.read()[: MAX_BYTES]
+                    except OSError:
+                        cfg_cache[f.path] = b""
+                return cfg_cache[f.path]
+            return get
+
+        repo = Repo({p: text_of(p) for p, k in kinds.items() if k == "python"},
+                    {p: config_bytes(f) for p, f in configs.items()})
+        findings: list[Finding] = []
+        for path in sorted(raw):
+            kind = kinds[path]
+            if path not in hot:
+                if kind == "python" and is_percent_bytes(raw[path]):
+                    kind = "percent"
+                records.append(FileRecord(path, kind, len(raw[path]), "ok", None, "prefilter: no catalog import"))
+                continue
+            text_of(path)()
+            text, exact = texts[path]
+            record = FileRecord(path, kind, len(raw[path]), "ok" if exact else "degraded",
+                                None if exact else "encoding", None if exact else "not UTF-8; decoded as Latin-1")
+            if kind == "notebook":
+                found = self._notebook(path, raw[path], repo, record)
+            else:
+                if is_percent(text):
+                    record.kind = "percent"
+                found = self._python(path, text, repo, record)
+            findings.extend(found)
+            records.append(record)
+        for path, values in repo.config_status.items():
+            records.append(FileRecord(path, "config", len(cfg_cache.get(path, b"")), values[0], values[1], values[2]))
+        findings.sort(key=lambda f: (f.file, f.cell if f.cell is not None else -1, f.line, f.col))
+        return ScanResult(findings=findings, files=records)
+
+    @staticmethod
+    def _read(f: SourceFile, kind: str, records: list[FileRecord]) -> bytes | None:
+        if f.size > MAX_BYTES:
+            records.append(FileRecord(f.path, kind, f.size, "skipped", "too_large", f"{f.size} bytes > {MAX_BYTES}"))
+            return None
+        try:
+            data = f.read()
+        except OSError as exc:
+            records.append(FileRecord(f.path, kind, f.size, "error", "unreadable", str(exc)))
+            return None
+        if len(data) > MAX_BYTES:
+            records.append(FileRecord(f.path, kind, len(data), "skipped", "too_large", f"more than {MAX_BYTES} bytes"))
+            return None
+        if b"\x00" in data:
+            records.append(FileRecord(f.path, kind, len(data), "error", "binary", "NUL bytes: not a text file"))
+            return None
+        return data
+
+    def _python(self, path: str, text: str, repo: Repo, record: FileRecord) -> list[Finding]:
+        locate = _mapped(percent_map(text)) if record.kind == "percent" else _plain
+        try:
+            mod = build_module(parse(text, path), module_name(path), path, text)
+            repo.add_module(path, mod)
+            return analyze_module(mod, repo, self.catalog, path, locate)
+        except PARSE_ERRORS as exc:
+            record.status, record.error_kind = "degraded", _error_kind(exc)
+            record.message = f"{type(exc).__name__}: {exc}"[:300] + "; token scan used"
+            return token_scan(text, self.catalog, path, locate)
+
+    def _notebook(self, path: str, data: bytes, repo: Repo, record: FileRecord) -> list[Finding]:
+        try:
+            cells = notebook_cells(data)
+        except NotebookError as exc:
+            record.status, record.error_kind, record.message = "error", "bad_notebook", str(exc)[:300]
+            return []
+        text, where = join_cells(cells)
+        try:
+            mod = build_module(parse(text, path), module_name(path), path, text)
+            return analyze_module(mod, repo, self.catalog, path, _mapped(where))
+        except PARSE_ERRORS:
+            pass
+        findings, bad = [], []
+        for cell in cells:  # parse cell by cell; cells that still fail get the token scan
+            single, cell_where = join_cells([cell])
+            try:
+                mod = build_module(parse(single, path), module_name(path), path, single)
+                findings.extend(analyze_module(mod, repo, self.catalog, path, _mapped(cell_where)))
+            except PARSE_ERRORS as exc:
+                bad.append(f"cell {cell.index}: {type(exc).__name__}")
+                findings.extend(token_scan(single, self.catalog, path, _mapped(cell_where)))
+        record.status, record.error_kind = "degraded", "syntax_error"
+        record.message = ("cells analysed one by one; " + ", ".join(bad))[:300]
+        return findings
+
+
+def is_percent_bytes(data: bytes) -> bool:
+    return b"# %%" in data or b"#%%" in data
+
+
+def scan_files(files: Iterable[SourceFile], *, catalog: Catalog | None = None) -> ScanResult:
+    """Analyse all files of one repository together (cross-module constants, config files)."""
+    return _Scanner(catalog or load_catalog()).run(files)
+
+
+def scan_path(path: str | Path) -> ScanResult:
+    """Walk a local folder safely, then scan_files."""
+    root = Path(path)
+    if root.is_file():
+        data_path = root.resolve()
+        return scan_files([SourceFile(root.name, data_path.stat().st_size, data_path.read_bytes)])
+    return scan_files(walk(root))

@@ -1,0 +1,93 @@
+"""Safe walk of a local folder: no symlinks out of the root, loop detection, size cap, skipped folders."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+from typing import Iterator
+
+from .model import FileRecord, SourceFile
+
+MAX_BYTES = 2 * 1024 * 1024
+SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "venv", "env",
+                       ".env", "virtualenv", ".tox", ".nox", "site-packages", ".mypy_cache", ".pytest_cache",
+                       ".ipynb_checkpoints", "dist-packages"})
+SUFFIXES = (".py", ".pyw", ".ipynb", ".yaml", ".yml", ".json", ".toml")
+
+
+def _is_venv(folder: str) -> bool:
+    return os.path.isfile(os.path.join(folder, "pyvenv.cfg"))
+
+
+def _reader(path: str) -> callable:
+    def read() -> bytes:
+        with open(path, "rb") as fh:
+            return fh.read(MAX_BYTES + 1)
+    return read
+
+
+def walk(root: str | Path, max_bytes: int = MAX_BYTES) -> Iterator[SourceFile | FileRecord]:
+    """SourceFiles of interest under root, and FileRecords for what was refused (links, loops, size)."""
+    root_real = os.path.realpath(root)
+    seen: set[tuple[int, int]] = set()
+    stack = [root_real]
+    while stack:
+        folder = stack.pop()
+        try:
+            info = os.stat(folder)
+        except OSError:
+            continue
+        key = (info.st_dev, info.st_ino)
+        if key in seen:
+            yield FileRecord(_rel(folder, root_real), "folder", 0, "skipped", "symlink_loop", "folder already visited")
+            continue
+        seen.add(key)
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError as exc:
+            yield FileRecord(_rel(folder, root_real), "folder", 0, "error", "unreadable", str(exc))
+            continue
+        subdirs = []
+        for entry in entries:
+            rel = _rel(entry.path, root_real)
+            if entry.is_symlink():
+                target = os.path.realpath(entry.path)
+                if not os.path.exists(target):
+                    yield FileRecord(rel, _kind(rel), 0, "error", "broken_symlink", "link target missing")
+                    continue
+                if os.path.commonpath([root_real, target]) != root_real:
+                    yield FileRecord(rel, _kind(rel), 0, "skipped", "symlink_outside_root", "link leaves the root")
+                    continue
+            try:
+                st = os.stat(entry.path)
+            except OSError as exc:
+                yield FileRecord(rel, _kind(rel), 0, "error", "unreadable", str(exc))
+                continue
+            if stat.S_ISDIR(st.st_mode):
+                if entry.name in SKIP_DIRS or _is_venv(entry.path):
+                    continue
+                subdirs.append(entry.path)
+            elif stat.S_ISREG(st.st_mode) and entry.name.lower().endswith(SUFFIXES):
+                if entry.is_symlink() and (st.st_dev, st.st_ino) in seen:
+                    continue
+                if st.st_size > max_bytes:
+                    yield FileRecord(rel, _kind(rel), st.st_size, "skipped", "too_large",
+                                     f"{st.st_size} bytes > {max_bytes}")
+                    continue
+                yield SourceFile(rel, st.st_size, _reader(entry.path))
+        stack.extend(reversed(subdirs))
+
+
+def _rel(path: str, root: str) -> str:
+    rel = os.path.relpath(path, root)
+    return "." if rel == "." else Path(rel).as_posix()
+
+
+def _kind(path: str) -> str:
+    lower = path.lower()
+    if lower.endswith(".ipynb"):
+        return "notebook"
+    if lower.endswith((".py", ".pyw")):
+        return "python"
+    return "config" if lower.endswith(SUFFIXES) else "other"
