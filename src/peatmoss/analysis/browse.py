@@ -31,6 +31,39 @@ FACETS = {
     "pytorch_hub_entry": ["repo", "source"],
     "pytorch_hub_page": ["category"],
 }
+TABLE_TEXT = {
+    "registry": "A model hub (registry) the models come from.",
+    "author": "An account that publishes models on a hub.",
+    "model": "A pre-trained model package on a hub, with its latest metadata.",
+    "tag": "A raw Hugging Face tag, split into kind and value.",
+    "license": "A license as met on a hub, with its normalised SPDX expression.",
+    "github_user": "A GitHub account (issue, comment or review author).",
+    "github_label": "A label of a repository's issues.",
+    "github_milestone": "A milestone of a repository.",
+    "github_comment": "A comment on an issue or pull request.",
+    "github_review": "A review of a pull request.",
+    "github_status_check": "A CI status check of a pull request.",
+    "github_pull_request_file": "A file changed by a pull request.",
+    "github_reaction_group": "Reactions (by kind) on an issue, comment or review.",
+    "discussion": "A discussion or pull request on a Hugging Face model repository.",
+    "discussion_event": "An event (comment, status change, commit) of a model discussion.",
+    "git_ref": "A branch, tag or pull-request ref of a model repository.",
+    "reuse_file": "A source file of a repository looked at by the miner, with its status.",
+}
+COLUMN_TEXT = {
+    ("model", "downloads"): "downloads reported by the hub (last 30 days for Hugging Face)",
+    ("model", "downloads_all_time"): "all-time downloads, when the hub reports them",
+    ("model", "created_at"): "when the model repository was created",
+    ("model", "pipeline_tag"): "the hub's task tag; mapped to a problem domain by the analysis",
+    ("model", "parameter_count"): "number of parameters, when known",
+    ("model", "has_snapshot"): "true when the model's repository was snapshotted (deep metadata)",
+    ("model", "likes"): "likes on the hub",
+    ("model", "first_seen_run_id"): "the collection run that first saw the model",
+    ("model", "last_seen_run_id"): "the newest collection run that saw the model",
+    ("model_stats", "downloads"): "downloads reported at this snapshot",
+    ("model_reuse", "is_current"): "true when the link belongs to the repository's newest scan",
+    ("model_reuse", "model_id"): "the matched model; null when the loaded id is not a collected model",
+}
 SORT_DESC = {"model": "downloads", "reuse_repository": "stars"}
 
 _CLASS = re.compile(r"^class (\w+)\(Base\):")
@@ -66,14 +99,15 @@ def table_docs() -> dict[str, dict]:
     tables: dict[str, dict] = {}
     for table in schema.Base.metadata.sorted_tables:
         cls = classes.get(table.name)
-        doc = (inspect.getdoc(cls) or "") if cls is not None else ""
+        doc = TABLE_TEXT.get(table.name) or ((inspect.getdoc(cls) or "") if cls is not None else "")
         if cls is not None and doc.startswith(("A small named lookup", "Base")):
             doc = ""
         if not doc:
             doc = _default_doc(table)
         notes = comments.get(cls.__name__, {}) if cls is not None else {}
         entry = {"description": doc.splitlines()[0] if doc else table.name,
-                 "columns": {c.name: _column_text(c, notes.get(c.name)) for c in table.columns}}
+                 "columns": {c.name: _column_text(c, notes.get(c.name) or COLUMN_TEXT.get((table.name, c.name)))
+                             for c in table.columns}}
         if table.name in FACETS:
             entry["facets"] = [f for f in FACETS[table.name] if f in table.c]
         if table.name in SORT_DESC:
@@ -86,7 +120,9 @@ def _default_doc(table: Table) -> str:
     targets = [fk.column.table.name for c in table.columns for fk in c.foreign_keys]
     if len(targets) == 2 and len(table.columns) <= 3:
         return f"Many-to-many link: {targets[0]} to {targets[1]}."
-    return f"Lookup table of {table.name} names."
+    if {c.name for c in table.columns} <= {"id", "name", "title", "url"}:
+        return f"Lookup table of {table.name.replace('_', ' ')} names."
+    return f"Rows of {table.name} (see src/peatmoss/db/models.py)."
 
 
 def metadata(db_name: str) -> dict:
