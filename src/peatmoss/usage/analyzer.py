@@ -160,7 +160,7 @@ class ModuleAnalyzer(ast.NodeVisitor):
                 ids.append(model)
                 revision = revision or ref
         kind = repo_v.kind if repo_v.kind != "literal" else entry_v.kind
-        local = source == "local" or is_local_path(repo_v.values[0].split(":", 1)[0] + "/x")
+        local = source == "local" or is_local_path(repo_v.values[0], "pytorch_hub")
         self._add(call, sig, qualified, None, Value(list(dict.fromkeys(ids)), kind), arg_text=text,
                   revision=revision, local=local, raw=True)
 
@@ -175,7 +175,7 @@ class ModuleAnalyzer(ast.NodeVisitor):
             candidates = list(dict.fromkeys(n for _, n, _ in normalized))
             original, model, hub = normalized[0]
             if local is None:
-                local = is_local_path(original) and sig.hub != "url"
+                local = is_local_path(original, sig.hub)
         kind = value.kind if value and value.values else "dynamic"
         confidence = CONFIDENCE[kind] - (0.1 if len(candidates) > 1 else 0.0)
         call = node if isinstance(node, ast.Call) else None

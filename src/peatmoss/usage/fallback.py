@@ -82,7 +82,7 @@ def token_scan(text: str, catalog: Catalog, file: str, locate) -> list[Finding]:
             api=qualified, call_text=text[m.start(): end if end != -1 else None].strip()[:300], arg_text=arg,
             model=model, candidates=[model] if model else [], resolution="token_scan",
             confidence=0.5 if model else 0.2, hub=hub, revision=None, trust_remote_code=None,
-            is_local_path=bool(model) and is_local_path(model)))
+            is_local_path=bool(model) and is_local_path(model, sig.hub)))
     return findings
 
 

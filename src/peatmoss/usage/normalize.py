@@ -12,12 +12,14 @@ FASTER_WHISPER_SIZES = {"tiny", "tiny.en", "base", "base.en", "small", "small.en
                         "distil-small.en", "distil-large-v3", "large-v3-turbo", "turbo"}
 
 
-def is_local_path(value: str) -> bool:
-    """True for filesystem paths (./x, /x, ~/x, C:\\x, a/b/c, weights.pt), False for hub ids and URLs."""
+def is_local_path(value: str, hub: str | None = "huggingface") -> bool:
+    """True for filesystem paths (./x, /x, ~/x, C:\\x; for Hugging Face also a/b/c and weights.pt)."""
     if "://" in value:
         return value.startswith("file://")
-    if value.startswith(("/", "./", "../", "~", ".\\")) or "\\" in value or re.match(r"^[A-Za-z]:", value):
+    if value.startswith(("/", "./", "../", "~", ".\\")) or "\\" in value or re.match(r"^[A-Za-z]:[\\/]", value):
         return True
+    if hub != "huggingface":  # other hubs name models their own way (tts_models/en/x, yolov8n.pt)
+        return False
     if value.lower().endswith(_WEIGHT_EXT):
         return True
     return value.count("/") > 1 or not _HF_ID.match(value)
