@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
+from pathlib import Path
 
 import pytest
-from fixtures_repo.gitrepos import git, make_demo_repo
 
 from peatmoss.usage.sources import SourceError, describe, open_source, read_list
+
+sys.path.insert(0, str(Path(__file__).parent / "fixtures_repo"))
+from gitrepos import make_demo_repo  # noqa: E402
 
 
 def _files(spec, **kw):
@@ -49,7 +53,7 @@ def test_plain_folder_walk_does_not_follow_symlinks(tmp_path):
     os.symlink("/etc", root / "etc_link")
     info, files = _files(root)
     assert info.commit is None and set(files) == {"pkg/m.py"}
-    assert [r.path for r in info.skipped] == ["evil.py"]
+    assert "evil.py" in {r.path for r in info.skipped}  # refused, never read through the link
 
 
 def test_clone_over_file_url_needs_explicit_opt_in(tmp_path):

@@ -28,7 +28,7 @@ CLONE_TIMEOUT = 600.0
 GITHUB_BASE = os.environ.get("PEATMOSS_GITHUB_BASE", "https://github.com")
 
 # Files the analyzer can use (python, notebooks, percent scripts, configs naming models).
-SUFFIXES = (".py", ".pyw", ".ipynb", ".yaml", ".yml", ".json", ".toml", ".cfg", ".ini")
+SUFFIXES = (".py", ".pyw", ".ipynb", ".yaml", ".yml", ".json", ".toml")
 SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "venv", ".tox", ".mypy_cache",
              "site-packages", ".ipynb_checkpoints"}
 URL_RE = re.compile(r"^(https?|git|ssh|file)://", re.I)
@@ -231,6 +231,20 @@ def _walk_folder(root: Path, info: RepoInfo, max_file_size: int) -> Iterator[Sou
             yield SourceFile(rel, st.st_size, lambda full=full: Path(full).read_bytes())
 
 
+def _folder_files(root: Path, info: RepoInfo, max_file_size: int) -> Iterator[SourceFile]:
+    """The analyzer's safe walker when present (its refusals go to info.skipped), else the simple one."""
+    try:
+        from .walk import walk
+    except ImportError:
+        yield from _walk_folder(root, info, max_file_size)
+        return
+    for item in walk(root, max_file_size):
+        if isinstance(item, FileRecord):
+            info.skipped.append(item)
+        else:
+            yield item
+
+
 # --------------------------------------------------------------------------- cloning
 
 
@@ -314,7 +328,7 @@ def open_source(spec: str, *, commit: str | None = None, workdir: str | None = N
             raise SourceError("not_a_directory", f"{spec} is not a directory")
         gitdir = None if worktree else git_dir(root)
         if gitdir is None:
-            yield info, _walk_folder(root, info, max_file_size)
+            yield info, _folder_files(root, info, max_file_size)
             return
         with _open_git(gitdir, commit, info, max_file_size) as files:
             yield info, files
