@@ -70,18 +70,32 @@ def importable_name(path: str) -> str | None:
     return base.rsplit(".", 1)[0] if base.endswith(".py") else None
 
 
-def spread(hot: set[str], tokens: dict[str, set[bytes]], relative: dict[str, bool]) -> set[str]:
-    """Add files that may import a name from a hot repo module: by its name, or `from .` inside its package."""
+def spread(hot: set[str], tokens: dict[str, set[bytes]], relative: dict[str, bool], raw: dict[str, bytes],
+           exported) -> set[str]:
+    """Add files that may use a catalog name re-exported by a hot repo module.
+
+    A cold file becomes hot when its import lines name a hot module (or it imports relatively from inside
+    that module's package) and its bytes contain a name that module exports from a catalog library
+    (`exported(path)`, a set of names; None means unknown, i.e. any)."""
     hot = set(hot)
     frontier = set(hot)
     while frontier:
-        names = {n.encode() for n in (importable_name(p) for p in frontier) if n}
-        packages = {posixpath.dirname(p) for p in frontier if p.endswith(".py")}
-        frontier = {
-            path for path, toks in tokens.items() if path not in hot and (
-                not names.isdisjoint(toks) or (relative.get(path) and any(
-                    pkg == "" or path.startswith(pkg + "/") or posixpath.dirname(path) == posixpath.dirname(pkg)
-                    for pkg in packages)))
-        }
-        hot |= frontier
+        sources = []
+        for p in frontier:
+            names = exported(p)
+            if names is None or names:
+                sources.append((p, importable_name(p), posixpath.dirname(p), names))
+        new = set()
+        for path, toks in tokens.items():
+            if path in hot:
+                continue
+            for src, name, folder, names in sources:
+                named = name is not None and name.encode() in toks
+                near = relative.get(path) and (folder == "" or path.startswith(folder + "/")
+                                               or posixpath.dirname(path) == posixpath.dirname(folder))
+                if (named or near) and (names is None or any(n.encode() in raw[path] for n in names)):
+                    new.add(path)
+                    break
+        hot |= new
+        frontier = new
     return hot

@@ -54,6 +54,10 @@ class Repo:
     def add_module(self, path: str, info: ModuleInfo | None) -> None:
         self._modules[path] = info
 
+    @property
+    def known(self):
+        return self._texts
+
     def module_at(self, path: str) -> ModuleInfo | None:
         if path not in self._modules:
             self._modules[path] = None

@@ -51,9 +51,10 @@ def _error_kind(exc: BaseException) -> str:
 
 
 class _Scanner:
-    def __init__(self, catalog: Catalog):
+    def __init__(self, catalog: Catalog, prefilter: bool = True):
         self.catalog = catalog
         self.prefilter = Prefilter(catalog)
+        self.use_prefilter = prefilter
 
     def run(self, files: Iterable[SourceFile | FileRecord]) -> ScanResult:
         records: list[FileRecord] = []
@@ -75,9 +76,8 @@ class _Scanner:
             if data is not None:
                 raw[f.path], kinds[f.path] = data, kind
         tokens = {p: import_tokens(d) for p, d in raw.items()}
-        hot = {p for p, t in tokens.items() if self.prefilter.hot_tokens(t)}
+        hot = {p for p, t in tokens.items() if self.prefilter.hot_tokens(t) or not self.use_prefilter}
         relative = {p: b"from ." in d for p, d in raw.items()}
-        hot = spread(hot, tokens, relative) if hot else hot
         texts: dict[str, tuple[str, bool]] = {}
 
         def text_of(path: str):
@@ -101,6 +101,8 @@ class _Scanner:
 
         repo = Repo({p: text_of(p) for p, k in kinds.items() if k == "python"},
                     {p: config_bytes(f) for p, f in configs.items()})
+        if hot and self.use_prefilter:
+            hot = spread(hot, tokens, relative, raw, lambda p: self._exported(p, repo, kinds))
         findings: list[Finding] = []
         for path in sorted(raw):
             kind = kinds[path]
@@ -126,6 +128,29 @@ class _Scanner:
         findings.sort(key=lambda f: (f.file, f.cell if f.cell is not None else -1, f.line, f.col))
         return ScanResult(findings=findings, files=records)
 
+    def _exported(self, path: str, repo: Repo, kinds: dict[str, str]) -> set[str] | None:
+        """Names a repo module binds to catalog-library objects (what it can re-export); None if unknown."""
+        if kinds.get(path) != "python":
+            return set()
+        info = repo.module_at(path)
+        if info is None:
+            return None
+        roots = self.prefilter.roots
+        out = set()
+        for alias, qualified in info.imports.items():
+            top = repo.reexport(qualified).split(".", 1)[0].encode()
+            if top in roots or top.startswith(self.prefilter.prefixes or (b"\0",)):
+                out.add(alias)
+        for name, cls in info.classes.items():
+            q = repo.qualname(ast.Name(id=name), info)
+            if q and q.split(".", 1)[0].encode() in roots:
+                out.add(name)
+        for name, assigns in info.scope.assigns.items():
+            if any(isinstance(v, (ast.Name, ast.Attribute)) and (ast.unparse(v).split(".")[0] in out)
+                   for _, v in assigns):
+                out.add(name)
+        return out
+
     @staticmethod
     def _read(f: SourceFile, kind: str, records: list[FileRecord]) -> bytes | None:
         if f.size > MAX_BYTES:
@@ -147,8 +172,10 @@ class _Scanner:
     def _python(self, path: str, text: str, repo: Repo, record: FileRecord) -> list[Finding]:
         locate = _mapped(percent_map(text)) if record.kind == "percent" else _plain
         try:
-            mod = build_module(parse(text, path), module_name(path), path, text)
-            repo.add_module(path, mod)
+            mod = repo.module_at(path) if path in repo.known else None
+            if mod is None:
+                mod = build_module(parse(text, path), module_name(path), path, text)
+                repo.add_module(path, mod)
             return analyze_module(mod, repo, self.catalog, path, locate)
         except PARSE_ERRORS as exc:
             record.status, record.error_kind = "degraded", _error_kind(exc)
@@ -185,9 +212,11 @@ def is_percent_bytes(data: bytes) -> bool:
     return b"# %%" in data or b"#%%" in data
 
 
-def scan_files(files: Iterable[SourceFile], *, catalog: Catalog | None = None) -> ScanResult:
-    """Analyse all files of one repository together (cross-module constants, config files)."""
-    return _Scanner(catalog or load_catalog()).run(files)
+def scan_files(files: Iterable[SourceFile], *, catalog: Catalog | None = None, prefilter: bool = True) -> ScanResult:
+    """Analyse all files of one repository together (cross-module constants, config files).
+
+    prefilter=False parses every file (for checking the prefilter; same findings, slower)."""
+    return _Scanner(catalog or load_catalog(), prefilter).run(files)
 
 
 def scan_path(path: str | Path) -> ScanResult:
