@@ -1,0 +1,44 @@
+"""The mining benchmark: parsing the development list and writing only its own docs section."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+spec = importlib.util.spec_from_file_location("eval_mining", ROOT / "benchmarks" / "eval_mining.py")
+eval_mining = importlib.util.module_from_spec(spec)
+sys.modules["eval_mining"] = eval_mining  # dataclasses look their module up
+spec.loader.exec_module(eval_mining)
+
+
+@pytest.mark.shared
+def test_parse_development_list(shared_data):
+    repos = eval_mining.parse_dev(shared_data / "downstream_dev.md")
+    assert len(repos) == 40 and all(len(r.head) == 40 for r in repos)
+    assert sum(len(r.rows) for r in repos) == 365
+    nb = next(e for r in repos for e in r.rows if e.file == "notebooks/readme.md examples.ipynb")
+    assert nb.cell == 1 and nb.line == 4 and nb.model == "t5-small" and nb.library == "ecco"
+    easy = next(r for r in repos if r.name == "NLP-Project-Team-GSU/EasyNLP")
+    assert easy.rows[1].dynamic and easy.rows[1].assigned == ["bert-base-uncased"]
+
+
+def test_id_agreement():
+    assert eval_mining.id_agrees("bert-base-uncased", "google-bert/bert-base-uncased")
+    assert eval_mining.id_agrees("'snakers4/silero-vad' :: 'silero_vad'", "snakers4/silero-vad:silero_vad")
+    assert not eval_mining.id_agrees("gpt2", "facebook/opt-1.3b")
+
+
+def test_write_docs_replaces_only_its_section(tmp_path):
+    doc = tmp_path / "accuracy.md"
+    doc.write_text("# Accuracy\n\n## Cards\n\nkeep me\n\n## Usage mining\n\nold\n\n## Licenses\n\nkeep too\n")
+    eval_mining.write_docs("new figures", doc)
+    text = doc.read_text()
+    assert "new figures" in text and "old" not in text
+    assert text.index("## Cards") < text.index("## Usage mining") < text.index("## Licenses")
+    assert "keep me" in text and "keep too" in text
+    eval_mining.write_docs("newer", tmp_path / "fresh.md")
+    assert (tmp_path / "fresh.md").read_text().startswith("# Accuracy\n\n## Usage mining\n\nnewer")
