@@ -23,7 +23,8 @@ def test_split_id():
 
 def test_links_against_the_models_table(db_url):
     _models(db_url, ["google-bert/bert-base-uncased", "openai-community/gpt2", "sentence-transformers/all-MiniLM-L6-v2",
-                     "Org/Unique-Name", "a/dup", "b/dup"])
+                     "Org/Unique-Name", "a/dup", "b/dup", "spacy/en_core_web_sm", "pytorch/vision/resnet50",
+                     "openai/clip-vit-large-patch14-336", "openai/whisper-base", "timm/vit_small_patch16_224.augreg_in1k"])
     with session_scope(db_url) as s:
         c = Canonicalizer(s)
         ids = {m.hub_id: m.id for m in s.query(Model)}
@@ -36,6 +37,13 @@ def test_links_against_the_models_table(db_url):
     assert c.link("all-MiniLM-L6-v2", library="sentence_transformers").status == "matched"
     assert c.link("unique-name").canonical == "Org/Unique-Name"  # one model ends with /unique-name
     assert c.link("dup").status == "unknown_model"  # ambiguous suffix: not guessed
+    # library rules: spaCy packages, torchvision builders, OpenAI CLIP and whisper names, timm tags
+    assert c.link("en_core_web_sm", library="spacy").canonical == "spacy/en_core_web_sm"
+    assert c.link("resnet50", library="torchvision", hub="pytorch_hub").canonical == "pytorch/vision/resnet50"
+    assert c.link("ViT-L/14@336px", library="clip").canonical == "openai/clip-vit-large-patch14-336"
+    assert c.link("base", library="openai_whisper").canonical == "openai/whisper-base"
+    assert c.link("vit_small_patch16_224.augreg_in1k", hub="timm").status == "matched"
+    assert c.link("resnet50", hub="timm").status == "unknown_model"  # no default tag guessed
     got = c.link("someone/not-collected")
     assert (got.status, got.canonical, got.model_id) == ("unknown_model", "someone/not-collected", None)
     assert c.link(None).status == "dynamic"

@@ -1,6 +1,7 @@
 """Model-id canonicalisation: from the id written in code to a row of the model table.
 
-Order: exact id (case-insensitive) → bundled alias of a legacy id → library rule
+Order: exact id (case-insensitive) → bundled alias of a legacy id → library rules (sentence-transformers,
+timm, torchvision, OpenAI CLIP and whisper names)
 (sentence-transformers short names) → unique `*/<id>` suffix match in the models table.
 Link status: matched | unknown_model (no such model in the table) | dynamic | local_path | default
 (a library's task default, linked to its model when we have it).
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from peatmoss.db.models import Model
+from peatmoss.db.models import Model, Registry
 
 # Legacy ids of the models the Hub moved into organisations (2024); the old names still resolve.
 _LEGACY_ORGS = {
@@ -41,6 +42,12 @@ _LEGACY_ORGS = {
     "flaubert": ["flaubert_base_cased", "flaubert_base_uncased", "flaubert_large_cased"],
 }
 ALIASES = {name.lower(): f"{org}/{name}" for org, names in _LEGACY_ORGS.items() for name in names}
+
+# OpenAI CLIP names (clip.load) and their Hugging Face ports.
+CLIP_NAMES = {"vit-b/32": "openai/clip-vit-base-patch32", "vit-b/16": "openai/clip-vit-base-patch16",
+              "vit-l/14": "openai/clip-vit-large-patch14", "vit-l/14@336px": "openai/clip-vit-large-patch14-336"}
+WHISPER_SIZES = {"tiny", "tiny.en", "base", "base.en", "small", "small.en", "medium", "medium.en", "large",
+                 "large-v1", "large-v2", "large-v3", "turbo", "large-v3-turbo"}
 
 _PREFIXES = re.compile(r"^(hf[-_]hub:|hf://|https?://huggingface\.co/)", re.I)
 _TREE = re.compile(r"/(tree|blob|resolve)/([^/]+).*$")
@@ -76,10 +83,12 @@ class Canonicalizer:
         self.exact: dict[str, tuple[int, str]] = {}
         self.by_name: dict[str, list[tuple[int, str]]] = defaultdict(list)
         if session is not None:
-            for mid, hub_id in session.execute(select(Model.id, Model.hub_id)):
+            rows = session.execute(select(Model.id, Model.hub_id, Registry.name)
+                                   .join(Registry, Registry.id == Model.registry_id, isouter=True))
+            for mid, hub_id, registry in rows:
                 low = hub_id.lower()
                 self.exact.setdefault(low, (mid, hub_id))
-                if "/" in low:
+                if "/" in low and registry in (None, "huggingface"):
                     self.by_name[low.rsplit("/", 1)[1]].append((mid, hub_id))
         self.has_db = session is not None
 
@@ -88,14 +97,19 @@ class Canonicalizer:
         tries = [low]
         if low in ALIASES:
             tries.append(ALIASES[low].lower())
-        if "/" not in low and library in ST_LIBRARIES:
-            tries.append(f"sentence-transformers/{low}")
-        if "/" not in low and hub == "timm":
-            tries.append(f"timm/{low}")
+        if "/" not in low:
+            if library in ST_LIBRARIES:
+                tries.append(f"sentence-transformers/{low}")
+            if hub == "timm":
+                tries.append(f"timm/{low}")
+            if library == "torchvision" or hub == "pytorch_hub":
+                tries.append(f"pytorch/vision/{low}")
+            if library == "openai_whisper" and low in WHISPER_SIZES:
+                tries.append(f"openai/whisper-{low}")
         for t in tries:
             if t in self.exact:
                 return self.exact[t]
-        if "/" not in low:
+        if "/" not in low and hub in (None, "huggingface"):  # legacy Hub ids only
             hits = self.by_name.get(low, [])
             if len(hits) == 1:
                 return hits[0]
@@ -107,6 +121,8 @@ class Canonicalizer:
             return Link(None, None, "local_path", revision)
         if not model:
             return Link(None, None, "dynamic", revision)
+        if library == "clip" and model.lower() in CLIP_NAMES:
+            model = CLIP_NAMES[model.lower()]
         ident, rev = split_id(model)
         mid, canonical = self._lookup(ident, library, hub)
         status = "default" if resolution == "task_default" else "matched" if mid is not None else "unknown_model"
