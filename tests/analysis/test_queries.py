@@ -58,7 +58,7 @@ def test_ptm3_lineage_families(fixture_url):
 def test_ptm2_naming(fixture_url):
     df, _ = run(fixture_url, "PTM-2")
     hf = df.set_index("hub").loc["huggingface"]
-    assert hf["models"] == 6 and hf["quantized"] == 1 and hf["fine_tuned"] == 1 and hf["size_word"] == 3
+    assert hf["models"] == 6 and hf["quantized"] == 1 and hf["fine_tuned"] == 1 and hf["chat_instruct"] == 0
 
 
 def test_gh_and_i_queries(fixture_url):

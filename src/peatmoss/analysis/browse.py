@@ -126,7 +126,7 @@ def _default_doc(table: Table) -> str:
 
 
 def metadata(db_name: str) -> dict:
-    queries = {q.name: {"title": f"{q.name}: {q.question}", "description": q.description, "sql": q.sql}
+    queries = {q.name: {"title": f"{q.name}: {q.question}", "description": q.description, "sql": q.sql_for("sqlite")}
                for q in QUERIES}
     return {
         "title": "PeaTMOSS: the pre-trained-model supply chain",

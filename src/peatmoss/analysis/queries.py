@@ -23,6 +23,10 @@ class Query:
     sql: str
     summary: Callable[[pd.DataFrame], dict] | None = None
 
+    def sql_for(self, dialect: str) -> str:
+        """The SQL for a dialect: ILIKE (case-insensitive) is PostgreSQL's; SQLite's LIKE already ignores case."""
+        return self.sql if dialect == "postgresql" else self.sql.replace(" ILIKE ", " LIKE ")
+
 
 def spearman(a: pd.Series, b: pd.Series) -> float | None:
     """Spearman's rho as Pearson's r of average ranks (no scipy needed)."""
@@ -64,23 +68,24 @@ ORDER BY links DESC"""),
                   OR LOWER(i.title) LIKE '%checkpoint%' OR LOWER(i.title) LIKE '%weights%'
                 THEN 1 ELSE 0 END) AS mentioning_models
 FROM github_issue i
-WHERE i.repository_id IN (SELECT repository_id FROM model_reuse WHERE is_current = TRUE)
+WHERE EXISTS (SELECT 1 FROM model_reuse mr WHERE mr.repository_id = i.repository_id AND mr.is_current = TRUE)
 GROUP BY CASE WHEN i.is_pull_request = TRUE THEN 'pull request' ELSE 'issue' END
 ORDER BY kind"""),
     Query(
         "GH-3", "How often does a project change the PTM it loads?",
         "Repositories scanned at more than one commit: models (canonical id) that appear after the first scan "
         "(added) or are gone by the newest scan (dropped).",
-        """WITH s AS (
-  SELECT id, repository_id,
-         ROW_NUMBER() OVER (PARTITION BY repository_id ORDER BY scanned_at, id) AS n,
-         COUNT(*) OVER (PARTITION BY repository_id) AS scans
-  FROM repo_scan),
+        """WITH multi AS (SELECT repository_id FROM repo_scan GROUP BY repository_id HAVING COUNT(*) > 1),
+s AS (
+  SELECT rs.id, rs.repository_id,
+         ROW_NUMBER() OVER (PARTITION BY rs.repository_id ORDER BY rs.scanned_at, rs.id) AS n,
+         COUNT(*) OVER (PARTITION BY rs.repository_id) AS scans
+  FROM repo_scan rs JOIN multi ON multi.repository_id = rs.repository_id),
 u AS (
   SELECT s.repository_id, COALESCE(mr.canonical_model_id, mr.raw_model_id) AS model,
          MIN(s.n) AS first_n, MAX(s.n) AS last_n, MAX(s.scans) AS scans
-  FROM model_reuse mr JOIN s ON s.id = mr.scan_id
-  WHERE COALESCE(mr.canonical_model_id, mr.raw_model_id) IS NOT NULL AND s.scans > 1
+  FROM s JOIN model_reuse mr ON mr.scan_id = s.id
+  WHERE COALESCE(mr.canonical_model_id, mr.raw_model_id) IS NOT NULL
   GROUP BY s.repository_id, COALESCE(mr.canonical_model_id, mr.raw_model_id))
 SELECT r.full_name AS repository, MAX(u.scans) AS scans, COUNT(*) AS models_ever,
        SUM(CASE WHEN u.first_n > 1 THEN 1 ELSE 0 END) AS models_added,
@@ -103,20 +108,14 @@ GROUP BY pipeline, field
 ORDER BY pipeline, pct_stated DESC"""),
     Query(
         "PTM-2", "What naming conventions do PTM packages follow?",
-        "Per hub: models whose id carries a quantization marker, a fine-tuning marker, a chat/instruct "
-        "marker, a size word or a version marker (case-insensitive substring matches).",
+        "Per hub: models whose id carries a quantization marker (gguf, gptq, awq), a fine-tuning marker "
+        "(fine-tuned, lora) or a chat/instruct marker (case-insensitive substring matches).",
         """SELECT r.name AS hub, COUNT(*) AS models,
-  SUM(CASE WHEN n LIKE '%gguf%' OR n LIKE '%gptq%' OR n LIKE '%awq%' OR n LIKE '%int4%' OR n LIKE '%int8%'
-            OR n LIKE '%4bit%' OR n LIKE '%8bit%' OR n LIKE '%exl2%' THEN 1 ELSE 0 END) AS quantized,
-  SUM(CASE WHEN n LIKE '%finetune%' OR n LIKE '%fine-tune%' OR n LIKE '%-ft%' OR n LIKE '%sft%'
-            OR n LIKE '%lora%' OR n LIKE '%peft%' THEN 1 ELSE 0 END) AS fine_tuned,
-  SUM(CASE WHEN n LIKE '%instruct%' OR n LIKE '%chat%' THEN 1 ELSE 0 END) AS chat_instruct,
-  SUM(CASE WHEN n LIKE '%-base%' OR n LIKE '%-large%' OR n LIKE '%-small%' OR n LIKE '%-tiny%'
-            OR n LIKE '%-mini%' OR n LIKE '%-medium%' OR n LIKE '%-xl%' THEN 1 ELSE 0 END) AS size_word,
-  SUM(CASE WHEN n LIKE '%-v0%' OR n LIKE '%-v1%' OR n LIKE '%-v2%' OR n LIKE '%-v3%' OR n LIKE '%-v4%'
-            OR n LIKE '%-v5%' THEN 1 ELSE 0 END) AS version
-FROM (SELECT registry_id, LOWER(hub_id) AS n FROM model) m
-JOIN registry r ON r.id = m.registry_id
+  SUM(CASE WHEN m.hub_id ILIKE '%gguf%' OR m.hub_id ILIKE '%gptq%' OR m.hub_id ILIKE '%awq%'
+           THEN 1 ELSE 0 END) AS quantized,
+  SUM(CASE WHEN m.hub_id ILIKE '%fine%tun%' OR m.hub_id ILIKE '%lora%' THEN 1 ELSE 0 END) AS fine_tuned,
+  SUM(CASE WHEN m.hub_id ILIKE '%instruct%' OR m.hub_id ILIKE '%chat%' THEN 1 ELSE 0 END) AS chat_instruct
+FROM model m JOIN registry r ON r.id = m.registry_id
 GROUP BY r.name ORDER BY r.name"""),
     Query(
         "PTM-3", "How do PTMs derive from one another: which lineage families are largest?",
@@ -126,14 +125,14 @@ GROUP BY r.name ORDER BY r.name"""),
   SELECT e.parent_id, e.child_id, 1 FROM model_edge e
   WHERE e.parent_id IS NOT NULL
     AND NOT EXISTS (SELECT 1 FROM model_edge p WHERE p.child_id = e.parent_id AND p.parent_id IS NOT NULL)
-  UNION
+  UNION ALL
   SELECT f.root_id, e.child_id, f.depth + 1 FROM fam f JOIN model_edge e ON e.parent_id = f.model_id
   WHERE f.depth < 20)
-SELECT m.hub_id AS root, COUNT(DISTINCT f.model_id) AS descendants, MAX(f.depth) AS generations
-FROM fam f JOIN model m ON m.id = f.root_id
-GROUP BY m.id, m.hub_id
-ORDER BY descendants DESC, root
-LIMIT 100"""),
+SELECT m.hub_id AS root, x.descendants, x.generations
+FROM (SELECT root_id, COUNT(DISTINCT model_id) AS descendants, MAX(depth) AS generations
+      FROM fam GROUP BY root_id ORDER BY COUNT(DISTINCT model_id) DESC, root_id LIMIT 100) x
+JOIN model m ON m.id = x.root_id
+ORDER BY x.descendants DESC, x.root_id"""),
     Query(
         "PTM-3b", "Which kinds of derivation (fine-tune, adapter, quantization, merge) link PTMs?",
         "Edges per relation and evidence source, with how many have the parent collected.",
@@ -144,14 +143,12 @@ FROM model_edge GROUP BY relation, source ORDER BY edges DESC"""),
         "I-1", "Do a PTM's downloads correlate with the number of projects that depend on it?",
         "Models with at least one current dependent repository: downloads and dependent repositories; "
         "the summary gives Spearman's rho over these models.",
-        """SELECT m.hub_id AS model, g.name AS hub, m.downloads,
-       COUNT(DISTINCT mr.repository_id) AS dependent_repositories
-FROM model_reuse mr
-JOIN model m ON m.id = mr.model_id
+        """SELECT m.hub_id AS model, g.name AS hub, m.downloads, u.dependent_repositories
+FROM (SELECT model_id, COUNT(DISTINCT repository_id) AS dependent_repositories
+      FROM model_reuse WHERE is_current = TRUE AND model_id IS NOT NULL GROUP BY model_id) u
+JOIN model m ON m.id = u.model_id
 JOIN registry g ON g.id = m.registry_id
-WHERE mr.is_current = TRUE
-GROUP BY m.id, m.hub_id, g.name, m.downloads
-ORDER BY dependent_repositories DESC, m.downloads DESC""",
+ORDER BY u.dependent_repositories DESC, m.downloads DESC, m.hub_id""",
         _i1_summary),
     Query(
         "I-2", "Are PTM licenses respected by the projects that reuse them?",
@@ -167,7 +164,8 @@ ORDER BY rules, kind, pairs DESC"""),
         "and repositories reusing them.",
         f"""SELECT d.domain, d.models, COALESCE(u.reused_models, 0) AS reused_models,
        COALESCE(u.repositories, 0) AS repositories
-FROM (SELECT {sql_case('m.pipeline_tag')} AS domain, COUNT(*) AS models FROM model m GROUP BY 1) d
+FROM (SELECT {sql_case('t.pipeline_tag')} AS domain, SUM(t.n) AS models
+      FROM (SELECT pipeline_tag, COUNT(*) AS n FROM model GROUP BY pipeline_tag) t GROUP BY 1) d
 LEFT JOIN (SELECT {sql_case('m.pipeline_tag')} AS domain, COUNT(DISTINCT mr.model_id) AS reused_models,
                   COUNT(DISTINCT mr.repository_id) AS repositories
            FROM model_reuse mr JOIN model m ON m.id = mr.model_id
@@ -188,5 +186,5 @@ def get(name: str) -> Query:
 def run(engine: Engine, name: str) -> tuple[pd.DataFrame, dict | None]:
     query = get(name)
     with engine.connect() as conn:
-        df = pd.read_sql(text(query.sql), conn)
+        df = pd.read_sql(text(query.sql_for(engine.dialect.name)), conn)
     return df, (query.summary(df) if query.summary else None)

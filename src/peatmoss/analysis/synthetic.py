@@ -44,6 +44,10 @@ def generate(url: str, models: int = 3000, months: int = 30, repositories: int =
     """Create and fill the database at `url` (which should be new); returns the sizes written."""
     rng = np.random.default_rng(seed)
     engine = init_db(url)
+    with engine.begin() as conn:  # every index the schema declares, also those newer than the migrations
+        for table in M.Base.metadata.sorted_tables:
+            for index in table.indexes:
+                index.create(conn, checkfirst=True)
     start = datetime(2021, 1, 1, tzinfo=timezone.utc).timestamp()
     span = months * 30.44 * 86400
     end = start + span
