@@ -447,6 +447,7 @@ class ModelReuse(Base):
     is_current: Mapped[bool] = mapped_column(Boolean, default=True)
     __table_args__ = (
         Index("ix_model_reuse_current", "is_current", "model_id"),
+        Index("ix_model_reuse_current_repo", "is_current", "model_id", "repository_id"),  # analysis: I-1, I-3
         Index("ix_model_reuse_repo", "repository_id", "is_current"),
     )
 
@@ -632,7 +633,10 @@ class CardField(Base):
     flag_reason: Mapped[str | None] = mapped_column(Text)
     review_status: Mapped[str | None] = mapped_column(String(16))  # pending | accepted | rejected | corrected
     reviewed_value: Mapped[dict | list | str | int | float | None] = mapped_column(JSON)
-    __table_args__ = (Index("ix_card_field_model", "model_id", "pipeline", "field"),)
+    __table_args__ = (
+        Index("ix_card_field_model", "model_id", "pipeline", "field"),
+        Index("ix_card_field_coverage", "pipeline", "field", "model_id", "state"),  # analysis: Figure 7, PTM-1
+    )
 
 
 class LlmCall(Base):
