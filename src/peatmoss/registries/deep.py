@@ -1,0 +1,191 @@
+"""Deep snapshots of popular models: card, commits, refs, discussions with events, and files.
+
+One model per transaction; the run's cursor (`deep:<model id>`) moves with it, so an
+interrupted deep phase resumes after the last model written. A part that fails (404, 5xx
+after retries, bad JSON) becomes an error row and the other parts go on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from fnmatch import fnmatch
+from pathlib import Path
+
+from huggingface_hub import HfApi, hf_hub_url
+from huggingface_hub.errors import HfHubHTTPError
+from huggingface_hub.utils import build_hf_headers, hf_raise_for_status, http_backoff
+from sqlalchemy import delete, func, select, update
+
+from ..db import models as m
+from ..db.runs import now
+from .progress import progress_bar
+from .store import record_error_row
+
+log = logging.getLogger(__name__)
+WEIGHT_PATTERNS = ("*.bin", "*.safetensors", "*.pt", "*.pth", "*.ckpt", "*.h5", "*.msgpack", "*.onnx", "*.gguf",
+                   "*.ot", "*.pkl", "*.pickle", "*.joblib", "*.npz", "*.tflite", "*.mlmodel", "*.zip", "*.tar*")
+DEFAULT_ALLOW = ["*.md", "*.json", "*.txt", "*.yaml", "*.yml", "*.py", "LICENSE*"]
+DIFF_FILE = re.compile(r"^diff --git a/(.+?) b/", re.M)
+
+
+def fetch_card(endpoint: str, repo_id: str, revision: str | None, token, timeout: float) -> str | None:
+    """The model's README.md text, or None when it has none."""
+    url = hf_hub_url(repo_id, "README.md", revision=revision, endpoint=endpoint)
+    response = http_backoff("GET", url, headers=build_hf_headers(token=token or None), timeout=timeout,
+                            max_retries=3, base_wait_time=0.5)
+    if response.status_code == 404:
+        return None
+    hf_raise_for_status(response)
+    return response.content.decode("utf-8", errors="replace")
+
+
+def _not_found(exc: Exception) -> bool:
+    response = getattr(exc, "response", None)
+    return getattr(response, "status_code", None) == 404
+
+
+def collect_deep(engine, api: HfApi, endpoint: str, run_id: int, opts, start_after: int = 0) -> int:
+    """Deep-collect every model of this run with downloads >= opts.min_downloads. Returns models done."""
+    model = m.Model.__table__
+    query = (select(model.c.id, model.c.hub_id, model.c.sha)
+             .where(model.c.last_seen_run_id == run_id, model.c.downloads >= opts.min_downloads,
+                    model.c.id > start_after)
+             .order_by(model.c.id))
+    with engine.connect() as conn:
+        todo = conn.execute(query).all()
+    done = 0
+    with progress_bar(opts.progress, "Deep snapshots", total=len(todo)) as bar:
+        for model_id, hub_id, sha in todo:
+            parts, errors = _fetch_model(api, endpoint, hub_id, sha, opts)
+            with engine.begin() as conn:
+                _write_model(conn, model_id, run_id, parts)
+                for part, kind, message in errors:
+                    record_error_row(conn, run_id, f"deep.{part}", hub_id, kind, message)
+                conn.execute(update(m.CollectionRun.__table__).where(m.CollectionRun.id == run_id).values(
+                    cursor=f"deep:{model_id}", error_count=m.CollectionRun.error_count + len(errors)))
+            done += 1
+            bar.advance()
+    return done
+
+
+def _fetch_model(api: HfApi, endpoint: str, hub_id: str, sha: str | None, opts):
+    parts: dict = {}
+    errors: list[tuple[str, str, str]] = []
+
+    def attempt(name: str, fn):
+        try:
+            parts[name] = fn()
+        except Exception as exc:  # noqa: BLE001 - one failed part must not stop the others
+            if not _not_found(exc):
+                errors.append((name, type(exc).__name__, str(exc)))
+
+    attempt("card", lambda: fetch_card(endpoint, hub_id, sha, api.token, opts.timeout))
+    attempt("commits", lambda: list(api.list_repo_commits(hub_id)))
+    attempt("refs", lambda: api.list_repo_refs(hub_id, include_pull_requests=True))
+    attempt("discussions", lambda: _discussions(api, hub_id))
+    if opts.files:
+        attempt("files", lambda: _snapshot_files(api, endpoint, hub_id, sha, opts))
+    return parts, errors
+
+
+def _discussions(api: HfApi, hub_id: str) -> list:
+    out = []
+    for disc in api.get_repo_discussions(hub_id):
+        out.append(api.get_discussion_details(hub_id, disc.num))
+    return out
+
+
+def _snapshot_files(api: HfApi, endpoint: str, hub_id: str, sha: str | None, opts) -> dict[str, str]:
+    """Download allowed files into a content-addressed store; returns path -> sha256."""
+    store = Path(opts.store_dir or "peatmoss-store")
+    allow = opts.allow_patterns or DEFAULT_ALLOW
+    info = api.model_info(hub_id, revision=sha, files_metadata=False)
+    stored: dict[str, str] = {}
+    for sib in info.siblings or []:
+        name = sib.rfilename
+        if not any(fnmatch(name, p) for p in allow):
+            continue
+        if not opts.include_weights and any(fnmatch(name.rsplit("/", 1)[-1], p) for p in WEIGHT_PATTERNS):
+            continue
+        url = hf_hub_url(hub_id, name, revision=sha, endpoint=endpoint)
+        response = http_backoff("GET", url, headers=build_hf_headers(token=api.token or None),
+                                timeout=opts.timeout, max_retries=3)
+        hf_raise_for_status(response)
+        digest = hashlib.sha256(response.content).hexdigest()
+        target = store / "sha256" / digest[:2] / digest
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(response.content)
+        stored[name] = digest
+    return stored
+
+
+def _write_model(conn, model_id: int, run_id: int, parts: dict) -> None:
+    card = parts.get("card")
+    if card is not None:
+        digest = hashlib.sha256(card.encode("utf-8", errors="replace")).hexdigest()
+        table = m.ModelCard.__table__
+        exists = conn.execute(select(func.count()).select_from(table)
+                              .where(table.c.model_id == model_id, table.c.sha == digest)).scalar_one()
+        if not exists:
+            conn.execute(table.insert().values(model_id=model_id, sha=digest, text=card, length=len(card),
+                                               run_id=run_id, fetched_at=now()))
+    if "commits" in parts:
+        table = m.ModelVersion.__table__
+        conn.execute(delete(table).where(table.c.model_id == model_id))
+        rows = {c.commit_id: {"model_id": model_id, "commit_id": c.commit_id, "created_at": c.created_at,
+                              "title": c.title, "message": c.message, "authors": list(c.authors or [])}
+                for c in parts["commits"]}
+        if rows:
+            conn.execute(table.insert(), list(rows.values()))
+    if "refs" in parts:
+        table = m.GitRef.__table__
+        conn.execute(delete(table).where(table.c.model_id == model_id))
+        refs = parts["refs"]
+        rows = {}
+        for kind, items in (("branch", refs.branches), ("tag", refs.tags), ("convert", refs.converts),
+                            ("pull_request", refs.pull_requests or [])):
+            for ref in items:
+                rows[ref.ref] = {"model_id": model_id, "kind": kind, "name": ref.name, "ref": ref.ref,
+                                 "target_commit": ref.target_commit}
+        if rows:
+            conn.execute(table.insert(), list(rows.values()))
+    if "discussions" in parts:
+        _write_discussions(conn, model_id, parts["discussions"])
+    if "files" in parts:
+        table = m.ModelFile.__table__
+        for path, digest in parts["files"].items():
+            conn.execute(update(table).where(table.c.model_id == model_id, table.c.path == path)
+                         .values(stored_digest=digest))
+        conn.execute(update(m.Model.__table__).where(m.Model.id == model_id).values(has_snapshot=True))
+
+
+def _write_discussions(conn, model_id: int, discussions: list) -> None:
+    table = m.Discussion.__table__
+    conn.execute(delete(table).where(table.c.model_id == model_id))  # events and files cascade
+    for d in discussions:
+        disc_id = conn.execute(table.insert().values(
+            model_id=model_id, num=d.num, title=d.title, status=d.status, is_pull_request=d.is_pull_request,
+            author=d.author, created_at=d.created_at, endpoint=d.endpoint, target_branch=d.target_branch,
+            merge_commit_oid=d.merge_commit_oid, diff=d.diff,
+        ).returning(table.c.id)).scalar_one()
+        events = {}
+        for e in d.events:
+            events[e.id] = {"discussion_id": disc_id, "event_id": e.id, "type": e.type, "created_at": e.created_at,
+                            "author": e.author, "content": getattr(e, "content", None),
+                            "edited": getattr(e, "edited", None), "hidden": getattr(e, "hidden", None),
+                            "new_status": getattr(e, "new_status", None), "summary": getattr(e, "summary", None),
+                            "oid": getattr(e, "oid", None), "old_title": getattr(e, "old_title", None),
+                            "new_title": getattr(e, "new_title", None)}
+        if events:
+            conn.execute(m.DiscussionEvent.__table__.insert(), list(events.values()))
+        conflicting = getattr(d, "conflicting_files", None)
+        paths = set(DIFF_FILE.findall(d.diff or "")) | set(conflicting if isinstance(conflicting, list) else [])
+        if paths:
+            conn.execute(m.DiscussionFile.__table__.insert(),
+                         [{"discussion_id": disc_id, "path": p} for p in sorted(paths)])
+
+
+__all__ = ["collect_deep", "fetch_card", "HfHubHTTPError"]

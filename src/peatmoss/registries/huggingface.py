@@ -1,0 +1,244 @@
+"""Collect model metadata from the Hugging Face Hub into the database.
+
+Listing: pages of `GET /api/models` fetched with `huggingface_hub`'s HTTP session and its
+`http_backoff` (HTTP 429 `Retry-After`, 5xx and time-outs are retried with backoff). Each page
+is written in one transaction together with the run's cursor, so a crash or Ctrl-C resumes
+from the last committed page. Deep collection (card, commits, refs, discussions, optional
+files) goes through `HfApi` for models with at least `min_downloads` downloads.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from huggingface_hub import HfApi, constants
+from huggingface_hub.utils import build_hf_headers, hf_raise_for_status, http_backoff
+from sqlalchemy import select, update
+
+from ..db import init_db, models as m
+from ..db.runs import now
+from .deep import collect_deep
+from .hubserver import HubServer
+from .progress import progress_bar
+from .records import RecordError, normalise
+from .replay import Cassette, record
+from .store import ModelStore, dialect_insert, record_error_row, resolve_edge_parents
+
+log = logging.getLogger(__name__)
+
+EXPAND = ["author", "cardData", "config", "createdAt", "disabled", "downloads", "downloadsAllTime", "gated",
+          "lastModified", "library_name", "likes", "pipeline_tag", "private", "safetensors", "sha", "siblings",
+          "tags", "usedStorage"]
+PAGE_RETRIES = 3
+
+
+@dataclass
+class CollectOptions:
+    endpoint: str | None = None
+    limit: int | None = None
+    sort: str | None = None
+    author: str | None = None
+    search: str | None = None
+    page_size: int = 1000
+    min_downloads: int = 50
+    deep: bool = True
+    files: bool = False  # snapshot files of deep models into a content-addressed store
+    store_dir: str | None = None
+    allow_patterns: list[str] | None = None
+    include_weights: bool = False
+    snapshot: str | None = None  # a label; the same label re-collects into the same snapshot
+    record_dir: str | None = None
+    replay_dir: str | None = None
+    timeout: float = 30.0
+    max_retries: int = 5
+    progress: bool = True
+    stop_after_pages: int | None = None  # for tests: simulate an interruption
+
+
+@dataclass
+class CollectSummary:
+    run_id: int
+    snapshot: str
+    models: int = 0
+    pages: int = 0
+    errors: int = 0
+    deep_models: int = 0
+    resumed: bool = False
+    complete: bool = False
+    extra: dict = field(default_factory=dict)
+
+
+class PageError(RuntimeError):
+    """A listing page that could not be read after retries."""
+
+
+def ensure_registry(conn, name: str, url: str) -> int:
+    table = m.Registry.__table__
+    conn.execute(dialect_insert(conn, table).on_conflict_do_nothing(index_elements=["name"]),
+                 [{"name": name, "url": url}])
+    return conn.execute(select(table.c.id).where(table.c.name == name)).scalar_one()
+
+
+def run_key(opts: CollectOptions, snapshot: str) -> str:
+    filters = {"limit": opts.limit, "sort": opts.sort, "author": opts.author, "search": opts.search}
+    return f"{snapshot}|" + json.dumps(filters, sort_keys=True)
+
+
+def open_run(conn, registry_id: int, key: str, params: dict, snapshot: str) -> tuple[int, str | None, bool]:
+    """The run for this snapshot and filters: resumed if unfinished, restarted if complete."""
+    run = m.CollectionRun.__table__
+    row = conn.execute(select(run.c.id, run.c.status, run.c.cursor)
+                       .where(run.c.stage == "collect", run.c.source == "huggingface", run.c.key == key)
+                       .order_by(run.c.id.desc())).first()
+    if row is not None:
+        cursor = row.cursor if row.status != "complete" else None
+        conn.execute(update(run).where(run.c.id == row.id).values(status="running", finished_at=None,
+                                                                  cursor=cursor))
+        return row.id, cursor, row.status != "complete"
+    snap_date = datetime.fromisoformat(snapshot).replace(tzinfo=timezone.utc) if _is_date(snapshot) else now()
+    run_id = conn.execute(run.insert().values(
+        stage="collect", source="huggingface", registry_id=registry_id, key=key, params=params,
+        snapshot_date=snap_date, started_at=now(), status="running", items_done=0, error_count=0,
+    ).returning(run.c.id)).scalar_one()
+    return run_id, None, False
+
+
+def _is_date(text: str) -> bool:
+    try:
+        datetime.fromisoformat(text)
+        return True
+    except ValueError:
+        return False
+
+
+def _relative(url: str) -> str:
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def _next_link(response) -> str | None:
+    nxt = response.links.get("next", {}).get("url")
+    return _relative(nxt) if nxt else None
+
+
+def fetch_page(endpoint: str, cursor: str | None, params: dict, token: str | None, opts: CollectOptions):
+    """One listing page -> (items, next cursor). Bad JSON is retried, then raises PageError."""
+    url = endpoint + (cursor or "/api/models")
+    last: Exception | None = None
+    for _ in range(PAGE_RETRIES):
+        response = http_backoff("GET", url, params=None if cursor else params,
+                                headers=build_hf_headers(token=token), timeout=opts.timeout,
+                                max_retries=opts.max_retries, base_wait_time=0.5, max_wait_time=8)
+        hf_raise_for_status(response)
+        try:
+            items = response.json()
+        except ValueError as exc:
+            last = exc
+            continue
+        if not isinstance(items, list):
+            last = ValueError(f"listing page is a {type(items).__name__}, not a list")
+            continue
+        return items, _next_link(response)
+    raise PageError(f"unreadable listing page {url}: {last}")
+
+
+def collect_huggingface(url: str | None = None, opts: CollectOptions | None = None) -> CollectSummary:
+    """Collect (or resume collecting) a snapshot of the Hub's models into the database at `url`."""
+    opts = opts or CollectOptions()
+    engine = init_db(url)
+    token = os.environ.get("HF_TOKEN") or None
+    with ExitStack() as stack:
+        endpoint = (opts.endpoint or os.environ.get("HF_ENDPOINT") or constants.ENDPOINT).rstrip("/")
+        if opts.replay_dir:
+            endpoint = stack.enter_context(HubServer(Cassette(opts.replay_dir))).url
+        if opts.record_dir:
+            stack.enter_context(record(opts.record_dir, endpoint))
+        return _collect(engine, endpoint, token, opts)
+
+
+def _collect(engine, endpoint: str, token: str | None, opts: CollectOptions) -> CollectSummary:
+    snapshot = opts.snapshot or datetime.now(timezone.utc).date().isoformat()
+    params: dict = {"limit": min(opts.page_size, opts.limit or opts.page_size), "expand": EXPAND}
+    for key in ("sort", "author", "search"):
+        if getattr(opts, key):
+            params[key] = getattr(opts, key)
+    if opts.sort:
+        params["direction"] = -1
+    with engine.begin() as conn:
+        registry_id = ensure_registry(conn, "huggingface", "https://huggingface.co")
+        run_id, cursor, resumed = open_run(conn, registry_id, run_key(opts, snapshot),
+                                           {k: v for k, v in vars(opts).items() if k not in ("progress",)},
+                                           snapshot)
+        done = conn.execute(select(m.CollectionRun.items_done).where(m.CollectionRun.id == run_id)).scalar_one()
+    summary = CollectSummary(run_id=run_id, snapshot=snapshot, resumed=resumed, models=done or 0)
+    store = ModelStore(registry_id, run_id)
+    run = m.CollectionRun.__table__
+    in_deep_phase = bool(cursor and cursor.startswith("deep:"))
+    with progress_bar(opts.progress, "Listing models", total=opts.limit) as bar:
+        bar.advance(summary.models)
+        while not in_deep_phase:
+            if opts.limit is not None and summary.models >= opts.limit:
+                break
+            try:
+                items, next_cursor = fetch_page(endpoint, cursor, params, token, opts)
+            except Exception as exc:  # noqa: BLE001 - any failure of a page ends the listing, resumable
+                with engine.begin() as conn:
+                    record_error_row(conn, run_id, "listing", cursor or "/api/models", type(exc).__name__, exc)
+                    conn.execute(update(run).where(run.c.id == run_id).values(status="failed"))
+                summary.errors += 1
+                log.error("listing stopped: %s (re-run to resume)", exc)
+                return summary
+            if opts.limit is not None:
+                items = items[: opts.limit - summary.models]
+            records, errors = [], []
+            for i, item in enumerate(items):
+                try:
+                    records.append(normalise(item))
+                except RecordError as exc:
+                    errors.append((_item_name(item, i, cursor), "bad_record", str(exc)))
+            with engine.begin() as conn:
+                store.write_page(conn, records)
+                for item_name, kind, message in errors:
+                    record_error_row(conn, run_id, "listing", item_name, kind, message)
+                summary.models += len(items)
+                conn.execute(update(run).where(run.c.id == run_id).values(
+                    cursor=next_cursor, items_done=summary.models,
+                    error_count=run.c.error_count + len(errors)))
+            summary.errors += len(errors)
+            summary.pages += 1
+            bar.advance(len(items))
+            cursor = next_cursor
+            if opts.stop_after_pages is not None and summary.pages >= opts.stop_after_pages:
+                return summary
+            if cursor is None:
+                break
+    with engine.begin() as conn:
+        resolve_edge_parents(conn)
+    if opts.deep:
+        deep = collect_deep(engine, HfApi(endpoint=endpoint, token=token or False), endpoint, run_id, opts,
+                            start_after=int(cursor[5:]) if in_deep_phase else 0)
+        summary.deep_models = deep
+    with engine.begin() as conn:
+        conn.execute(update(run).where(run.c.id == run_id).values(status="complete", finished_at=now(),
+                                                                  cursor=None))
+        summary.errors = conn.execute(select(run.c.error_count).where(run.c.id == run_id)).scalar_one()
+    summary.complete = True
+    return summary
+
+
+def _item_name(item, index: int, cursor: str | None) -> str:
+    if isinstance(item, dict):
+        name = item.get("id") or item.get("modelId")
+        if isinstance(name, str):
+            return name[:500]
+    return f"{cursor or '/api/models'}#{index}"
+
+
+__all__ = ["CollectOptions", "CollectSummary", "collect_huggingface"]

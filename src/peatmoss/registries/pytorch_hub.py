@@ -1,0 +1,299 @@
+"""Collect PyTorch Hub models from the `pytorch/hub` repository's model pages.
+
+Source: a local checkout or an archive (.zip, .tar.gz) of `pytorch/hub`. Each `<owner>_<repo>_<name>.md`
+page has YAML front matter and Python examples; every `torch.hub.load(repo_or_dir, model, ...)` call in
+its code blocks (positional or keyword, `repo:ref` forms, entrypoints held in variables assigned in the
+page, calls left in comments as alternatives) gives one (repo, model) entry. Where a hub repo's
+`hubconf.py` is available locally, its entrypoints are listed by reading the file, never by running it.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import tarfile
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from sqlalchemy import delete, func, select
+
+from ..db import init_db, models as m
+from ..db.runs import now
+from .huggingface import ensure_registry
+from .store import dialect_insert, record_error_row
+
+SKIP_PAGES = {"README.md", "CONTRIBUTING.md", "CODE_OF_CONDUCT.md", "LICENSE.md"}
+CODE_BLOCK = re.compile(r"^```[ \t]*(python|py)?[^\n]*\n(.*?)^```", re.M | re.S)
+COMMENTED = re.compile(r"^(\s*)#\s?(?=\s*(\w+\s*=\s*['\"]|.*\bhub\.load\())")
+QUOTES = str.maketrans({"“": "", "”": "", "‘": "", "’": ""})
+
+
+@dataclass
+class HubEntry:
+    repo: str
+    entrypoint: str
+    ref: str | None
+    line: int  # 1-based line in the page
+
+
+@dataclass
+class HubPage:
+    slug: str
+    front_matter: dict
+    entries: list[HubEntry] = field(default_factory=list)
+    unresolved: list[str] = field(default_factory=list)  # expressions we could not resolve
+
+
+def split_front_matter(text: str) -> tuple[dict, str, int]:
+    """(front matter, body, line offset of the body). Curly quotes around values are removed."""
+    if not text.startswith("---"):
+        return {}, text, 0
+    end = text.find("\n---", 3)
+    if end < 0:
+        return {}, text, 0
+    raw = text[3:end].translate(QUOTES)
+    data = yaml.safe_load(raw) or {}
+    if not isinstance(data, dict):
+        raise ValueError("front matter is not a mapping")
+    body_start = text.find("\n", end + 4) + 1
+    return data, text[body_start:], text[:body_start].count("\n")
+
+
+def _code_blocks(body: str, offset: int) -> Iterator[tuple[str, int]]:
+    for match in CODE_BLOCK.finditer(body):
+        if match.group(1) is None and "hub.load" not in match.group(2):
+            continue
+        first_line = offset + body[: match.start(2)].count("\n") + 1
+        original = match.group(2)
+        uncommented = "\n".join(COMMENTED.sub(r"\1", line) for line in original.splitlines())
+        yield (uncommented if _parses(uncommented) or not _parses(original) else original), first_line
+
+
+def _parses(code: str) -> bool:
+    try:
+        ast.parse(code)
+        return True
+    except SyntaxError:
+        return False
+
+
+def _parse(code: str) -> ast.Module | None:
+    try:
+        return ast.parse(code)
+    except SyntaxError:
+        # keep the statements that parse on their own (pages mix shell lines into examples)
+        good = []
+        for line in code.splitlines():
+            try:
+                ast.parse(line.strip())
+                good.append(line.strip())
+            except SyntaxError:
+                good.append("")
+        try:
+            return ast.parse("\n".join(good))
+        except SyntaxError:
+            return None
+
+
+def _is_hub_load(func: ast.expr) -> bool:
+    return isinstance(func, ast.Attribute) and func.attr == "load" and (
+        (isinstance(func.value, ast.Attribute) and func.value.attr == "hub")
+        or (isinstance(func.value, ast.Name) and func.value.id == "hub"))
+
+
+def _arg(call: ast.Call, pos: int, name: str) -> ast.expr | None:
+    for kw in call.keywords:
+        if kw.arg == name:
+            return kw.value
+    return call.args[pos] if len(call.args) > pos else None
+
+
+def _values(node: ast.expr | None, names: dict[str, list[str]]) -> list[str]:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return [node.value]
+    if isinstance(node, ast.Name):
+        return names.get(node.id, [])
+    return []
+
+
+def parse_page(slug: str, text: str) -> HubPage:
+    """Front matter and every (repo, entrypoint) loaded in the page's code blocks."""
+    front, body, offset = split_front_matter(text)
+    page = HubPage(slug=slug, front_matter=front)
+    trees = [(tree, start) for code, start in _code_blocks(body, offset) if (tree := _parse(code)) is not None]
+    names: dict[str, list[str]] = {}
+    for tree, _ in trees:  # string constants assigned anywhere in the page, every branch kept
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) \
+                    and isinstance(node.value.value, str):
+                for target in node.targets:
+                    if isinstance(target, ast.Name):
+                        names.setdefault(target.id, [])
+                        if node.value.value not in names[target.id]:
+                            names[target.id].append(node.value.value)
+    seen: set[tuple[str, str]] = set()
+    for tree, start in trees:
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Call) and _is_hub_load(node.func)):
+                continue
+            repos = _values(_arg(node, 0, "repo_or_dir"), names)
+            models = _values(_arg(node, 1, "model"), names)
+            if not repos or not models:
+                page.unresolved.append(ast.unparse(node)[:200])
+                continue
+            for spec in repos:
+                repo, _, ref = spec.partition(":")
+                for model in models:
+                    if (repo, model) not in seen:
+                        seen.add((repo, model))
+                        page.entries.append(HubEntry(repo, model, ref or None, start + node.lineno - 1))
+    return page
+
+
+def hubconf_entrypoints(source: str) -> list[str]:
+    """Public callables a hubconf.py exposes: top-level functions and names it imports by name."""
+    tree = ast.parse(source)
+    names: list[str] = []
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and not node.name.startswith("_"):
+            names.append(node.name)
+        elif isinstance(node, ast.ImportFrom):
+            names.extend(a.asname or a.name for a in node.names
+                         if a.name != "*" and not (a.asname or a.name).startswith("_"))
+        elif isinstance(node, ast.Assign):
+            for t in node.targets:
+                if isinstance(t, ast.Name) and not t.id.startswith("_") and t.id != "dependencies" \
+                        and isinstance(node.value, (ast.Name, ast.Attribute)):
+                    names.append(t.id)
+    return list(dict.fromkeys(n for n in names if n != "dependencies"))
+
+
+def iter_pages(source: Path) -> Iterator[tuple[str, str | bytes]]:
+    """(file name, content) of every model page in a folder, .zip or .tar(.gz) of pytorch/hub."""
+    source = Path(source)
+    if source.is_dir():
+        for path in sorted(source.glob("*.md")):
+            if path.name not in SKIP_PAGES:
+                yield path.name, path.read_bytes()
+    elif zipfile.is_zipfile(source):
+        with zipfile.ZipFile(source) as zf:
+            for info in zf.infolist():
+                name = info.filename.rsplit("/", 1)[-1]
+                if name.endswith(".md") and name not in SKIP_PAGES and info.filename.count("/") <= 1:
+                    yield name, zf.read(info)
+    elif tarfile.is_tarfile(source):
+        with tarfile.open(source) as tf:
+            for member in tf:
+                name = member.name.rsplit("/", 1)[-1]
+                if member.isfile() and name.endswith(".md") and name not in SKIP_PAGES \
+                        and member.name.strip("./").count("/") <= 1:
+                    yield name, tf.extractfile(member).read()
+    else:
+        raise FileNotFoundError(f"not a folder or archive of pytorch/hub: {source}")
+
+
+def collect_pytorch_hub(url: str | None, source: str | Path, hubconf_dir: str | Path | None = None) -> dict:
+    """Load every page of `source` into the database. Returns counts."""
+    engine = init_db(url)
+    counts = {"pages": 0, "entries": 0, "models": 0, "errors": 0}
+    with engine.begin() as conn:
+        registry_id = ensure_registry(conn, "pytorch_hub", "https://pytorch.org/hub")
+        run = m.CollectionRun.__table__
+        run_id = conn.execute(run.insert().values(
+            stage="collect", source="pytorch_hub", registry_id=registry_id, key=str(source), params={},
+            snapshot_date=now(), started_at=now(), status="running", items_done=0, error_count=0,
+        ).returning(run.c.id)).scalar_one()
+    for name, raw in iter_pages(Path(source)):
+        slug = name[:-3]
+        try:
+            text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+            page = parse_page(slug, text)
+        except (UnicodeDecodeError, ValueError, yaml.YAMLError) as exc:
+            with engine.begin() as conn:
+                record_error_row(conn, run_id, "pytorch_hub", name, type(exc).__name__, exc)
+            counts["errors"] += 1
+            continue
+        with engine.begin() as conn:
+            n = _write_page(conn, registry_id, run_id, page)
+            for expr in page.unresolved:
+                record_error_row(conn, run_id, "pytorch_hub", f"{name}: {expr}", "unresolved_entrypoint",
+                                 "torch.hub.load argument is not a string the page assigns")
+        counts["pages"] += 1
+        counts["entries"] += n
+    if hubconf_dir:
+        counts["entries"] += _collect_hubconfs(engine, registry_id, run_id, Path(hubconf_dir), counts)
+    with engine.begin() as conn:
+        counts["models"] = conn.execute(select(func.count()).select_from(m.Model.__table__)
+                                        .where(m.Model.registry_id == registry_id)).scalar_one()
+        conn.execute(run.update().where(run.c.id == run_id).values(
+            status="complete", finished_at=now(), items_done=counts["pages"], error_count=counts["errors"]))
+    return counts
+
+
+def _model_id(conn, registry_id: int, run_id: int, repo: str, entrypoint: str, front: dict) -> int:
+    table = m.Model.__table__
+    hub_id = f"{repo}/{entrypoint}"
+    row = {"registry_id": registry_id, "hub_id": hub_id, "name": entrypoint,
+           "repo_url": f"https://github.com/{repo}", "first_seen_run_id": run_id, "last_seen_run_id": run_id,
+           "has_snapshot": False}
+    stmt = dialect_insert(conn, table)
+    conn.execute(stmt.on_conflict_do_update(index_elements=["registry_id", "hub_id"],
+                                            set_={"last_seen_run_id": run_id}), [row])
+    return conn.execute(select(table.c.id).where(table.c.registry_id == registry_id,
+                                                 table.c.hub_id == hub_id)).scalar_one()
+
+
+def _write_page(conn, registry_id: int, run_id: int, page: HubPage) -> int:
+    fm = page.front_matter
+    table = m.PytorchHubPage.__table__
+    values = {"title": fm.get("title"), "summary": fm.get("summary"), "category": fm.get("category"),
+              "tags": fm.get("tags") if isinstance(fm.get("tags"), list) else None,
+              "github_link": fm.get("github-link"), "github_id": fm.get("github-id"), "author": fm.get("author"),
+              "accelerator": fm.get("accelerator"), "front_matter": _jsonable(fm), "run_id": run_id}
+    stmt = dialect_insert(conn, table)
+    conn.execute(stmt.on_conflict_do_update(index_elements=["slug"], set_=values), [dict(values, slug=page.slug)])
+    page_id = conn.execute(select(table.c.id).where(table.c.slug == page.slug)).scalar_one()
+    entry = m.PytorchHubEntry.__table__
+    conn.execute(delete(entry).where(entry.c.page_id == page_id))
+    rows = [{"page_id": page_id, "repo": e.repo, "entrypoint": e.entrypoint, "refs": [e.ref] if e.ref else [],
+             "source": "page", "line": e.line,
+             "model_id": _model_id(conn, registry_id, run_id, e.repo, e.entrypoint, fm)} for e in page.entries]
+    if rows:
+        conn.execute(entry.insert(), rows)
+    return len(rows)
+
+
+def _collect_hubconfs(engine, registry_id: int, run_id: int, root: Path, counts: dict) -> int:
+    """Entries from `<root>/<owner>/<repo>/hubconf.py` files, read as text."""
+    added = 0
+    for path in sorted(root.glob("*/*/hubconf.py")):
+        repo = f"{path.parent.parent.name}/{path.parent.name}"
+        try:
+            names = hubconf_entrypoints(path.read_text(encoding="utf-8", errors="replace"))
+        except (SyntaxError, ValueError, RecursionError) as exc:
+            with engine.begin() as conn:
+                record_error_row(conn, run_id, "pytorch_hub", str(path), type(exc).__name__, exc)
+            counts["errors"] += 1
+            continue
+        with engine.begin() as conn:
+            entry = m.PytorchHubEntry.__table__
+            conn.execute(delete(entry).where(entry.c.page_id.is_(None), entry.c.repo == repo))
+            rows = [{"page_id": None, "repo": repo, "entrypoint": n, "refs": [], "source": "hubconf",
+                     "line": None, "model_id": _model_id(conn, registry_id, run_id, repo, n, {})} for n in names]
+            if rows:
+                conn.execute(entry.insert(), rows)
+            added += len(rows)
+    return added
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)

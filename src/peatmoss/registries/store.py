@@ -1,0 +1,181 @@
+"""Write normalised model records into the database, one page per transaction.
+
+Bulk Core statements (no ORM objects) with dialect upserts, so SQLite and PostgreSQL both
+take a page of 1,000 models in a few statements. Re-writing the same page changes nothing.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, Table, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from ..db import models as m
+from ..db.runs import now
+from .records import ModelRecord, classify_tag
+
+LOOKUPS = {
+    "author": m.Author.__table__,
+    "family": m.ModelFamily.__table__,
+    "architecture": m.Architecture.__table__,
+    "framework": m.Framework.__table__,
+    "library": m.Library.__table__,
+    "dataset": m.Dataset.__table__,
+    "language": m.Language.__table__,
+    "paper": m.Paper.__table__,
+    "license": m.License.__table__,
+}
+LINKS = {
+    "architecture": m.model_to_architecture,
+    "framework": m.model_to_framework,
+    "library": m.model_to_library,
+    "dataset": m.model_to_dataset,
+    "language": m.model_to_language,
+    "paper": m.model_to_paper,
+    "tag": m.model_to_tag,
+    "license": m.model_to_license,
+}
+MODEL_COLUMNS = ("hub_id", "name", "sha", "created_at", "last_modified", "pipeline_tag", "library_name", "private",
+                 "disabled", "gated", "downloads", "downloads_all_time", "likes", "parameter_count", "used_storage",
+                 "card_data", "repo_url")
+CHUNK = 500  # ids per IN (...) clause
+
+
+def dialect_insert(conn: Connection, table: Table):
+    return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
+
+
+def _chunks(seq: list, size: int = CHUNK):
+    for i in range(0, len(seq), size):
+        yield seq[i:i + size]
+
+
+class ModelStore:
+    """Caches lookup ids for one collection run and writes pages of records."""
+
+    def __init__(self, registry_id: int, run_id: int):
+        self.registry_id = registry_id
+        self.run_id = run_id
+        self.cache: dict[str, dict[str, int]] = {name: {} for name in LOOKUPS} | {"tag": {}}
+
+    # ---------------------------------------------------------------- lookups
+    def ids(self, conn: Connection, kind: str, names: set[str]) -> dict[str, int]:
+        cache = self.cache[kind]
+        missing = [n for n in names if n not in cache]
+        if missing:
+            table = m.Tag.__table__ if kind == "tag" else LOOKUPS[kind]
+            rows = [{"name": n, "kind": classify_tag(n)[0], "value": classify_tag(n)[1]} for n in missing] \
+                if kind == "tag" else [{"name": n} for n in missing]
+            conn.execute(dialect_insert(conn, table).on_conflict_do_nothing(index_elements=["name"]), rows)
+            for chunk in _chunks(missing):
+                for id_, name in conn.execute(select(table.c.id, table.c.name).where(table.c.name.in_(chunk))):
+                    cache[name] = id_
+        return {n: cache[n] for n in names}
+
+    # ---------------------------------------------------------------- pages
+    def write_page(self, conn: Connection, records: list[ModelRecord]) -> dict[str, int]:
+        """Upsert a page of models and replace their related rows. Returns hub_id -> model id."""
+        records = list({r.hub_id: r for r in records}.values())  # a duplicated record counts once
+        if not records:
+            return {}
+        authors = self.ids(conn, "author", {r.author for r in records if r.author})
+        families = self.ids(conn, "family", {r.model_type for r in records if r.model_type})
+        rows = []
+        for r in records:
+            row = {k: r.row.get(k) for k in MODEL_COLUMNS}
+            row.update(registry_id=self.registry_id, author_id=authors.get(r.author),
+                       model_family_id=families.get(r.model_type), last_seen_run_id=self.run_id,
+                       first_seen_run_id=self.run_id, has_snapshot=False)
+            rows.append(row)
+        model = m.Model.__table__
+        stmt = dialect_insert(conn, model)
+        keep = {"first_seen_run_id", "has_snapshot", "registry_id", "hub_id"}
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["registry_id", "hub_id"],
+            set_={c: getattr(stmt.excluded, c) for c in rows[0] if c not in keep},
+        )
+        conn.execute(stmt, rows)
+        ids: dict[str, int] = {}
+        for chunk in _chunks([r.hub_id for r in records]):
+            q = select(model.c.hub_id, model.c.id).where(model.c.registry_id == self.registry_id,
+                                                          model.c.hub_id.in_(chunk))
+            ids.update(conn.execute(q).all())
+        model_ids = list(ids.values())
+        self._replace_links(conn, records, ids, model_ids)
+        self._write_stats(conn, records, ids)
+        return ids
+
+    def _replace_links(self, conn: Connection, records: list[ModelRecord], ids: dict[str, int],
+                       model_ids: list[int]) -> None:
+        for chunk in _chunks(model_ids):
+            for table in LINKS.values():
+                conn.execute(delete(table).where(table.c.model_id.in_(chunk)))
+            conn.execute(delete(m.ModelFile.__table__).where(m.ModelFile.model_id.in_(chunk)))
+            conn.execute(delete(m.ModelEdge.__table__).where(m.ModelEdge.child_id.in_(chunk),
+                                                             m.ModelEdge.source.in_(("tag", "card_yaml"))))
+        wanted: dict[str, set[str]] = {k: set() for k in LINKS}
+        per_model: list[tuple[int, ModelRecord, dict[str, list[str]]]] = []
+        for r in records:
+            values: dict[str, list[str]] = {k: [] for k in LINKS}
+            values["tag"] = r.tags
+            values["architecture"] = r.architectures
+            for tag in r.tags:
+                kind, value = classify_tag(tag)
+                if kind == "arxiv":
+                    values["paper"].append(f"arxiv:{value}")
+                elif kind in ("dataset", "framework", "library", "language"):
+                    values[kind].append(value)
+            if r.row.get("library_name"):
+                values["library"].append(r.row["library_name"])
+            values["license"] = [name for name, _ in r.licenses]
+            for k, v in values.items():
+                values[k] = list(dict.fromkeys(v))
+                wanted[k].update(values[k])
+            per_model.append((ids[r.hub_id], r, values))
+        lookup = {k: self.ids(conn, k, names) for k, names in wanted.items() if names}
+        for kind, table in LINKS.items():
+            col = f"{kind}_id"
+            rows = []
+            for model_id, r, values in per_model:
+                if kind == "license":
+                    sources = dict((n, s) for n, s in reversed(r.licenses))
+                    rows.extend({"model_id": model_id, col: lookup[kind][n], "source": sources[n]}
+                                for n in values[kind])
+                else:
+                    rows.extend({"model_id": model_id, col: lookup[kind][n]} for n in values[kind])
+            if rows:
+                conn.execute(table.insert(), rows)
+        files = [dict(f, model_id=ids[r.hub_id]) for r in records for f in r.files]
+        if files:
+            files = list({(f["model_id"], f["path"]): f for f in files}.values())
+            conn.execute(m.ModelFile.__table__.insert(), files)
+        edges = [{"child_id": ids[r.hub_id], "parent_raw_id": p, "relation": rel, "source": src,
+                  "confidence": 1.0 if src == "tag" else 0.9, "run_id": self.run_id}
+                 for r in records for p, rel, src in r.edges]
+        if edges:
+            conn.execute(m.ModelEdge.__table__.insert(), edges)
+
+    def _write_stats(self, conn: Connection, records: list[ModelRecord], ids: dict[str, int]) -> None:
+        rows = [{"run_id": self.run_id, "model_id": ids[r.hub_id], "downloads": r.row.get("downloads"),
+                 "downloads_all_time": r.row.get("downloads_all_time"), "likes": r.row.get("likes"),
+                 "last_modified": r.row.get("last_modified")} for r in records]
+        stmt = dialect_insert(conn, m.ModelStats.__table__)
+        stmt = stmt.on_conflict_do_update(index_elements=["run_id", "model_id"],
+                                          set_={c: getattr(stmt.excluded, c)
+                                                for c in ("downloads", "downloads_all_time", "likes", "last_modified")})
+        conn.execute(stmt, rows)
+
+
+def resolve_edge_parents(conn: Connection) -> int:
+    """Point edges at parent models we now hold (matched by hub id). Returns edges resolved."""
+    model = m.Model.__table__
+    edge = m.ModelEdge.__table__
+    parent = select(model.c.id).where(model.c.hub_id == edge.c.parent_raw_id).limit(1).scalar_subquery()
+    result = conn.execute(update(edge).where(edge.c.parent_id.is_(None)).values(parent_id=parent))
+    return result.rowcount or 0
+
+
+def record_error_row(conn: Connection, run_id: int | None, stage: str, item: str, kind: str, message) -> None:
+    """An error row for one item of a collection (errors are rows, never data)."""
+    conn.execute(m.CollectionError.__table__.insert().values(
+        run_id=run_id, stage=f"collect.{stage}", item=str(item)[:2000], error_kind=kind,
+        message=str(message)[:4000], created_at=now()))
