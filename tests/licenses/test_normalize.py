@@ -1,0 +1,66 @@
+import csv
+
+import pytest
+
+from peatmoss.licenses.families import family
+from peatmoss.licenses.normalize import NONE, hub_ids, licenserefs, normalize, normalize_many
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("apache-2.0", "Apache-2.0"), ("MIT", "MIT"), ("bsd-new", "BSD-3-Clause"),
+    ("gpl-3.0-plus", "GPL-3.0-or-later"), ("apache-2.0 WITH llvm-exception", "Apache-2.0 WITH LLVM-exception"),
+    ("License :: OSI Approved :: MIT License", "MIT"), ("Apache License 2.0", "Apache-2.0"),
+    ("apache-2", "Apache-2.0"), ("BSD-3", "BSD-3-Clause"), ("Academic Free License v3.0", "AFL-3.0"),
+    ("llama2", "LicenseRef-Llama-2"), ("creativeml-openrail-m", "LicenseRef-CreativeML-OpenRAIL-M"),
+    ("stable-diffusion-2022-08-22", "LicenseRef-CreativeML-OpenRAIL-M"), ("GPL-2.0+ OR MIT", "GPL-2.0-or-later OR MIT"),
+    ("lgpl-lr", "LGPLLR"), ("CC-BY-SA-4.0", "CC-BY-SA-4.0"), ("gpl-3.0", "GPL-3.0-only"), (["mit"], "MIT"),
+    ("mit and apache-2.0", "MIT AND Apache-2.0"),
+])
+def test_normalize_known(raw, expected):
+    assert normalize(raw).expression == expected
+
+
+@pytest.mark.parametrize("raw", [None, "", "none", "NOASSERTION"])
+def test_no_license_is_none(raw):
+    assert normalize(raw).expression == NONE
+
+
+@pytest.mark.parametrize("raw", ["???", "other", "unknown", "foo bar baz", "MIT AND foo", "x" * 100000, "((("])
+def test_unrecognised_gives_reason_not_crash(raw):
+    n = normalize(raw)
+    assert n.expression is None and n.reason
+
+
+def test_hub_other_with_license_name():
+    assert normalize("other", license_name="llama3").expression == "LicenseRef-Llama-3"
+    n = normalize("other", license_name="my-weird-license", license_link="LICENSE.md")
+    assert n.expression is None and "my-weird-license" in n.reason
+
+
+def test_many_licenses_become_and_expression_dropping_noise():
+    n = normalize_many(["mit", "apache-2.0", "warranty-disclaimer"])
+    assert n.expression == "MIT AND Apache-2.0"
+    assert normalize_many(["unknown-license-reference"]).expression is None
+
+
+@pytest.mark.shared
+def test_all_hub_ids_are_covered(shared_data):
+    with open(shared_data / "licenses" / "hf-hub-license-identifiers.csv", newline="") as fh:
+        ids = [r["hf_license_id"] for r in csv.DictReader(fh)]
+    assert len(ids) == 69
+    missing = [i for i in ids if i not in ("other", "unknown") and i not in hub_ids()]
+    assert not missing
+    for i in ids:
+        if i in ("other", "unknown"):
+            continue
+        expr = normalize(i).expression
+        assert expr, i
+        assert family(expr) != "unknown" or i == "cc", (i, expr)
+
+
+def test_licenserefs_documented():
+    for ref, row in licenserefs().items():
+        assert ref.startswith("LicenseRef-") and row["name"] and row["url"].startswith("http")
+    for expr in hub_ids().values():
+        if expr.startswith("LicenseRef-"):
+            assert expr in licenserefs()
