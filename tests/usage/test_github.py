@@ -99,3 +99,29 @@ def test_record_then_replay_without_token(server, tmp_path):
         second = list(gh.paginate("/repos/acme/demo/issues", {"state": "all", "direction": "asc"}))
     assert [i["number"] for i in first] == [i["number"] for i in second] == [1, 2]
     assert json.loads(next(rec.glob("*.json")).read_text())["responses"][0]["status"] == 200
+
+
+def test_github_meta_and_search_commands_replay(sqlite_url, tmp_path, monkeypatch):
+    import typer
+    from typer.testing import CliRunner
+
+    from peatmoss.db.models import CollectionError
+    from peatmoss.usage.mine_cli import register
+
+    monkeypatch.setenv("PEATMOSS_DB", sqlite_url)
+    monkeypatch.setenv("GITHUB_TOKEN", "never-in-output")
+    app = typer.Typer()
+    app.callback()(lambda: None)
+    register(app)
+    res = CliRunner().invoke(app, ["github-meta", "acme/demo", "acme/gone", "--replay", str(FIXTURES)])
+    assert res.exit_code == 0, res.output
+    assert "1 issues, 1 pull requests, 1 failed" in res.output and "never-in-output" not in res.output
+    with session_scope(sqlite_url) as s:
+        assert s.scalar(select(ReuseRepository.stars).where(ReuseRepository.full_name == "acme/demo")) == 42
+        err = s.scalar(select(CollectionError))
+        assert (err.item, err.error_kind) == ("acme/gone", "github_404")
+    out = tmp_path / "repos.txt"
+    res = CliRunner().invoke(app, ["github-search", "from_pretrained", "--max-size", "3", "--replay", str(FIXTURES),
+                                   "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert out.read_text() == "a/one\nb/two\n"  # 3 hits: under the real cap, one shard

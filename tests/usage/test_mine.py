@@ -148,12 +148,17 @@ def test_workers_give_the_same_links(db_url, tmp_path):
 
 def test_mine_over_a_clone(sqlite_url, tmp_path):
     shas = make_demo_repo(tmp_path / "demo")
-    summary = mine(sqlite_url, [f"file://{tmp_path / 'demo'}"], allow_file=True, progress=False, workdir=str(tmp_path))
+    url = f"file://{tmp_path / 'demo'}"
+    summary = mine(sqlite_url, [url], allow_file=True, progress=False, workdir=str(tmp_path))
     assert summary.scanned == 1
     with session_scope(sqlite_url) as s:
         repo = s.scalar(select(ReuseRepository))
-        assert repo.host == "git" and repo.url == f"file://{tmp_path / 'demo'}"
+        assert repo.host == "git" and repo.url == url
         assert s.scalar(select(RepoScan.commit_sha)) == shas["v2"]
+    (tmp_path / "demo" / ".git" / "objects").rename(tmp_path / "moved")  # a clone would fail now
+    (tmp_path / "demo" / ".git" / "objects").mkdir()
+    again = mine(sqlite_url, [url], allow_file=True, progress=False)
+    assert (again.skipped, again.scanned, again.failed) == (1, 0, 0)  # known HEAD (ls-remote): no clone needed
 
 
 def test_cli(sqlite_url, tmp_path, monkeypatch):

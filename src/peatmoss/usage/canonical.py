@@ -1,8 +1,7 @@
 """Model-id canonicalisation: from the id written in code to a row of the model table.
 
 Order: exact id (case-insensitive) → bundled alias of a legacy id → library rules (sentence-transformers,
-timm, torchvision, OpenAI CLIP and whisper names)
-(sentence-transformers short names) → unique `*/<id>` suffix match in the models table.
+timm, torchvision, OpenAI CLIP and whisper names) → unique `*/<id>` suffix match among Hub models.
 Link status: matched | unknown_model (no such model in the table) | dynamic | local_path | default
 (a library's task default, linked to its model when we have it).
 """

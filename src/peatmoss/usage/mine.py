@@ -23,7 +23,7 @@ from peatmoss.db.models import ModelReuse, RepoScan, ReuseFile, ReuseRepository
 from peatmoss.db.runs import finish_run, now, record_error, start_run
 
 from .canonical import Canonicalizer
-from .sources import SourceError, describe, open_source
+from .sources import SourceError, describe, open_source, remote_head
 
 log = logging.getLogger(__name__)
 STAGE = "mine"
@@ -51,6 +51,13 @@ def scan_repo(spec: str, commit: str | None, known: frozenset[str], opts: dict) 
     try:
         from . import scan_files
 
+        if known:  # resume without cloning: the commit is known before opening
+            info = describe(spec, opts.get("github_base"))
+            sha = commit if commit and len(commit) >= 40 else None
+            if sha is None and commit is None and info.host != "local":
+                sha = remote_head(info.url, allow_file=opts.get("allow_file", False))
+            if sha in known:
+                return {"spec": spec, "status": "skipped", "full_name": info.full_name, "commit": sha}
         with open_source(spec, commit=commit, **opts) as (info, files):
             if info.commit and info.commit in known:
                 return {"spec": spec, "status": "skipped", "full_name": info.full_name, "commit": info.commit}

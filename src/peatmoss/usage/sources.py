@@ -291,6 +291,20 @@ def clone(url: str, dest: str, *, commit: str | None = None, allow_file: bool = 
             raise SourceError("repo_too_large", f"clone is over {max_repo_size} bytes")
 
 
+def remote_head(url: str, *, allow_file: bool = False, timeout: float = 60.0) -> str | None:
+    """The commit a remote's HEAD points to (`git ls-remote`), or None when it cannot be asked."""
+    if url.lower().startswith("file://") and not allow_file or url.startswith("-"):
+        return None
+    proto = ["-c", f"protocol.file.allow={'always' if allow_file else 'never'}"]
+    try:
+        proc = subprocess.run(["git", *_SAFE_CONFIG, *proto, "ls-remote", "--", url, "HEAD"], capture_output=True,
+                              env=_env(), timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return None
+    line = proc.stdout.decode(errors="replace").split("\n", 1)[0].split()
+    return line[0] if proc.returncode == 0 and line and re.fullmatch(r"[0-9a-f]{40,64}", line[0]) else None
+
+
 # --------------------------------------------------------------------------- entry point
 
 
