@@ -99,3 +99,17 @@ def test_cli_query(fixture_sqlite):
     assert table.exit_code == 0 and "org/app1" in table.output and "share_changed" in table.output
     bad = runner.invoke(app, ["--db", fixture_sqlite, "query", "nope"])
     assert bad.exit_code == 1 and "no query" in bad.output
+
+
+def test_ptm2_ignores_case(db_url):
+    from peatmoss.db import session_scope
+    from peatmoss.db import models as M
+
+    with session_scope(db_url) as s:
+        s.add(M.Registry(id=1, name="huggingface"))
+        s.flush()
+        s.add_all([M.Model(id=1, registry_id=1, hub_id="TheBloke/Llama-2-7B-Chat-GGUF"),
+                   M.Model(id=2, registry_id=1, hub_id="someone/LoRA-Fine-Tuned")])
+    df, _ = run(db_url, "PTM-2")
+    row = df.iloc[0]
+    assert (row["quantized"], row["fine_tuned"], row["chat_instruct"]) == (1, 1, 1)

@@ -259,7 +259,8 @@ def fig10_creation(d: Data) -> Result:
     ax.set_ylabel("models created" + (" (log scale)" if ax.get_yscale() == "log" else ""))
     ax.set_title(title)
     counts["month"] = counts["month"].dt.strftime("%Y-%m")
-    return Result("fig10_creation", title, "All hubs together; months with no model are gaps.", counts, fig, missing)
+    return Result("fig10_creation", title, "All hubs together; months with no model are gaps; the newest month "
+                  "is usually partial.", counts, fig, missing)
 
 
 def fig11_size(d: Data) -> Result:

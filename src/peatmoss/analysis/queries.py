@@ -110,13 +110,15 @@ ORDER BY pipeline, pct_stated DESC"""),
         "PTM-2", "What naming conventions do PTM packages follow?",
         "Per hub: models whose id carries a quantization marker (gguf, gptq, awq), a fine-tuning marker "
         "(fine-tuned, lora) or a chat/instruct marker (case-insensitive substring matches).",
-        """SELECT r.name AS hub, COUNT(*) AS models,
-  SUM(CASE WHEN m.hub_id ILIKE '%gguf%' OR m.hub_id ILIKE '%gptq%' OR m.hub_id ILIKE '%awq%'
-           THEN 1 ELSE 0 END) AS quantized,
-  SUM(CASE WHEN m.hub_id ILIKE '%fine%tun%' OR m.hub_id ILIKE '%lora%' THEN 1 ELSE 0 END) AS fine_tuned,
-  SUM(CASE WHEN m.hub_id ILIKE '%instruct%' OR m.hub_id ILIKE '%chat%' THEN 1 ELSE 0 END) AS chat_instruct
-FROM model m JOIN registry r ON r.id = m.registry_id
-GROUP BY r.name ORDER BY r.name"""),
+        """SELECT r.name AS hub, x.models, x.quantized, x.fine_tuned, x.chat_instruct
+FROM (SELECT registry_id, COUNT(*) AS models,
+        SUM(CASE WHEN hub_id ILIKE '%gguf%' OR hub_id ILIKE '%gptq%' OR hub_id ILIKE '%awq%'
+                 THEN 1 ELSE 0 END) AS quantized,
+        SUM(CASE WHEN hub_id ILIKE '%fine%tun%' OR hub_id ILIKE '%lora%' THEN 1 ELSE 0 END) AS fine_tuned,
+        SUM(CASE WHEN hub_id ILIKE '%instruct%' OR hub_id ILIKE '%chat%' THEN 1 ELSE 0 END) AS chat_instruct
+      FROM model GROUP BY registry_id) x
+JOIN registry r ON r.id = x.registry_id
+ORDER BY r.name"""),
     Query(
         "PTM-3", "How do PTMs derive from one another: which lineage families are largest?",
         "Roots of the model_edge graph (parents that are nobody's child) with their transitive descendants "

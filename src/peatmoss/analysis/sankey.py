@@ -53,13 +53,18 @@ def draw(flows: pd.DataFrame, title: str):
     total = flows["n"].sum()
     gap = total * 0.02
     ly, ry = _stack(left, gap), _stack(right, gap)
-    lcur, rcur = dict(ly), dict(ry)
+    lrank = {name: i for i, name in enumerate(left.index)}
+    rrank = {name: i for i, name in enumerate(right.index)}
+    flows = flows.assign(_l=flows["upstream"].map(lrank), _r=flows["downstream"].map(rrank))
+    top_left, top_right = {}, {}  # where each band starts on each side, stacked so bands cross little
+    for side, order, starts, key in ((ly, ["_l", "_r"], top_left, "upstream"), (ry, ["_r", "_l"], top_right, "downstream")):
+        cur = dict(side)
+        for row in flows.sort_values(order).itertuples():
+            starts[row.Index] = cur[getattr(row, key)]
+            cur[getattr(row, key)] += row.n
     x0, x1 = 0.2, 0.8
-    for row in flows.sort_values(["upstream", "downstream"]).itertuples():
-        a0 = lcur[row.upstream]
-        b0 = rcur[row.downstream]
-        lcur[row.upstream] += row.n
-        rcur[row.downstream] += row.n
+    for row in flows.itertuples():
+        a0, b0 = top_left[row.Index], top_right[row.Index]
         a1, b1 = a0 + row.n, b0 + row.n
         xm = (x0 + x1) / 2
         verts = [(x0, a0), (xm, a0), (xm, b0), (x1, b0), (x1, b1), (xm, b1), (xm, a1), (x0, a1), (x0, a0)]
