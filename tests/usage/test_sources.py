@@ -35,8 +35,11 @@ def test_git_repo_at_head_and_at_an_older_commit(tmp_path):
 def test_bare_repo_and_unknown_commit(tmp_path):
     make_demo_repo(tmp_path / "demo")
     subprocess.run(["git", "clone", "-q", "--bare", str(tmp_path / "demo"), str(tmp_path / "bare.git")], check=True)
+    subprocess.run(["git", "--git-dir", str(tmp_path / "bare.git"), "remote", "set-url", "origin",
+                    "https://github.com/acme/demo.git"], check=True)
     info, files = _files(tmp_path / "bare.git")
     assert "app.py" in files and "link.py" not in files
+    assert (info.host, info.owner, info.name) == ("local", "acme", "demo")  # origin remembered
     with pytest.raises(SourceError) as err:
         _files(tmp_path / "bare.git", commit="0" * 40)
     assert err.value.kind == "bad_commit"

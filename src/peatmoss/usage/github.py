@@ -418,7 +418,7 @@ def search_code(gh: GitHub, query: str, lo: int = 0, hi: int = 384_000, cap: int
             mid = (a + b) // 2
             stack += [(mid + 1, b), (a, mid)]
             continue
-        yield from gh.paginate("/search/code", first=first)
+        yield from gh.paginate("/search/code", first=first, limit=cap)  # the API serves no more than 1,000
 
 
 def discover_repos(gh: GitHub, query: str, **kw) -> list[str]:

@@ -98,7 +98,7 @@ _SAFE_CONFIG = [
 
 def _env() -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
-    env.update(GIT_TERMINAL_PROMPT="0", GIT_LFS_SKIP_SMUDGE="1", GIT_CONFIG_NOSYSTEM="1",
+    env.update(GIT_TERMINAL_PROMPT="0", GIT_LFS_SKIP_SMUDGE="1", GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL="/dev/null",
                GIT_NO_LAZY_FETCH="1", GIT_ASKPASS="/bin/false", SSH_ASKPASS="/bin/false")
     return env
 
@@ -360,6 +360,11 @@ def open_source(spec: str, *, commit: str | None = None, workdir: str | None = N
 @contextlib.contextmanager
 def _open_git(gitdir: str, commit: str | None, info: RepoInfo, max_file_size: int) -> Iterator[list[SourceFile]]:
     info.commit = resolve_commit(gitdir, commit)
+    if info.host == "local" and info.url is None:  # a local clone: remember where it came from
+        origin = _git(gitdir, "config", "--get", "remote.origin.url", check=False).decode().strip()
+        gh = _github_name(origin) if origin.startswith("http") else None
+        if gh:
+            info.url, info.owner, info.name = origin, gh[0], gh[1]
     reader = _BlobReader(gitdir)
     try:
         yield git_files(gitdir, info.commit, reader, info, max_file_size)
