@@ -113,3 +113,14 @@ def test_ptm2_ignores_case(db_url):
     df, _ = run(db_url, "PTM-2")
     row = df.iloc[0]
     assert (row["quantized"], row["fine_tuned"], row["chat_instruct"]) == (1, 1, 1)
+
+
+def test_average_ranks_and_spearman_agree_with_pandas():
+    import numpy as np
+
+    rng = np.random.default_rng(1)
+    a = pd.Series(rng.integers(0, 20, 500))
+    b = pd.Series(a * 3 + rng.integers(0, 30, 500))
+    assert list(queries.average_ranks(np.array([10, 20, 10, 5.0]))) == [2.5, 4.0, 2.5, 1.0]
+    expected = a.rank().corr(b.rank())
+    assert queries.spearman(a, b) == pytest.approx(expected, abs=1e-12)

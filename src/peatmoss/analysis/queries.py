@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, text
 
@@ -28,13 +29,24 @@ class Query:
         return self.sql if dialect == "postgresql" else self.sql.replace(" ILIKE ", " LIKE ")
 
 
+def average_ranks(x: np.ndarray) -> np.ndarray:
+    """Ranks 1..n, ties sharing their average rank."""
+    order = np.argsort(x, kind="mergesort")
+    inverse = np.empty(len(x), dtype=np.intp)
+    inverse[order] = np.arange(len(x))
+    xs = x[order]
+    starts = np.r_[True, xs[1:] != xs[:-1]]
+    dense = starts.cumsum()[inverse]
+    bounds = np.r_[np.nonzero(starts)[0], len(x)]
+    return 0.5 * (bounds[dense] + bounds[dense - 1] + 1)
+
+
 def spearman(a: pd.Series, b: pd.Series) -> float | None:
     """Spearman's rho as Pearson's r of average ranks (no scipy needed)."""
-    pair = pd.concat([pd.to_numeric(a), pd.to_numeric(b)], axis=1).dropna()
-    if len(pair) < 3 or pair.iloc[:, 0].nunique() < 2 or pair.iloc[:, 1].nunique() < 2:
+    pair = pd.concat([pd.to_numeric(a), pd.to_numeric(b)], axis=1).dropna().to_numpy(dtype=float)
+    if len(pair) < 3 or np.ptp(pair[:, 0]) == 0 or np.ptp(pair[:, 1]) == 0:
         return None
-    ranks = pair.rank()
-    return float(ranks.iloc[:, 0].corr(ranks.iloc[:, 1]))
+    return float(np.corrcoef(average_ranks(pair[:, 0]), average_ranks(pair[:, 1]))[0, 1])
 
 
 def _i1_summary(df: pd.DataFrame) -> dict:
