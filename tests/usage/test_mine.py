@@ -146,6 +146,15 @@ def test_workers_give_the_same_links(db_url, tmp_path):
     assert rows[0] == rows[1] and len(rows[0]) == summary.links
 
 
+def test_a_repository_over_its_time_limit_fails_alone(sqlite_url, tmp_path):
+    make_demo_repo(tmp_path / "demo")
+    summary = mine(sqlite_url, [str(tmp_path / "demo")], progress=False, repo_timeout=1e-6)
+    assert (summary.scanned, summary.failed) == (0, 1)
+    with session_scope(sqlite_url) as s:
+        assert s.scalar(select(CollectionError.error_kind)) == "timeout"
+    assert mine(sqlite_url, [str(tmp_path / "demo")], progress=False).scanned == 1
+
+
 def test_mine_over_a_clone(sqlite_url, tmp_path):
     shas = make_demo_repo(tmp_path / "demo")
     url = f"file://{tmp_path / 'demo'}"

@@ -7,9 +7,12 @@ makes the older scans and their links `is_current=False` (history is kept). Fail
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import multiprocessing
+import signal
+import threading
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
@@ -46,8 +49,39 @@ class MineSummary:
 # --------------------------------------------------------------------------- worker side
 
 
-def scan_repo(spec: str, commit: str | None, known: frozenset[str], opts: dict) -> dict:
+class RepoTimeout(Exception):
+    pass
+
+
+@contextlib.contextmanager
+def _deadline(seconds: float | None):
+    """Raise RepoTimeout in this (main) thread after `seconds`; a no-op elsewhere or without a limit."""
+    if not seconds or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def fire(signum, frame):
+        raise RepoTimeout(f"repository took longer than {seconds:g}s")
+
+    old = signal.signal(signal.SIGALRM, fire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def scan_repo(spec: str, commit: str | None, known: frozenset[str], opts: dict, timeout: float | None = None) -> dict:
     """Open and scan one repository; returns plain data (picklable). Never raises."""
+    try:
+        with _deadline(timeout):
+            return _scan_repo(spec, commit, known, opts)
+    except RepoTimeout as exc:
+        return {"spec": spec, "status": "failed", "kind": "timeout", "message": str(exc)}
+
+
+def _scan_repo(spec: str, commit: str | None, known: frozenset[str], opts: dict) -> dict:
     try:
         from . import scan_files
 
@@ -67,6 +101,8 @@ def scan_repo(spec: str, commit: str | None, known: frozenset[str], opts: dict) 
                     "files": records, "findings": [f.to_dict() for f in result.findings]}
     except SourceError as exc:
         return {"spec": spec, "status": "failed", "kind": exc.kind, "message": str(exc)}
+    except RepoTimeout:
+        raise
     except Exception as exc:  # a broken repository must not stop the run
         return {"spec": spec, "status": "failed", "kind": type(exc).__name__, "message": str(exc)[:2000]}
 
@@ -154,8 +190,8 @@ def _known_commits(session, names: list[str]) -> dict[str, frozenset[str]]:
     return {k: frozenset(v) for k, v in known.items()}
 
 
-def _results(specs: list[str], commit, known, opts, workers: int) -> Iterator[dict]:
-    jobs = [(spec, commit, known.get(name, frozenset()), opts) for spec, name in specs]
+def _results(specs: list[str], commit, known, opts, workers: int, timeout: float | None) -> Iterator[dict]:
+    jobs = [(spec, commit, known.get(name, frozenset()), opts, timeout) for spec, name in specs]
     if workers <= 1:
         for job in jobs:
             yield scan_repo(*job)
@@ -186,7 +222,8 @@ def _results(specs: list[str], commit, known, opts, workers: int) -> Iterator[di
 
 def mine(url_db: str, specs: list[str], *, workers: int = 1, commit: str | None = None, progress: bool = True,
          batch: int = 20, github_base: str | None = None, allow_file: bool = False,
-         max_file_size: int | None = None, workdir: str | None = None) -> MineSummary:
+         max_file_size: int | None = None, workdir: str | None = None,
+         repo_timeout: float | None = 1800.0) -> MineSummary:
     """Mine `specs` (folders, git repositories, URLs, owner/repo) into the database at `url_db`."""
     opts = {"github_base": github_base, "allow_file": allow_file, "workdir": workdir}
     if max_file_size:
@@ -212,7 +249,7 @@ def mine(url_db: str, specs: list[str], *, workers: int = 1, commit: str | None 
         canon = Canonicalizer(s)
     bar = Progress(TextColumn("mining"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                    TextColumn("{task.description}"), disable=not progress, transient=False)
-    results = _results(named, commit, known, opts, workers)
+    results = _results(named, commit, known, opts, workers, repo_timeout)
     try:
         with bar:
             task = bar.add_task("", total=len(named))

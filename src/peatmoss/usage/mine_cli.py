@@ -32,6 +32,7 @@ def register(app: typer.Typer) -> None:
         github_base: str = typer.Option(None, "--github-base", envvar="PEATMOSS_GITHUB_BASE",
                                         help="Where owner/repo is cloned from [default: https://github.com]."),
         max_file_size: int = typer.Option(None, "--max-file-size", help="Skip files larger than this (bytes)."),
+        repo_timeout: float = typer.Option(1800, "--repo-timeout", help="Give up on a repository after this many s."),
         progress: bool = typer.Option(True, "--progress/--no-progress"),
     ) -> None:
         """Mine repositories for PTM loads into reuse_repository, repo_scan, reuse_file and model_reuse."""
@@ -42,7 +43,7 @@ def register(app: typer.Typer) -> None:
         url = db_url(ctx)
         init_db(url)
         s = mine(url, _specs(specs, list_file, github_base), workers=workers, commit=commit, progress=progress,
-                 github_base=github_base, max_file_size=max_file_size)
+                 github_base=github_base, max_file_size=max_file_size, repo_timeout=repo_timeout)
         typer.echo(f"run {s.run_id}: {s.repos} repositories, {s.scanned} scanned, {s.skipped} already done, "
                    f"{s.failed} failed; {s.files} files, {s.links} links ({s.matched} matched to models), "
                    f"{s.errors} error rows; link status: {s.by_status}")

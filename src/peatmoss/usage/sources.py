@@ -273,17 +273,17 @@ def clone(url: str, dest: str, *, commit: str | None = None, allow_file: bool = 
         proc = subprocess.Popen(["git", *_SAFE_CONFIG, *proto, *args], stdout=subprocess.DEVNULL,
                                 stderr=subprocess.PIPE, env=_env())
         start = time.monotonic()
-        reason = None
-        while proc.poll() is None:
-            time.sleep(0.2)
-            if time.monotonic() - start > timeout:
-                reason = ("clone_timeout", f"clone took longer than {timeout:.0f}s")
-            elif os.path.isdir(dest) and _dir_size(dest) > max_repo_size:
-                reason = ("repo_too_large", f"clone grew past {max_repo_size} bytes")
-            if reason:
-                proc.kill()
-                proc.wait()
-                raise SourceError(*reason)
+        try:
+            while proc.poll() is None:
+                time.sleep(0.2)
+                if time.monotonic() - start > timeout:
+                    raise SourceError("clone_timeout", f"clone took longer than {timeout:.0f}s")
+                if os.path.isdir(dest) and _dir_size(dest) > max_repo_size:
+                    raise SourceError("repo_too_large", f"clone grew past {max_repo_size} bytes")
+        except BaseException:  # no git left running behind us (limits, timeouts, interrupts)
+            proc.kill()
+            proc.wait()
+            raise
         err = proc.stderr.read().decode(errors="replace").strip()
         if proc.returncode != 0:
             raise SourceError("clone_failed", err[-500:] or f"git exited {proc.returncode}")
