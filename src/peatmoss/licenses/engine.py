@@ -16,7 +16,7 @@ from . import mlrules, osadl
 from .families import family
 from .normalize import NONE, parse
 
-RANK = {"compatible": 0, "conditional": 1, "unknown": 2, "incompatible": 3}  # worse is higher
+RANK = {"compatible": 0, "conditional": 1, "unknown": 2, "conflict": 3, "incompatible": 4}  # worse is higher
 RULESETS = ("osadl+ml", "osadl", "ml")
 
 

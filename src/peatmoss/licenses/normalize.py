@@ -22,8 +22,8 @@ import license_expression
 from license_expression import get_spdx_licensing
 
 NONE = "NONE"
-_NO_LICENSE = {"", "none", "no license", "no-license", "nolicense", "noassertion", "null"}
-_UNKNOWN = {"unknown", "other", "???", "?", "n/a", "na", "see license", "custom", "proprietary?"}
+_NO_LICENSE = {"", "none", "no license", "no-license", "nolicense", "null"}
+_UNKNOWN = {"unknown", "other", "noassertion", "???", "?", "n/a", "na", "see license", "custom", "proprietary?"}
 # ScanCode keys that flag text near a license rather than a license: dropped from multi-key lists.
 NOISE_KEYS = {"unknown-license-reference", "warranty-disclaimer", "generic-cla", "free-unknown",
               "unknown", "other-permissive-reference", "generic-exception", "unknown-spdx"}

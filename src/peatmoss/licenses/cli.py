@@ -1,0 +1,211 @@
+"""CLI of the license stage: `peatmoss licenses analyze|check|normalize` and `peatmoss bom`."""
+
+from __future__ import annotations
+
+import json
+from enum import Enum
+from pathlib import Path
+
+import typer
+
+licenses_app = typer.Typer(help="License normalisation and PTM -> repository compatibility.", no_args_is_help=True)
+
+
+class Rules(str, Enum):
+    paper = "paper"
+    osadl_ml = "osadl+ml"
+    osadl = "osadl"
+    ml = "ml"
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+    sarif = "sarif"
+
+
+class Use(str, Enum):
+    runtime = "runtime"
+    redistribute = "redistribute"
+    finetune_publish = "finetune-publish"
+
+
+def _url(ctx: typer.Context) -> str:
+    from peatmoss.cli import db_url
+
+    return db_url(ctx)
+
+
+@licenses_app.command("analyze")
+def analyze_cmd(
+    ctx: typer.Context,
+    rules: Rules = typer.Option(Rules.osadl_ml, "--rules", help="paper (Linux Foundation matrix, paper method) or osadl+ml"),
+    out: Path = typer.Option(Path("licenses-out"), "--out", "-o", help="Folder for summary, per-pair CSV and Sankey"),
+    other_threshold: int = typer.Option(0, "--other-threshold", help="Fold licenses met fewer times into 'other'"),
+    static_format: str = typer.Option("png", "--static", help="png or svg"),
+    distribution: str = typer.Option("public", "--distribution", help="public | internal"),
+    paper_matrix: Path = typer.Option(None, "--paper-matrix", help="linux_foundation_compatibility_matrix.csv"),
+    paper_data: bool = typer.Option(False, "--paper-data", help="Analyse the paper's own relations (shared data) instead of the database"),
+) -> None:
+    """Verdicts for every PTM -> repository link in the database, a summary, a per-pair CSV and the Sankey."""
+    from .shared import require_shared
+
+    if rules == Rules.paper and paper_matrix is None:
+        paper_matrix = require_shared("paper/linux_foundation_compatibility_matrix.csv")
+    if paper_data:
+        data = _paper_data(rules.value, paper_matrix, out, other_threshold, static_format)
+    else:
+        from .analyze import analyze
+
+        result = analyze(_url(ctx), rules.value, out, paper_matrix, distribution, other_threshold=other_threshold,
+                         static_format=static_format)
+        data = result.as_dict()
+    _print_summary(data)
+
+
+def _paper_data(ruleset, matrix_path, out, other_threshold, static_format) -> dict:
+    from .analyze import AnalyzeResult, write_outputs
+    from .paper import LinuxFoundationMatrix, analyse_paper, load_relations
+    from .reanalysis import analyse_relations
+    from .shared import require_shared
+
+    relations = load_relations(require_shared("paper/hf_model_to_gh_repo_license_mapping.csv"),
+                               require_shared("paper/gh_repo_licenses_scancode.json"))
+    if ruleset == "paper":
+        data = analyse_paper(relations, LinuxFoundationMatrix.load(matrix_path)).as_dict()
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "license_summary.json").write_text(json.dumps(data, indent=2))
+        return data
+    summary, rows = analyse_relations(relations, ruleset)
+    result = AnalyzeResult(summary, rows)
+    result.files = write_outputs(result, out, other_threshold, static_format)
+    return result.as_dict()
+
+
+def _print_summary(data: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"License verdicts ({data.get('ruleset', 'paper')})")
+    table.add_column("outcome")
+    table.add_column("count", justify="right")
+    table.add_column("%", justify="right")
+    for key in ("relations", "skipped", "analysed", "identical", "compatible", "conditional", "incompatible",
+                "unknown", "conflict"):
+        if key in data:
+            table.add_row(key, str(data[key]), str(data.get(f"{key}_pct", "")))
+    console = Console()
+    console.print(table)
+    for reason, n in list((data.get("unknown_reasons") or {}).items())[:10]:
+        console.print(f"  unknown x{n}: {reason}")
+    for name, path in (data.get("files") or {}).items():
+        console.print(f"  {name}: {path}")
+
+
+@licenses_app.command("check")
+def check_cmd(
+    ctx: typer.Context,
+    path: Path = typer.Argument(..., exists=True, help="Repository folder"),
+    fmt: Format = typer.Option(Format.table, "--format", "-f"),
+    hub_data: Path = typer.Option(None, "--hub-data", exists=True, help="Recorded hub data (JSON) for offline lookups"),
+    rules: Rules = typer.Option(Rules.osadl_ml, "--rules"),
+    distribution: str = typer.Option("public", "--distribution"),
+    no_db: bool = typer.Option(False, "--no-db", help="Do not look models up in the database"),
+) -> None:
+    """Scan PATH, find its license and each loaded model's license, print verdicts; exit 1 on any incompatible."""
+    from .check import check, to_sarif
+
+    if rules == Rules.paper:
+        raise typer.BadParameter("check uses osadl+ml, osadl or ml rules")
+    try:
+        report = check(path, None if no_db else _url(ctx), hub_data, rules.value, distribution)
+    except RuntimeError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2)
+    if fmt == Format.json:
+        typer.echo(json.dumps(report.as_dict(), indent=2))
+    elif fmt == Format.sarif:
+        typer.echo(json.dumps(to_sarif(report), indent=2))
+    else:
+        _print_check(report)
+    raise typer.Exit(1 if report.failed else 0)
+
+
+def _print_check(report) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(width=160)
+    det = report.repo_license
+    console.print(f"repository license: [bold]{det.expression or 'unknown'}[/bold] ({det.reason})")
+    if det.conflict:
+        console.print(f"[red]conflict:[/red] {det.conflict}")
+    table = Table()
+    for col in ("model", "license", "verdict", "condition / reason", "where"):
+        table.add_column(col)
+    colour = {"incompatible": "red", "conflict": "magenta", "unknown": "yellow", "conditional": "cyan", "compatible": "green"}
+    for m in report.models:
+        v = m.verdict
+        where = ", ".join(f"{f}:{ln}" for f, ln in m.locations[:3]) + (" ..." if len(m.locations) > 3 else "")
+        table.add_row(m.model, str(m.info.license.expression if m.info else None),
+                      f"[{colour.get(v.verdict, 'white')}]{v.verdict}[/]", (v.condition or v.reason)[:200], where)
+    console.print(table)
+    if report.unresolved:
+        console.print(f"{len(report.unresolved)} model load(s) with an unresolved model id (not checked)")
+
+
+@licenses_app.command("normalize")
+def normalize_cmd(values: list[str] = typer.Argument(..., help="License strings as met")) -> None:
+    """Print the SPDX expression of each license string."""
+    from .families import family
+    from .normalize import normalize
+
+    for value in values:
+        n = normalize(value)
+        typer.echo(f"{value!r}\t{n.expression}\t{n.method}\t{family(n.expression) if n.expression else ''}\t{n.reason}")
+
+
+@licenses_app.command("verdict")
+def verdict_cmd(upstream: str, downstream: str, use: Use = typer.Option(Use.runtime, "--use"),
+                distribution: str = typer.Option("public", "--distribution"),
+                rules: Rules = typer.Option(Rules.osadl_ml, "--rules")) -> None:
+    """The verdict for one model license (UPSTREAM) reused in a repository under DOWNSTREAM."""
+    from .engine import Context, verdict
+    from .normalize import normalize
+
+    if rules == Rules.paper:
+        raise typer.BadParameter("use analyze --rules paper for the paper's method")
+    v = verdict(normalize(upstream).expression, normalize(downstream).expression,
+                Context(use.value, distribution), rules.value)
+    typer.echo(json.dumps(v.as_dict(), indent=2))
+
+
+def bom_cmd(
+    ctx: typer.Context,
+    path: Path = typer.Argument(..., exists=True, help="Repository folder"),
+    output: Path = typer.Option(None, "--output", "-o", help="Write the BOM here (default: stdout)"),
+    hub_data: Path = typer.Option(None, "--hub-data", exists=True, help="Recorded hub data (JSON)"),
+    no_db: bool = typer.Option(False, "--no-db"),
+) -> None:
+    """A CycloneDX 1.6 ML-BOM of the models PATH loads (validated against the CycloneDX schema)."""
+    from .bom import build_bom
+
+    try:
+        data, errors = build_bom(path, None if no_db else _url(ctx), hub_data)
+    except RuntimeError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2)
+    text = json.dumps(data, indent=2)
+    if output:
+        output.write_text(text, encoding="utf-8")
+        typer.echo(f"wrote {output} ({len(data.get('components', []))} models)", err=True)
+    else:
+        typer.echo(text)
+    if errors:
+        typer.echo("CycloneDX schema validation failed: " + "; ".join(errors), err=True)
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(licenses_app, name="licenses")
+    app.command("bom")(bom_cmd)

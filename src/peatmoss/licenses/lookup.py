@@ -1,0 +1,82 @@
+"""A model's license for `check` and `bom`: from the database, else from recorded hub data (offline)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from .normalize import Normalized, normalize
+
+
+@dataclass
+class ModelInfo:
+    model: str
+    license: Normalized
+    source: str  # database | hub-data | none
+    hub_url: str | None = None
+
+
+def _hub_url(model: str, hub: str | None) -> str | None:
+    if hub in (None, "huggingface", "hf", "transformers", "diffusers", "sentence_transformers", "timm"):
+        return f"https://huggingface.co/{model}"
+    if hub == "pytorch_hub":
+        return f"https://github.com/{model.rsplit('/', 1)[0]}" if model.count("/") >= 2 else None
+    return None
+
+
+def load_hub_data(path: Path | None) -> dict[str, dict]:
+    """Recorded hub data: {model_id: license string | {license, license_name, license_link} | Hub API record},
+    or a list of Hub API records (id, cardData, tags). Keys are matched case-insensitively."""
+    if path is None:
+        return {}
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    out: dict[str, dict] = {}
+    items = data.items() if isinstance(data, dict) else ((r.get("id") or r.get("modelId"), r) for r in data)
+    for key, value in items:
+        if not key:
+            continue
+        if isinstance(value, str) or value is None:
+            value = {"license": value}
+        card = value.get("cardData") or value.get("card_data") or {}
+        lic = value.get("license", card.get("license"))
+        if lic is None:
+            tags = [t[8:] for t in value.get("tags") or [] if isinstance(t, str) and t.startswith("license:")]
+            lic = tags[0] if tags else None
+        out[key.lower()] = {"license": lic, "license_name": value.get("license_name", card.get("license_name")),
+                            "license_link": value.get("license_link", card.get("license_link"))}
+    return out
+
+
+def lookup_model(model: str, hub: str | None, url: str | None, hub_data: dict[str, dict]) -> ModelInfo:
+    if url:
+        found = _from_db(model, url)
+        if found is not None:
+            return ModelInfo(model, found, "database", _hub_url(model, hub))
+    rec = hub_data.get(model.lower())
+    if rec is not None:
+        lic = rec.get("license")
+        norm = normalize(lic, rec.get("license_name"), rec.get("license_link"))
+        return ModelInfo(model, norm, "hub-data", _hub_url(model, hub))
+    return ModelInfo(model, Normalized(None, None, "unrecognised",
+                                       "model license not found (not in the database, no recorded hub data)"),
+                     "none", _hub_url(model, hub))
+
+
+def _from_db(model: str, url: str) -> Normalized | None:
+    from peatmoss.db import session_scope
+    from peatmoss.db.models import Model
+
+    from .modellicense import model_expression, model_licenses
+
+    try:
+        with session_scope(url) as session:
+            row = session.scalars(select(Model).where(func.lower(Model.hub_id) == model.lower())).first()
+            if row is None:
+                return None
+            names = model_licenses(session).get(row.id, [])
+            return model_expression(row, names)
+    except Exception:  # no database, or an old schema: fall back to hub data
+        return None
