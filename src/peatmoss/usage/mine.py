@@ -254,7 +254,12 @@ def mine(url_db: str, specs: list[str], *, workers: int = 1, commit: str | None 
         with bar:
             task = bar.add_task("", total=len(named))
             while True:
-                chunk = [r for _, r in zip(range(batch), results)]
+                chunk = []
+                for res in results:  # the bar moves as results come in; they are written in batches
+                    chunk.append(res)
+                    bar.update(task, advance=1, description=res["spec"][-40:])
+                    if len(chunk) >= batch:
+                        break
                 if not chunk:
                     break
                 with session_scope(url_db) as s:
@@ -273,7 +278,6 @@ def mine(url_db: str, specs: list[str], *, workers: int = 1, commit: str | None 
                                 summary.by_status[k[5:]] = summary.by_status.get(k[5:], 0) + v
                         run.items_done = (run.items_done or 0) + 1
                         run.cursor = res["spec"]
-                        bar.update(task, advance=1, description=res["spec"][-40:])
     except BaseException:
         with session_scope(url_db) as s:
             finish_run(s, s.merge(run), status="failed")
