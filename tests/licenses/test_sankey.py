@@ -1,0 +1,38 @@
+"""The Sankey renders to offline HTML and to a static image (kaleido, or matplotlib)."""
+
+from pathlib import Path
+
+import pytest
+
+from peatmoss.licenses.engine import verdict
+from peatmoss.licenses.sankey import draw_matplotlib, flows, render_sankey
+from peatmoss.licenses.summary import PairRow
+
+
+def rows():
+    pairs = [("Apache-2.0", "MIT")] * 5 + [("GPL-3.0-only", "MIT")] * 2 + [("LicenseRef-OpenRAIL", "NONE")] * 3 \
+        + [(None, "MIT")] + [("CC-BY-4.0", "Apache-2.0")]
+    return [PairRow("r", "m", u, d, verdict(u, d)) for u, d in pairs]
+
+
+def test_flows_fold_rare_licenses():
+    data = flows(rows(), other_threshold=2)
+    ups = {u for u, *_ in data}
+    assert "other" in ups and "CC-BY-4.0" not in ups
+    colours = {(u, v) for u, _, v, _ in data}
+    assert ("GPL-3.0-only", "incompatible") in colours and ("other", "unknown") in colours  # the single unknown folded
+
+
+def test_matplotlib_static(tmp_path):
+    path = tmp_path / "s.png"
+    draw_matplotlib(flows(rows()), path)
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.browser
+def test_html_and_png(tmp_path):
+    files = render_sankey(rows(), tmp_path / "sankey", other_threshold=0, static_format="png")
+    html = Path(files["html"]).read_text()
+    assert "plotly" in html and "cdn.plot.ly" not in html.split("<body>")[0][:2000]
+    assert Path(files["static"]).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert files["static_renderer"] in ("kaleido", "matplotlib")
