@@ -91,6 +91,7 @@ class PaperSummary:
         return {"relations": self.relations, "skipped": self.skipped, "analysed": self.analysed,
                 "compatible": self.counts["compatible"], "incompatible": self.counts["incompatible"],
                 "unknown": self.counts["unknown"], "identical": self.identical,
+                "compatible_pct": round(self.pct(self.counts["compatible"]), 2),
                 "incompatible_pct": round(self.pct(self.counts["incompatible"]), 2),
                 "unknown_pct": round(self.pct(self.counts["unknown"]), 2),
                 "identical_pct": round(self.pct(self.identical), 2)}
