@@ -76,19 +76,18 @@ def table1(d: Data) -> Result:
     title = "Table 1: models per hub and downloads of the top 10 % of models, per snapshot"
     missing: list[str] = []
     cols = ["snapshot", "hub", "models", "downloads", "top10_downloads", "top10_share"]
+    labels = dict(zip(d.snapshots["run_id"], d.snapshots["label"]))
     if not d.stats.empty:
-        s = d.stats.merge(d.models[["id", "hub"]], left_on="model_id", right_on="id", how="left")
-        s = s.merge(d.snapshots[["run_id", "label", "snapshot_date"]], on="run_id", how="left")
-        s["label"] = s["label"].fillna("run " + s["run_id"].astype(str))
-        groups = s.groupby(["run_id", "label", "hub"], dropna=False)
+        s = d.stats.assign(hub=d.stats["model_id"].map(d.models.set_index("id")["hub"]))
     elif not d.models.empty:
         missing.append("no per-snapshot statistics (model_stats is empty): using the model table's current downloads")
-        s = d.models.assign(run_id=0, label="model table (latest)")
-        groups = s.groupby(["run_id", "label", "hub"], dropna=False)
+        s = d.models[["hub", "downloads"]].assign(run_id=0)
+        labels = {0: "model table (latest)"}
     else:
         return Result("table1", title, "", pd.DataFrame(columns=cols), missing=["no models"], table=True)
     rows = []
-    for (run_id, label, hub), g in groups:
+    for (run_id, hub), g in s.groupby(["run_id", "hub"], dropna=False):
+        label = labels.get(run_id, f"run {run_id}")
         dl = pd.to_numeric(g["downloads"], errors="coerce").dropna().sort_values(ascending=False)
         top = dl.head(math.ceil(len(dl) * 0.1)).sum() if len(dl) else 0
         total = dl.sum()
@@ -294,13 +293,14 @@ def trends(d: Data) -> Result:
     if runs < 2:
         return Result("trends", title, "", pd.DataFrame(columns=cols),
                       missing=[f"trends need at least two snapshots with statistics; the database holds {runs}"])
-    s = d.stats.merge(d.models[["id", "hub"]], left_on="model_id", right_on="id", how="left")
-    s["downloads"] = pd.to_numeric(s["downloads"], errors="coerce")
     snaps = d.snapshots.set_index("run_id")
-    s["snapshot"] = s["run_id"].map(snaps["label"]).fillna("run " + s["run_id"].astype(str))
-    s["when"] = s["run_id"].map(snaps["snapshot_date"])
-    per = s.groupby(["snapshot", "hub"]).agg(models=("model_id", "size"), downloads=("downloads", "sum"),
-                                             when=("when", "min")).reset_index()
+    s = d.stats.assign(hub=d.stats["model_id"].map(d.models.set_index("id")["hub"]),
+                       downloads=pd.to_numeric(d.stats["downloads"], errors="coerce"))
+    per = s.groupby(["run_id", "hub"]).agg(models=("model_id", "size"), downloads=("downloads", "sum")).reset_index()
+    per["snapshot"] = per["run_id"].map(snaps["label"]).fillna("run " + per["run_id"].astype(str))
+    per["when"] = per["run_id"].map(snaps["snapshot_date"])
+    per = per.groupby(["snapshot", "hub"]).agg(models=("models", "sum"), downloads=("downloads", "sum"),
+                                               when=("when", "min")).reset_index()
     order = per.sort_values(["when", "snapshot"])["snapshot"].drop_duplicates().tolist()
     fig = Figure(figsize=(13, 4.8), dpi=110, layout="constrained")
     ax1, ax2, ax3 = fig.subplots(1, 3)

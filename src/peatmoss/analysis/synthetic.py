@@ -96,15 +96,16 @@ def generate(url: str, models: int = 3000, months: int = 30, repositories: int =
             })
         _put(conn, M.Model.__table__, rows)
 
-        stats = []
-        for i, t in enumerate(snap_times):
-            factor = 0.6 + 0.2 * i
+        n_stats = 0
+        for i, t in enumerate(snap_times):  # one snapshot at a time, so 30 snapshots fit in memory
+            factor = 0.6 + 0.6 * i / max(snapshots - 1, 1)
             for reg in (1, 2):
                 run = (reg - 1) * snapshots + i + 1
                 alive = np.nonzero((created <= t) & ((np.arange(models) < n_pt) == (reg == 2)))[0]
-                stats += [{"run_id": run, "model_id": int(m) + 1, "downloads": int(downloads[m] * factor)}
-                          for m in alive]
-        _put(conn, M.ModelStats.__table__, stats)
+                stats = [{"run_id": run, "model_id": int(m) + 1, "downloads": int(downloads[m] * factor)}
+                         for m in alive]
+                _put(conn, M.ModelStats.__table__, stats)
+                n_stats += len(stats)
 
         _put(conn, M.License.__table__, [{"id": i + 1, "name": n, "spdx_expression": SPDX.get(n)}
                                          for i, n in enumerate(LICENSES)])
@@ -209,7 +210,7 @@ def generate(url: str, models: int = 3000, months: int = 30, repositories: int =
                    "state": ["OPEN", "CLOSED"][k % 2], "created_at": _dt(end - k * 3600)}
                   for k, r in enumerate(rng.choice(repositories, repositories))]
         _put(conn, M.GithubIssue.__table__, issues)
-    return {"models": models, "model_stats": len(stats), "repositories": repositories, "links": len(reuse),
+    return {"models": models, "model_stats": n_stats, "repositories": repositories, "links": len(reuse),
             "card_field": len(cards), "model_edge": len(children), "license_verdict": len(verdicts)}
 
 
