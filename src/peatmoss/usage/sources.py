@@ -30,7 +30,8 @@ GITHUB_BASE = os.environ.get("PEATMOSS_GITHUB_BASE", "https://github.com")
 # Files the analyzer can use (python, notebooks, percent scripts, configs naming models).
 SUFFIXES = (".py", ".pyw", ".ipynb", ".yaml", ".yml", ".json", ".toml")
 SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "venv", ".tox", ".mypy_cache",
-             "site-packages", ".ipynb_checkpoints"}
+             "site-packages", "dist-packages", ".ipynb_checkpoints"}
+# (not "env": in git trees that is often code, e.g. RL environments; committed venvs hold site-packages)
 URL_RE = re.compile(r"^(https?|git|ssh|file)://", re.I)
 OWNER_REPO_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9_.-]+$")
 
@@ -92,7 +93,7 @@ def _github_name(url: str) -> tuple[str, str] | None:
 _SAFE_CONFIG = [
     "-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false", "-c", "submodule.recurse=false",
     "-c", "protocol.ext.allow=never", "-c", "credential.helper=", "-c", "core.askPass=",
-    "-c", "lfs.fetchexclude=*",
+    "-c", "lfs.fetchexclude=*", "-c", "safe.directory=*",  # nothing of the repository is ever executed
 ]
 
 
