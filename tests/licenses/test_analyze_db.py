@@ -5,6 +5,8 @@ import json
 from datetime import datetime, timezone
 from pathlib import Path
 
+import pytest
+
 from sqlalchemy import select
 
 from peatmoss.db import session_scope
@@ -85,6 +87,8 @@ def test_analyze_database(db_url, tmp_path):
         # the local repository's license came from its files; its conflict is reported
         local = repo[str(FIXTURES / "conflict_repo")]
         assert local.license_spdx == "GPL-3.0-only" and local.license_evidence["conflict"]
+        bert = s.scalars(select(Model).where(Model.hub_id == "bert-base-uncased")).one()
+        assert by[(bert.id, local.id)].verdict == "conflict" and "pyproject" in by[(bert.id, local.id)].reason
         # chain: the fine-tune inherits the base model's Llama conditions
         ft = s.scalars(select(Model).where(Model.hub_id == "someone/llama2-finetune")).one()
         assert by[(ft.id, repo["a/mit"].id)].verdict == "conditional"
@@ -92,7 +96,7 @@ def test_analyze_database(db_url, tmp_path):
         lineage = s.scalars(select(LicenseVerdict).where(LicenseVerdict.kind == "lineage")).all()
         assert len(lineage) == 1 and lineage[0].context["drift"] is True
         assert "license drift" in lineage[0].reason
-    assert d["license_drift"] == 1
+    assert d["license_drift"] == 1 and d["conflict"] == 6
     rows = list(csv.DictReader(open(tmp_path / "out" / "license_pairs.csv")))
     assert len(rows) == 24
     summary = json.loads((tmp_path / "out" / "license_summary.json").read_text())
@@ -109,3 +113,27 @@ def test_demo_step(db_url, tmp_path):
     _populate(db_url)
     line = demo_step(db_url, tmp_path)
     assert "24 links" in line and "unknown" in line
+
+
+@pytest.mark.shared
+def test_paper_rules_on_database(db_url, shared_data):
+    _populate(db_url)
+    matrix = shared_data / "licenses" / "paper" / "linux_foundation_compatibility_matrix.csv"
+    d = analyze(db_url, "paper", None, paper_matrix=matrix).as_dict()
+    assert d["relations"] == 24
+    with session_scope(db_url) as s:
+        verdicts = s.scalars(select(LicenseVerdict).where(LicenseVerdict.rules == "paper")).all()
+        assert len(verdicts) == 24
+        # llama2 is not in the Linux Foundation matrix: unknown, as in the paper
+        assert all(v.verdict == "unknown" for v in verdicts if v.upstream_license == "llama2")
+
+
+def test_check_looks_models_up_in_the_database(db_url):
+    from peatmoss.licenses.check import check
+
+    _populate(db_url)
+    report = check(FIXTURES / "mit_repo", url=db_url)
+    by = {m.model: m for m in report.models}
+    assert by["bert-base-uncased"].info.source == "database"
+    assert by["bert-base-uncased"].verdict.verdict == "compatible"
+    assert by["runwayml/stable-diffusion-v1-5"].verdict.verdict == "unknown"  # not in the database, no hub data

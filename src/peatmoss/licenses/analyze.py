@@ -39,6 +39,8 @@ class AnalyzeResult:
     rows: list[PairRow]
     lineage: list[dict] = field(default_factory=list)
     models_normalised: int = 0
+    licenses_met: int = 0
+    licenses_recognised: int = 0
     files: dict[str, str] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
@@ -46,6 +48,8 @@ class AnalyzeResult:
         out["lineage_edges"] = len(self.lineage)
         out["license_drift"] = sum(1 for x in self.lineage if x.get("drift"))
         out["models_normalised"] = self.models_normalised
+        out["licenses_met"] = self.licenses_met
+        out["licenses_recognised"] = self.licenses_recognised
         out["files"] = self.files
         return out
 
@@ -57,10 +61,9 @@ def analyze(url: str, ruleset: str = "osadl+ml", outdir: Path | None = None, pap
     matrix = LinuxFoundationMatrix.load(paper_matrix) if ruleset == "paper" else None
     with session_scope(url) as session:
         run = start_run(session, "licenses", "rules", key=ruleset, params={"ruleset": ruleset}, resume=False)
-        fill_license_table(session)
+        licenses_met, licenses_known = fill_license_table(session)
         names = model_licenses(session)
-        models = {m.id: m for m in session.scalars(select(Model))}
-        model_expr: dict[int, Normalized] = {mid: model_expression(m, names.get(mid, [])) for mid, m in models.items()}
+        models = _ModelCache(session, names)
         pairs: dict[tuple[int, int], str] = {}
         for link in session.scalars(select(ModelReuse).where(ModelReuse.is_current.is_(True),
                                                              ModelReuse.model_id.is_not(None))):
@@ -81,15 +84,19 @@ def analyze(url: str, ruleset: str = "osadl+ml", outdir: Path | None = None, pap
         summary, rows = Summary(ruleset), []
         for (mid, rid), use in sorted(pairs.items()):
             model, repo = models[mid], repos[rid]
-            up, down = model_expr[mid], repo_expr[rid]
+            up, down = models.expr(mid), repo_expr[rid]
             ctx = Context(use=use, distribution=distribution)
             if matrix is not None:
                 v = _paper(matrix, names.get(mid, []), repo)
+            elif down.method == "conflict":
+                v = Verdict("conflict", f"conflicting license declarations in the repository: {down.reason}",
+                            "peatmoss license detection", upstream=up.expression, downstream=down.expression,
+                            rule_id="conflict")
             else:
                 v = verdict(up.expression, down.expression, ctx, ruleset)
                 _explain(v, up, down)
                 if chain:
-                    v = _chain(session, v, mid, models, model_expr, down, ctx, ruleset)
+                    v = _chain(v, mid, models, down, ctx, ruleset)
             row = PairRow(repo.full_name, model.hub_id, up.raw if isinstance(up.raw, str) else None,
                           repo.license_raw or down.expression, v)
             summary.add(row)
@@ -98,13 +105,39 @@ def analyze(url: str, ruleset: str = "osadl+ml", outdir: Path | None = None, pap
                                        repository_id=rid, upstream_license=v.upstream, downstream_license=v.downstream,
                                        verdict=v.verdict, condition=v.condition, reason=v.reason[:10000],
                                        rule_source=(v.rule_source or "")[:255], context=dict(ctx.as_dict(), rule_id=v.rule_id)))
-        lineage = [] if matrix is not None else lineage_verdicts(session, model_expr, ruleset, run.id)
+        lineage = [] if matrix is not None else lineage_verdicts(session, models.expr, ruleset, run.id)
         run.items_done = len(rows)
         finish_run(session, run)
-    result = AnalyzeResult(summary, rows, lineage, len(model_expr))
+    result = AnalyzeResult(summary, rows, lineage, len(models.exprs), licenses_met, licenses_known)
     if outdir is not None:
         result.files = write_outputs(result, Path(outdir), other_threshold, static_format)
     return result
+
+
+class _ModelCache:
+    """Model rows and their license expressions, loaded on demand (large databases hold millions of models)."""
+
+    def __init__(self, session, names: dict[int, list[str]]):
+        self.session, self.names = session, names
+        self.rows: dict[int, Model] = {}
+        self.exprs: dict[int, Normalized] = {}
+        self.parents: dict[int, list[tuple[int, str]]] = {}
+
+    def __getitem__(self, mid: int) -> Model:
+        if mid not in self.rows:
+            self.rows[mid] = self.session.get(Model, mid)
+        return self.rows[mid]
+
+    def expr(self, mid: int) -> Normalized | None:
+        if mid not in self.exprs:
+            row = self[mid]
+            self.exprs[mid] = model_expression(row, self.names.get(mid, [])) if row is not None else None
+        return self.exprs[mid]
+
+    def ancestors(self, mid: int) -> list[tuple[int, str]]:
+        if mid not in self.parents:
+            self.parents[mid] = ancestors(self.session, mid)
+        return self.parents[mid]
 
 
 def _paper(matrix: LinuxFoundationMatrix, names: list[str], repo: ReuseRepository) -> Verdict:
@@ -126,14 +159,14 @@ def _explain(v: Verdict, up: Normalized, down: Normalized) -> None:
         v.reason = f"{v.reason} (repository license: {down.reason})"
 
 
-def _chain(session, v: Verdict, mid: int, models: dict, model_expr: dict, down: Normalized, ctx: Context,
-           ruleset: str) -> Verdict:
+def _chain(v: Verdict, mid: int, models: _ModelCache, down: Normalized, ctx: Context, ruleset: str) -> Verdict:
     """The repository's verdict follows the chain base model -> model -> repository: the worst link counts."""
     worst = v
-    for parent_id, relation in ancestors(session, mid):
-        if parent_id not in model_expr:
+    for parent_id, relation in models.ancestors(mid):
+        parent = models.expr(parent_id)
+        if parent is None:
             continue
-        pv = verdict(model_expr[parent_id].expression, down.expression, ctx, ruleset)
+        pv = verdict(parent.expression, down.expression, ctx, ruleset)
         if RANK[pv.verdict] > RANK[worst.verdict]:
             pv.reason = f"via base model {models[parent_id].hub_id} ({relation}): {pv.reason}"
             pv.upstream = f"{v.upstream} <- {pv.upstream}"

@@ -12,7 +12,8 @@ def demo_step(url: str, outdir: Path) -> str:
     result = analyze(url, "osadl+ml", Path(outdir) / "licenses", static_format=None)
     d = result.as_dict()
     if not d["relations"]:
-        return f"licenses: {result.models_normalised} model licenses normalised; no PTM->repository links to assess"
+        return (f"licenses: {d['licenses_recognised']}/{d['licenses_met']} license strings normalised to SPDX; "
+                "no PTM->repository links to assess")
     return (f"licenses: {d['relations']} links — {d['compatible']} compatible, {d['conditional']} conditional, "
             f"{d['incompatible']} incompatible, {d['unknown']} unknown ({d['unknown_pct']}%); "
             f"{d['lineage_edges']} lineage edges, {d['license_drift']} license drift")

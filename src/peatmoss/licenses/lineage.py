@@ -7,7 +7,9 @@ engine with use = finetune-publish (the child is a published derivative of the p
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import Callable
+
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from peatmoss.db.models import LicenseVerdict, ModelEdge
@@ -60,13 +62,15 @@ def ancestors(session: Session, model_id: int, depth: int = 3) -> list[tuple[int
     return out
 
 
-def lineage_verdicts(session: Session, model_expr: dict[int, Normalized], ruleset: str, run_id: int | None) -> list[dict]:
+def lineage_verdicts(session: Session, model_expr: Callable[[int], Normalized | None], ruleset: str,
+                     run_id: int | None) -> list[dict]:
     """One verdict per edge whose both ends have a license; stored as kind='lineage'."""
     out = []
+    session.execute(delete(LicenseVerdict).where(LicenseVerdict.kind == "lineage", LicenseVerdict.rules == ruleset))
     edges = session.execute(select(ModelEdge.child_id, ModelEdge.parent_id, ModelEdge.relation)
                             .where(ModelEdge.parent_id.is_not(None))).all()
     for child_id, parent_id, relation in sorted(set(edges)):
-        parent, child = model_expr.get(parent_id), model_expr.get(child_id)
+        parent, child = model_expr(parent_id), model_expr(child_id)
         if parent is None or child is None:
             continue
         v = verdict(parent.expression, child.expression, Context(use="finetune-publish"), ruleset)

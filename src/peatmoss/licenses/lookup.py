@@ -71,6 +71,8 @@ def _from_db(model: str, url: str) -> Normalized | None:
 
     from .modellicense import model_expression, model_licenses
 
+    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).is_file():
+        return None  # no database: do not create an empty one
     try:
         with session_scope(url) as session:
             row = session.scalars(select(Model).where(func.lower(Model.hub_id) == model.lower())).first()

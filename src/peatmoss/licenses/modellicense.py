@@ -10,15 +10,16 @@ from peatmoss.db.models import License, Model, model_to_license
 from .normalize import NONE, Normalized, normalize
 
 
-def fill_license_table(session: Session) -> int:
-    """Set license.spdx_expression for every license row met (None stays when not recognised)."""
-    n = 0
+def fill_license_table(session: Session) -> tuple[int, int]:
+    """Set license.spdx_expression for every license row met (None when not recognised): (rows, recognised)."""
+    total = known = 0
     for lic in session.scalars(select(License)):
         norm = normalize(lic.name, lic.license_name, lic.license_link)
+        total += 1
+        known += norm.expression is not None
         if norm.expression != lic.spdx_expression:
             lic.spdx_expression = norm.expression
-            n += 1
-    return n
+    return total, known
 
 
 def model_licenses(session: Session) -> dict[int, list[str]]:

@@ -52,7 +52,7 @@ class Summary:
     def as_dict(self) -> dict:
         out = {"ruleset": self.ruleset, "relations": self.relations, "identical": self.identical,
                "identical_pct": self.pct(self.identical)}
-        for key in ("compatible", "conditional", "incompatible", "unknown"):
+        for key in ("compatible", "conditional", "incompatible", "unknown", "conflict"):
             out[key] = self.counts[key]
             out[f"{key}_pct"] = self.pct(self.counts[key])
         out["unknown_reasons"] = dict(self.unknown_reasons.most_common())
