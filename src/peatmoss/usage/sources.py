@@ -153,9 +153,10 @@ class _BlobReader:
 
 def _missing_blobs(gitdir: str, commit: str) -> set[str]:
     """Blobs left out by a partial clone (over the blob size filter)."""
-    if not _git(gitdir, "config", "--get", "extensions.partialclone", check=False).strip():
+    partial = _git(gitdir, "config", "--get-regexp", r"^(extensions\.partialclone|remote\..*\.promisor)$", check=False)
+    if not partial.strip():
         return set()
-    out = _git(gitdir, "rev-list", "--objects", "--missing=print", commit)
+    out = _git(gitdir, "rev-list", "--objects", "--missing=print", "--no-walk", commit)
     return {line[1:].strip() for line in out.decode().splitlines() if line.startswith("?")}
 
 
