@@ -19,6 +19,8 @@ def test_split_id():
     assert split_id("google-bert/bert-base-uncased@v1.0") == ("google-bert/bert-base-uncased", "v1.0")
     assert split_id("hf-hub:timm/resnet50.a1_in1k") == ("timm/resnet50.a1_in1k", None)
     assert split_id("https://huggingface.co/gpt2/tree/main") == ("gpt2", "main")
+    url = "https://github.com/x/y/blob/main/w@2.pth"
+    assert split_id(url) == (url, None)
 
 
 def test_links_against_the_models_table(db_url):

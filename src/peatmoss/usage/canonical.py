@@ -65,6 +65,8 @@ def split_id(raw: str) -> tuple[str, str | None]:
     """Strip hub prefixes and URLs; split an `@revision` suffix off. Returns (id, revision)."""
     s = raw.strip().strip("/")
     s = _PREFIXES.sub("", s)
+    if "://" in s:  # another URL (weights on a web server): kept as it is
+        return s, None
     revision = None
     m = _TREE.search(s)
     if m:
