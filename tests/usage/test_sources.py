@@ -57,6 +57,9 @@ def test_plain_folder_walk_does_not_follow_symlinks(tmp_path):
     info, files = _files(root)
     assert info.commit is None and set(files) == {"pkg/m.py"}
     assert "evil.py" in {r.path for r in info.skipped}  # refused, never read through the link
+    with pytest.raises(SourceError) as err:
+        _files(root, commit="HEAD")
+    assert err.value.kind == "not_a_git_repo"
 
 
 def test_clone_over_file_url_needs_explicit_opt_in(tmp_path):

@@ -344,6 +344,8 @@ def open_source(spec: str, *, commit: str | None = None, workdir: str | None = N
             raise SourceError("not_a_directory", f"{spec} is not a directory")
         gitdir = None if worktree else git_dir(root)
         if gitdir is None:
+            if commit:
+                raise SourceError("not_a_git_repo", f"{spec} is no git repository, so it has no commit {commit}")
             yield info, _folder_files(root, info, max_file_size)
             return
         with _open_git(gitdir, commit, info, max_file_size) as files:
