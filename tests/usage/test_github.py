@@ -125,3 +125,9 @@ def test_github_meta_and_search_commands_replay(sqlite_url, tmp_path, monkeypatc
                                    "--out", str(out)])
     assert res.exit_code == 0, res.output
     assert out.read_text() == "a/one\nb/two\n"  # 3 hits: under the real cap, one shard
+
+
+def test_rate_limit_reset_wait_is_capped(server):
+    with GitHub(server.url, token="", max_sleep=0.2) as gh:
+        assert gh.get("/repos/acme/reset").json()["stargazers_count"] == 3
+    assert gh.slept == pytest.approx(0.2)  # reset is far away: waited the cap, then tried again
