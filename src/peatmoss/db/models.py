@@ -29,6 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 TS = DateTime(timezone=True)
+JSONN = JSON(none_as_null=True)  # Python None is SQL NULL, not the JSON text "null"
 
 
 class Base(DeclarativeBase):
@@ -55,7 +56,7 @@ class CollectionRun(Base):
     started_at: Mapped[datetime] = mapped_column(TS)
     finished_at: Mapped[datetime | None] = mapped_column(TS)
     status: Mapped[str] = mapped_column(String(16), default="running")  # running | complete | failed
-    params: Mapped[dict | None] = mapped_column(JSON)
+    params: Mapped[dict | None] = mapped_column(JSONN)
     cursor: Mapped[str | None] = mapped_column(Text)  # where a resumed run picks up
     items_done: Mapped[int] = mapped_column(Integer, default=0)
     error_count: Mapped[int] = mapped_column(Integer, default=0)
@@ -120,7 +121,7 @@ class Model(Base):
     likes: Mapped[int | None] = mapped_column(Integer)
     parameter_count: Mapped[int | None] = mapped_column(BigInteger)
     used_storage: Mapped[int | None] = mapped_column(BigInteger)
-    card_data: Mapped[dict | None] = mapped_column(JSON)  # the card's YAML as the Hub parsed it
+    card_data: Mapped[dict | None] = mapped_column(JSONN)  # the card's YAML as the Hub parsed it
     repo_url: Mapped[str | None] = mapped_column(String(1024))
     has_snapshot: Mapped[bool] = mapped_column(Boolean, default=False)
     first_seen_run_id: Mapped[int | None] = _fk("collection_run.id", nullable=True, ondelete="SET NULL")
@@ -233,7 +234,7 @@ class ModelVersion(Base):
     created_at: Mapped[datetime | None] = mapped_column(TS)
     title: Mapped[str | None] = mapped_column(Text)
     message: Mapped[str | None] = mapped_column(Text)
-    authors: Mapped[list | None] = mapped_column(JSON)
+    authors: Mapped[list | None] = mapped_column(JSONN)
     __table_args__ = (UniqueConstraint("model_id", "commit_id", name="uq_model_version"),)
 
 
@@ -338,12 +339,12 @@ class PytorchHubPage(Base):
     title: Mapped[str | None] = mapped_column(String(512))
     summary: Mapped[str | None] = mapped_column(Text)
     category: Mapped[str | None] = mapped_column(String(64))
-    tags: Mapped[list | None] = mapped_column(JSON)
+    tags: Mapped[list | None] = mapped_column(JSONN)
     github_link: Mapped[str | None] = mapped_column(String(1024))
     github_id: Mapped[str | None] = mapped_column(String(255))
     author: Mapped[str | None] = mapped_column(String(255))
     accelerator: Mapped[str | None] = mapped_column(String(64))
-    front_matter: Mapped[dict | None] = mapped_column(JSON)
+    front_matter: Mapped[dict | None] = mapped_column(JSONN)
     run_id: Mapped[int | None] = _fk("collection_run.id", nullable=True, ondelete="SET NULL")
 
 
@@ -356,7 +357,7 @@ class PytorchHubEntry(Base):
     model_id: Mapped[int | None] = _fk("model.id", nullable=True, ondelete="SET NULL")
     repo: Mapped[str] = mapped_column(String(255))  # "pytorch/vision"
     entrypoint: Mapped[str] = mapped_column(String(255))  # "resnet18"
-    refs: Mapped[list | None] = mapped_column(JSON)  # ["v0.10.0"]
+    refs: Mapped[list | None] = mapped_column(JSONN)  # ["v0.10.0"]
     source: Mapped[str] = mapped_column(String(16))  # page | hubconf
     line: Mapped[int | None] = mapped_column(Integer)
     __table_args__ = (UniqueConstraint("page_id", "repo", "entrypoint", "source", name="uq_pytorch_hub_entry"),)
@@ -379,13 +380,13 @@ class ReuseRepository(Base):
     default_branch: Mapped[str | None] = mapped_column(String(255))
     stars: Mapped[int | None] = mapped_column(Integer)
     forks: Mapped[int | None] = mapped_column(Integer)
-    topics: Mapped[list | None] = mapped_column(JSON)
+    topics: Mapped[list | None] = mapped_column(JSONN)
     archived: Mapped[bool | None] = mapped_column(Boolean)
     created_at: Mapped[datetime | None] = mapped_column(TS)
     pushed_at: Mapped[datetime | None] = mapped_column(TS)
     license_raw: Mapped[str | None] = mapped_column(String(255))  # as the host reports it
     license_spdx: Mapped[str | None] = mapped_column(String(1024))  # detected expression, "NONE" for no license
-    license_evidence: Mapped[dict | None] = mapped_column(JSON)
+    license_evidence: Mapped[dict | None] = mapped_column(JSONN)
 
 
 class RepoScan(Base):
@@ -438,7 +439,7 @@ class ModelReuse(Base):
     arg_text: Mapped[str | None] = mapped_column(Text)
     resolution: Mapped[str] = mapped_column(String(32))  # literal | constant | default_arg | cli_default | ...
     confidence: Mapped[float] = mapped_column(Float)
-    candidates: Mapped[list | None] = mapped_column(JSON)
+    candidates: Mapped[list | None] = mapped_column(JSONN)
     revision: Mapped[str | None] = mapped_column(String(255))
     trust_remote_code: Mapped[bool | None] = mapped_column(Boolean)
     is_local_path: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -494,7 +495,7 @@ class GithubIssue(Base):
     closed_at: Mapped[datetime | None] = mapped_column(TS)
     url: Mapped[str | None] = mapped_column(String(1024))
     milestone_id: Mapped[int | None] = _fk("github_milestone.id", nullable=True, ondelete="SET NULL")
-    project_cards: Mapped[list | None] = mapped_column(JSON)
+    project_cards: Mapped[list | None] = mapped_column(JSONN)
     # pull-request fields (null for issues)
     additions: Mapped[int | None] = mapped_column(Integer)
     deletions: Mapped[int | None] = mapped_column(Integer)
@@ -572,7 +573,7 @@ class GithubCommit(Base):
     committed_date: Mapped[datetime | None] = mapped_column(TS)
     message_headline: Mapped[str | None] = mapped_column(Text)
     message_body: Mapped[str | None] = mapped_column(Text)
-    authors: Mapped[list | None] = mapped_column(JSON)
+    authors: Mapped[list | None] = mapped_column(JSONN)
     __table_args__ = (UniqueConstraint("repository_id", "oid", "issue_id", name="uq_github_commit"),)
 
 
@@ -622,7 +623,7 @@ class CardField(Base):
     field: Mapped[str] = mapped_column(String(64), index=True)
     item_index: Mapped[int] = mapped_column(Integer, default=0)  # position in a list field
     state: Mapped[str] = mapped_column(String(16))  # value | not_stated
-    value: Mapped[dict | list | str | int | float | None] = mapped_column(JSON)
+    value: Mapped[dict | list | str | int | float | None] = mapped_column(JSONN)
     value_text: Mapped[str | None] = mapped_column(Text)
     source: Mapped[str] = mapped_column(String(16))  # yaml | tags | prose-rule | llm
     evidence_start: Mapped[int | None] = mapped_column(Integer)
@@ -632,7 +633,7 @@ class CardField(Base):
     flagged: Mapped[bool] = mapped_column(Boolean, default=False)
     flag_reason: Mapped[str | None] = mapped_column(Text)
     review_status: Mapped[str | None] = mapped_column(String(16))  # pending | accepted | rejected | corrected
-    reviewed_value: Mapped[dict | list | str | int | float | None] = mapped_column(JSON)
+    reviewed_value: Mapped[dict | list | str | int | float | None] = mapped_column(JSONN)
     __table_args__ = (
         Index("ix_card_field_model", "model_id", "pipeline", "field"),
         Index("ix_card_field_coverage", "pipeline", "field", "model_id", "state"),  # analysis: Figure 7, PTM-1
@@ -675,4 +676,4 @@ class LicenseVerdict(Base):
     condition: Mapped[str | None] = mapped_column(Text)
     reason: Mapped[str] = mapped_column(Text)
     rule_source: Mapped[str | None] = mapped_column(String(255))
-    context: Mapped[dict | None] = mapped_column(JSON)
+    context: Mapped[dict | None] = mapped_column(JSONN)

@@ -101,7 +101,7 @@ def _id(record: dict) -> str:
 @dataclass
 class Fault:
     """An injected failure: status (429/500/502/503), 'hang' (sleep past the client timeout),
-    'truncate' (cut JSON) or 'reset' (close the connection)."""
+    'delay' (sleep, then answer), 'truncate' (cut JSON) or 'reset' (close the connection)."""
 
     kind: str
     retry_after: float = 0.0
@@ -149,7 +149,7 @@ class _Handler(BaseHTTPRequestHandler):
             items, more = hub.source.page(params, offset, limit)
             headers = {}
             if more:
-                nxt = dict(parse_qsl(parts.query), cursor=str(offset + limit))
+                nxt = [(k, v) for k, v in parse_qsl(parts.query) if k != "cursor"] + [("cursor", str(offset + limit))]
                 headers["Link"] = f'<{hub.url}/api/models?{urlencode(nxt)}>; rel="next"'
             body = json.dumps(items).encode()
             if fault and fault.kind == "truncate":
@@ -167,6 +167,9 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(404, json.dumps({"error": "Not found"}).encode(), {"X-Error-Code": "EntryNotFound"}, head=head)
 
     def _fault(self, fault: Fault) -> bool:
+        if fault.kind == "delay":  # slow but successful
+            time.sleep(fault.hang_seconds)
+            return False
         if fault.kind == "hang":
             time.sleep(fault.hang_seconds)
             self.close_connection = True

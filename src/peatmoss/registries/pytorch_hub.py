@@ -216,6 +216,8 @@ def collect_pytorch_hub(url: str | None, source: str | Path, hubconf_dir: str | 
                 record_error_row(conn, run_id, "pytorch_hub", name, type(exc).__name__, exc)
             counts["errors"] += 1
             continue
+        if not page.front_matter:  # not a model page (an index, a stray note)
+            continue
         with engine.begin() as conn:
             n = _write_page(conn, registry_id, run_id, page)
             for expr in page.unresolved:
