@@ -113,7 +113,9 @@ def test_github_meta_and_search_commands_replay(sqlite_url, tmp_path, monkeypatc
     app = typer.Typer()
     app.callback()(lambda: None)
     register(app)
-    res = CliRunner().invoke(app, ["github-meta", "acme/demo", "acme/gone", "--replay", str(FIXTURES)])
+    lst = tmp_path / "names.txt"
+    lst.write_text("https://github.com/acme/gone  # a URL works too\n")
+    res = CliRunner().invoke(app, ["github-meta", "acme/demo", "--list", str(lst), "--replay", str(FIXTURES)])
     assert res.exit_code == 0, res.output
     assert "1 issues, 1 pull requests, 1 failed" in res.output and "never-in-output" not in res.output
     with session_scope(sqlite_url) as s:

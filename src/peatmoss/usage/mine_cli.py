@@ -64,13 +64,11 @@ def register(app: typer.Typer) -> None:
         from peatmoss.db.runs import finish_run, record_error, start_run
 
         from .github import GitHub, GitHubError, ReplayServer, collect_repo
+        from .sources import describe
 
         url = db_url(ctx)
         init_db(url)
-        names = [n.removeprefix("https://github.com/") for n in _specs(repos, None, None)] if repos else []
-        if list_file:
-            names += [ln.split("#", 1)[0].strip() for ln in list_file.read_text().splitlines()
-                      if ln.split("#", 1)[0].strip()]
+        names = [describe(spec).full_name for spec in _specs(repos, list_file, None)]  # owner/repo or GitHub URLs
         with contextlib.ExitStack() as stack:
             base = stack.enter_context(ReplayServer(replay)).url if replay else github_api
             gh = stack.enter_context(GitHub(base, record_dir=record))
