@@ -1,14 +1,14 @@
 """initial schema
 
-Revision ID: 97cddcb8362b
+Revision ID: 9350fdb9ff9c
 Revises: 
-Create Date: 2026-11-27 14:35:55.686076
+Create Date: 2026-11-27 15:03:19.732688
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '97cddcb8362b'
+revision = '9350fdb9ff9c'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -116,13 +116,13 @@ def upgrade() -> None:
     sa.Column('default_branch', sa.String(length=255), nullable=True),
     sa.Column('stars', sa.Integer(), nullable=True),
     sa.Column('forks', sa.Integer(), nullable=True),
-    sa.Column('topics', sa.JSON(), nullable=True),
+    sa.Column('topics', sa.JSON(none_as_null=True), nullable=True),
     sa.Column('archived', sa.Boolean(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('pushed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('license_raw', sa.String(length=255), nullable=True),
     sa.Column('license_spdx', sa.String(length=1024), nullable=True),
-    sa.Column('license_evidence', sa.JSON(), nullable=True),
+    sa.Column('license_evidence', sa.JSON(none_as_null=True), nullable=True),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('full_name')
     )
@@ -147,7 +147,7 @@ def upgrade() -> None:
     sa.Column('started_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('status', sa.String(length=16), nullable=False),
-    sa.Column('params', sa.JSON(), nullable=True),
+    sa.Column('params', sa.JSON(none_as_null=True), nullable=True),
     sa.Column('cursor', sa.Text(), nullable=True),
     sa.Column('items_done', sa.Integer(), nullable=False),
     sa.Column('error_count', sa.Integer(), nullable=False),
@@ -217,7 +217,7 @@ def upgrade() -> None:
     sa.Column('closed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('url', sa.String(length=1024), nullable=True),
     sa.Column('milestone_id', sa.Integer(), nullable=True),
-    sa.Column('project_cards', sa.JSON(), nullable=True),
+    sa.Column('project_cards', sa.JSON(none_as_null=True), nullable=True),
     sa.Column('additions', sa.Integer(), nullable=True),
     sa.Column('deletions', sa.Integer(), nullable=True),
     sa.Column('changed_files', sa.Integer(), nullable=True),
@@ -268,7 +268,7 @@ def upgrade() -> None:
     sa.Column('likes', sa.Integer(), nullable=True),
     sa.Column('parameter_count', sa.BigInteger(), nullable=True),
     sa.Column('used_storage', sa.BigInteger(), nullable=True),
-    sa.Column('card_data', sa.JSON(), nullable=True),
+    sa.Column('card_data', sa.JSON(none_as_null=True), nullable=True),
     sa.Column('repo_url', sa.String(length=1024), nullable=True),
     sa.Column('has_snapshot', sa.Boolean(), nullable=False),
     sa.Column('first_seen_run_id', sa.Integer(), nullable=True),
@@ -298,12 +298,12 @@ def upgrade() -> None:
     sa.Column('title', sa.String(length=512), nullable=True),
     sa.Column('summary', sa.Text(), nullable=True),
     sa.Column('category', sa.String(length=64), nullable=True),
-    sa.Column('tags', sa.JSON(), nullable=True),
+    sa.Column('tags', sa.JSON(none_as_null=True), nullable=True),
     sa.Column('github_link', sa.String(length=1024), nullable=True),
     sa.Column('github_id', sa.String(length=255), nullable=True),
     sa.Column('author', sa.String(length=255), nullable=True),
     sa.Column('accelerator', sa.String(length=64), nullable=True),
-    sa.Column('front_matter', sa.JSON(), nullable=True),
+    sa.Column('front_matter', sa.JSON(none_as_null=True), nullable=True),
     sa.Column('run_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['run_id'], ['collection_run.id'], ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id'),
@@ -394,7 +394,7 @@ def upgrade() -> None:
     sa.Column('committed_date', sa.DateTime(timezone=True), nullable=True),
     sa.Column('message_headline', sa.Text(), nullable=True),
     sa.Column('message_body', sa.Text(), nullable=True),
-    sa.Column('authors', sa.JSON(), nullable=True),
+    sa.Column('authors', sa.JSON(none_as_null=True), nullable=True),
     sa.ForeignKeyConstraint(['issue_id'], ['github_issue.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['repository_id'], ['reuse_repository.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
@@ -494,7 +494,7 @@ def upgrade() -> None:
     sa.Column('condition', sa.Text(), nullable=True),
     sa.Column('reason', sa.Text(), nullable=False),
     sa.Column('rule_source', sa.String(length=255), nullable=True),
-    sa.Column('context', sa.JSON(), nullable=True),
+    sa.Column('context', sa.JSON(none_as_null=True), nullable=True),
     sa.ForeignKeyConstraint(['model_id'], ['model.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['parent_model_id'], ['model.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['repository_id'], ['reuse_repository.id'], ondelete='CASCADE'),
@@ -663,7 +663,7 @@ def upgrade() -> None:
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('title', sa.Text(), nullable=True),
     sa.Column('message', sa.Text(), nullable=True),
-    sa.Column('authors', sa.JSON(), nullable=True),
+    sa.Column('authors', sa.JSON(none_as_null=True), nullable=True),
     sa.ForeignKeyConstraint(['model_id'], ['model.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('model_id', 'commit_id', name='uq_model_version')
@@ -677,7 +677,7 @@ def upgrade() -> None:
     sa.Column('model_id', sa.Integer(), nullable=True),
     sa.Column('repo', sa.String(length=255), nullable=False),
     sa.Column('entrypoint', sa.String(length=255), nullable=False),
-    sa.Column('refs', sa.JSON(), nullable=True),
+    sa.Column('refs', sa.JSON(none_as_null=True), nullable=True),
     sa.Column('source', sa.String(length=16), nullable=False),
     sa.Column('line', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['model_id'], ['model.id'], ondelete='SET NULL'),
@@ -715,7 +715,7 @@ def upgrade() -> None:
     sa.Column('field', sa.String(length=64), nullable=False),
     sa.Column('item_index', sa.Integer(), nullable=False),
     sa.Column('state', sa.String(length=16), nullable=False),
-    sa.Column('value', sa.JSON(), nullable=True),
+    sa.Column('value', sa.JSON(none_as_null=True), nullable=True),
     sa.Column('value_text', sa.Text(), nullable=True),
     sa.Column('source', sa.String(length=16), nullable=False),
     sa.Column('evidence_start', sa.Integer(), nullable=True),
@@ -725,7 +725,7 @@ def upgrade() -> None:
     sa.Column('flagged', sa.Boolean(), nullable=False),
     sa.Column('flag_reason', sa.Text(), nullable=True),
     sa.Column('review_status', sa.String(length=16), nullable=True),
-    sa.Column('reviewed_value', sa.JSON(), nullable=True),
+    sa.Column('reviewed_value', sa.JSON(none_as_null=True), nullable=True),
     sa.ForeignKeyConstraint(['card_id'], ['model_card.id'], ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['model_id'], ['model.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['run_id'], ['collection_run.id'], ondelete='SET NULL'),
@@ -733,6 +733,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('card_field', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_card_field_card_id'), ['card_id'], unique=False)
+        batch_op.create_index('ix_card_field_coverage', ['pipeline', 'field', 'model_id', 'state'], unique=False)
         batch_op.create_index(batch_op.f('ix_card_field_field'), ['field'], unique=False)
         batch_op.create_index('ix_card_field_model', ['model_id', 'pipeline', 'field'], unique=False)
         batch_op.create_index(batch_op.f('ix_card_field_model_id'), ['model_id'], unique=False)
@@ -807,7 +808,7 @@ def upgrade() -> None:
     sa.Column('arg_text', sa.Text(), nullable=True),
     sa.Column('resolution', sa.String(length=32), nullable=False),
     sa.Column('confidence', sa.Float(), nullable=False),
-    sa.Column('candidates', sa.JSON(), nullable=True),
+    sa.Column('candidates', sa.JSON(none_as_null=True), nullable=True),
     sa.Column('revision', sa.String(length=255), nullable=True),
     sa.Column('trust_remote_code', sa.Boolean(), nullable=True),
     sa.Column('is_local_path', sa.Boolean(), nullable=False),
@@ -822,6 +823,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('model_reuse', schema=None) as batch_op:
         batch_op.create_index('ix_model_reuse_current', ['is_current', 'model_id'], unique=False)
+        batch_op.create_index('ix_model_reuse_current_repo', ['is_current', 'model_id', 'repository_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_model_reuse_file_id'), ['file_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_model_reuse_library'), ['library'], unique=False)
         batch_op.create_index(batch_op.f('ix_model_reuse_model_id'), ['model_id'], unique=False)
@@ -841,6 +843,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_model_reuse_model_id'))
         batch_op.drop_index(batch_op.f('ix_model_reuse_library'))
         batch_op.drop_index(batch_op.f('ix_model_reuse_file_id'))
+        batch_op.drop_index('ix_model_reuse_current_repo')
         batch_op.drop_index('ix_model_reuse_current')
 
     op.drop_table('model_reuse')
@@ -863,6 +866,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_card_field_model_id'))
         batch_op.drop_index('ix_card_field_model')
         batch_op.drop_index(batch_op.f('ix_card_field_field'))
+        batch_op.drop_index('ix_card_field_coverage')
         batch_op.drop_index(batch_op.f('ix_card_field_card_id'))
 
     op.drop_table('card_field')
