@@ -1,0 +1,99 @@
+"""Collects extracted values with checked evidence into a CardMetadata."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from .schema import FIELDS, LIST_FIELDS, CardMetadata, Extracted, to_plain
+
+MAX_EVIDENCE = 4000
+_ADAPTERS = {name: TypeAdapter(typ) for name, (typ, _, _) in FIELDS.items()}
+
+
+def validate_value(field: str, value: Any) -> Any:
+    """The value validated against its field type (raises ValidationError)."""
+    return _ADAPTERS[field].validate_python(value)
+
+
+def dedupe_key(field: str, value: Any) -> str:
+    """Two values with the same key are the same fact (merged, not a disagreement)."""
+    from . import normalize as nz
+
+    if field == "base_model":
+        return nz.hub_id(value.id)
+    if field == "datasets":
+        return nz.name_key(value.name.split("/")[-1])
+    if field == "papers":
+        return nz.url(value.url) if value.url else nz.name_key(value.title)
+    if field == "hardware":
+        return nz.hardware_key(value.name)
+    if field == "github_repo":
+        return nz.github_repo(value) or str(value).lower()
+    return json.dumps(to_plain(value), sort_keys=True, default=str).lower()
+
+
+class Builder:
+    def __init__(self, text: str):
+        self.text = text
+        self.fields: dict[str, list[Extracted]] = {name: [] for name in FIELDS}
+        self.errors: list[tuple[str, str]] = []  # (kind, message): recorded as error rows by the caller
+        self.notes: dict[str, Any] = {}
+
+    def has(self, field: str) -> bool:
+        return any(e.state == "value" for e in self.fields[field])
+
+    def values(self, field: str) -> list[Any]:
+        return [e.value for e in self.fields[field] if e.state == "value"]
+
+    def add(self, field: str, value: Any, source: str, span: tuple[int, int] | None, confidence: float,
+            *, flag: str | None = None) -> Extracted | None:
+        """Add a value; invalid values are dropped (never stored), duplicates merged, a bad span cleared+flagged."""
+        try:
+            value = validate_value(field, value)
+        except ValidationError as exc:
+            self.errors.append(("invalid_value", f"{field}: {exc.errors()[0]['msg']}"))
+            return None
+        existing = self.fields[field]
+        key = dedupe_key(field, value)
+        for e in existing:
+            if e.state != "value":
+                continue
+            other = dedupe_key(field, e.value)
+            if other == key or (field == "hardware" and (other.startswith(key) or key.startswith(other))):
+                return e
+        start = end = ev = None
+        if span is not None:
+            start, end = span
+            if 0 <= start < end <= len(self.text):
+                ev = self.text[start:end][:MAX_EVIDENCE]
+            else:
+                start = end = None
+                flag = flag or "evidence span outside the card"
+                confidence = min(confidence, 0.3)
+        item = Extracted[FIELDS[field][0]](
+            value=value, source=source, evidence_start=start, evidence_end=end, evidence_text=ev,
+            confidence=round(confidence, 3), flagged=bool(flag), flag_reason=flag)
+        if field not in LIST_FIELDS and any(e.state == "value" for e in existing):
+            item.flagged = True
+            item.flag_reason = flag or f"disagrees with the {existing[0].source} value"
+            for e in existing:
+                if e.state == "value" and not e.flagged:
+                    e.flagged, e.flag_reason = True, f"disagrees with a {source} value"
+        self.fields[field] = [e for e in existing if e.state == "value"] + [item]
+        return item
+
+    def not_stated(self, field: str, source: str, span: tuple[int, int] | None, confidence: float) -> None:
+        """Record that the card does not state the field (only when nothing was found)."""
+        if self.fields[field]:
+            return
+        start, end = span if span and 0 <= span[0] < span[1] <= len(self.text) else (None, None)
+        ev = self.text[start:end][:MAX_EVIDENCE] if start is not None else None
+        self.fields[field] = [Extracted[FIELDS[field][0]](
+            state="not_stated", source=source, evidence_start=start, evidence_end=end, evidence_text=ev,
+            confidence=confidence)]
+
+    def build(self) -> BaseModel:
+        return CardMetadata(**self.fields)

@@ -1,0 +1,98 @@
+"""Markdown structure of a card body: headed sections, fenced code blocks, tables (all with offsets)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_FENCE = re.compile(r"^[ \t]*(```+|~~~+)[ \t]*([\w+\-.]*)[^\n]*\n(.*?)^[ \t]*\1[ \t]*$", re.M | re.S)
+_HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$", re.M)
+_HTML_HEADING = re.compile(r"<h([1-6])[^>]*>(.*?)</h\1>", re.I | re.S)
+_TABLE = re.compile(r"(?:^[ \t]*\|.*\|[ \t]*\r?\n){2,}", re.M)
+
+
+@dataclass
+class Section:
+    level: int
+    title: str
+    start: int  # heading start
+    body_start: int
+    end: int  # where the next heading of the same or higher level begins
+
+    def body(self, text: str) -> str:
+        return text[self.body_start:self.end]
+
+
+@dataclass
+class CodeBlock:
+    lang: str
+    start: int
+    end: int
+    code_start: int
+    code_end: int
+
+
+def code_blocks(text: str, start: int = 0) -> list[CodeBlock]:
+    return [CodeBlock(m.group(2).lower(), m.start(), m.end(), m.start(3), m.end(3))
+            for m in _FENCE.finditer(text, start)]
+
+
+def _outside(spans: list[CodeBlock], pos: int) -> bool:
+    return not any(b.start <= pos < b.end for b in spans)
+
+
+def sections(text: str, start: int = 0, blocks: list[CodeBlock] | None = None) -> list[Section]:
+    """Headed sections of the body (ATX and HTML headings outside code blocks)."""
+    blocks = code_blocks(text, start) if blocks is None else blocks
+    heads = [(len(m.group(1)), m.group(2).strip(), m.start(), m.end()) for m in _HEADING.finditer(text, start)
+             if _outside(blocks, m.start())]
+    heads += [(int(m.group(1)), re.sub(r"<[^>]+>", "", m.group(2)).strip(), m.start(), m.end())
+              for m in _HTML_HEADING.finditer(text, start) if _outside(blocks, m.start())]
+    heads.sort(key=lambda h: h[2])
+    out = []
+    for i, (level, title, hs, he) in enumerate(heads):
+        end = len(text)
+        for level2, _, hs2, _ in heads[i + 1:]:
+            if level2 <= level:
+                end = hs2
+                break
+        out.append(Section(level, title, hs, he, end))
+    return out
+
+
+@dataclass
+class Table:
+    start: int
+    end: int
+    header: list[str]
+    rows: list[list[tuple[str, int, int]]]  # cells with offsets
+
+
+def tables(text: str, start: int = 0) -> list[Table]:
+    out = []
+    for m in _TABLE.finditer(text, start):
+        lines = []
+        pos = m.start()
+        for line in m.group(0).splitlines(keepends=True):
+            cells = []
+            for cm in re.finditer(r"\|([^|\n]*)(?=\|)", line):
+                raw = cm.group(1)
+                lead = len(raw) - len(raw.lstrip())
+                cells.append((raw.strip(), pos + cm.start(1) + lead, pos + cm.start(1) + lead + len(raw.strip())))
+            lines.append(cells)
+            pos += len(line)
+        if len(lines) < 2:
+            continue
+        header = [c[0] for c in lines[0]]
+        body = [row for row in lines[1:] if not all(re.fullmatch(r":?-+:?", c[0] or "-") for c in row)]
+        out.append(Table(m.start(), m.end(), header, body))
+    return out
+
+
+PLACEHOLDER = re.compile(r"^\W*(?:more information needed|\[?more information needed\]?|tbd|todo|n/?a|none|"
+                         r"coming soon|\[?needs more information\]?|to be added|-)?\W*$", re.I)
+
+
+def is_placeholder(body: str) -> bool:
+    stripped = re.sub(r"<!--.*?-->", "", body, flags=re.S).strip()
+    return bool(PLACEHOLDER.match(stripped))

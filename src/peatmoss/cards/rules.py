@@ -1,0 +1,587 @@
+"""Stage 1: rules ($0, no model). Front matter, Hub tags, Trainer sections, tables and prose patterns.
+
+It rather abstains than guesses: every pattern is anchored on wording that states the field.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from . import normalize as nz
+from .builder import Builder
+from .frontmatter import FrontMatter, split_front_matter
+from .markdown import code_blocks, is_placeholder, sections, tables
+
+MAX_EVAL = 300  # model-index results kept per card (some MTEB cards list thousands)
+
+# --------------------------------------------------------------------------- helpers
+
+
+class Ctx:
+    def __init__(self, text: str):
+        self.text = text
+        self.b = Builder(text)
+        self.fm: FrontMatter = split_front_matter(text)
+        self.body = self.fm.body_start
+        self.blocks = code_blocks(text, self.body)
+        self.sections = sections(text, self.body, self.blocks)
+        self.prose = _blank_code(text, self.blocks)  # same offsets, code blocks blanked
+
+    def yaml_span(self, key: str, value: Any = None) -> tuple[int, int] | None:
+        """Offsets of `value` (or of the `key:` line) inside the front matter."""
+        fm = self.fm
+        m = re.search(rf"^[ \t]*-?[ \t]*['\"]?{re.escape(key)}['\"]?[ \t]*:", self.text[fm.start:fm.end], re.M)
+        if not m:
+            return None
+        lo = fm.start + m.start()
+        if value is not None:
+            sval = str(value)
+            pos = self.text.find(sval, lo, fm.end)
+            if pos < 0:
+                pos = self.text.lower().find(sval.lower(), lo, fm.end) if len(self.text) < 200_000 else -1
+            if pos >= 0:
+                return pos, pos + len(sval)
+        eol = self.text.find("\n", lo, fm.end)
+        return lo, (eol if eol > 0 else fm.end)
+
+
+def _blank_code(text: str, blocks) -> str:
+    if not blocks:
+        return text
+    parts, pos = [], 0
+    for b in blocks:
+        parts.append(text[pos:b.start])
+        parts.append(re.sub(r"[^\n]", " ", text[b.start:b.end]))
+        pos = b.end
+    parts.append(text[pos:])
+    return "".join(parts)
+
+
+def _as_list(value: Any) -> list:
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return [v for v in value if v not in (None, "")]
+    return [value]
+
+
+def _number(raw: str, unit: str | None = None) -> float | None:
+    try:
+        n = float(raw.replace(",", "").replace("_", ""))
+    except ValueError:
+        return None
+    mult = {"b": 1e9, "billion": 1e9, "m": 1e6, "million": 1e6, "k": 1e3, "thousand": 1e3,
+            "t": 1e12, "trillion": 1e12}.get((unit or "").lower(), 1)
+    return n * mult
+
+
+# --------------------------------------------------------------------------- front matter
+
+
+def _yaml(c: Ctx) -> None:
+    d, b = c.fm.data, c.b
+    if c.fm.error:
+        b.errors.append(("yaml_salvaged" if d else "yaml_invalid", c.fm.error))
+    conf = 0.9 if c.fm.error else 0.98
+
+    # license (misspellings, lists, "other" + license_name)
+    for key in ("license", "licence", "liscence", "licenses", "license_name"):
+        for raw in _as_list(d.get(key)):
+            if key == "license_name" and b.has("license") and not any(v == "other" for v in b.values("license")):
+                continue
+            lic = nz.license_id(raw)
+            if lic and lic not in ("other", "license") or (lic == "other" and not d.get("license_name")):
+                if key == "license_name" and "other" in b.values("license"):
+                    b.fields["license"] = [e for e in b.fields["license"] if e.value != "other"]
+                b.add("license", lic, "yaml", c.yaml_span(key, raw), conf if key == "license" else conf - 0.08,
+                      flag=None if key in ("license", "license_name") else f"license under misspelt key '{key}'")
+    for key in ("datasets", "dataset"):
+        for raw in _as_list(d.get(key)):
+            if isinstance(raw, str):
+                b.add("datasets", {"name": raw}, "yaml", c.yaml_span(key, raw), conf)
+    for key in ("language", "languages", "lang"):
+        for raw in _as_list(d.get(key)):
+            if isinstance(raw, str) and 1 < len(raw) < 40:
+                b.add("language", nz.language(raw), "yaml", c.yaml_span(key, raw), conf)
+    task = d.get("pipeline_tag")
+    if isinstance(task, str) and task:
+        b.add("model_task", task.strip().lower(), "yaml", c.yaml_span("pipeline_tag", task), conf)
+    lib = d.get("library_name")
+    if isinstance(lib, str):
+        if nz.library(lib):
+            b.add("libraries", nz.library(lib), "yaml", c.yaml_span("library_name", lib), conf)
+        elif nz.framework(lib):
+            b.add("frameworks", nz.framework(lib), "yaml", c.yaml_span("library_name", lib), conf)
+    for raw in _as_list(d.get("base_model")):
+        if isinstance(raw, str) and raw.strip():
+            b.add("base_model", {"id": raw.strip(), "relation": _relation_from_yaml(d)}, "yaml",
+                  c.yaml_span("base_model", raw), conf)
+    for raw in _as_list(d.get("tags")):
+        if isinstance(raw, str):
+            _tag(c, raw, "yaml", c.yaml_span("tags", raw), conf - 0.03)
+    _co2(c, d.get("co2_eq_emissions"), conf)
+    for key in ("model-index", "model_index"):
+        if isinstance(d.get(key), list):
+            _model_index(c, d[key], key, conf)
+
+
+def _relation_from_yaml(d: dict) -> str:
+    tags = {str(t).lower() for t in _as_list(d.get("tags")) if isinstance(t, str)}
+    lib = str(d.get("library_name") or "").lower()
+    if lib == "peft" or "lora" in tags or "peft" in tags:
+        return "adapter"
+    if tags & {"gguf", "gptq", "awq", "quantized"}:
+        return "quantized"
+    if "merge" in tags or "mergekit" in tags:
+        return "merge"
+    return "finetune"
+
+
+def _co2(c: Ctx, co2: Any, conf: float) -> None:
+    if co2 is None:
+        return
+    b = c.b
+    if isinstance(co2, (int, float)) and not isinstance(co2, bool):
+        b.add("carbon_emitted", float(co2), "yaml", c.yaml_span("co2_eq_emissions", co2), conf)
+    elif isinstance(co2, dict):
+        em = co2.get("emissions")
+        if isinstance(em, (int, float)) and not isinstance(em, bool):
+            b.add("carbon_emitted", float(em), "yaml", c.yaml_span("emissions", em), conf)
+        hw = co2.get("hardware_used")
+        if isinstance(hw, str) and hw.strip():
+            b.add("hardware", {"name": hw.strip(), "cloud_provider": _s(co2.get("cloud_provider")),
+                               "region": _s(co2.get("cloud_region") or co2.get("geographical_location")),
+                               "hours": _f(co2.get("training_time"))},
+                  "yaml", c.yaml_span("hardware_used", hw), conf)
+
+
+def _s(v: Any) -> str | None:
+    return str(v) if isinstance(v, (str, int, float)) and str(v).strip() else None
+
+
+def _f(v: Any) -> float | None:
+    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+
+
+def _model_index(c: Ctx, entries: list, key: str, conf: float) -> None:
+    b = c.b
+    n = 0
+    span0 = c.yaml_span(key)
+    cursor = span0[0] if span0 else c.fm.start
+    for entry in entries:
+        if not isinstance(entry, dict):
+            continue
+        for res in _as_list(entry.get("results")):
+            if not isinstance(res, dict):
+                continue
+            task = res.get("task") if isinstance(res.get("task"), dict) else {}
+            ttype = task.get("type")
+            if isinstance(ttype, str) and ttype.lower() in nz.TASKS and not b.has("model_task"):
+                b.add("model_task", ttype.lower(), "yaml", c.yaml_span("type", ttype), conf - 0.05)
+            ds = res.get("dataset") if isinstance(res.get("dataset"), dict) else {}
+            dname = _s(ds.get("name")) or _s(ds.get("type"))
+            split = _s(ds.get("split"))
+            if dname and dname.lower().startswith("mteb"):
+                split = split or None
+            for met in _as_list(res.get("metrics")):
+                if not isinstance(met, dict) or n >= MAX_EVAL:
+                    continue
+                value = met.get("value")
+                if isinstance(value, bool) or value is None or isinstance(value, (dict, list)):
+                    continue
+                metric = _s(met.get("type")) or _s(met.get("name"))
+                if not metric:
+                    continue
+                pos = c.text.find(str(value), cursor, c.fm.end)
+                span = (pos, pos + len(str(value))) if pos >= 0 else span0
+                if pos >= 0:
+                    cursor = pos
+                b.add("evaluation", {"metric": metric, "value": value if isinstance(value, (int, float)) else str(value),
+                                     "dataset": dname, "split": split}, "yaml", span, conf)
+                n += 1
+                if n >= MAX_EVAL:
+                    b.notes["evaluation_truncated"] = True
+            if (rl := _s(ds.get("name"))) and "reinforcement" in str(ttype).lower() and not b.has("rl_environment"):
+                b.add("rl_environment", rl, "yaml", c.yaml_span("name", rl), conf - 0.05)
+
+
+# --------------------------------------------------------------------------- Hub tags
+
+
+def _tag(c: Ctx, raw: str, source: str, span, conf: float) -> None:
+    b = c.b
+    tag = raw.strip()
+    low = tag.lower()
+    prefix, _, rest = low.partition(":")
+    if rest:
+        value = tag.split(":", 1)[1]
+        if prefix == "license":
+            b.add("license", nz.license_id(value), source, span, conf)
+        elif prefix == "dataset":
+            b.add("datasets", {"name": value}, source, span, conf)
+        elif prefix == "arxiv":
+            b.add("papers", {"url": f"https://arxiv.org/abs/{value}"}, source, span, conf)
+        elif prefix == "doi":
+            b.add("papers", {"url": f"https://doi.org/{value}"}, source, span, conf)
+        elif prefix == "base_model":
+            parts = value.split(":")
+            rel = parts[0] if len(parts) > 1 else "finetune"
+            rel = {"finetune": "finetune", "adapter": "adapter", "quantized": "quantized", "merge": "merge"}.get(
+                rel, "unknown")
+            b.add("base_model", {"id": parts[-1], "relation": rel}, source, span, conf)
+        return
+    if low in nz.TASKS:
+        if not b.has("model_task"):
+            b.add("model_task", low, source, span, conf - 0.03)
+    elif nz.framework(low):
+        b.add("frameworks", nz.framework(low), source, span, conf)
+    elif nz.library(low):
+        b.add("libraries", nz.library(low), source, span, conf)
+    elif source == "tags" and low in nz.ISO_639_1:
+        b.add("language", low, source, span, conf - 0.05)
+
+
+# --------------------------------------------------------------------------- Trainer-written sections
+
+_FINETUNED = re.compile(
+    r"(?:is a |model is a |This is a |^)\s*fine-?tuned (?:version|checkpoint) of \[?`?([\w./\-]+)`?\]?"
+    r"(?:\((https?://huggingface\.co/[^)\s]+)\))?(?: on (?:the )?(.+?) dataset)?", re.I | re.M)
+_FROM_LINK = re.compile(
+    r"(?:fine-?tuned|trained|initiali[sz]ed|adapted|distilled|derived|converted|quantized) "
+    r"(?:version |checkpoint )?(?:from|of|on top of|based on) (?:the )?(?:\*\*)?\[([^\]\n]{2,120})\]"
+    r"\((https?://huggingface\.co/(?!datasets/|spaces/|docs/|blog/)[\w.\-]+(?:/[\w.\-]+)?)/?\)", re.I)
+_LORA = re.compile(r"(?:LoRA|adapter|adaption) weights for \[?`?([\w.\-]+/[\w.\-]+)", re.I)
+_HP_HEAD = re.compile(r"hyper-?parameters", re.I)
+_ITEM = re.compile(r"^[ \t]*[-*][ \t]+([\w .()/\-]+?)[ \t]*:[ \t]*(\S[^\n]*?)[ \t]*$", re.M)
+_FRAMEWORK_LINE = re.compile(r"^[ \t]*[-*][ \t]+([A-Za-z][\w .\-]*?)[ \t]+v?(\d[\w.+\-]*)[ \t]*$", re.M)
+_RESULTS = re.compile(r"achieves the following results on the evaluation set:?[ \t]*\n", re.I)
+
+
+def _trainer(c: Ctx) -> None:
+    b, t = c.b, c.text
+    for m in _FINETUNED.finditer(c.prose, c.body):
+        mid = nz.hub_id(m.group(2)) if m.group(2) else m.group(1)
+        if mid and mid.lower() not in ("none", "unknown", "the"):
+            if not m.group(2):
+                mid = m.group(1)
+            else:
+                mid = m.group(2).split("huggingface.co/", 1)[1].rstrip("/")
+            b.add("base_model", {"id": mid, "relation": "finetune", **({"url": m.group(2)} if m.group(2) else {})},
+                  "prose-rule", (m.start(1), m.end(2) if m.group(2) else m.end(1)), 0.93)
+        ds = m.group(3)
+        if ds and not re.search(r"\bunknown\b|^none$|^null$", ds, re.I) and len(ds) < 80:
+            name = ds.strip().strip("`*")
+            b.add("datasets", {"name": name}, "prose-rule", (m.start(3), m.end(3)), 0.9)
+        break
+    for m in _FROM_LINK.finditer(c.prose, c.body):
+        url = m.group(2)
+        mid = url.split("huggingface.co/", 1)[1].rstrip("/")
+        b.add("base_model", {"id": mid, "url": url, "relation": "finetune"}, "prose-rule", (m.start(), m.end()), 0.85)
+    for m in _LORA.finditer(c.prose, c.body):
+        b.add("base_model", {"id": m.group(1), "relation": "adapter"}, "prose-rule", (m.start(1), m.end(1)), 0.85)
+
+    for sec in c.sections:
+        title = sec.title
+        if _HP_HEAD.search(title):
+            for m in _ITEM.finditer(t, sec.body_start, sec.end):
+                name, value = m.group(1).strip(), m.group(2).strip()
+                if len(name) < 60 and len(value) < 300:
+                    b.add("hyper_parameters", {"name": name, "value": value}, "prose-rule", (m.start(1), m.end(2)), 0.92)
+        elif re.search(r"framework versions", title, re.I):
+            for m in _FRAMEWORK_LINE.finditer(t, sec.body_start, sec.end):
+                name = m.group(1).strip().lower()
+                span = (m.start(1), m.end(1))
+                if nz.framework(name):
+                    b.add("frameworks", nz.framework(name), "prose-rule", span, 0.95)
+                elif nz.library(name.replace(" ", "-")) or nz.library(name):
+                    b.add("libraries", nz.library(name.replace(" ", "-")) or nz.library(name), "prose-rule",
+                          span, 0.95)
+    m = _RESULTS.search(t, c.body)
+    if m:
+        dsets = [v.name for v in b.values("datasets")]
+        pos = m.end()
+        for im in _ITEM.finditer(t, pos):
+            if t[pos:im.start()].strip():
+                break
+            value = im.group(2).strip()
+            num = _number(value)
+            b.add("evaluation", {"metric": im.group(1).strip(), "value": num if num is not None else value,
+                                 "dataset": dsets[0] if len(dsets) == 1 else None, "split": "evaluation"},
+                  "prose-rule", (im.start(1), im.end(2)), 0.9)
+            pos = im.end() + 1
+
+
+# --------------------------------------------------------------------------- prose patterns
+
+_PARAMS = [
+    re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s*(billion|million|thousand|[BMK])\b[\s\-]*(?:trainable[\s\-]+)?param", re.I),
+    re.compile(r"(?<![\w.,])(\d{1,3}(?:,\d{3}){2,}|\d{7,})\s+(?:trainable\s+)?param", re.I),
+    re.compile(r"(?:number of parameters|n_parameters|# ?params|parameters|param(?:eter)?s? count)\s*(?:\*\*)?\s*"
+               r"[|:=]\s*(?:\*\*)?\s*(\d+(?:[.,]\d+)*)\s*(billion|million|[BMK])?\b", re.I),
+    re.compile(r"params \(m\)(?:\*\*)?\s*:?(?:\*\*)?\s*(\d+(?:\.\d+)?)()", re.I),
+]
+_GPU = (r"(?:(?:\d+|eight|four|two|sixteen)\s*[x×]?\s*)?(?:NVIDIA\s+)?(?:Tesla\s+)?(?:GeForce\s+)?"
+        r"(?:A100|V100|P100|H100|A6000|A40|A10G|T4|K80|P40|TITAN\s?(?:RTX|V|Xp?)|RTX\s?\d{4}(?:\s?Ti)?|"
+        r"GTX\s?\d{3,4}(?:\s?Ti)?)(?:[\s\-]*(?:SXM\d?|PCIe|\d+\s?GB))*\b(?:\s*GPUs?)?")
+_TPU = r"(?:(?:\d+|a)\s*[x×]?\s*)?(?:Google\s+)?(?:Cloud\s+)?TPU(?:\s?v\d(?:[\s\-]\d+)?)?(?:\s+(?:pod|Pod|slice))?s?"
+_HARDWARE = re.compile(rf"\b(?:{_GPU}|{_TPU})", re.I)
+_TRAIN_CONTEXT = re.compile(r"\btrain|fine-?tun|pre-?train|hardware|compute|took\b|GPU hours", re.I)
+_HOURS = re.compile(r"(\d+(?:\.\d+)?)\s*(?:GPU[\s\-]|TPU[\s\-])?hours", re.I)
+_DAYS = re.compile(r"(\d+(?:\.\d+)?)\s*days", re.I)
+_CLOUD = re.compile(r"\b(Google Cloud(?: Platform)?|GCP|AWS|Amazon Web Services|Azure|Lambda Labs|JarvisLabs)\b")
+_CO2 = [
+    re.compile(r"CO2 Emissions \(in grams\)\s*:?\s*(\d+(?:\.\d+)?)", re.I),
+    re.compile(r"(\d+(?:[.,]\d+)?)\s*(kg|kilograms?|tons?|tonnes?|t|g|grams?|lbs?)\s*(?:of\s*)?"
+               r"(?:CO2|CO₂|carbon(?: dioxide)?)(?:[\s\-]?eq(?:uivalent)?)?", re.I),
+]
+_ARXIV = re.compile(r"(?:\[([^\]\n]{3,200})\]\()?(https?://(?:www\.)?arxiv\.org/(?:abs|pdf)/(\d{4}\.\d{4,5}|[a-z\-]+/\d{7})"
+                    r"(?:v\d+)?(?:\.pdf)?)", re.I)
+_DOI = re.compile(r"(?:\[([^\]\n]{3,200})\]\()?(https?://(?:dx\.)?doi\.org/(10\.\d{4,9}/[^\s)\]>\"']+))", re.I)
+_EPRINT = re.compile(r"eprint\s*=\s*[{\"]?\s*(\d{4}\.\d{4,5})", re.I)
+_BIBTITLE = re.compile(r"title\s*=\s*[{\"]+([^}\"]{5,300})", re.I)
+_GITHUB = re.compile(r"https?://(?:www\.)?github\.com/([\w.\-]+)/([\w.\-]+)", re.I)
+_GENERIC_REPOS = {
+    "huggingface/transformers", "huggingface/datasets", "huggingface/peft", "huggingface/trl",
+    "huggingface/diffusers", "huggingface/accelerate", "huggingface/tokenizers", "huggingface/huggingface_hub",
+    "huggingface/notebooks", "huggingface/blog", "huggingface/autotrain-advanced", "pytorch/pytorch",
+    "tensorflow/tensorflow", "google/jax", "ukplab/sentence-transformers", "mlco2/impact", "facebookresearch/fairseq",
+    "unslothai/unsloth", "hiyouga/llama-factory", "huggingface/huggingface-llama-recipes", "keras-team/keras",
+    "dlr-rm/rl-baselines3-zoo", "dlr-rm/stable-baselines3", "unity-technologies/ml-agents", "openai/gpt-2",
+    "explosion/spacy", "flairnlp/flair", "speechbrain/speechbrain", "espnet/espnet", "nvidia/nemo",
+    "huggingface/pytorch-image-models", "rwightman/pytorch-image-models", "git-lfs/git-lfs", "ultralytics/yolov5",
+    "huggingface/optimum", "fastai/fastai", "huggingface/setfit", "huggingface/text-generation-inference",
+    "pyannote/pyannote-audio", "k2-fsa/icefall", "google-research/bert",
+}
+_LICENSE_PROSE = [
+    re.compile(r"(?:licen[sc]ed|released|distributed|available) under (?:the |an? )?(?:terms of the )?\[?"
+               r"([A-Za-z][\w.+\- ]{1,40}?)\]?(?:\([^)]*\))?(?: [Ll]icen[sc]e)?(?=[\s.,;)]|$)", re.M),
+    re.compile(r"^[ \t]*(?:\*\*)?[Ll]icen[sc]e(?:\*\*)?\s*:\s*(?:\*\*)?\[?([A-Za-z][\w.+\- ]{1,40}?)\]?(?:\(|\s*$|\*\*)",
+               re.M),
+]
+_LIMIT_HEAD = re.compile(r"limitation|bias|risks?\b|out-of-scope|misuse|caveat|ethic", re.I)
+_DEMO_HINT = re.compile(r"from_pretrained|pipeline\(|import |\.load\(|hf_hub_download|SentenceTransformer|"
+                        r"AutoModel|model\.predict|\.encode\(|pip install", re.I)
+_GRANT = re.compile(r"\b(?:grants?(?! access)|funded by|funding from|supported by|sponsored by)\b", re.I)
+_SAMPLE_RATE = [
+    re.compile(r"sampl\w*[^.\n]{0,40}?(\d{1,3}(?:\.\d+)?)\s*k[Hh]z", re.I),
+    re.compile(r"(\d{1,3}(?:\.\d+)?)\s*k[Hh]z[^.\n]{0,30}?sampl", re.I),
+    re.compile(r"(?:sampling[_ ]rate|sample[_ ]rate)\s*(?:of|=|:)\s*(\d{4,6})\b", re.I),
+]
+_SEQ = [
+    re.compile(r"max(?:imum)?[ _](?:input[ _])?seq(?:uence)?[ _](?:length|len)\)?\s*(?:of|:|=|is|was|\|)?\s*(\d{2,6})\b",
+               re.I),
+    re.compile(r"(?:sequences?|inputs?|texts?|contexts?) (?:of|up to|longer than|with) (?:a maximum of )?(\d{2,6}) "
+               r"(?:tokens|word ?pieces|subwords)", re.I),
+    re.compile(r"context (?:length|window|size) of (\d[\d,]{1,7})\b", re.I),
+]
+_VOCAB = [
+    re.compile(r"vocab(?:ulary)?(?:[ _]size)?\s*(?:of|:|=|is|\|)\s*(?:size )?(\d{1,3}(?:,\d{3})+|\d{3,7}|\d+(?:\.\d+)?[kK])\b"),
+    re.compile(r"(\d{1,3}(?:,\d{3})+|\d{4,7}|\d+[kK])[ \-](?:token |word ?piece |subword |wordpiece |BPE |sentencepiece )?"
+               r"vocab", re.I),
+]
+_INPUT_SIZE = [
+    re.compile(r"(?:resolution|image size|input size|images? of size)\s*(?:\*\*)?\s*(?:of|:|=)?\s*(?:\*\*)?\s*"
+               r"(?:train\s*=\s*)?(\d{2,4})\s*[x×]\s*(\d{2,4})", re.I),
+    re.compile(r"(\d{2,4})\s*[x×]\s*(\d{2,4})\s*(?:pixels|px|resolution)", re.I),
+]
+_RL = re.compile(r"\*\*([\w\- ]{1,40}?)\*\*\s+agent playing\s+\*\*([\w\-./ ]{1,80}?)\*\*", re.I)
+
+
+def _prose(c: Ctx) -> None:
+    b, t, p = c.b, c.text, c.prose
+    body = c.body
+    # parameter counts
+    if not b.has("parameter_count"):
+        for rx in _PARAMS:
+            m = rx.search(p, body)
+            if m:
+                unit = m.group(2) if m.lastindex and m.lastindex >= 2 else None
+                n = _number(m.group(1), unit)
+                if rx is _PARAMS[3]:
+                    n = _number(m.group(1), "m")
+                if n and 1e3 <= n < 1e13:
+                    b.add("parameter_count", int(round(n)), "prose-rule", (m.start(), m.end()), 0.85)
+                    break
+    # hardware
+    for m in _HARDWARE.finditer(p, body):
+        lo = max(body, p.rfind("\n\n", 0, m.start()))
+        hi = p.find("\n\n", m.end())
+        hi = len(p) if hi < 0 else hi
+        para = p[lo:hi]
+        if not _TRAIN_CONTEXT.search(para) or re.search(r"inference|deploy", p[max(lo, m.start() - 60):m.start()], re.I):
+            continue
+        name = m.group(0).strip()
+        near = p[m.start():min(hi, m.end() + 120)]
+        hours = None
+        if hm := _HOURS.search(near):
+            hours = float(hm.group(1))
+        elif dm := _DAYS.search(near):
+            hours = float(dm.group(1)) * 24
+        cloud = _CLOUD.search(para)
+        b.add("hardware", {"name": name, "hours": hours, "cloud_provider": cloud.group(1) if cloud else None},
+              "prose-rule", (m.start(), m.end()), 0.8)
+        if len(b.fields["hardware"]) >= 3:
+            break
+    # CO2
+    if not b.has("carbon_emitted"):
+        for rx in _CO2:
+            m = rx.search(p, body)
+            if m:
+                n = _number(m.group(1))
+                unit = (m.group(2) if m.lastindex and m.lastindex >= 2 else "g").lower()
+                factor = 1000 if unit.startswith("k") else 1e6 if unit.startswith("t") else 453.6 if unit.startswith(
+                    "lb") else 1
+                if n is not None:
+                    b.add("carbon_emitted", n * factor, "prose-rule", (m.start(), m.end()), 0.85)
+                break
+    # papers
+    for rx in (_ARXIV, _DOI):
+        for m in rx.finditer(t, body):
+            title = m.group(1)
+            if title and (re.match(r"https?://|arxiv|paper|link|here|pdf|\d", title.strip(), re.I)):
+                title = None
+            url = m.group(2)
+            if rx is _ARXIV:
+                url = f"https://arxiv.org/abs/{m.group(3)}"
+            b.add("papers", {"url": url, **({"title": title.strip("*_ ")} if title else {})}, "prose-rule",
+                  (m.start(), m.end()), 0.9)
+    for m in _EPRINT.finditer(t, body):
+        tm = None
+        for tm in _BIBTITLE.finditer(t, max(body, m.start() - 600), m.start()):
+            pass
+        b.add("papers", {"url": f"https://arxiv.org/abs/{m.group(1)}"}, "prose-rule", (m.start(1), m.end(1)), 0.85)
+        _ = tm
+    # GitHub repository
+    repos: dict[str, tuple[int, int, str]] = {}
+    for m in _GITHUB.finditer(p, body):
+        owner, name = m.group(1), re.sub(r"\.git$", "", m.group(2).rstrip("."))
+        key = f"{owner}/{name}".lower()
+        if key in _GENERIC_REPOS or owner.lower() in ("sponsors", "orgs", "topics"):
+            continue
+        repos.setdefault(key, (m.start(), m.end(), f"https://github.com/{owner}/{name}"))
+    if repos:
+        start, end, url = next(iter(repos.values()))
+        b.add("github_repo", url, "prose-rule", (start, end), 0.85 if len(repos) == 1 else 0.6)
+    # license named in the text (kept alongside the YAML one; a disagreement is flagged by the builder)
+    for rx in _LICENSE_PROSE:
+        for m in rx.finditer(p, body):
+            lic = nz.license_id(m.group(1))
+            if nz.is_known_license(lic):
+                ctx = p[max(body, m.start() - 150):m.end()].lower()
+                if re.search(r"dataset|data is|corpus|code is|images|wikipedia", ctx):
+                    continue  # the license of something else
+                if lic not in b.values("license"):
+                    b.add("license", lic, "prose-rule", (m.start(1), m.end(1)), 0.75)
+                break
+    # RL agent / environment
+    if m := _RL.search(p, body):
+        b.add("rl_agent", m.group(1).strip(), "prose-rule", (m.start(1), m.end(1)), 0.92)
+        if not b.has("rl_environment"):
+            b.add("rl_environment", m.group(2).strip(), "prose-rule", (m.start(2), m.end(2)), 0.92)
+    # domain-specific numbers
+    for field, rxs, conv in (("sample_rate", _SAMPLE_RATE, _hz), ("max_sequence_length", _SEQ, _int),
+                             ("vocabulary_size", _VOCAB, _int)):
+        for rx in rxs:
+            m = rx.search(t, body)
+            if m and (v := conv(m.group(1))):
+                b.add(field, v, "prose-rule", (m.start(), m.end()), 0.8)
+                break
+    for rx in _INPUT_SIZE:
+        m = rx.search(t, body)
+        if m:
+            b.add("input_size", f"{m.group(1)}x{m.group(2)}", "prose-rule", (m.start(), m.end()), 0.8)
+            break
+    # grant / funding
+    if m := _GRANT.search(p, body):
+        lo = max(p.rfind(".", max(body, m.start() - 300), m.start()), p.rfind("\n", max(body, m.start() - 300),
+                                                                             m.start())) + 1
+        hi_dot, hi_nl = p.find(".", m.end(), m.end() + 300), p.find("\n", m.end(), m.end() + 300)
+        hi = min(x for x in (hi_dot + 1 if hi_dot >= 0 else None, hi_nl if hi_nl >= 0 else None, m.end() + 300)
+                 if x is not None)
+        lo = max(lo, body, m.start() - 300)
+        sentence = p[lo:hi].strip()
+        if sentence:
+            start = p.index(sentence, lo)
+            b.add("grant", sentence, "prose-rule", (start, start + len(sentence)), 0.6)
+
+
+def _hz(raw: str) -> int | None:
+    n = _number(raw)
+    if n is None:
+        return None
+    return int(n * 1000) if n < 1000 else int(n)
+
+
+def _int(raw: str) -> int | None:
+    raw = raw.strip()
+    n = _number(raw[:-1], "k") if raw[-1:] in "kK" else _number(raw)
+    return int(n) if n and n >= 2 else None
+
+
+# --------------------------------------------------------------------------- sections and code blocks
+
+
+def _sections(c: Ctx) -> None:
+    b, t = c.b, c.text
+    limit_secs = [s for s in c.sections if _LIMIT_HEAD.search(s.title)]
+    real = []
+    for s in limit_secs:
+        body = t[s.body_start:s.end]
+        if not is_placeholder(body):
+            real.append(s)
+    for s in real[:1]:
+        body = t[s.body_start:s.end]
+        lead = len(body) - len(body.lstrip())
+        start, end = s.body_start + lead, s.body_start + len(body.rstrip())
+        if end > start:
+            conf = 0.85 if re.search(r"limitation|bias", s.title, re.I) else 0.7
+            b.add("limitation_and_bias", t[start:end][:3000], "prose-rule", (start, end), conf)
+    if limit_secs and not real:
+        s = limit_secs[0]
+        b.not_stated("limitation_and_bias", "prose-rule", (s.start, s.end), 0.9)
+    # demo: the first code block that uses the model
+    for blk in c.blocks:
+        code = t[blk.code_start:blk.code_end]
+        if blk.lang in ("bibtex", "bib", "latex", "tex", "json", "yaml", "text") or not _DEMO_HINT.search(code):
+            continue
+        b.add("demo", code.strip()[:4000], "prose-rule", (blk.code_start, blk.code_end), 0.9)
+        for rx, lib in ((r"from transformers |import transformers|transformers\.", "transformers"),
+                        (r"sentence_transformers", "sentence-transformers"), (r"from diffusers|import diffusers",
+                                                                              "diffusers"),
+                        (r"\bimport timm|timm\.create_model", "timm"), (r"from peft |import peft", "peft"),
+                        (r"from flair", "flair"), (r"speechbrain", "speechbrain"), (r"spacy\.load", "spacy")):
+            if (m := re.search(rx, code)) and not b.has("libraries"):
+                pos = blk.code_start + m.start()
+                b.add("libraries", lib, "prose-rule", (pos, pos + len(m.group(0))), 0.8)
+        break
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def _domain(c: Ctx) -> None:
+    b = c.b
+    for e in b.fields["model_task"]:
+        if e.state == "value" and e.value in nz.TASK_DOMAIN:
+            span = (e.evidence_start, e.evidence_end) if e.evidence_start is not None else None
+            b.add("domain", nz.TASK_DOMAIN[e.value], e.source, span, max(0.5, e.confidence - 0.05))
+            return
+    if b.has("rl_agent") or any(v in ("stable-baselines3", "ml-agents", "sample-factory") for v in b.values("libraries")):
+        b.add("domain", "reinforcement-learning", "prose-rule", None, 0.85)
+
+
+def extract_rules(text: str, tags: list[str] | None = None) -> Builder:
+    c = Ctx(text)
+    if not text.strip():
+        c.b.errors.append(("empty_card", "the card is empty"))
+        return c.b
+    _yaml(c)
+    for tag in tags or []:
+        if isinstance(tag, str) and tag:
+            _tag(c, tag, "tags", None, 0.95)
+    _trainer(c)
+    _prose(c)
+    _sections(c)
+    _domain(c)
+    return c.b

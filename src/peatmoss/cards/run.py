@@ -1,0 +1,151 @@
+"""Run an extraction pipeline over the cards in the database and write `card_field` / `model_edge` rows."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+
+import yaml
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from peatmoss.db import session_scope
+from peatmoss.db.models import CardField, Model, ModelCard, Tag, model_to_tag
+from peatmoss.db.runs import finish_run, record_error, start_run
+
+from .builder import Builder
+from .edges import write_edges
+from .rules import extract_rules
+from .schema import to_plain, value_text
+
+log = logging.getLogger(__name__)
+REVIEW_THRESHOLD = 0.7
+MAX_CARD_CHARS = 2_000_000
+BATCH = 200
+
+
+def card_problem(text: str) -> str | None:
+    """Why a card cannot be read as text (binary junk), or None."""
+    if "\x00" in text:
+        return "card contains NUL bytes (binary)"
+    sample = text[:4096]
+    if sample:
+        bad = sum(1 for ch in sample if (ord(ch) < 32 and ch not in "\n\r\t") or ch == "\ufffd")
+        if bad / len(sample) > 0.1:
+            return "card is not text (control or undecodable characters)"
+    return None
+
+
+def _yaml_text(card_data: dict) -> str:
+    try:
+        return "---\n" + yaml.safe_dump(card_data, sort_keys=False, allow_unicode=True) + "---\n"
+    except yaml.YAMLError:
+        return ""
+
+
+def _tags(session: Session, model: Model) -> list[str]:
+    rows = session.scalars(select(Tag.name).join(model_to_tag, model_to_tag.c.tag_id == Tag.id)
+                           .where(model_to_tag.c.model_id == model.id)).all()
+    extra = [model.pipeline_tag, model.library_name]
+    return list(rows) + [t for t in extra if t]
+
+
+def to_rows(meta, *, model_id: int, card_id: int | None, run_id: int | None, pipeline: str,
+            threshold: float = REVIEW_THRESHOLD, offsets: bool = True) -> list[CardField]:
+    rows = []
+    for field, items in meta:
+        for i, e in enumerate(items):
+            rows.append(CardField(
+                model_id=model_id, card_id=card_id, run_id=run_id, pipeline=pipeline, field=field, item_index=i,
+                state=e.state, value=to_plain(e.value), value_text=value_text(e.value), source=e.source,
+                evidence_start=e.evidence_start if offsets else None,
+                evidence_end=e.evidence_end if offsets else None, evidence_text=e.evidence_text,
+                confidence=e.confidence, flagged=e.flagged, flag_reason=e.flag_reason,
+                review_status="pending" if e.confidence < threshold or e.flagged else None))
+    return rows
+
+
+def _select_models(session: Session, models: list[str] | None, limit: int | None):
+    latest = (select(ModelCard.model_id, func.max(ModelCard.id).label("card_id"))
+              .group_by(ModelCard.model_id).subquery())
+    q = (select(Model, latest.c.card_id).outerjoin(latest, latest.c.model_id == Model.id).order_by(Model.id))
+    if models:
+        q = q.where(func.lower(Model.hub_id).in_([m.lower() for m in models]))
+    if limit:
+        q = q.limit(limit)
+    return session.execute(q).all()
+
+
+def extract_models(url: str, pipeline: str = "rules", models: list[str] | None = None, limit: int | None = None,
+                   llm=None, threshold: float = REVIEW_THRESHOLD) -> dict:
+    """Extract every selected model's latest card (or its card_data YAML when no card text is stored)."""
+    if pipeline != "rules" and llm is None:
+        raise ValueError(f"pipeline {pipeline!r} needs an LLM client")
+    stats: Counter = Counter()
+    with session_scope(url) as session:
+        run = start_run(session, "extract", pipeline, key=",".join(models or [])[:200],
+                        params={"pipeline": pipeline, "models": models, "limit": limit}, resume=False)
+        run_id = run.id
+        pairs = [(m.id, m.hub_id, card_id) for m, card_id in _select_models(session, models, limit)]
+    for start in range(0, len(pairs), BATCH):
+        with session_scope(url) as session:
+            for model_id, hub_id, card_id in pairs[start:start + BATCH]:
+                try:
+                    _one(session, run_id, model_id, hub_id, card_id, pipeline, llm, threshold, stats)
+                except Exception as exc:  # one bad card must not stop the run
+                    log.exception("extraction failed for %s", hub_id)
+                    record_error(session, run_id, "extract", hub_id, "extract_failed",
+                                 f"{type(exc).__name__}: {exc}")
+                    stats["errors"] += 1
+            if llm is not None and llm.over_budget():
+                stats["stopped_at_budget"] = 1
+                break
+    with session_scope(url) as session:
+        from peatmoss.db.models import CollectionRun
+        run = session.get(CollectionRun, run_id)
+        run.items_done = stats["cards"]
+        run.error_count = stats["errors"]
+        if llm is not None:
+            run.params = {**(run.params or {}), **llm.ledger()}
+        finish_run(session, run, "complete" if not stats["stopped_at_budget"] else "failed")
+    stats["run_id"] = run_id
+    if llm is not None:
+        stats.update({k: v for k, v in llm.ledger().items() if isinstance(v, (int, float))})
+    return dict(stats)
+
+
+def _one(session: Session, run_id: int, model_id: int, hub_id: str, card_id: int | None, pipeline: str, llm,
+         threshold: float, stats: Counter) -> None:
+    model = session.get(Model, model_id)
+    text, from_card = "", True
+    if card_id is not None:
+        text = session.get(ModelCard, card_id).text or ""
+    if not text.strip() and model.card_data:
+        text, from_card = _yaml_text(model.card_data), False
+    if not text.strip():
+        stats["no_card"] += 1
+        return
+    problem = card_problem(text)
+    if problem:
+        record_error(session, run_id, "extract", hub_id, "binary_card", problem)
+        stats["errors"] += 1
+        return
+    if len(text) > MAX_CARD_CHARS:
+        record_error(session, run_id, "extract", hub_id, "card_truncated", f"card of {len(text)} chars cut")
+        text = text[:MAX_CARD_CHARS]
+    builder: Builder = extract_rules(text, _tags(session, model))
+    if pipeline != "rules":
+        from .pipelines import run_llm_stage
+        run_llm_stage(builder, pipeline, llm)
+    for kind, message in builder.errors:
+        record_error(session, run_id, "extract", hub_id, kind, message)
+        stats["errors"] += 1
+    meta = builder.build()
+    session.execute(delete(CardField).where(CardField.model_id == model_id, CardField.pipeline == pipeline,
+                                            CardField.review_status.is_(None) | (CardField.review_status == "pending")))
+    rows = to_rows(meta, model_id=model_id, card_id=card_id if from_card else None, run_id=run_id,
+                   pipeline=pipeline, threshold=threshold, offsets=from_card)
+    session.add_all(rows)
+    stats["cards"] += 1
+    stats["fields"] += len(rows)
+    stats["edges"] += write_edges(session, model, meta, run_id)
