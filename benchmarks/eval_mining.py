@@ -63,6 +63,17 @@ MISS_NOTES = [
      "(`whisper_timestamped.load_model(name=...)`, same API as openai-whisper)"),
 ]
 
+# Wrong ids seen among the matched loads (reviewed by hand; the list gives no id for these).
+ID_ISSUES = [
+    "RtjShreyD/openai_playground openai_examples/real_time_whisper.py:69 resolves `model` to 'base.en.en.en.en.en': "
+    "the self-referential `model = model + \".en\"` (line 68) is re-resolved through itself; expected 'base.en' "
+    "(candidates 'base.en', 'base')",
+    "Shivanandroy/simpleT5 simplet5/simplet5.py:414-424 report model 'outputs' (default of a `model_dir` parameter) "
+    "as a Hub id; a `*_dir`/`*_path` default should be a local path",
+    "alexdong/query-reformulation client/generate.py:22,24 report 'models/sft-small' (assigned to `local_model_path`) "
+    "as a Hub id, not a local path",
+]
+
 LIB_PATTERNS = [  # library of a listed call, from its text (for per-library recall)
     (r"spacy\.load", "spacy"), (r"create_model_and_transforms|open_clip", "open_clip"),
     (r"timm\.create_model", "timm"), (r"\bclip\.load", "clip"), (r"torch\.hub\.load", "torch"),
@@ -306,6 +317,7 @@ def main(argv: list[str] | None = None) -> int:
         text += (f"\n\nVisible defaults left dynamic: {unresolved} (parameters shadowing a module constant, "
                  "arguments given at a call site, constructor keywords read back as attributes)")
     text += "\n\nKnown misses of the analyzer (listed loads it does not report), by cause:\n\n" + miss_groups(r)
+    text += "\n\nWrong ids among the found loads (reviewed):\n\n" + "\n".join(f"- {x}" for x in ID_ISSUES)
     extra = [f"{repo} {f.file}:{f.line} `{(f.call_text or '').splitlines()[0][:60]}`" for repo, f in r["extras"]]
     if extra:
         text += "\n\nFalse positives (reported, not loads): " + "; ".join(extra)
