@@ -192,3 +192,13 @@ def test_cli_needs_a_spec(bad, sqlite_url, monkeypatch):
     app.callback()(lambda: None)
     register(app)
     assert CliRunner().invoke(app, bad).exit_code != 0
+
+
+def test_main_cli_has_the_mine_command(sqlite_url, tmp_path):
+    from peatmoss.cli import app as main_app
+
+    make_simple_repo(tmp_path / "simple", SIMPLE)
+    res = CliRunner().invoke(main_app, ["--db", sqlite_url, "mine", str(tmp_path / "simple"), "--no-progress",
+                                        "--workers", "1"])
+    assert res.exit_code == 0, res.output
+    assert "1 scanned" in res.output and "1 links" in res.output
