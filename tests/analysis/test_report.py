@@ -139,10 +139,16 @@ def test_cli_report(fixture_sqlite, tmp_path):
 
 
 def test_cli_report_bad_database(tmp_path):
-    missing = tmp_path / "nowhere" / "x.db"
-    r = CliRunner().invoke(app, ["--db", f"sqlite:///{tmp_path / 'plain.db'}", "report", "--out", str(tmp_path)])
-    assert r.exit_code == 1 and "error:" in r.output and "Traceback" not in r.output
-    assert not missing.exists()
+    missing = tmp_path / "x.db"
+    r = CliRunner().invoke(app, ["--db", f"sqlite:///{missing}", "report", "--out", str(tmp_path)])
+    assert r.exit_code == 1 and "error: no database at" in r.output and "Traceback" not in r.output
+    assert not missing.exists()  # no empty file left behind
+    plain = tmp_path / "plain.db"
+    import sqlite3
+
+    sqlite3.connect(plain).execute("CREATE TABLE t (x)").connection.close()
+    r = CliRunner().invoke(app, ["--db", str(plain), "report", "--out", str(tmp_path)])
+    assert r.exit_code == 1 and "lacks tables" in r.output and "Traceback" not in r.output
 
 
 def test_demo_step(fixture_sqlite, tmp_path):
@@ -150,3 +156,21 @@ def test_demo_step(fixture_sqlite, tmp_path):
 
     page = demo_step(fixture_sqlite, tmp_path / "demo")
     assert page.endswith("report.html") and pd.io.common.file_exists(page)
+
+
+def test_top10_is_exact_with_ties(sqlite_url):
+    """20 models: ten with 100 downloads, ten with 1; the top 10 % are two models of 100."""
+    t = datetime(2024, 5, 1, tzinfo=timezone.utc)
+    with session_scope(sqlite_url) as s:
+        s.add(M.Registry(id=1, name="huggingface"))
+        s.flush()
+        s.add(M.CollectionRun(id=1, stage="collect", source="hf", registry_id=1, key="k", snapshot_date=t, started_at=t))
+        s.flush()
+        for i in range(1, 22):
+            s.add(M.Model(id=i, registry_id=1, hub_id=f"a/m{i}"))
+        s.flush()
+        for i in range(1, 22):
+            s.add(M.ModelStats(run_id=1, model_id=i, downloads=None if i == 21 else (100 if i <= 10 else 1)))
+    row = results(sqlite_url)["table1"].data.iloc[0]
+    assert (row["models"], row["downloads"], row["top10_downloads"]) == (21, 1010, 200)
+    assert row["top10_share"] == round(200 / 1010, 4)

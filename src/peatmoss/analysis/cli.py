@@ -51,12 +51,14 @@ def query(ctx: typer.Context,
     from ..cli import db_url
     from ..db import get_engine
     from . import queries
+    from .load import require_db
 
     if list_ or not name:
         for q in queries.QUERIES:
             typer.echo(f"{q.name:7} {q.question}")
         return
     try:
+        require_db(db_url(ctx))
         df, summary = queries.run(get_engine(db_url(ctx)), name)
     except Exception as exc:  # noqa: BLE001
         _fail(exc)

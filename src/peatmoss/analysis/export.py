@@ -12,6 +12,7 @@ from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Float, Integer, Tabl
 
 from ..db import get_engine
 from ..db.models import Base
+from .load import require_db
 
 CHUNK = 100_000
 
@@ -53,6 +54,7 @@ def export(url: str, out: Path, fmt: str = "parquet") -> dict[str, int]:
     """Write one file per table into `out`; returns rows written per table."""
     if fmt not in ("parquet", "csv"):
         raise ValueError(f"unknown format {fmt!r}: use parquet or csv")
+    require_db(url)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     engine = get_engine(url)

@@ -78,20 +78,22 @@ def table1(d: Data) -> Result:
     cols = ["snapshot", "hub", "models", "downloads", "top10_downloads", "top10_share"]
     labels = dict(zip(d.snapshots["run_id"], d.snapshots["label"]))
     if not d.stats.empty:
-        s = d.stats.assign(hub=d.stats["model_id"].map(d.models.set_index("id")["hub"]))
+        s = d.stats
     elif not d.models.empty:
         missing.append("no per-snapshot statistics (model_stats is empty): using the model table's current downloads")
-        s = d.models[["hub", "downloads"]].assign(run_id=0)
+        s = d.models[["hub", "downloads"]].assign(run_id=0, n=1)
         labels = {0: "model table (latest)"}
     else:
         return Result("table1", title, "", pd.DataFrame(columns=cols), missing=["no models"], table=True)
     rows = []
     for (run_id, hub), g in s.groupby(["run_id", "hub"], dropna=False):
         label = labels.get(run_id, f"run {run_id}")
-        dl = pd.to_numeric(g["downloads"], errors="coerce").dropna().sort_values(ascending=False)
-        top = dl.head(math.ceil(len(dl) * 0.1)).sum() if len(dl) else 0
-        total = dl.sum()
-        rows.append({"snapshot": label, "hub": hub, "models": len(g), "downloads": int(total),
+        dl = g.dropna(subset=["downloads"]).sort_values("downloads", ascending=False)
+        k = math.ceil(dl["n"].sum() * 0.1)  # the top 10 % of the models that report downloads
+        before = dl["n"].cumsum() - dl["n"]
+        top = ((k - before).clip(lower=0).where(lambda x: x < dl["n"], dl["n"]) * dl["downloads"]).sum()
+        total = (dl["n"] * dl["downloads"]).sum()
+        rows.append({"snapshot": label, "hub": hub, "models": int(g["n"].sum()), "downloads": int(total),
                      "top10_downloads": int(top), "top10_share": round(top / total, 4) if total else None,
                      "_run": run_id})
         if dl.empty:
@@ -294,9 +296,8 @@ def trends(d: Data) -> Result:
         return Result("trends", title, "", pd.DataFrame(columns=cols),
                       missing=[f"trends need at least two snapshots with statistics; the database holds {runs}"])
     snaps = d.snapshots.set_index("run_id")
-    s = d.stats.assign(hub=d.stats["model_id"].map(d.models.set_index("id")["hub"]),
-                       downloads=pd.to_numeric(d.stats["downloads"], errors="coerce"))
-    per = s.groupby(["run_id", "hub"]).agg(models=("model_id", "size"), downloads=("downloads", "sum")).reset_index()
+    s = d.stats.assign(total=d.stats["n"] * d.stats["downloads"])
+    per = s.groupby(["run_id", "hub"]).agg(models=("n", "sum"), downloads=("total", "sum")).reset_index()
     per["snapshot"] = per["run_id"].map(snaps["label"]).fillna("run " + per["run_id"].astype(str))
     per["when"] = per["run_id"].map(snaps["snapshot_date"])
     per = per.groupby(["snapshot", "hub"]).agg(models=("models", "sum"), downloads=("downloads", "sum"),

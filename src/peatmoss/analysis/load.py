@@ -6,9 +6,20 @@ import json
 from dataclasses import dataclass, field
 
 import pandas as pd
+from pathlib import Path
+
 from sqlalchemy import Engine, inspect, text
+from sqlalchemy.engine import make_url
 
 from .domains import domain_of_hub_tags, domain_of_task
+
+
+def require_db(url: str) -> None:
+    """Refuse a SQLite path that does not exist (connecting would create an empty file)."""
+    parsed = make_url(url)
+    if parsed.drivername.startswith("sqlite") and parsed.database not in (None, "", ":memory:"):
+        if not Path(parsed.database).exists():
+            raise FileNotFoundError(f"no database at {parsed.database}")
 
 
 def to_datetime(col: pd.Series) -> pd.Series:
@@ -32,7 +43,7 @@ class Data:
     hubs: list[str]
     models: pd.DataFrame  # id, hub, created_at, pipeline_tag, parameter_count, downloads, has_snapshot, domain
     snapshots: pd.DataFrame  # run_id, hub, snapshot_date, label
-    stats: pd.DataFrame  # run_id, model_id, downloads
+    stats: pd.DataFrame  # run_id, hub, downloads, n: how many models of the snapshot had that download count
     links: pd.DataFrame  # repository_id, model_id (current links)
     repositories: int
     edges: pd.DataFrame  # total, with_parent
@@ -96,7 +107,14 @@ def load(engine: Engine) -> Data:
     snapshots["label"] = [
         f"{d:%Y-%m-%d}" if pd.notna(d) else f"run {i}" for i, d in zip(snapshots["run_id"], snapshots["snapshot_date"])
     ]
-    stats = frame(engine, "SELECT run_id, model_id, downloads FROM model_stats")
+    # a histogram, not one row per model and snapshot: exact for counts, sums and top-k, and far smaller
+    stats = frame(engine, """
+        SELECT s.run_id, m.registry_id, s.downloads, COUNT(*) AS n
+        FROM model_stats s JOIN model m ON m.id = s.model_id
+        GROUP BY s.run_id, m.registry_id, s.downloads""")
+    registry_names = dict(frame(engine, "SELECT id, name FROM registry").itertuples(index=False))
+    stats = stats.assign(hub=stats.pop("registry_id").map(registry_names),
+                         downloads=pd.to_numeric(stats["downloads"], errors="coerce"))
     links = frame(engine, """
         SELECT repository_id, model_id FROM model_reuse WHERE is_current = TRUE""")
     repositories = int(frame(engine, "SELECT COUNT(*) AS n FROM reuse_repository")["n"].iloc[0])
@@ -115,11 +133,13 @@ def load(engine: Engine) -> Data:
         FROM license_verdict GROUP BY rules, COALESCE(upstream_license, 'unknown'),
                COALESCE(downstream_license, 'unknown'), verdict""")
     snapshot_licenses = frame(engine, """
-        SELECT s.run_id, COALESCE(l.spdx_expression, l.name, 'none') AS license, COUNT(*) AS models
-        FROM model_stats s
-        LEFT JOIN model_to_license ml ON ml.model_id = s.model_id
-        LEFT JOIN license l ON l.id = ml.license_id
-        GROUP BY s.run_id, COALESCE(l.spdx_expression, l.name, 'none')""")
+        SELECT s.run_id, ml.license_id, COUNT(*) AS models
+        FROM model_stats s LEFT JOIN model_to_license ml ON ml.model_id = s.model_id
+        GROUP BY s.run_id, ml.license_id""")
+    names = frame(engine, "SELECT id, COALESCE(spdx_expression, name) AS license FROM license")
+    lookup = dict(names.itertuples(index=False))
+    snapshot_licenses["license"] = [lookup.get(i, "none") for i in snapshot_licenses.pop("license_id")]
+    snapshot_licenses = snapshot_licenses.groupby(["run_id", "license"], as_index=False)["models"].sum()
     return Data(hubs=hubs, models=models, snapshots=snapshots, stats=stats, links=links,
                 repositories=repositories, edges=edges, card_fields=card_fields, verdicts=verdicts,
                 snapshot_licenses=snapshot_licenses)

@@ -13,7 +13,7 @@ import pandas as pd
 from ..db import get_engine
 from . import figures
 from .figures import Result, placeholder
-from .load import load
+from .load import load, require_db
 from .sankey import fig12_licenses
 
 log = logging.getLogger(__name__)
@@ -100,6 +100,7 @@ def _html(results: list[Result], created: str, out: Path) -> str:
 
 def write_report(url: str, out: Path) -> Path:
     """Write the report for the database at `url` into `out`; returns the HTML file."""
+    require_db(url)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     results = build(load(get_engine(url)))
