@@ -12,7 +12,7 @@ import pytest
 from peatmoss.usage.sources import SourceError, describe, open_source, read_list
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures_repo"))
-from gitrepos import make_demo_repo  # noqa: E402
+from gitrepos import make_demo_repo, make_simple_repo  # noqa: E402
 
 
 def _files(spec, **kw):
@@ -30,6 +30,14 @@ def test_git_repo_at_head_and_at_an_older_commit(tmp_path):
     assert skipped == {"big.py": "too_large", "link.py": "not_regular_file"}  # symlink never followed
     info, files = _files(tmp_path / "demo", commit=shas["v1"], max_file_size=4096)
     assert info.commit == shas["v1"] and b"bert-base-uncased" in files["app.py"] and "embed.py" in files
+
+
+def test_git_lfs_pointers_are_skipped(tmp_path):
+    pointer = ("version https://git-lfs.github.com/spec/v1\n"
+               "oid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\nsize 12345\n")
+    make_simple_repo(tmp_path / "lfs", {"big.ipynb": pointer, "a.py": "import timm\n"})
+    info, files = _files(tmp_path / "lfs")
+    assert set(files) == {"a.py"} and [(r.path, r.error_kind) for r in info.skipped] == [("big.ipynb", "lfs_pointer")]
 
 
 def test_bare_repo_and_unknown_commit(tmp_path):

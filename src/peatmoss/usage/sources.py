@@ -25,6 +25,8 @@ from .model import FileRecord, SourceFile
 MAX_FILE_SIZE = 2 * 1024 * 1024  # files above this are skipped (FileRecord status "skipped")
 MAX_REPO_SIZE = 1024 * 1024 * 1024  # a clone growing past this is stopped
 CLONE_TIMEOUT = 600.0
+LFS_POINTER = b"version https://git-lfs.github.com/spec/"
+LFS_POINTER_MAX = 512
 GITHUB_BASE = os.environ.get("PEATMOSS_GITHUB_BASE", "https://github.com")
 
 # Files the analyzer can use (python, notebooks, percent scripts, configs naming models).
@@ -198,6 +200,10 @@ def git_files(gitdir: str, commit: str, reader: _BlobReader, info: RepoInfo,
         if size is None or size > max_file_size:
             info.skipped.append(FileRecord(path, file_kind(path), size or 0, "skipped", "too_large",
                                            f"over the {max_file_size} byte limit"))
+            continue
+        if size <= LFS_POINTER_MAX and reader.read(sha).startswith(LFS_POINTER):
+            info.skipped.append(FileRecord(path, file_kind(path), size, "skipped", "lfs_pointer",
+                                           "Git LFS pointer; the content is not in the repository"))
             continue
         files.append(SourceFile(path, size, lambda sha=sha: reader.read(sha)))
     return files
