@@ -52,11 +52,11 @@ def test_skipped_folders_and_size_cap(tmp_path):
 
 def test_bad_files_never_crash_the_scan(tmp_path):
     (tmp_path / "nul.py").write_bytes(b"import transformers\x00\n")
-    (tmp_path / "deep.py").write_bytes(b"import transformers\nx = " + b"[" * 5000 + b"]" * 5000 + b"\n")
+    (tmp_path / "deep.py").write_bytes(b"import transformers\nx = " + b"[" * 5000 + b"]" * 5000 + b"\ntransformers.AutoModel.from_pretrained(x)\n")
     (tmp_path / "nest.py").write_bytes(b"import transformers\n" + b"".join(
         b" " * i + b"if x:\n" for i in range(120)) + b" " * 120 + b"transformers.AutoModel.from_pretrained('t5-small')\n")
-    (tmp_path / "bad.ipynb").write_bytes(b'{"cells": 3, "x": "import transformers"}')
-    (tmp_path / "notjson.ipynb").write_bytes(b"\xff\xfe import transformers")
+    (tmp_path / "bad.ipynb").write_bytes(b'{"cells": 3, "x": "import transformers; transformers.AutoModel.from_pretrained(1)"}')
+    (tmp_path / "notjson.ipynb").write_bytes(b"\xff\xfe import transformers; transformers.AutoModel.from_pretrained(1)")
     (tmp_path / "cfg.json").write_bytes(b'{"model_name": ')
     (tmp_path / "use.py").write_text("import transformers\ncfg = {}\ntransformers.AutoModel.from_pretrained(cfg['model_name'])\n")
     result = scan_path(tmp_path)

@@ -109,6 +109,6 @@ class Catalog:
 @lru_cache(maxsize=1)
 def load_catalog() -> Catalog:
     text = resources.files("peatmoss.usage").joinpath("signatures.yaml").read_text("utf-8")
-    raw = yaml.safe_load(text)
+    raw = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     return Catalog(version=raw["version"], signatures=[_signature(s) for s in raw["signatures"]],
                    task_defaults=dict(raw.get("task_defaults") or {}))

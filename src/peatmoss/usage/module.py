@@ -11,14 +11,41 @@ CLI_CALLS = {"add_argument", "add_option"}
 ABSL_DEFINES = ("DEFINE_string", "DEFINE_enum", "DEFINE_multi_string")
 
 
-@dataclass
 class Scope:
-    """A function (or the module): assignments by name and parameter defaults."""
+    """A function (or the module): assignments by name and parameter defaults, computed on first use."""
 
-    node: ast.AST
-    assigns: dict[str, list[Assign]] = field(default_factory=dict)
-    defaults: dict[str, ast.expr | None] = field(default_factory=dict)
-    cli_params: dict[str, ast.expr] = field(default_factory=dict)  # click option defaults
+    def __init__(self, node: ast.AST):
+        self.node = node
+        self._assigns: dict[str, list[Assign]] | None = None
+        self._defaults: dict[str, ast.expr | None] = {}
+        self._cli_params: dict[str, ast.expr] = {}  # click option defaults
+
+    def _fill(self) -> None:
+        self._assigns = {}
+        node = self.node
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            _function_facts(self, node)
+            _collect_scope(self, node.body)
+        else:
+            _collect_scope(self, getattr(node, "body", []))
+
+    @property
+    def assigns(self) -> dict[str, list[Assign]]:
+        if self._assigns is None:
+            self._fill()
+        return self._assigns
+
+    @property
+    def defaults(self) -> dict[str, ast.expr | None]:
+        if self._assigns is None:
+            self._fill()
+        return self._defaults
+
+    @property
+    def cli_params(self) -> dict[str, ast.expr]:
+        if self._assigns is None:
+            self._fill()
+        return self._cli_params
 
 
 @dataclass
@@ -73,30 +100,29 @@ def _collect_scope(scope: Scope, body_nodes) -> None:
             continue
         if isinstance(node, ast.Assign):
             for t in node.targets:
-                _targets(t, node.value, node.lineno, scope.assigns)
+                _targets(t, node.value, node.lineno, scope._assigns)
         elif isinstance(node, (ast.AnnAssign, ast.AugAssign)) and node.value is not None \
                 and isinstance(node.target, ast.Name):
             if isinstance(node, ast.AnnAssign):
-                _add(scope.assigns, node.target.id, node.lineno, node.value)
+                _add(scope._assigns, node.target.id, node.lineno, node.value)
         elif isinstance(node, ast.NamedExpr):
-            _add(scope.assigns, node.target.id, node.lineno, node.value)
+            _add(scope._assigns, node.target.id, node.lineno, node.value)
         elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)) and isinstance(node.target, ast.Name) \
                 and isinstance(node.iter, (ast.List, ast.Tuple, ast.Set)):
             for elt in node.iter.elts:
-                _add(scope.assigns, node.target.id, getattr(node, "lineno", getattr(node.iter, "lineno", 0)), elt)
+                _add(scope._assigns, node.target.id, getattr(node, "lineno", getattr(node.iter, "lineno", 0)), elt)
         stack.extend(ast.iter_child_nodes(node))
 
 
-def _function_scope(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> Scope:
-    scope = Scope(fn)
+def _function_facts(scope: Scope, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
     args = fn.args
     positional = args.posonlyargs + args.args
     for arg in positional:
-        scope.defaults[arg.arg] = None
+        scope._defaults[arg.arg] = None
     for arg, default in zip(positional[len(positional) - len(args.defaults):], args.defaults):
-        scope.defaults[arg.arg] = default
+        scope._defaults[arg.arg] = default
     for arg, default in zip(args.kwonlyargs, args.kw_defaults):
-        scope.defaults[arg.arg] = default
+        scope._defaults[arg.arg] = default
     for deco in fn.decorator_list:  # click: @click.option("--model-name", default="...")
         if isinstance(deco, ast.Call) and isinstance(deco.func, ast.Attribute) \
                 and deco.func.attr in ("option", "argument"):
@@ -105,9 +131,7 @@ def _function_scope(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> Scope:
             if default is not None and names:
                 params = [n for n in names if not n.startswith("-")]
                 dest = params[0] if params else max(names, key=len).lstrip("-").replace("-", "_")
-                scope.cli_params[dest] = default
-    _collect_scope(scope, fn.body)
-    return scope
+                scope._cli_params[dest] = default
 
 
 def _cli_default(call: ast.Call, facts: ModuleInfo) -> None:
@@ -135,7 +159,6 @@ def build_module(tree: ast.Module, name: str, path: str, source: str) -> ModuleI
     facts = ModuleInfo(name=name, path=path, tree=tree, source=source)
     is_package = path.endswith("__init__.py")
     facts.scope = Scope(tree)
-    _collect_scope(facts.scope, tree.body)
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             for a in node.names:
@@ -152,7 +175,7 @@ def build_module(tree: ast.Module, name: str, path: str, source: str) -> ModuleI
                 if a.name != "*":
                     facts.imports[a.asname or a.name] = f"{base}.{a.name}" if base else a.name
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            facts.functions[node] = _function_scope(node)
+            facts.functions[node] = Scope(node)
         elif isinstance(node, ast.ClassDef):
             info = ClassInfo(node)
             for stmt in node.body:

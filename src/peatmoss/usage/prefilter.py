@@ -43,23 +43,47 @@ def import_tokens(data: bytes) -> set[bytes]:
         pos = max(end, at + 6)
 
 
+def _literal(part: str) -> str:
+    """The longest wildcard-free piece of a pattern segment: every match contains it."""
+    return max(re.split(r"[*?]|\[[^\]]*\]", part), key=len)
+
+
 class Prefilter:
-    """Which files may contain a finding, judged from their bytes only."""
+    """Which files may contain a finding, judged from their bytes only.
+
+    A file is hot when an import line names a catalog root (`transformers`, `torch`...) and the file
+    contains the last name of one of that root's callables (`from_pretrained`, `hub`...): a match's
+    qualified name ends in that name, and it is spelled in the file (call, alias import or assignment)."""
 
     def __init__(self, catalog: Catalog):
-        roots = {r for r in catalog.roots() if r}
-        self.roots = frozenset(r.encode() for r in roots)
-        wild = {re.split(r"[*?\[]", p.split(".", 1)[0])[0] for s in catalog.signatures for p in s.match
-                if re.search(r"[*?\[]", p.split(".", 1)[0])}
-        self.prefixes = tuple(w.encode() for w in wild if w)
+        self.needles: dict[bytes, set[bytes]] = {}
+        prefixes: dict[bytes, set[bytes]] = {}
+        for sig in catalog.signatures:
+            for pattern in sig.match:
+                root, _, _ = pattern.partition(".")
+                last = pattern.rsplit(".", 1)[-1]
+                needle = _literal(last).encode()
+                if re.search(r"[*?\[]", root):
+                    prefixes.setdefault(_literal(root).encode(), set()).add(needle)
+                else:
+                    self.needles.setdefault(root.encode(), set()).add(needle)
+        self.roots = frozenset(self.needles)
+        self.prefix_needles = prefixes
+        self.prefixes = tuple(prefixes)
 
-    def hot_tokens(self, tokens: set[bytes]) -> bool:
-        if not self.roots.isdisjoint(tokens):
-            return True
-        return bool(self.prefixes) and any(t.startswith(self.prefixes) for t in tokens)
+    def hot_tokens(self, tokens: set[bytes], data: bytes | None = None) -> bool:
+        needles: set[bytes] = set()
+        for root in self.roots.intersection(tokens):
+            needles |= self.needles[root]
+        for token in tokens:
+            if self.prefixes and token.startswith(self.prefixes):
+                needles |= next(v for k, v in self.prefix_needles.items() if token.startswith(k))
+        if not needles:
+            return False
+        return data is None or any(n in data for n in needles)
 
     def hot(self, data: bytes) -> bool:
-        return self.hot_tokens(import_tokens(data))
+        return self.hot_tokens(import_tokens(data), data)
 
 
 def importable_name(path: str) -> str | None:
@@ -70,32 +94,37 @@ def importable_name(path: str) -> str | None:
     return base.rsplit(".", 1)[0] if base.endswith(".py") else None
 
 
-def spread(hot: set[str], tokens: dict[str, set[bytes]], relative: dict[str, bool], raw: dict[str, bytes],
+def spread(seeds: set[str], tokens: dict[str, set[bytes]], relative: dict[str, bool], raw: dict[str, bytes],
            exported) -> set[str]:
-    """Add files that may use a catalog name re-exported by a hot repo module.
+    """Files that may use a catalog name re-exported by a repo module, starting from `seeds` (files that
+    import a catalog root).
 
-    A cold file becomes hot when its import lines name a hot module (or it imports relatively from inside
-    that module's package) and its bytes contain a name that module exports from a catalog library
-    (`exported(path)`, a set of names; None means unknown, i.e. any)."""
-    hot = set(hot)
-    frontier = set(hot)
+    A file is reached when its import lines name a reached/seed module (or it imports relatively from
+    inside that module's package) and its bytes contain a name that module exports from a catalog
+    library (`exported(path)`: a set of names, None when unknown = any; computed only when needed)."""
+    reached: set[str] = set()
+    done = set(seeds)
+    frontier = set(seeds)
+    cache: dict[str, set[str] | None] = {}
     while frontier:
-        sources = []
-        for p in frontier:
-            names = exported(p)
-            if names is None or names:
-                sources.append((p, importable_name(p), posixpath.dirname(p), names))
+        sources = [(p, importable_name(p), posixpath.dirname(p)) for p in frontier]
         new = set()
         for path, toks in tokens.items():
-            if path in hot:
+            if path in done:
                 continue
-            for src, name, folder, names in sources:
+            for src, name, folder in sources:
                 named = name is not None and name.encode() in toks
                 near = relative.get(path) and (folder == "" or path.startswith(folder + "/")
                                                or posixpath.dirname(path) == posixpath.dirname(folder))
-                if (named or near) and (names is None or any(n.encode() in raw[path] for n in names)):
+                if not (named or near):
+                    continue
+                if src not in cache:
+                    cache[src] = exported(src)
+                names = cache[src]
+                if names is None or any(n.encode() in raw[path] for n in names):
                     new.add(path)
                     break
-        hot |= new
+        reached |= new
+        done |= new
         frontier = new
-    return hot
+    return reached

@@ -50,10 +50,21 @@ def _error_kind(exc: BaseException) -> str:
     return "syntax_error" if isinstance(exc, SyntaxError) else "parse_error"
 
 
+_PREFILTERS: dict[int, tuple[Catalog, Prefilter]] = {}
+
+
+def _prefilter(catalog: Catalog) -> Prefilter:
+    """One Prefilter per catalog object (building it walks every signature)."""
+    entry = _PREFILTERS.get(id(catalog))
+    if entry is None or entry[0] is not catalog:
+        entry = _PREFILTERS[id(catalog)] = (catalog, Prefilter(catalog))
+    return entry[1]
+
+
 class _Scanner:
     def __init__(self, catalog: Catalog, prefilter: bool = True):
         self.catalog = catalog
-        self.prefilter = Prefilter(catalog)
+        self.prefilter = _prefilter(catalog)
         self.use_prefilter = prefilter
 
     def run(self, files: Iterable[SourceFile | FileRecord]) -> ScanResult:
@@ -76,7 +87,8 @@ class _Scanner:
             if data is not None:
                 raw[f.path], kinds[f.path] = data, kind
         tokens = {p: import_tokens(d) for p, d in raw.items()}
-        hot = {p for p, t in tokens.items() if self.prefilter.hot_tokens(t) or not self.use_prefilter}
+        seeds = {p for p, t in tokens.items() if self.prefilter.hot_tokens(t)}
+        hot = {p for p in seeds if self.prefilter.hot_tokens(tokens[p], raw[p])} if self.use_prefilter else set(raw)
         relative = {p: b"from ." in d for p, d in raw.items()}
         texts: dict[str, tuple[str, bool]] = {}
 
@@ -101,14 +113,12 @@ class _Scanner:
 
         repo = Repo({p: text_of(p) for p, k in kinds.items() if k == "python"},
                     {p: config_bytes(f) for p, f in configs.items()})
-        if hot and self.use_prefilter:
-            hot = spread(hot, tokens, relative, raw, lambda p: self._exported(p, repo, kinds))
+        if seeds and self.use_prefilter:
+            hot |= spread(seeds, tokens, relative, raw, lambda p: self._exported(p, repo, kinds))
         findings: list[Finding] = []
         for path in sorted(raw):
             kind = kinds[path]
             if path not in hot:
-                if kind == "python" and is_percent_bytes(raw[path]):
-                    kind = "percent"
                 records.append(FileRecord(path, kind, len(raw[path]), "ok", None, "prefilter: no catalog import"))
                 continue
             text_of(path)()
@@ -139,7 +149,7 @@ class _Scanner:
         out = set()
         for alias, qualified in info.imports.items():
             top = repo.reexport(qualified).split(".", 1)[0].encode()
-            if top in roots or top.startswith(self.prefilter.prefixes or (b"\0",)):
+            if top in roots or (self.prefilter.prefixes and top.startswith(self.prefilter.prefixes)):
                 out.add(alias)
         for name, cls in info.classes.items():
             q = repo.qualname(ast.Name(id=name), info)
@@ -206,10 +216,6 @@ class _Scanner:
         record.status, record.error_kind = "degraded", "syntax_error"
         record.message = ("cells analysed one by one; " + ", ".join(bad))[:300]
         return findings
-
-
-def is_percent_bytes(data: bytes) -> bool:
-    return b"# %%" in data or b"#%%" in data
 
 
 def scan_files(files: Iterable[SourceFile], *, catalog: Catalog | None = None, prefilter: bool = True) -> ScanResult:
