@@ -16,9 +16,10 @@ from peatmoss.db.models import (
 )
 from peatmoss.usage.mine import mine
 from peatmoss.usage.mine_cli import register
+from peatmoss.usage.sources import read_list
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures_repo"))
-from gitrepos import make_demo_repo, make_simple_repo  # noqa: E402
+from gitrepos import git_daemon, make_demo_repo, make_simple_repo, serve_bare  # noqa: E402
 
 SIMPLE = {"serve.py": 'import spacy\n\nnlp = spacy.load("en_core_web_sm")\n'}
 
@@ -168,6 +169,26 @@ def test_mine_over_a_clone(sqlite_url, tmp_path):
     (tmp_path / "demo" / ".git" / "objects").mkdir()
     again = mine(sqlite_url, [url], allow_file=True, progress=False)
     assert (again.skipped, again.scanned, again.failed) == (1, 0, 0)  # known HEAD (ls-remote): no clone needed
+
+
+def test_owner_repo_list_mined_from_a_git_host(db_url, tmp_path):
+    served = tmp_path / "served"
+    (served / "acme").mkdir(parents=True)
+    shas = make_demo_repo(tmp_path / "demo")
+    make_simple_repo(tmp_path / "simple", SIMPLE)
+    serve_bare(tmp_path / "demo", served, "acme/demo")
+    serve_bare(tmp_path / "simple", served, "acme/simple")
+    lst = tmp_path / "repos.txt"
+    lst.write_text("acme/demo\nacme/simple\nacme/missing\n")
+    with git_daemon(served) as base:
+        specs = read_list(lst, base)
+        summary = mine(db_url, specs, workers=2, progress=False, github_base=base)
+    assert (summary.scanned, summary.failed) == (2, 1)
+    with session_scope(db_url) as s:
+        repo = s.scalar(select(ReuseRepository).where(ReuseRepository.full_name == "acme/demo"))
+        assert (repo.host, repo.owner, repo.name, repo.url) == ("github", "acme", "demo", f"{base}/acme/demo")
+        assert s.scalar(select(RepoScan.commit_sha).where(RepoScan.repository_id == repo.id)) == shas["v2"]
+        assert s.scalar(select(CollectionError.error_kind)) == "clone_failed"
 
 
 def test_cli(sqlite_url, tmp_path, monkeypatch):

@@ -12,7 +12,8 @@ import pytest
 from peatmoss.usage.sources import SourceError, describe, open_source, read_list
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures_repo"))
-from gitrepos import make_demo_repo, make_simple_repo  # noqa: E402
+from gitrepos import git_daemon as serve_git  # noqa: E402
+from gitrepos import make_demo_repo, make_simple_repo, serve_bare  # noqa: E402
 
 
 def _files(spec, **kw):
@@ -118,33 +119,16 @@ def test_owner_repo_specs_and_list_file(tmp_path):
 
 @pytest.fixture
 def git_daemon(tmp_path):
-    """`git daemon` serving tmp_path/served on 127.0.0.1 (git:// protocol, upload-pack only)."""
-    import socket
-    import time
-
     served = tmp_path / "served"
     served.mkdir()
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    proc = subprocess.Popen(["git", "daemon", "--reuseaddr", "--export-all", f"--base-path={served}",
-                             "--listen=127.0.0.1", f"--port={port}", str(served)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(100):
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                break
-        time.sleep(0.05)
-    yield served, f"git://127.0.0.1:{port}"
-    proc.terminate()
-    proc.wait()
+    with serve_git(served) as base:
+        yield served, base
 
 
 def test_shallow_filtered_clone_over_the_git_protocol(git_daemon, tmp_path):
     served, base = git_daemon
     shas = make_demo_repo(tmp_path / "demo", big=300_000)
-    subprocess.run(["git", "clone", "-q", "--bare", str(tmp_path / "demo"), str(served / "demo.git")], check=True)
-    subprocess.run(["git", "--git-dir", str(served / "demo.git"), "config", "uploadpack.allowFilter", "true"], check=True)
+    serve_bare(tmp_path / "demo", served, "demo.git")
     info, files = _files(f"{base}/demo.git", max_file_size=100_000, workdir=str(tmp_path))
     assert info.host == "git" and info.commit == shas["v2"] and b"roberta-base" in files["app.py"]
     assert {r.path: r.error_kind for r in info.skipped}["big.py"] == "too_large"  # never downloaded

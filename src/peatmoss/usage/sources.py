@@ -86,7 +86,7 @@ def read_list(path: str | Path, base: str | None = None) -> list[str]:
 
 
 def _github_name(url: str) -> tuple[str, str] | None:
-    m = re.match(r"^https?://[^/]+/([^/]+)/([^/]+?)(?:\.git)?/?$", url)
+    m = re.match(r"^[a-z+]+://[^/]+/([^/]+)/([^/]+?)(?:\.git)?/?$", url, re.I)
     return (m.group(1), m.group(2)) if m else None
 
 

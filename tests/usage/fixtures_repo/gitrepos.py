@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
 import subprocess
+import time
 from pathlib import Path
 
 DEMO = Path(__file__).parent / "demo"
@@ -49,3 +52,30 @@ def make_simple_repo(root: Path, files: dict[str, str]) -> str:
     git(root, "add", "-A")
     git(root, "commit", "-q", "-m", "init")
     return git(root, "rev-parse", "HEAD")
+
+
+@contextlib.contextmanager
+def git_daemon(served: Path):
+    """`git daemon` serving the bare repositories under `served` on 127.0.0.1; yields its git:// base URL."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    proc = subprocess.Popen(["git", "daemon", "--reuseaddr", "--export-all", f"--base-path={served}",
+                             "--listen=127.0.0.1", f"--port={port}", str(served)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.05)
+        yield f"git://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
+def serve_bare(src: Path, served: Path, name: str) -> None:
+    """A bare copy of `src` at served/name that allows filtered (partial) clones."""
+    subprocess.run(["git", "clone", "-q", "--bare", str(src), str(served / name)], check=True)
+    subprocess.run(["git", "--git-dir", str(served / name), "config", "uploadpack.allowFilter", "true"], check=True)
