@@ -95,4 +95,4 @@ PLACEHOLDER = re.compile(r"^\W*(?:more information needed|\[?more information ne
 
 def is_placeholder(body: str) -> bool:
     stripped = re.sub(r"<!--.*?-->", "", body, flags=re.S).strip()
-    return bool(PLACEHOLDER.match(stripped))
+    return bool(PLACEHOLDER.match(stripped)) or bool(re.match(r"^\[?\s*TODO\b", stripped, re.I)) and len(stripped) < 300

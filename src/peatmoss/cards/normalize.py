@@ -73,6 +73,9 @@ def url(raw: object) -> str:
     m = re.match(r"arxiv\.org/(?:abs|pdf)/([\w.\-/]+?)(?:v\d+)?(?:\.pdf)?$", s, re.I)
     if m:
         return f"arxiv.org/abs/{m.group(1)}"
+    s = re.sub(r"^aclweb\.org/anthology/", "aclanthology.org/", s, flags=re.I)
+    if s.lower().startswith("aclanthology.org/"):
+        s = re.sub(r"\.pdf$", "", s, flags=re.I)
     m = re.match(r"(?:dx\.)?doi\.org/(.+)$", s, re.I)
     if m:
         return f"doi.org/{m.group(1).lower()}"

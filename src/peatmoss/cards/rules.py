@@ -13,7 +13,8 @@ from .builder import Builder
 from .frontmatter import FrontMatter, split_front_matter
 from .markdown import code_blocks, is_placeholder, sections, tables
 
-MAX_EVAL = 300  # model-index results kept per card (some MTEB cards list thousands)
+MAX_EVAL = 300
+_NO_LANGUAGE = {"unk", "und", "none", "other", "code", "n/a", "-"}  # model-index results kept per card (some MTEB cards list thousands)
 
 # --------------------------------------------------------------------------- helpers
 
@@ -91,6 +92,9 @@ def _yaml(c: Ctx) -> None:
             if key == "license_name" and b.has("license") and not any(v == "other" for v in b.values("license")):
                 continue
             lic = nz.license_id(raw)
+            if not lic or not re.search(r"[a-z]{2}", lic):
+                b.errors.append(("license_unreadable", f"{key}: {str(raw)[:100]!r}"))
+                continue
             if lic and lic not in ("other", "license") or (lic == "other" and not d.get("license_name")):
                 if key == "license_name" and "other" in b.values("license"):
                     b.fields["license"] = [e for e in b.fields["license"] if e.value != "other"]
@@ -102,7 +106,7 @@ def _yaml(c: Ctx) -> None:
                 b.add("datasets", {"name": raw}, "yaml", c.yaml_span(key, raw), conf)
     for key in ("language", "languages", "lang"):
         for raw in _as_list(d.get(key)):
-            if isinstance(raw, str) and 1 < len(raw) < 40:
+            if isinstance(raw, str) and 1 < len(raw) < 40 and raw.strip().lower() not in _NO_LANGUAGE:
                 b.add("language", nz.language(raw), "yaml", c.yaml_span(key, raw), conf)
     task = d.get("pipeline_tag")
     if isinstance(task, str) and task:
@@ -270,9 +274,13 @@ def _trainer(c: Ctx) -> None:
             b.add("base_model", {"id": mid, "relation": "finetune", **({"url": m.group(2)} if m.group(2) else {})},
                   "prose-rule", (m.start(1), m.end(2) if m.group(2) else m.end(1)), 0.93)
         ds = m.group(3)
-        if ds and not re.search(r"\bunknown\b|^none$|^null$", ds, re.I) and len(ds) < 80:
-            name = ds.strip().strip("`*")
-            b.add("datasets", {"name": name}, "prose-rule", (m.start(3), m.end(3)), 0.9)
+        if ds and not re.search(r"\bunknown\b|^none$|^null$", ds, re.I) and len(ds) < 120:
+            pos = m.start(3)
+            for part in re.split(r"(\s*(?:,\s*(?:and\s+)?(?:the\s+)?|\s+and\s+(?:the\s+)?))", ds):
+                name = part.strip().strip("`*[]")
+                if name and not re.fullmatch(r"\s*(?:,\s*(?:and\s+)?(?:the\s+)?|\s+and\s+(?:the\s+)?)", part):
+                    b.add("datasets", {"name": name}, "prose-rule", (pos, pos + len(part)), 0.9)
+                pos += len(part)
         break
     for m in _FROM_LINK.finditer(c.prose, c.body):
         url = m.group(2)
@@ -337,7 +345,9 @@ _CO2 = [
 ]
 _ARXIV = re.compile(r"(?:\[([^\]\n]{3,200})\]\()?(https?://(?:www\.)?arxiv\.org/(?:abs|pdf)/(\d{4}\.\d{4,5}|[a-z\-]+/\d{7})"
                     r"(?:v\d+)?(?:\.pdf)?)", re.I)
-_DOI = re.compile(r"(?:\[([^\]\n]{3,200})\]\()?(https?://(?:dx\.)?doi\.org/(10\.\d{4,9}/[^\s)\]>\"']+))", re.I)
+_DOI = re.compile(r"(?:\[([^\]\n]{3,200})\]\()?(https?://(?:dx\.)?doi\.org/(10\.\d{4,9}/[^\s)\]>\"'}]+))", re.I)
+_ANTHOLOGY = re.compile(r"(?:\[([^\]\n]{3,200})\]\()?(https?://(?:www\.)?(?:aclweb\.org/anthology|aclanthology\.org)"
+                        r"/[\w.\-/]+?)/?(?=[\s)\]}\"',]|$)", re.I)
 _EPRINT = re.compile(r"eprint\s*=\s*[{\"]?\s*(\d{4}\.\d{4,5})", re.I)
 _BIBTITLE = re.compile(r"title\s*=\s*[{\"]+([^}\"]{5,300})", re.I)
 _GITHUB = re.compile(r"https?://(?:www\.)?github\.com/([\w.\-]+)/([\w.\-]+)", re.I)
@@ -351,14 +361,18 @@ _GENERIC_REPOS = {
     "explosion/spacy", "flairnlp/flair", "speechbrain/speechbrain", "espnet/espnet", "nvidia/nemo",
     "huggingface/pytorch-image-models", "rwightman/pytorch-image-models", "git-lfs/git-lfs", "ultralytics/yolov5",
     "huggingface/optimum", "fastai/fastai", "huggingface/setfit", "huggingface/text-generation-inference",
-    "pyannote/pyannote-audio", "k2-fsa/icefall", "google-research/bert",
+    "pyannote/pyannote-audio", "k2-fsa/icefall", "huggingface/ml-agents", "scikit-learn/scikit-learn",
 }
+_REPO_CONTEXT = re.compile(r"\b(?:code|codes|repositor(?:y|ies)|repo|github|official|implementation|first released|"
+                           r"originally released|source|training scripts?|scripts? used|fine-tuning scripts?)\b[^.\n]*$",
+                           re.I)
 _LICENSE_PROSE = [
     re.compile(r"(?:licen[sc]ed|released|distributed|available) under (?:the |an? )?(?:terms of the )?\[?"
                r"([A-Za-z][\w.+\- ]{1,40}?)\]?(?:\([^)]*\))?(?: [Ll]icen[sc]e)?(?=[\s.,;)]|$)", re.M),
     re.compile(r"^[ \t]*(?:\*\*)?[Ll]icen[sc]e(?:\*\*)?\s*:\s*(?:\*\*)?\[?([A-Za-z][\w.+\- ]{1,40}?)\]?(?:\(|\s*$|\*\*)",
                re.M),
 ]
+_USE_HEAD = re.compile(r"intended use|how to use|usage", re.I)
 _LIMIT_HEAD = re.compile(r"limitation|bias|risks?\b|out-of-scope|misuse|caveat|ethic", re.I)
 _DEMO_HINT = re.compile(r"from_pretrained|pipeline\(|import |\.load\(|hf_hub_download|SentenceTransformer|"
                         r"AutoModel|model\.predict|\.encode\(|pip install", re.I)
@@ -436,7 +450,7 @@ def _prose(c: Ctx) -> None:
                     b.add("carbon_emitted", n * factor, "prose-rule", (m.start(), m.end()), 0.85)
                 break
     # papers
-    for rx in (_ARXIV, _DOI):
+    for rx in (_ARXIV, _DOI, _ANTHOLOGY):
         for m in rx.finditer(t, body):
             title = m.group(1)
             if title and (re.match(r"https?://|arxiv|paper|link|here|pdf|\d", title.strip(), re.I)):
@@ -459,6 +473,10 @@ def _prose(c: Ctx) -> None:
         key = f"{owner}/{name}".lower()
         if key in _GENERIC_REPOS or owner.lower() in ("sponsors", "orgs", "topics"):
             continue
+        line_start = p.rfind("\n", 0, m.start()) + 1
+        before = p[max(line_start, m.start() - 120):m.start()]
+        if before.lstrip().startswith("|") or not _REPO_CONTEXT.search(before):
+            continue  # a link in a table, or not introduced as the model's code
         repos.setdefault(key, (m.start(), m.end(), f"https://github.com/{owner}/{name}"))
     if repos:
         start, end, url = next(iter(repos.values()))
@@ -524,7 +542,9 @@ def _int(raw: str) -> int | None:
 
 def _sections(c: Ctx) -> None:
     b, t = c.b, c.text
-    limit_secs = [s for s in c.sections if _LIMIT_HEAD.search(s.title)]
+    limit_secs = [s for s in c.sections if _LIMIT_HEAD.search(s.title) and not _USE_HEAD.search(s.title)]
+    placeholder_uses = [s for s in c.sections if _USE_HEAD.search(s.title) and _LIMIT_HEAD.search(s.title)
+                        and is_placeholder(t[s.body_start:s.end])]
     real = []
     for s in limit_secs:
         body = t[s.body_start:s.end]
@@ -537,24 +557,24 @@ def _sections(c: Ctx) -> None:
         if end > start:
             conf = 0.85 if re.search(r"limitation|bias", s.title, re.I) else 0.7
             b.add("limitation_and_bias", t[start:end][:3000], "prose-rule", (start, end), conf)
-    if limit_secs and not real:
-        s = limit_secs[0]
+    if not real and (limit_secs or placeholder_uses):
+        s = (limit_secs or placeholder_uses)[0]
         b.not_stated("limitation_and_bias", "prose-rule", (s.start, s.end), 0.9)
-    # demo: the first code block that uses the model
+    # demo: the first code block that uses the model; libraries imported by any code block
     for blk in c.blocks:
         code = t[blk.code_start:blk.code_end]
         if blk.lang in ("bibtex", "bib", "latex", "tex", "json", "yaml", "text") or not _DEMO_HINT.search(code):
             continue
-        b.add("demo", code.strip()[:4000], "prose-rule", (blk.code_start, blk.code_end), 0.9)
+        if not b.has("demo"):
+            b.add("demo", code.strip()[:4000], "prose-rule", (blk.code_start, blk.code_end), 0.9)
         for rx, lib in ((r"from transformers |import transformers|transformers\.", "transformers"),
                         (r"sentence_transformers", "sentence-transformers"), (r"from diffusers|import diffusers",
                                                                               "diffusers"),
                         (r"\bimport timm|timm\.create_model", "timm"), (r"from peft |import peft", "peft"),
                         (r"from flair", "flair"), (r"speechbrain", "speechbrain"), (r"spacy\.load", "spacy")):
-            if (m := re.search(rx, code)) and not b.has("libraries"):
+            if (m := re.search(rx, code)) and lib not in b.values("libraries"):
                 pos = blk.code_start + m.start()
                 b.add("libraries", lib, "prose-rule", (pos, pos + len(m.group(0))), 0.8)
-        break
 
 
 # --------------------------------------------------------------------------- entry point
