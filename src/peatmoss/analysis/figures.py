@@ -314,7 +314,6 @@ def trends(d: Data) -> Result:
         ax.set_xlabel("snapshot")
         ax.set_ylabel(what + (" (log scale)" if ax.get_yscale() == "log" else ""))
         ax.legend(title="hub")
-        ax.tick_params(axis="x", rotation=30)
         ax.grid(alpha=0.3)
     ax1.set_title("Models")
     ax2.set_title("Downloads")
@@ -330,7 +329,9 @@ def trends(d: Data) -> Result:
     ax3.set_ylabel("share of models (%)")
     ax3.set_xlabel("snapshot")
     ax3.set_title("License mix")
-    ax3.tick_params(axis="x", rotation=30)
+    for ax in (ax1, ax2, ax3):
+        step = math.ceil(len(order) / 8)  # at most 8 labelled snapshots
+        ax.set_xticks(range(0, len(order), step), order[::step], rotation=30, ha="right")
     ax3.legend(fontsize=7, title="license", loc="upper left", bbox_to_anchor=(1.01, 1))
     fig.suptitle(title, fontweight="bold")
     return Result("trends", title, "License mix uses each model's licenses as recorded now.",
