@@ -8,6 +8,7 @@ from typer.testing import CliRunner
 from peatmoss.analysis.figures import Result
 from peatmoss.analysis.report import BUILDERS, build, write_report
 from peatmoss.analysis.load import load
+from peatmoss.analysis.queries import QUERIES
 from peatmoss.analysis.synthetic import generate
 from peatmoss.cli import app
 from peatmoss.db import get_engine, session_scope
@@ -40,6 +41,10 @@ def test_report_files(fixture_url, tmp_path):
     assert "Plotly" in html  # the interactive Sankey, inlined
     md = (tmp_path / "summary.md").read_text()
     assert "## Figure 8" in md and "![Figure 9" in md
+    for q in QUERIES:  # the research questions, as tables with their full CSV
+        assert (tmp_path / f"rq_{q.name}.csv").exists()
+        assert f"## {q.name}: {q.question}" in md
+    assert "spearman_rho = 0.866" in md
 
 
 def test_table1_and_headline(fixture_url):
@@ -103,6 +108,7 @@ def test_empty_database(db_url, tmp_path):
     assert "No figure" not in (tmp_path / "summary.md").read_text()  # the note is in the picture
     assert "Missing: no models collected" in (tmp_path / "summary.md").read_text()
     assert (tmp_path / "fig08_domains.png").exists()
+    assert "no rows: the tables this question needs are empty" in (tmp_path / "summary.md").read_text()
 
 
 def test_one_hub_no_dates_no_sizes_empty_snapshot(sqlite_url, tmp_path):

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..db import get_engine
-from . import figures
+from . import figures, queries
 from .figures import Result, placeholder
 from .load import load, require_db
 from .sankey import fig12_licenses
@@ -29,9 +29,32 @@ def build(data) -> list[Result]:
         try:
             out.append(builder(data))
         except Exception as exc:  # noqa: BLE001 - the report must render whatever one figure does
-            log.exception("figure %s failed", builder.__name__)
+            log.warning("figure %s failed: %s", builder.__name__, exc)
+            log.debug("figure %s failed", builder.__name__, exc_info=True)
             out.append(Result(builder.__name__, builder.__name__, "", pd.DataFrame(),
                               missing=[f"could not be drawn: {type(exc).__name__}: {exc}"]))
+    return out
+
+
+PREVIEW = 20
+
+
+def research_questions(engine) -> list[Result]:
+    """The Table 3 queries, each as a table (the full rows go to rq_NAME.csv)."""
+    out = []
+    for q in queries.QUERIES:
+        key = f"rq_{q.name}"
+        try:
+            df, summary = queries.run(engine, q.name)
+        except Exception as exc:  # noqa: BLE001
+            log.warning("query %s failed: %s", q.name, exc)
+            out.append(Result(key, f"{q.name}: {q.question}", q.description, pd.DataFrame(), table=True,
+                              missing=[f"could not be run: {type(exc).__name__}: {exc}"]))
+            continue
+        caption = q.description + (" Summary: " + ", ".join(f"{k} = {v}" for k, v in summary.items()) + "."
+                                   if summary else "")
+        missing = [] if len(df) else ["no rows: the tables this question needs are empty"]
+        out.append(Result(key, f"{q.name}: {q.question}", caption, df, missing=missing, table=True))
     return out
 
 
@@ -63,7 +86,9 @@ def _markdown(results: list[Result], created: str) -> str:
         if r.missing:
             lines.append("")
         if r.table:
-            lines += [md_table(r.data), ""]
+            lines += [md_table(r.data.head(PREVIEW)), ""]
+            if len(r.data) > PREVIEW:
+                lines += [f"First {PREVIEW} of {len(r.data):,} rows; all in [{r.key}.csv]({r.key}.csv).", ""]
         else:
             lines += [f"![{r.title}]({r.key}.png)", "", f"Data: [{r.key}.csv]({r.key}.csv)", ""]
     return "\n".join(lines)
@@ -91,7 +116,9 @@ def _html(results: list[Result], created: str, out: Path) -> str:
         if r.html:
             parts.append(f"<details><summary>Interactive version</summary>{r.html}</details>")
         if not r.data.empty:
-            table = r.data.head(200).to_html(index=False, border=0, na_rep="")
+            table = r.data.head(PREVIEW).to_html(index=False, border=0, na_rep="")
+            if len(r.data) > PREVIEW:
+                table += f"<p>First {PREVIEW} of {len(r.data):,} rows; all in {r.key}.csv.</p>"
             parts.append(table if r.table else f"<details><summary>Data ({len(r.data):,} rows)</summary>{table}</details>")
         parts.append("</section>")
     parts.append("</body></html>")
@@ -103,7 +130,8 @@ def write_report(url: str, out: Path) -> Path:
     require_db(url)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    results = build(load(get_engine(url)))
+    engine = get_engine(url)
+    results = build(load(engine)) + research_questions(engine)
     for r in results:
         _write(r, out)
     created = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
