@@ -15,7 +15,7 @@ def test_2022_list_shape():
     assert rec.row["created_at"] is None and rec.row["last_modified"].year == 2021
     assert rec.model_type == "bert" and rec.architectures == ["BertForMaskedLM"]
     assert rec.licenses == [("apache-2.0", "tag")]
-    assert [f["path"] for f in rec.files] == ["config.json"]
+    assert [f[0] for f in rec.files] == ["config.json"]
 
 
 def test_2024_shape_keeps_new_fields():

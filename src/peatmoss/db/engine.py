@@ -29,6 +29,8 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.execute("PRAGMA busy_timeout=30000")
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA cache_size=-131072")  # 128 MiB of page cache: index inserts stay in memory
+    cur.execute("PRAGMA temp_store=MEMORY")
     cur.close()
 
 

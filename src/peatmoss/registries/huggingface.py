@@ -9,10 +9,12 @@ files) goes through `HfApi` for models with at least `min_downloads` downloads.
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
-from contextlib import ExitStack
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -181,13 +183,17 @@ def _collect(engine, endpoint: str, token: str | None, opts: CollectOptions) -> 
     store = ModelStore(registry_id, run_id)
     run = m.CollectionRun.__table__
     in_deep_phase = bool(cursor and cursor.startswith("deep:"))
-    with progress_bar(opts.progress, "Listing models", total=opts.limit) as bar:
-        bar.advance(summary.models)
+    with progress_bar(opts.progress, "Listing models", total=opts.limit) as bar, \
+            ThreadPoolExecutor(1, thread_name_prefix="prefetch") as pool, _gc_relaxed():
+        pending = None  # the next page, fetched while this one is written
         while not in_deep_phase:
             if opts.limit is not None and summary.models >= opts.limit:
                 break
             try:
-                items, next_cursor = fetch_page(endpoint, cursor, params, token, opts)
+                if pending is None:
+                    pending = pool.submit(fetch_page, endpoint, cursor, params, token, opts)
+                items, next_cursor = pending.result()
+                pending = None
             except Exception as exc:  # noqa: BLE001 - any failure of a page ends the listing, resumable
                 with engine.begin() as conn:
                     record_error_row(conn, run_id, "listing", cursor or "/api/models", type(exc).__name__, exc)
@@ -197,6 +203,10 @@ def _collect(engine, endpoint: str, token: str | None, opts: CollectOptions) -> 
                 return summary
             if opts.limit is not None:
                 items = items[: opts.limit - summary.models]
+            last_page = next_cursor is None or (opts.limit is not None and summary.models + len(items) >= opts.limit) \
+                or (opts.stop_after_pages is not None and summary.pages + 1 >= opts.stop_after_pages)
+            if not last_page:
+                pending = pool.submit(fetch_page, endpoint, next_cursor, params, token, opts)
             records, errors = [], []
             for i, item in enumerate(items):
                 try:
@@ -231,6 +241,17 @@ def _collect(engine, endpoint: str, token: str | None, opts: CollectOptions) -> 
         summary.errors = conn.execute(select(run.c.error_count).where(run.c.id == run_id)).scalar_one()
     summary.complete = True
     return summary
+
+
+@contextmanager
+def _gc_relaxed():
+    """Fewer garbage-collector passes while pages of short-lived objects stream through."""
+    before = gc.get_threshold()
+    gc.set_threshold(50_000, 20, 100)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
 
 
 def _item_name(item, index: int, cursor: str | None) -> str:

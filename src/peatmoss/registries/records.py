@@ -122,7 +122,7 @@ class ModelRecord:
     tags: list[str] = field(default_factory=list)
     architectures: list[str] = field(default_factory=list)
     model_type: str | None = None
-    files: list[dict] = field(default_factory=list)
+    files: list[tuple] = field(default_factory=list)  # (path, size, blob_id, lfs_sha256, lfs_size)
     licenses: list[tuple[str, str]] = field(default_factory=list)  # (name, source)
     edges: list[tuple[str, str, str]] = field(default_factory=list)
 
@@ -164,11 +164,16 @@ def normalise(item: dict) -> ModelRecord:
         "repo_url": f"https://huggingface.co/{hub_id}",
     }
     files = []
-    for sib in item.get("siblings") or []:
-        if isinstance(sib, dict) and isinstance(sib.get("rfilename"), str):
-            lfs = sib.get("lfs") if isinstance(sib.get("lfs"), dict) else {}
-            files.append({"path": sib["rfilename"], "size": _int(sib.get("size")), "blob_id": sib.get("blobId"),
-                          "lfs_sha256": lfs.get("sha256"), "lfs_size": _int(lfs.get("size"))})
+    siblings = item.get("siblings")
+    for sib in siblings if isinstance(siblings, list) else ():
+        if type(sib) is not dict or type(sib.get("rfilename")) is not str:
+            continue
+        if len(sib) == 1:  # the list API's usual shape: a name only
+            files.append((sib["rfilename"], None, None, None, None))
+            continue
+        lfs = sib.get("lfs") if isinstance(sib.get("lfs"), dict) else {}
+        files.append((sib["rfilename"], _int(sib.get("size")), sib.get("blobId"), lfs.get("sha256"),
+                      _int(lfs.get("size"))))
     licenses = [(t[len("license:"):], "tag") for t in tags if t.startswith("license:")]
     if card:
         named = {name for name, _ in licenses}

@@ -37,7 +37,15 @@ LINKS = {
 MODEL_COLUMNS = ("hub_id", "name", "sha", "created_at", "last_modified", "pipeline_tag", "library_name", "private",
                  "disabled", "gated", "downloads", "downloads_all_time", "likes", "parameter_count", "used_storage",
                  "card_data", "repo_url")
+FILE_COLUMNS = ("model_id", "path", "size", "blob_id", "lfs_sha256", "lfs_size")
 CHUNK = 500  # ids per IN (...) clause
+
+
+def bulk_insert(conn: Connection, table: Table, columns, rows: list[tuple]) -> None:
+    """Plain executemany through the driver: no per-row statement compilation."""
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})"
+    conn.exec_driver_sql(sql, rows)
 
 
 def dialect_insert(conn: Connection, table: Table):
@@ -87,6 +95,10 @@ class ModelStore:
                        first_seen_run_id=self.run_id, has_snapshot=False)
             rows.append(row)
         model = m.Model.__table__
+        existing: set[str] = set()
+        for chunk in _chunks([r.hub_id for r in records]):
+            existing.update(conn.execute(select(model.c.hub_id).where(model.c.registry_id == self.registry_id,
+                                                                      model.c.hub_id.in_(chunk))).scalars())
         stmt = dialect_insert(conn, model)
         keep = {"first_seen_run_id", "has_snapshot", "registry_id", "hub_id"}
         stmt = stmt.on_conflict_do_update(
@@ -99,14 +111,13 @@ class ModelStore:
             q = select(model.c.hub_id, model.c.id).where(model.c.registry_id == self.registry_id,
                                                           model.c.hub_id.in_(chunk))
             ids.update(conn.execute(q).all())
-        model_ids = list(ids.values())
-        self._replace_links(conn, records, ids, model_ids)
+        self._replace_links(conn, records, ids, [ids[h] for h in existing])
         self._write_stats(conn, records, ids)
         return ids
 
     def _replace_links(self, conn: Connection, records: list[ModelRecord], ids: dict[str, int],
                        model_ids: list[int]) -> None:
-        for chunk in _chunks(model_ids):
+        for chunk in _chunks(model_ids):  # only models we held before have rows to replace
             for table in LINKS.values():
                 conn.execute(delete(table).where(table.c.model_id.in_(chunk)))
             conn.execute(delete(m.ModelFile.__table__).where(m.ModelFile.model_id.in_(chunk)))
@@ -133,26 +144,28 @@ class ModelStore:
             per_model.append((ids[r.hub_id], r, values))
         lookup = {k: self.ids(conn, k, names) for k, names in wanted.items() if names}
         for kind, table in LINKS.items():
-            col = f"{kind}_id"
-            rows = []
-            for model_id, r, values in per_model:
-                if kind == "license":
-                    sources = dict((n, s) for n, s in reversed(r.licenses))
-                    rows.extend({"model_id": model_id, col: lookup[kind][n], "source": sources[n]}
-                                for n in values[kind])
-                else:
-                    rows.extend({"model_id": model_id, col: lookup[kind][n]} for n in values[kind])
+            ids_of = lookup.get(kind, {})
+            if kind == "license":
+                rows = [(model_id, ids_of[n], dict(reversed(r.licenses))[n])
+                        for model_id, r, values in per_model for n in values[kind]]
+                columns: tuple = ("model_id", "license_id", "source")
+            else:
+                rows = [(model_id, ids_of[n]) for model_id, _, values in per_model for n in values[kind]]
+                columns = ("model_id", f"{kind}_id")
             if rows:
-                conn.execute(table.insert(), rows)
-        files = [dict(f, model_id=ids[r.hub_id]) for r in records for f in r.files]
+                bulk_insert(conn, table, columns, rows)
+        files = {}
+        for r in records:
+            model_id = ids[r.hub_id]
+            for f in r.files:
+                files[(model_id, f[0])] = (model_id, *f)
         if files:
-            files = list({(f["model_id"], f["path"]): f for f in files}.values())
-            conn.execute(m.ModelFile.__table__.insert(), files)
-        edges = [{"child_id": ids[r.hub_id], "parent_raw_id": p, "relation": rel, "source": src,
-                  "confidence": 1.0 if src == "tag" else 0.9, "run_id": self.run_id}
+            bulk_insert(conn, m.ModelFile.__table__, FILE_COLUMNS, list(files.values()))
+        edges = [(ids[r.hub_id], p, rel, src, 1.0 if src == "tag" else 0.9, self.run_id)
                  for r in records for p, rel, src in r.edges]
         if edges:
-            conn.execute(m.ModelEdge.__table__.insert(), edges)
+            bulk_insert(conn, m.ModelEdge.__table__,
+                        ("child_id", "parent_raw_id", "relation", "source", "confidence", "run_id"), edges)
 
     def _write_stats(self, conn: Connection, records: list[ModelRecord], ids: dict[str, int]) -> None:
         rows = [{"run_id": self.run_id, "model_id": ids[r.hub_id], "downloads": r.row.get("downloads"),
