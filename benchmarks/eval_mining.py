@@ -158,6 +158,22 @@ def id_agrees(expected: str, found: str | None) -> bool:
         _norm(expected).split("/")[-1] == _norm(found).split("/")[-1]
 
 
+def match(rows: list[Expected], findings: list) -> dict[int, int]:
+    """Listed row index -> finding index: same file and cell; exact lines first, then within 2 lines."""
+    pairs: dict[int, int] = {}
+    used: set[int] = set()
+    for tolerance in (0, 2):
+        for k, exp in enumerate(rows):
+            if k in pairs:
+                continue
+            cands = [(abs(f.line - exp.line), i) for i, f in enumerate(findings) if i not in used
+                     and f.file == exp.file and f.cell == exp.cell and abs(f.line - exp.line) <= tolerance]
+            if cands:
+                pairs[k] = min(cands)[1]
+                used.add(pairs[k])
+    return pairs
+
+
 def scan_repo(mirrors: Path, repo: DevRepo):
     from peatmoss.usage import scan_files
     from peatmoss.usage.sources import open_source
@@ -185,20 +201,15 @@ def evaluate(dev: Path, mirrors: Path, show_extra: bool = False) -> dict:
         result, _ = scan_repo(mirrors, repo)
         file_errors += sum(r.status == "error" for r in result.files)
         findings = list(result.findings)
-        used = set()
-        for exp in repo.rows:
-            key = (repo.name, exp.file, exp.line)
-            if key in NOT_LOADS:
-                continue
-            cands = [(abs(f.line - exp.line), i) for i, f in enumerate(findings)
-                     if i not in used and f.file == exp.file and f.cell == exp.cell and abs(f.line - exp.line) <= 2]
-            if not cands:
+        rows = [exp for exp in repo.rows if (repo.name, exp.file, exp.line) not in NOT_LOADS]
+        pairs = match(rows, findings)
+        used = set(pairs.values())
+        for k, exp in enumerate(rows):
+            if k not in pairs:
                 fn_lib[exp.library] += 1
                 misses.append(exp)
                 continue
-            i = min(cands)[1]
-            used.add(i)
-            f = findings[i]
+            f = findings[pairs[k]]
             tp_lib[exp.library] += 1
             tp_res[f.resolution] += 1
             if exp.assigned:

@@ -42,3 +42,14 @@ def test_write_docs_replaces_only_its_section(tmp_path):
     assert "keep me" in text and "keep too" in text
     eval_mining.write_docs("newer", tmp_path / "fresh.md")
     assert (tmp_path / "fresh.md").read_text().startswith("# Accuracy\n\n## Usage mining\n\nnewer")
+
+
+def test_matching_prefers_exact_lines():
+    from peatmoss.usage.model import Finding
+
+    def row(line):
+        return eval_mining.Expected("r", "a.py", None, line, "timm.create_model(x)", "dynamic: x")
+
+    found = [Finding("a.py", 87, 0, None, "timm", "timm.create_model", "", None, None)]
+    assert eval_mining.match([row(89), row(87)], found) == {1: 0}  # 89 does not steal 87's finding
+    assert eval_mining.match([row(88)], found) == {0: 0}  # a call split over lines
