@@ -15,5 +15,6 @@ def demo_step(url: str, outdir: Path) -> str:
         return (f"licenses: {d['licenses_recognised']}/{d['licenses_met']} license strings normalised to SPDX; "
                 "no PTM->repository links to assess")
     return (f"licenses: {d['relations']} links — {d['compatible']} compatible, {d['conditional']} conditional, "
-            f"{d['incompatible']} incompatible, {d['unknown']} unknown ({d['unknown_pct']}%); "
+            f"{d['incompatible']} incompatible, {d['unknown']} unknown ({d['unknown_pct']}%)"
+            + (f", {d['conflict']} conflict" if d["conflict"] else "") + "; "
             f"{d['lineage_edges']} lineage edges, {d['license_drift']} license drift")
