@@ -66,6 +66,8 @@ class ModuleInfo:
     classes: dict[str, ClassInfo] = field(default_factory=dict)
     cli_defaults: dict[str, ast.expr] = field(default_factory=dict)  # argparse/absl dest -> default
     uses_fire: bool = False
+    star_imports: list[str] = field(default_factory=list)  # modules of `from m import *`
+    uses_hf_argparser: bool = False
 
 
 def _add(table: dict[str, list[Assign]], name: str, line: int, value: ast.expr) -> None:
@@ -153,6 +155,8 @@ def _cli_default(call: ast.Call, facts: ModuleInfo) -> None:
             facts.cli_defaults.setdefault(strs[0], default)
     elif attr == "Fire":
         facts.uses_fire = True
+    elif attr == "HfArgumentParser":
+        facts.uses_hf_argparser = True
 
 
 def build_module(tree: ast.Module, name: str, path: str, source: str) -> ModuleInfo:
@@ -172,7 +176,9 @@ def build_module(tree: ast.Module, name: str, path: str, source: str) -> ModuleI
             if node.level:
                 base = resolve_relative(name, node.level, node.module, is_package)
             for a in node.names:
-                if a.name != "*":
+                if a.name == "*":
+                    facts.star_imports.append(base)
+                else:
                     facts.imports[a.asname or a.name] = f"{base}.{a.name}" if base else a.name
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             facts.functions[node] = Scope(node)

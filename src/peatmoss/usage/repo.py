@@ -34,7 +34,9 @@ def parse(text: str, path: str) -> ast.Module:
 class Repo:
     """All files of one repository, decoded and parsed on demand (every parse is cached)."""
 
-    def __init__(self, texts: dict[str, Callable[[], str | None]], configs: dict[str, Callable[[], bytes]]):
+    def __init__(self, texts: dict[str, Callable[[], str | None]], configs: dict[str, Callable[[], bytes]],
+                 star_roots: frozenset[str] = frozenset()):
+        self.star_roots = star_roots  # libraries whose `import *` names are trusted to be theirs
         self._texts = texts  # python path -> lazy decoded text (None when unreadable)
         self._configs = configs  # config path -> lazy bytes
         self._modules: dict[str, ModuleInfo | None] = {}
@@ -105,8 +107,21 @@ class Repo:
                     return q
             return None
         assigns = mod.scope.assigns.get(name) if mod.scope else None
-        if assigns and len(assigns) == 1 and isinstance(assigns[0][1], (ast.Name, ast.Attribute)):
-            return self.qualname(assigns[0][1], mod, depth + 1)
+        if assigns:
+            if len(assigns) == 1 and isinstance(assigns[0][1], (ast.Name, ast.Attribute)):
+                return self.qualname(assigns[0][1], mod, depth + 1)
+            return None
+        for star in mod.star_imports:  # from transformers import *
+            found = self.split(f"{star}.{name}") if star else None
+            if found is None:
+                if star.split(".", 1)[0] in self.star_roots:
+                    return f"{star}.{name}"
+                continue
+            info, rest = found
+            if rest and (rest[0] in info.imports or rest[0] in info.classes or info.star_imports):
+                resolved = self.reexport(f"{star}.{name}", depth + 1)
+                if resolved != f"{star}.{name}":
+                    return resolved
         return None
 
     def reexport(self, qualified: str, depth: int = 0) -> str:
@@ -121,7 +136,7 @@ class Repo:
         target = None
         if head in info.imports:
             target = self.reexport(info.imports[head], depth + 1)
-        elif head in info.classes:
+        elif head in info.classes or info.star_imports:
             target = self.qualname(ast.Name(id=head), info, depth + 1)
             target = target if target and target != f"{info.name}.{head}" else None
         return ".".join([target] + tail) if target else qualified

@@ -149,6 +149,21 @@ class Resolver:
             found = self.repo.cli_default(expr.attr, ctx.depth)
             if found:
                 return Value(found.values, chain("cli_default", found.kind))
+            fields = self._dataclass_field(expr.attr, ctx)
+            if fields:
+                return fields
+        return None
+
+    def _dataclass_field(self, attr: str, ctx: Ctx) -> Value | None:
+        """`args.model_name` where a class of the module declares `model_name: str = "..."` (dataclass,
+        HfArgumentParser argument classes): class_attr, or cli_default when parsed from the command line."""
+        for info in ctx.mod.classes.values():
+            if attr in info.attrs and any(isinstance(s, ast.AnnAssign) for s in info.node.body):
+                value = self._assigns(info.attrs[attr], ctx.deeper(cls=info, scopes=[ctx.mod.scope]), "class_attr",
+                                      10**9)
+                if value:
+                    kind = "cli_default" if ctx.mod.uses_hf_argparser else "class_attr"
+                    return Value(value.values, chain(kind, value.kind))
         return None
 
     def _Subscript(self, expr: ast.Subscript, ctx: Ctx) -> Value | None:
@@ -182,6 +197,9 @@ class Resolver:
                         fallback = self.resolve(expr.args[1], ctx.deeper())
                         return Value(fallback.values, "dict_lookup") if fallback else None
                     return found
+        if name.rsplit(".", 1)[-1] == "field":  # dataclasses.field(default="...")
+            default = next((k.value for k in expr.keywords if k.arg == "default"), None)
+            return self.resolve(default, ctx.deeper())
         if name in ("str", "os.path.join", "posixpath.join") and expr.args:
             parts = [self.resolve(a, ctx.deeper()) for a in expr.args]
             if all(parts):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import gc
+import logging
 from pathlib import Path
 from typing import Iterable
 
@@ -16,6 +18,7 @@ from .prefilter import Prefilter, import_tokens, spread
 from .repo import Repo, is_config, module_name, parse
 from .walk import MAX_BYTES, walk
 
+log = logging.getLogger(__name__)
 PARSE_ERRORS = (SyntaxError, ValueError, RecursionError, MemoryError)
 
 
@@ -112,7 +115,8 @@ class _Scanner:
             return get
 
         repo = Repo({p: text_of(p) for p, k in kinds.items() if k == "python"},
-                    {p: config_bytes(f) for p, f in configs.items()})
+                    {p: config_bytes(f) for p, f in configs.items()},
+                    frozenset(r.decode() for r in self.prefilter.roots))
         if seeds and self.use_prefilter:
             hot |= spread(seeds, tokens, relative, raw, lambda p: self._exported(p, repo, kinds))
         findings: list[Finding] = []
@@ -125,12 +129,18 @@ class _Scanner:
             text, exact = texts[path]
             record = FileRecord(path, kind, len(raw[path]), "ok" if exact else "degraded",
                                 None if exact else "encoding", None if exact else "not UTF-8; decoded as Latin-1")
-            if kind == "notebook":
-                found = self._notebook(path, raw[path], repo, record)
-            else:
-                if is_percent(text):
-                    record.kind = "percent"
-                found = self._python(path, text, repo, record)
+            try:
+                if kind == "notebook":
+                    found = self._notebook(path, raw[path], repo, record)
+                else:
+                    if is_percent(text):
+                        record.kind = "percent"
+                    found = self._python(path, text, repo, record)
+            except Exception as exc:  # noqa: BLE001 -- one odd file must never stop a repository scan
+                log.warning("analysis of %s failed: %r", path, exc)
+                record.status, record.error_kind = "error", "analysis_error"
+                record.message = f"{type(exc).__name__}: {exc}"[:300]
+                found = []
             findings.extend(found)
             records.append(record)
         for path, values in repo.config_status.items():
@@ -222,7 +232,13 @@ def scan_files(files: Iterable[SourceFile], *, catalog: Catalog | None = None, p
     """Analyse all files of one repository together (cross-module constants, config files).
 
     prefilter=False parses every file (for checking the prefilter; same findings, slower)."""
-    return _Scanner(catalog or load_catalog(), prefilter).run(files)
+    enabled = gc.isenabled()
+    gc.disable()  # the cached syntax trees make every cyclic collection slow; they hold no cycles
+    try:
+        return _Scanner(catalog or load_catalog(), prefilter).run(files)
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def scan_path(path: str | Path) -> ScanResult:
