@@ -168,8 +168,10 @@ def _chain(v: Verdict, mid: int, models: _ModelCache, down: Normalized, ctx: Con
             continue
         pv = verdict(parent.expression, down.expression, ctx, ruleset)
         if RANK[pv.verdict] > RANK[worst.verdict]:
-            pv.reason = f"via base model {models[parent_id].hub_id} ({relation}): {pv.reason}"
-            pv.upstream = f"{v.upstream} <- {pv.upstream}"
+            pv.reason = (f"via base model {models[parent_id].hub_id} ({relation}, {pv.upstream}): {pv.reason}; "
+                         f"the model itself: {v.verdict}")
+            pv.upstream = v.upstream  # the model's own license; the base model's is in the reason
+            pv.rule_id = f"chain:{pv.rule_id}"
             worst = pv
     return worst
 
