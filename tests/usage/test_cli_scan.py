@@ -52,3 +52,9 @@ def test_signatures_command():
     assert data["version"] >= 1 and len(data["signatures"]) >= 474 + 25
     table = runner.invoke(app, ["signatures"])
     assert table.exit_code == 0 and "Signature catalog" in table.stdout
+
+
+def test_scan_of_a_missing_path_fails_cleanly(tmp_path):
+    result = runner.invoke(app, ["scan", str(tmp_path / "nope")])
+    assert result.exit_code != 0
+    assert not isinstance(result.exception, (AttributeError, TypeError, KeyError))

@@ -29,19 +29,20 @@ class ListFormat(str, Enum):
 def _scan(spec: str):
     from .scan import scan_files, scan_path
 
-    if Path(spec).exists() and not (Path(spec) / ".git").exists() or Path(spec).is_file():
+    if Path(spec).exists():  # a local folder or file: its working tree, with our own safe walker
         return scan_path(spec)
     try:
         sources = importlib.import_module("peatmoss.usage.sources")
     except ModuleNotFoundError:
         sources = None
     if sources is None or not hasattr(sources, "open_source"):
-        if Path(spec).exists():
-            return scan_path(spec)
         raise typer.BadParameter(f"{spec} is not a folder")
-    with sources.open_source(spec) as opened:
-        files = opened[1] if isinstance(opened, tuple) else opened
-        return scan_files(files)
+    try:
+        with sources.open_source(spec) as opened:
+            files = opened[1] if isinstance(opened, tuple) else opened
+            return scan_files(files)
+    except getattr(sources, "SourceError", OSError) as exc:
+        raise typer.BadParameter(f"{spec}: {exc}") from None
 
 
 def _row(finding: dict) -> dict:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import io
 import re
 import tokenize
@@ -16,18 +17,29 @@ _CALL = re.compile(r"(?<![\w.])([A-Za-z_][\w.]*)\s*\(")
 _STR = re.compile(r"""\s*(?:(\w+)\s*=\s*)?[rbuRBU]?(['"])((?:\\.|(?!\2).)*)\2""")
 
 
-def _strip(text: str) -> str:
-    """Blank out comments (and their text) with tokenize when it can, keeping offsets."""
+def _strip(text: str) -> tuple[str, list[tuple[int, int]]]:
+    """Blank out comments and find string-literal spans (offsets), with tokenize as far as it gets."""
     lines = text.split("\n")
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line) + 1)
+    strings = []
     try:
         for tok in tokenize.generate_tokens(io.StringIO(text).readline):
             if tok.type == tokenize.COMMENT:
                 row, col = tok.start
                 line = lines[row - 1]
                 lines[row - 1] = line[:col] + " " * (len(line) - col)
+            elif tok.type == tokenize.STRING:
+                strings.append((starts[tok.start[0] - 1] + tok.start[1], starts[tok.end[0] - 1] + tok.end[1]))
     except (tokenize.TokenError, IndentationError, SyntaxError):
         pass
-    return "\n".join(lines)
+    return "\n".join(lines), strings
+
+
+def _inside(spans: list[tuple[int, int]], offset: int) -> bool:
+    i = bisect.bisect_right(spans, (offset, float("inf"))) - 1
+    return i >= 0 and spans[i][0] <= offset < spans[i][1]
 
 
 def _aliases(text: str) -> dict[str, str]:
@@ -51,13 +63,13 @@ def _aliases(text: str) -> dict[str, str]:
 
 def token_scan(text: str, catalog: Catalog, file: str, locate) -> list[Finding]:
     """Findings from imports and call tokens: literal first/keyword string argument, else model None."""
-    text = _strip(text)
+    text, strings = _strip(text)
     aliases = _aliases(text)
     starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
     findings = []
     for m in _CALL.finditer(text):
         head, _, rest = m.group(1).partition(".")
-        if head not in aliases:
+        if head not in aliases or _inside(strings, m.start()):
             continue
         qualified = aliases[head] + ("." + rest if rest else "")
         sig = catalog.lookup(qualified)

@@ -17,7 +17,9 @@ class SourceFile:
 
 @dataclass
 class Finding:
-    """One place where code loads a pre-trained model."""
+    """One place where code loads a pre-trained model.
+
+    line is 1-based (inside the cell for notebooks), col is the 0-based column of the call."""
 
     file: str
     line: int

@@ -16,7 +16,7 @@ from .module import build_module
 from .notebooks import NotebookError, join_cells, notebook_cells, is_percent, percent_map
 from .prefilter import Prefilter, import_tokens, spread
 from .repo import Repo, is_config, module_name, parse
-from .walk import MAX_BYTES, walk
+from .walk import MAX_BYTES, size_limit, walk
 
 log = logging.getLogger(__name__)
 PARSE_ERRORS = (SyntaxError, ValueError, RecursionError, MemoryError)
@@ -173,16 +173,17 @@ class _Scanner:
 
     @staticmethod
     def _read(f: SourceFile, kind: str, records: list[FileRecord]) -> bytes | None:
-        if f.size > MAX_BYTES:
-            records.append(FileRecord(f.path, kind, f.size, "skipped", "too_large", f"{f.size} bytes > {MAX_BYTES}"))
+        limit = size_limit(f.path)
+        if f.size > limit:
+            records.append(FileRecord(f.path, kind, f.size, "skipped", "too_large", f"{f.size} bytes > {limit}"))
             return None
         try:
             data = f.read()
         except OSError as exc:
             records.append(FileRecord(f.path, kind, f.size, "error", "unreadable", str(exc)))
             return None
-        if len(data) > MAX_BYTES:
-            records.append(FileRecord(f.path, kind, len(data), "skipped", "too_large", f"more than {MAX_BYTES} bytes"))
+        if len(data) > limit:
+            records.append(FileRecord(f.path, kind, len(data), "skipped", "too_large", f"more than {limit} bytes"))
             return None
         if b"\x00" in data:
             records.append(FileRecord(f.path, kind, len(data), "error", "binary", "NUL bytes: not a text file"))

@@ -10,6 +10,12 @@ from typing import Iterator
 from .model import FileRecord, SourceFile
 
 MAX_BYTES = 2 * 1024 * 1024
+NOTEBOOK_FACTOR = 8  # notebooks carry outputs (images) that are dropped before analysis
+
+
+def size_limit(path: str, max_bytes: int = MAX_BYTES) -> int:
+    """Byte cap for one file: `max_bytes`, or 8 times that for a notebook."""
+    return max_bytes * NOTEBOOK_FACTOR if path.lower().endswith(".ipynb") else max_bytes
 SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "venv", "env",
                        ".env", "virtualenv", ".tox", ".nox", "site-packages", ".mypy_cache", ".pytest_cache",
                        ".ipynb_checkpoints", "dist-packages"})
@@ -20,10 +26,10 @@ def _is_venv(folder: str) -> bool:
     return os.path.isfile(os.path.join(folder, "pyvenv.cfg"))
 
 
-def _reader(path: str) -> callable:
+def _reader(path: str, limit: int):
     def read() -> bytes:
         with open(path, "rb") as fh:
-            return fh.read(MAX_BYTES + 1)
+            return fh.read(limit + 1)
     return read
 
 
@@ -71,11 +77,12 @@ def walk(root: str | Path, max_bytes: int = MAX_BYTES) -> Iterator[SourceFile | 
             elif stat.S_ISREG(st.st_mode) and entry.name.lower().endswith(SUFFIXES):
                 if entry.is_symlink() and (st.st_dev, st.st_ino) in seen:
                     continue
-                if st.st_size > max_bytes:
+                limit = size_limit(rel, max_bytes)
+                if st.st_size > limit:
                     yield FileRecord(rel, _kind(rel), st.st_size, "skipped", "too_large",
-                                     f"{st.st_size} bytes > {max_bytes}")
+                                     f"{st.st_size} bytes > {limit}")
                     continue
-                yield SourceFile(rel, st.st_size, _reader(entry.path))
+                yield SourceFile(rel, st.st_size, _reader(entry.path, limit))
         stack.extend(reversed(subdirs))
 
 
