@@ -64,3 +64,29 @@ def test_licenserefs_documented():
     for expr in hub_ids().values():
         if expr.startswith("LicenseRef-"):
             assert expr in licenserefs()
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("llama3", "LicenseRef-Llama-3"), ("Llama 3.1 Community License", "LicenseRef-Llama-3.1"),
+    ("tongyi-qianwen", "LicenseRef-Tongyi-Qianwen"), ("deepseek", "LicenseRef-DeepSeek-Model"),
+    ("flux-1-dev-non-commercial-license", "LicenseRef-FLUX-1-dev-Non-Commercial"),
+    ("stabilityai-ai-community", "LicenseRef-Stability-AI-Community"),
+])
+def test_hub_other_license_names(name, expected):
+    expr = normalize("other", license_name=name).expression
+    assert expr == expected and family(expr) != "unknown"
+
+
+@pytest.mark.shared
+def test_real_card_license_values(shared_data):
+    """Every license value of the Feb-2022 Hub list is normalised, except 'other' and '???'."""
+    import gzip
+    import json
+
+    missed = set()
+    with gzip.open(shared_data / "hf_api" / "hub_list_models_full_2022-02.jsonl.gz", "rt") as fh:
+        for line in fh:
+            for tag in json.loads(line).get("tags") or []:
+                if tag.startswith("license:") and normalize(tag[8:]).expression is None:
+                    missed.add(tag[8:])
+    assert missed <= {"other", "???"}

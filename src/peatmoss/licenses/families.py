@@ -8,7 +8,7 @@ from functools import lru_cache
 from .normalize import NONE, licenserefs, scancode_index
 
 FAMILIES = ("permissive", "weak-copyleft", "strong-copyleft", "network-copyleft", "cc-by", "cc-by-sa",
-            "cc-nc", "cc-nd", "cc-nc-nd", "rail", "llama", "gemma", "research-nc", "proprietary",
+            "cc-nc", "cc-nd", "cc-nc-nd", "rail", "llama", "gemma", "community", "research-nc", "proprietary",
             "none", "unknown")
 
 _PATTERNS = [  # first match wins

@@ -20,7 +20,7 @@ from .normalize import NONE, Normalized, parse
 
 # lower = more permissive; families not listed rank as unknown (no drift claim)
 PERMISSIVENESS = {"permissive": 0, "cc-by": 1, "weak-copyleft": 2, "cc-by-sa": 3, "strong-copyleft": 4,
-                  "network-copyleft": 5, "rail": 5, "llama": 5, "gemma": 5, "cc-nd": 6, "cc-nc": 7,
+                  "network-copyleft": 5, "rail": 5, "llama": 5, "gemma": 5, "community": 5, "cc-nd": 6, "cc-nc": 7,
                   "research-nc": 8, "cc-nc-nd": 8, "proprietary": 9, "none": 10}
 
 

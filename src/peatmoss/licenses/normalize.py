@@ -110,6 +110,14 @@ _EXTRA_NAMES = {
     "bigscience openrail m": "LicenseRef-BigScience-OpenRAIL-M",
     "bigscience bloom rail 1": "LicenseRef-BigScience-BLOOM-RAIL-1.0",
     "bloom rail": "LicenseRef-BigScience-BLOOM-RAIL-1.0", "openrail++": "LicenseRef-OpenRAIL-plusplus-M",
+    # Hub `other` + license_name values met often
+    "tongyi-qianwen": "LicenseRef-Tongyi-Qianwen", "qwen": "LicenseRef-Tongyi-Qianwen",
+    "qwen-research": "LicenseRef-Qwen-Research", "deepseek": "LicenseRef-DeepSeek-Model",
+    "deepseek-license": "LicenseRef-DeepSeek-Model", "flux-1-dev-non-commercial-license": "LicenseRef-FLUX-1-dev-Non-Commercial",
+    "stabilityai-ai-community": "LicenseRef-Stability-AI-Community",
+    "stabilityai-ai-community-license": "LicenseRef-Stability-AI-Community",
+    "mistral-ai-research-licence": "LicenseRef-Mistral-AI-Research", "mrl": "LicenseRef-Mistral-AI-Research",
+    "nvidia-open-model-license": "LicenseRef-NVIDIA-Open-Model", "llama-3.2-community-license": "LicenseRef-Llama-3.2",
 }
 
 
