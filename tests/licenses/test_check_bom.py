@@ -3,6 +3,7 @@
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from peatmoss.cli import app
@@ -70,3 +71,13 @@ def test_bom_is_valid_cyclonedx_16(tmp_path):
     broken = json.loads(out.read_text())
     broken["components"][0]["type"] = "not-a-type"
     assert validate(json.dumps(broken))
+
+
+@pytest.mark.shared
+def test_check_with_recorded_hub_api_folder(shared_data):
+    report = check(FIX / "hub_models_repo", hub_data=shared_data / "hf_api")
+    got = {m.model: (m.info.license.expression, m.verdict.verdict) for m in report.models}
+    assert got["CompVis/stable-diffusion-v1-4"] == ("LicenseRef-CreativeML-OpenRAIL-M", "conditional")
+    assert got["HuggingFaceH4/zephyr-7b-beta"] == ("MIT", "compatible")
+    assert got["distilbert/distilbert-base-uncased-finetuned-sst-2-english"] == ("Apache-2.0", "compatible")
+    assert report.repo_license.expression == "Apache-2.0" and not report.failed

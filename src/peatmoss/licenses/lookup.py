@@ -29,10 +29,22 @@ def _hub_url(model: str, hub: str | None) -> str | None:
 
 def load_hub_data(path: Path | None) -> dict[str, dict]:
     """Recorded hub data: {model_id: license string | {license, license_name, license_link} | Hub API record},
-    or a list of Hub API records (id, cardData, tags). Keys are matched case-insensitively."""
+    a list of Hub API records (id, cardData, tags), or a folder of such records (one JSON file each).
+    Keys are matched case-insensitively."""
     if path is None:
         return {}
-    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    path = Path(path)
+    if path.is_dir():  # a folder of recorded `GET /api/models/{id}` bodies
+        data = []
+        for file in sorted(path.glob("*.json")):
+            try:
+                record = json.loads(file.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            if isinstance(record, dict) and ("cardData" in record or "tags" in record):
+                data.append(record)
+    else:
+        data = json.loads(path.read_text(encoding="utf-8"))
     out: dict[str, dict] = {}
     items = data.items() if isinstance(data, dict) else ((r.get("id") or r.get("modelId"), r) for r in data)
     for key, value in items:
