@@ -1,0 +1,14 @@
+"""The license stage: license strings -> SPDX expressions, repository license detection, and
+compatibility verdicts of PTM -> repository dependencies and model lineage.
+
+Modules: normalize (SPDX expressions), families (license kinds), osadl and mlrules (rule tables),
+engine (verdict), paper (the PeaTMOSS paper's method), reanalysis (the paper's relations, our rules),
+detect/textmatch (repository license from files), analyze (the database), lineage (drift and chains),
+sankey (Figure 12), check and bom (a repository's gate and its CycloneDX ML-BOM), cli, demo.
+"""
+
+from .detect import detect_repo_license
+from .engine import Context, Verdict, verdict
+from .normalize import normalize
+
+__all__ = ["Context", "Verdict", "detect_repo_license", "normalize", "verdict"]

@@ -16,7 +16,7 @@ from peatmoss.db.runs import finish_run, record_error, start_run
 from .engine import RANK, Context, Verdict, verdict
 from .lineage import ancestors, lineage_verdicts
 from .modellicense import fill_license_table, model_expression, model_licenses
-from .normalize import NONE, Normalized, normalize
+from .normalize import Normalized
 from .paper import LinuxFoundationMatrix, paper_verdict
 from .repolicense import repository_license
 from .summary import PairRow, Summary

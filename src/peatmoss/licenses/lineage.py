@@ -16,7 +16,7 @@ from peatmoss.db.models import LicenseVerdict, ModelEdge
 
 from .engine import Context, verdict
 from .families import family
-from .normalize import NONE, Normalized, parse
+from .normalize import NONE, Normalized, licensing, parse
 
 # lower = more permissive; families not listed rank as unknown (no drift claim)
 PERMISSIVENESS = {"permissive": 0, "cc-by": 1, "weak-copyleft": 2, "cc-by-sa": 3, "strong-copyleft": 4,
@@ -33,7 +33,6 @@ def strictness(expression: str | None) -> int | None:
     parsed = parse(expression)
     if parsed is None:
         return None
-    from .normalize import licensing
     ranks = [PERMISSIVENESS.get(family(str(s.key))) for s in licensing().license_symbols(parsed)]
     if any(r is None for r in ranks) or not ranks:
         return None
