@@ -101,3 +101,10 @@ def test_bad_inputs_never_crash(tmp_path):
     det = detect_repo_license(huge)
     assert det.reason  # cut at 1 MB, decided without crashing
     assert detect_repo_license(tmp_path / "missing").expression is None
+
+
+def test_dual_license_files_follow_the_declared_or(tmp_path):
+    (tmp_path / "LICENSE-MIT").write_text(text("MIT"))
+    (tmp_path / "LICENSE-APACHE").write_text(text("Apache-2.0"))
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\nlicense = "MIT OR Apache-2.0"\n')
+    assert detect_repo_license(tmp_path).expression == "MIT OR Apache-2.0"

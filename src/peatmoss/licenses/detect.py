@@ -226,6 +226,10 @@ def detect_repo_license(root: str | Path) -> Detection:
         if extra:
             conflict = f"the license file says {expression}, but {', '.join(extra)} is declared elsewhere " \
                        f"({', '.join(sorted({e.file for e in declared if e.expression in extra}))})"
+        # a declaration naming exactly the files' licenses carries their structure ("MIT OR Apache-2.0")
+        same = [d for d in decl_exprs if " OR " in d and _symbols(d) == _symbols(expression)]
+        if same and not conflict:
+            return Detection(same[0], "license files, combined as declared in package metadata", evidence)
         return Detection(expression, "license file(s)", evidence, conflict)
     if files:  # license files exist but none recognised
         return Detection(None, "; ".join(f"{e.file}: {e.detail}" for e in files), evidence)
