@@ -180,6 +180,24 @@ def verdict_cmd(upstream: str, downstream: str, use: Use = typer.Option(Use.runt
     typer.echo(json.dumps(v.as_dict(), indent=2))
 
 
+@licenses_app.command("eval-detection")
+def eval_detection_cmd(
+    dev_set: Path = typer.Option(None, "--dev-set", help="downstream_dev.md [default: shared data]"),
+    mirrors: Path = typer.Option(Path("/work/.mirror"), "--mirrors", help="Folder of bare git mirrors (owner+name/repo)"),
+) -> None:
+    """Accuracy of repository license detection on the development set of downstream repositories."""
+    from .evaldetect import evaluate
+    from .shared import shared_licenses_dir
+
+    if dev_set is None:
+        base = shared_licenses_dir()
+        dev_set = base.parent / "downstream_dev.md" if base else Path("downstream_dev.md")
+    cases = evaluate(dev_set, mirrors)
+    for c in cases:
+        typer.echo(f"{'ok ' if c.correct else 'BAD'} {c.repo}: expected {c.expected}, detected {c.detected} ({c.reason})")
+    typer.echo(f"correct {sum(c.correct for c in cases)}/{len(cases)}")
+
+
 def bom_cmd(
     ctx: typer.Context,
     path: Path = typer.Argument(..., exists=True, help="Repository folder"),

@@ -95,6 +95,8 @@ def _from_pyproject(path: Path, root: Path) -> list[Evidence]:
             lic = None
         else:
             lic = None
+    if isinstance(lic, str) and lic.strip() and "\n" not in lic and (root / lic.strip()).is_file():
+        lic = None  # a file name given as the license: that file is read as a license file already
     if isinstance(lic, str) and lic.strip():
         out.append(_declared("pyproject", rel, lic, "project.license"))
     for cls in project.get("classifiers") or []:
