@@ -31,7 +31,9 @@ def test_trainer_card():
     assert any(e.metric == "Loss" and e.value == 0.31 for e in evals)
     lim = meta.limitation_and_bias
     assert len(lim) == 1 and lim[0].state == "not_stated"
-    assert meta.parameter_count == []  # not extracted, not guessed
+    # no pattern matched: "not stated" at low confidence (left for the LLM stages), never a guessed value
+    assert [(e.state, e.confidence) for e in meta.parameter_count] == [("not_stated", 0.5)]
+    assert meta.base_model[0].state == "value" and meta.datasets[0].state == "value"
     _check_evidence(meta, TRAINER_CARD)
 
 

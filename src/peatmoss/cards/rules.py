@@ -329,10 +329,11 @@ _PARAMS = [
                r"[|:=]\s*(?:\*\*)?\s*(\d+(?:[.,]\d+)*)\s*(billion|million|[BMK])?\b", re.I),
     re.compile(r"params \(m\)(?:\*\*)?\s*:?(?:\*\*)?\s*(\d+(?:\.\d+)?)()", re.I),
 ]
-_GPU = (r"(?:(?:\d+|eight|four|two|sixteen)\s*[x×]?\s*)?(?:NVIDIA\s+)?(?:Tesla\s+)?(?:GeForce\s+)?"
-        r"(?:A100|V100|P100|H100|A6000|A40|A10G|T4|K80|P40|TITAN\s?(?:RTX|V|Xp?)|RTX\s?\d{4}(?:\s?Ti)?|"
-        r"GTX\s?\d{3,4}(?:\s?Ti)?)(?:[\s\-]*(?:SXM\d?|PCIe|\d+\s?GB))*\b(?:\s*GPUs?)?")
-_TPU = r"(?:(?:\d+|a)\s*[x×]?\s*)?(?:Google\s+)?(?:Cloud\s+)?TPU(?:\s?v\d(?:[\s\-]\d+)?)?(?:\s+(?:pod|Pod|slice))?s?"
+_GPU = (r"(?:(?:(?<![\d.])\d{1,4}|eight|four|two|sixteen)\s{0,3}[x×]?\s{0,3})?(?:NVIDIA\s{1,3})?(?:Tesla\s{1,3})?"
+        r"(?:GeForce\s{1,3})?(?:A100|V100|P100|H100|A6000|A40|A10G|T4|K80|P40|TITAN\s?(?:RTX|V|Xp?)|RTX\s?\d{4}(?:\s?Ti)?|"
+        r"GTX\s?\d{3,4}(?:\s?Ti)?)(?:[ \-]{0,3}(?:SXM\d?|PCIe|\d{1,3}\s?GB)){0,3}\b(?:\s{0,3}GPUs?)?")
+_TPU = (r"(?:(?:(?<![\d.])\d{1,4}|a)\s{0,3}[x×]?\s{0,3})?(?:Google\s{1,3})?(?:Cloud\s{1,3})?TPU(?:\s?v\d(?:[\s\-]\d{1,4})?)?"
+        r"(?:\s{1,3}(?:pod|Pod|slice))?s?")
 _HARDWARE = re.compile(rf"\b(?:{_GPU}|{_TPU})", re.I)
 _TRAIN_CONTEXT = re.compile(r"\btrain|fine-?tun|pre-?train|hardware|compute|took\b|GPU hours", re.I)
 _HOURS = re.compile(r"(\d+(?:\.\d+)?)\s*(?:GPU[\s\-]|TPU[\s\-])?hours", re.I)
@@ -591,7 +592,24 @@ def _domain(c: Ctx) -> None:
         b.add("domain", "reinforcement-learning", "prose-rule", None, 0.85)
 
 
-def extract_rules(text: str, tags: list[str] | None = None) -> Builder:
+# Fields stated in formulaic ways (YAML keys, links, numbers with units, headed sections, code fences) that the
+# rules read everywhere: when nothing matched, record "not stated" at low confidence (the LLM pipelines re-check
+# low-confidence fields). Fields stated in free prose (domain, task, datasets, base model, libraries, GitHub repo)
+# are left empty instead.
+ABSENT_FIELDS = ("license", "parameter_count", "papers", "hardware", "carbon_emitted", "language", "demo",
+                 "limitation_and_bias", "vocabulary_size", "max_sequence_length", "sample_rate", "rl_agent",
+                 "rl_environment")
+ABSENT_CONFIDENCE = 0.5
+
+
+def _absent(c: Ctx, fields) -> None:
+    if len(c.text) < 20:
+        return
+    for field in fields:
+        c.b.not_stated(field, "prose-rule", None, ABSENT_CONFIDENCE)
+
+
+def extract_rules(text: str, tags: list[str] | None = None, absent=ABSENT_FIELDS) -> Builder:
     c = Ctx(text)
     if not text.strip():
         c.b.errors.append(("empty_card", "the card is empty"))
@@ -604,4 +622,5 @@ def extract_rules(text: str, tags: list[str] | None = None) -> Builder:
     _prose(c)
     _sections(c)
     _domain(c)
+    _absent(c, absent)
     return c.b

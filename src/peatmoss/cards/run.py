@@ -61,7 +61,7 @@ def to_rows(meta, *, model_id: int, card_id: int | None, run_id: int | None, pip
                 evidence_start=e.evidence_start if offsets else None,
                 evidence_end=e.evidence_end if offsets else None, evidence_text=e.evidence_text,
                 confidence=e.confidence, flagged=e.flagged, flag_reason=e.flag_reason,
-                review_status="pending" if e.confidence < threshold or e.flagged else None))
+                review_status="pending" if e.state == "value" and (e.confidence < threshold or e.flagged) else None))
     return rows
 
 

@@ -1,0 +1,99 @@
+"""Throughput of the rules stage over the Feb-2022 bulk cards, and a Figure-7-style availability table.
+
+    .venv/bin/python benchmarks/extract_speed.py [--limit N] [--json OUT]
+
+Reads ../shared/data/model_cards_bulk/hf_model_cards_2022-02.jsonl.gz (or $PEATMOSS_SHARED_DATA), runs
+`extract_rules` on every card in one process (so cards/s is per core), and prints, per field, the share of
+cards for which the rules found a value ("available", as in the paper's Figure 7) and the share they
+recorded as "not stated".
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+from peatmoss.cards.rules import extract_rules
+from peatmoss.cards.schema import FIELDS
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def bulk_path() -> Path:
+    env = os.environ.get("PEATMOSS_SHARED_DATA")
+    base = Path(env) if env else ROOT.parent / "shared" / "data"
+    return base / "model_cards_bulk" / "hf_model_cards_2022-02.jsonl.gz"
+
+
+def load(path: Path, limit: int | None) -> list[str]:
+    cards = []
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        for line in fh:
+            rec = json.loads(line)
+            if rec.get("readme", "").strip():
+                cards.append(rec["readme"])
+            if limit and len(cards) >= limit:
+                break
+    return cards
+
+
+def run(cards: list[str]) -> dict:
+    value, not_stated, errors = Counter(), Counter(), Counter()
+    rows = 0
+    t0, c0 = time.perf_counter(), time.process_time()
+    for text in cards:
+        b = extract_rules(text)
+        for field, items in b.fields.items():
+            if any(e.state == "value" for e in items):
+                value[field] += 1
+            elif items:
+                not_stated[field] += 1
+            rows += len(items)
+        for kind, _ in b.errors:
+            errors[kind] += 1
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+    n = len(cards)
+    return {
+        "cards": n, "seconds": round(seconds, 2), "cpu_seconds": round(cpu, 2),
+        "cards_per_s_per_core": round(n / cpu, 1), "cards_per_s_wall": round(n / seconds, 1),
+        "field_values": rows, "errors": dict(errors),
+        "availability": {f: {"available": round(value[f] / n, 4), "not_stated": round(not_stated[f] / n, 4)}
+                         for f in FIELDS},
+    }
+
+
+def render(res: dict) -> str:
+    out = [f"rules stage: {res['cards']} cards, {res['cpu_seconds']} s CPU = {res['cards_per_s_per_core']} cards/s "
+           f"per core ({res['seconds']} s wall = {res['cards_per_s_wall']} cards/s on this shared machine); "
+           f"{res['field_values']} field values; error rows by kind: {res['errors']}",
+           "", "Figure-7-style availability (share of cards)", f"{'field':22} {'available':>9} {'not stated':>10}"]
+    for field, a in sorted(res["availability"].items(), key=lambda kv: -kv[1]["available"]):
+        out.append(f"{field:22} {a['available'] * 100:8.1f}% {a['not_stated'] * 100:9.1f}%")
+    return "\n".join(out)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--limit", type=int)
+    ap.add_argument("--json", type=Path, help="also write the figures as JSON")
+    args = ap.parse_args(argv)
+    path = bulk_path()
+    if not path.exists():
+        print(f"bulk card file not found: {path}", file=sys.stderr)
+        return 2
+    cards = load(path, args.limit)
+    res = run(cards)
+    print(render(res))
+    if args.json:
+        args.json.write_text(json.dumps(res, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
