@@ -90,3 +90,28 @@ def test_real_card_license_values(shared_data):
                 if tag.startswith("license:") and normalize(tag[8:]).expression is None:
                     missed.add(tag[8:])
     assert missed <= {"other", "???"}
+
+
+@pytest.mark.parametrize("card, expected", [
+    ({"license": {"a": 1}}, None), ({"license": 3}, None), ({"license": ["mit", None]}, "MIT"),
+    ({"license": "other", "license_name": 5}, None), ("not a dict", NONE), (None, NONE), ({"licence": "MIT"}, "MIT"),
+    ({"license": ["mit", "apache-2.0"]}, "MIT AND Apache-2.0"),
+])
+def test_model_expression_from_odd_cards(card, expected):
+    from peatmoss.db.models import Model
+    from peatmoss.licenses.modellicense import model_expression
+
+    n = model_expression(Model(hub_id="x", card_data=card), [])
+    assert n.expression == expected
+    assert n.expression is not None or n.reason
+
+
+def test_hub_data_odd_records(tmp_path):
+    import json
+
+    from peatmoss.licenses.lookup import load_hub_data
+
+    path = tmp_path / "hub.json"
+    path.write_text(json.dumps({"a/b": ["x"], "c/d": {"cardData": "junk", "tags": ["license:mit"]}, "e/f": None}))
+    data = load_hub_data(path)
+    assert data["c/d"]["license"] == "mit" and data["e/f"]["license"] is None and "a/b" not in data

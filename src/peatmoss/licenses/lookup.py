@@ -52,7 +52,10 @@ def load_hub_data(path: Path | None) -> dict[str, dict]:
             continue
         if isinstance(value, str) or value is None:
             value = {"license": value}
+        if not isinstance(key, str) or not isinstance(value, dict):
+            continue
         card = value.get("cardData") or value.get("card_data") or {}
+        card = card if isinstance(card, dict) else {}
         lic = value.get("license", card.get("license"))
         if lic is None:
             tags = [t[8:] for t in value.get("tags") or [] if isinstance(t, str) and t.startswith("license:")]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -36,11 +38,15 @@ def model_expression(model: Model, names: list[str]) -> Normalized:
     """The model's license expression: its linked names (AND when several), the card's license_name for 'other'."""
     card = model.card_data if isinstance(model.card_data, dict) else {}
     if not names:
-        raw = card.get("license") or card.get("licence")
+        raw = card.get("license") or card.get("licence") or card.get("liscence")
         names = raw if isinstance(raw, list) else ([raw] if raw else [])
+    names = [n if isinstance(n, str) else json.dumps(n, sort_keys=True, default=str) for n in names if n is not None]
     if not names:
         return Normalized(None, NONE, "none", "the model declares no license")
-    parts = [normalize(str(n), card.get("license_name"), card.get("license_link")) for n in dict.fromkeys(names)]
+    lname, llink = card.get("license_name"), card.get("license_link")
+    lname = lname if isinstance(lname, str) else None
+    llink = llink if isinstance(llink, str) else None
+    parts = [normalize(n, lname, llink) for n in dict.fromkeys(names)]
     unknown = [p for p in parts if p.expression is None]
     if unknown:
         return Normalized(",".join(map(str, names)), None, "unrecognised", "; ".join(p.reason for p in unknown))
