@@ -78,3 +78,10 @@ def test_paper_ruleset_is_separate():
     with pytest.raises(ValueError):
         verdict("MIT", "MIT", ruleset="bogus")
     assert verdict("LicenseRef-OpenRAIL", "MIT", ruleset="osadl").verdict == "unknown"
+
+
+def test_identity_needs_a_real_license():
+    assert verdict("MIT", "MIT").rule_id == "identical"
+    assert verdict("NONE", "NONE").verdict != "compatible"  # two unlicensed works are not "identical licenses"
+    assert verdict("LicenseRef-scancode-proprietary-license", "LicenseRef-scancode-proprietary-license").verdict == "unknown"
+    assert verdict("LicenseRef-GPL-family", "LicenseRef-GPL-family").verdict == "conditional"  # versions unknown

@@ -18,6 +18,8 @@ from .normalize import NONE, parse
 
 RANK = {"compatible": 0, "conditional": 1, "unknown": 2, "conflict": 3, "incompatible": 4}  # worse is higher
 RULESETS = ("osadl+ml", "osadl", "ml")
+# the same id on both sides is not the same grant: no license, unidentified or generic proprietary terms, families
+_NOT_IDENTICAL = {"none", "unknown", "proprietary"}
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,7 @@ class Verdict:
 
 def _atomic(up: str, down: str, ctx: Context, ruleset: str) -> Verdict:
     up_fam, down_fam = family(up), family(down)
-    if up == down and up_fam != "unknown":
+    if up == down and up_fam not in _NOT_IDENTICAL and not up.endswith("-family"):
         return Verdict("compatible", "identical licenses", "identity", upstream=up, downstream=down, rule_id="identical")
     use_ml = ruleset in ("osadl+ml", "ml")
     if use_ml:
