@@ -50,11 +50,15 @@ def analyze_cmd(
     """Verdicts for every PTM -> repository link in the database, a summary, a per-pair CSV and the Sankey."""
     from .shared import require_shared
 
-    if rules == Rules.paper and paper_matrix is None:
-        paper_matrix = require_shared("paper/linux_foundation_compatibility_matrix.csv")
-    if paper_data:
-        data = _paper_data(rules.value, paper_matrix, out, other_threshold, static_format)
-    else:
+    try:
+        if rules == Rules.paper and paper_matrix is None:
+            paper_matrix = require_shared("paper/linux_foundation_compatibility_matrix.csv")
+        if paper_data:
+            data = _paper_data(rules.value, paper_matrix, out, other_threshold, static_format)
+    except FileNotFoundError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2)
+    if not paper_data:
         from .analyze import analyze
 
         result = analyze(_url(ctx), rules.value, out, paper_matrix, distribution, other_threshold=other_threshold,
