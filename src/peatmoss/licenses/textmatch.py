@@ -9,6 +9,7 @@ reflowed lines, a few words) and rejects modified licenses: adding one 20-word c
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -34,12 +35,14 @@ def dice(a: frozenset[str], b: frozenset[str]) -> float:
 
 
 @lru_cache(maxsize=1)
+def reference_texts() -> dict[str, str]:
+    """SPDX id -> reference text (data/license_texts.json; provenance in its "about")."""
+    return json.loads((DATA / "license_texts.json").read_text(encoding="utf-8"))["texts"]
+
+
+@lru_cache(maxsize=1)
 def references() -> dict[str, frozenset[str]]:
-    out = {}
-    for entry in (DATA / "texts").iterdir():
-        if entry.name.endswith(".txt"):
-            out[entry.name[:-4]] = words(entry.read_text(encoding="utf-8"))
-    return out
+    return {name: words(text) for name, text in reference_texts().items()}
 
 
 @dataclass(frozen=True)
