@@ -71,11 +71,10 @@ class RecordSource:
                 needle = params["search"].lower()
                 rows = [r for r in rows if needle in _id(r).lower()]
             sort = SORT_KEYS.get(params.get("sort") or "")
-            if sort:
-                rows = sorted(rows, key=lambda r: (r.get(sort) is None, r.get(sort) or 0),
-                              reverse=str(params.get("direction", "-1")) != "1")
-                if str(params.get("direction", "-1")) != "1":  # keep missing values last
-                    rows = [r for r in rows if r.get(sort) is not None] + [r for r in rows if r.get(sort) is None]
+            if sort:  # models lacking the sort key come last either way
+                present = [r for r in rows if r.get(sort) is not None]
+                present.sort(key=lambda r: r[sort], reverse=str(params.get("direction", "-1")) != "1")
+                rows = present + [r for r in rows if r.get(sort) is None]
             self._views[key] = rows
         return self._views[key]
 
