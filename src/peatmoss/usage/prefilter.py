@@ -99,32 +99,40 @@ def spread(seeds: set[str], tokens: dict[str, set[bytes]], relative: dict[str, b
     """Files that may use a catalog name re-exported by a repo module, starting from `seeds` (files that
     import a catalog root).
 
-    A file is reached when its import lines name a reached/seed module (or it imports relatively from
-    inside that module's package) and its bytes contain a name that module exports from a catalog
-    library (`exported(path)`: a set of names, None when unknown = any; computed only when needed)."""
+    A file is reached from a module when its import lines name the module (or it imports relatively and
+    sits in the module's package or below) and its bytes contain a name the module exports from a catalog
+    library (`exported(path)`: a set of names, None when unknown = any; computed only when needed).
+    Not covered: a submodule reached as an attribute of a package imported under
+    another name (`import pkg as p; p.sub.Model`) when no file names `sub` on an import line."""
+    names = {p: importable_name(p) for p in tokens}
+    wanted = {n.encode() for n in names.values() if n}
+    by_token: dict[bytes, list[str]] = {}
+    for path, toks in tokens.items():
+        for tok in wanted.intersection(toks):
+            by_token.setdefault(tok, []).append(path)
+    rel_files = [(path, posixpath.dirname(path)) for path, flag in relative.items() if flag]
     reached: set[str] = set()
     done = set(seeds)
     frontier = set(seeds)
     cache: dict[str, set[str] | None] = {}
     while frontier:
-        sources = [(p, importable_name(p), posixpath.dirname(p)) for p in frontier]
         new = set()
-        for path, toks in tokens.items():
-            if path in done:
+        for src in sorted(frontier):
+            name = names.get(src)
+            folder = posixpath.dirname(src)
+            candidates = set(by_token.get(name.encode(), ())) if name else set()
+            candidates.update(p for p, d in rel_files if folder == "" or d == folder or d.startswith(folder + "/"))
+            candidates -= done
+            if not candidates:
                 continue
-            for src, name, folder in sources:
-                named = name is not None and name.encode() in toks
-                near = relative.get(path) and (folder == "" or path.startswith(folder + "/")
-                                               or posixpath.dirname(path) == posixpath.dirname(folder))
-                if not (named or near):
-                    continue
-                if src not in cache:
-                    cache[src] = exported(src)
-                names = cache[src]
-                if names is None or any(n.encode() in raw[path] for n in names):
+            if src not in cache:
+                cache[src] = exported(src)
+            found = cache[src]
+            needles = None if found is None else [n.encode() for n in found]
+            for path in candidates:
+                if needles is None or any(n in raw[path] for n in needles):
                     new.add(path)
-                    break
+            done |= new
         reached |= new
-        done |= new
         frontier = new
     return reached
