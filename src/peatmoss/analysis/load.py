@@ -130,7 +130,7 @@ def load(engine: Engine) -> Data:
     verdicts = frame(engine, """
         SELECT rules, COALESCE(upstream_license, 'unknown') AS upstream,
                COALESCE(downstream_license, 'unknown') AS downstream, verdict, COUNT(*) AS n
-        FROM license_verdict GROUP BY rules, COALESCE(upstream_license, 'unknown'),
+        FROM license_verdict WHERE kind = 'dependency' GROUP BY rules, COALESCE(upstream_license, 'unknown'),
                COALESCE(downstream_license, 'unknown'), verdict""")
     snapshot_licenses = frame(engine, """
         SELECT s.run_id, ml.license_id, COUNT(*) AS models
