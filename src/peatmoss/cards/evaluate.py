@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -156,13 +157,21 @@ def evaluate_pipeline(gold_path: Path, cards_dir: Path, pipeline: str = "rules",
     per_field: dict[str, dict] = {}
     t0 = time.perf_counter()
     missing = []
+    present = []
     for row in gold:
         path = Path(cards_dir) / row["card"]
-        if not path.exists():
+        if path.exists():
+            present.append((row, path.read_text(encoding="utf-8", errors="replace")))
+        else:
             missing.append(row["card"])
-            continue
-        text = path.read_text(encoding="utf-8", errors="replace")
-        meta = extract_card(text, pipeline=pipeline, llm=llm)
+
+    def one(item):
+        return extract_card(item[1], pipeline=pipeline, llm=llm)
+
+    workers = llm.concurrency if llm is not None else 1
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        metas = list(pool.map(one, present))
+    for (row, _), meta in zip(present, metas):
         for field, answer in row["labels"].items():
             res = score_field(field, answer, getattr(meta, field))
             agg = per_field.setdefault(field, {"labelled": 0, "filled": 0, "correct": 0, "stated": 0,

@@ -96,3 +96,21 @@ PLACEHOLDER = re.compile(r"^\W*(?:more information needed|\[?more information ne
 def is_placeholder(body: str) -> bool:
     stripped = re.sub(r"<!--.*?-->", "", body, flags=re.S).strip()
     return bool(PLACEHOLDER.match(stripped)) or bool(re.match(r"^\[?\s*TODO\b", stripped, re.I)) and len(stripped) < 300
+
+
+INJECTION = re.compile(
+    r"ignore (?:all |any |the )?(?:previous|prior|above|earlier) (?:instructions|prompts?)|disregard (?:all |the )?"
+    r"(?:previous|above|prior)|\byou are now\b|system prompt|\breport (?:the|its|this) [\w ]{1,40} as\b|"
+    r"do not report|new instructions", re.I)
+
+
+def injection_spans(text: str, start: int = 0) -> list[tuple[int, int]]:
+    """Paragraphs that address a reader with instructions ("ignore previous instructions"): not card facts."""
+    spans = []
+    for m in INJECTION.finditer(text, start):
+        if spans and m.start() < spans[-1][1]:
+            continue
+        lo = max(text.rfind("\n\n", 0, m.start()), start - 1) + 1
+        hi = text.find("\n\n", m.end())
+        spans.append((lo, hi if hi >= 0 else len(text)))
+    return spans

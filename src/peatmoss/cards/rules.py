@@ -11,7 +11,7 @@ from typing import Any
 from . import normalize as nz
 from .builder import Builder
 from .frontmatter import FrontMatter, split_front_matter
-from .markdown import code_blocks, is_placeholder, sections, tables
+from .markdown import code_blocks, injection_spans, is_placeholder, sections
 
 MAX_EVAL = 300
 _NO_LANGUAGE = {"unk", "und", "none", "other", "code", "n/a", "-"}  # model-index results kept per card (some MTEB cards list thousands)
@@ -27,7 +27,8 @@ class Ctx:
         self.body = self.fm.body_start
         self.blocks = code_blocks(text, self.body)
         self.sections = sections(text, self.body, self.blocks)
-        self.prose = _blank_code(text, self.blocks)  # same offsets, code blocks blanked
+        # same offsets; code blocks and instruction-like paragraphs ("ignore previous instructions") blanked
+        self.prose = _blank(text, [(b.start, b.end) for b in self.blocks] + injection_spans(text, self.body))
 
     def yaml_span(self, key: str, value: Any = None) -> tuple[int, int] | None:
         """Offsets of `value` (or of the `key:` line) inside the front matter."""
@@ -47,14 +48,18 @@ class Ctx:
         return lo, (eol if eol > 0 else fm.end)
 
 
-def _blank_code(text: str, blocks) -> str:
-    if not blocks:
+def _blank(text: str, spans: list[tuple[int, int]]) -> str:
+    if not spans:
         return text
     parts, pos = [], 0
-    for b in blocks:
-        parts.append(text[pos:b.start])
-        parts.append(re.sub(r"[^\n]", " ", text[b.start:b.end]))
-        pos = b.end
+    for lo, hi in sorted(spans):
+        if lo < pos:
+            lo = pos
+        if hi <= lo:
+            continue
+        parts.append(text[pos:lo])
+        parts.append(re.sub(r"[^\n]", " ", text[lo:hi]))
+        pos = hi
     parts.append(text[pos:])
     return "".join(parts)
 

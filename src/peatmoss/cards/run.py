@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from collections import Counter
 
 import yaml
@@ -87,19 +88,25 @@ def extract_models(url: str, pipeline: str = "rules", models: list[str] | None =
                         params={"pipeline": pipeline, "models": models, "limit": limit}, resume=False)
         run_id = run.id
         pairs = [(m.id, m.hub_id, card_id) for m, card_id in _select_models(session, models, limit)]
+    workers = llm.concurrency if llm is not None else 1
     for start in range(0, len(pairs), BATCH):
-        with session_scope(url) as session:
-            for model_id, hub_id, card_id in pairs[start:start + BATCH]:
-                try:
-                    _one(session, run_id, model_id, hub_id, card_id, pipeline, llm, threshold, stats)
-                except Exception as exc:  # one bad card must not stop the run
-                    log.exception("extraction failed for %s", hub_id)
-                    record_error(session, run_id, "extract", hub_id, "extract_failed",
+        batch = pairs[start:start + BATCH]
+        with session_scope(url) as session:  # 1. read the cards
+            inputs = [_read(session, run_id, model_id, hub_id, card_id, stats) for model_id, hub_id, card_id in batch]
+        jobs = [x for x in inputs if x is not None]
+        with ThreadPoolExecutor(max_workers=workers) as pool:  # 2. extract, outside any transaction
+            results = list(pool.map(lambda job: _extract(job, pipeline, llm), jobs))
+        with session_scope(url) as session:  # 3. write
+            for job, (builder, exc) in zip(jobs, results):
+                if exc is not None:
+                    record_error(session, run_id, "extract", job["hub_id"], "extract_failed",
                                  f"{type(exc).__name__}: {exc}")
                     stats["errors"] += 1
-            if llm is not None and llm.over_budget():
-                stats["stopped_at_budget"] = 1
-                break
+                    continue
+                _write(session, run_id, job, builder, pipeline, threshold, stats)
+        if llm is not None and llm.over_budget():
+            stats["stopped_at_budget"] = 1
+            break
     with session_scope(url) as session:
         from peatmoss.db.models import CollectionRun
         run = session.get(CollectionRun, run_id)
@@ -114,8 +121,8 @@ def extract_models(url: str, pipeline: str = "rules", models: list[str] | None =
     return dict(stats)
 
 
-def _one(session: Session, run_id: int, model_id: int, hub_id: str, card_id: int | None, pipeline: str, llm,
-         threshold: float, stats: Counter) -> None:
+def _read(session: Session, run_id: int, model_id: int, hub_id: str, card_id: int | None,
+          stats: Counter) -> dict | None:
     model = session.get(Model, model_id)
     text, from_card = "", True
     if card_id is not None:
@@ -124,28 +131,43 @@ def _one(session: Session, run_id: int, model_id: int, hub_id: str, card_id: int
         text, from_card = _yaml_text(model.card_data), False
     if not text.strip():
         stats["no_card"] += 1
-        return
+        return None
     problem = card_problem(text)
     if problem:
         record_error(session, run_id, "extract", hub_id, "binary_card", problem)
         stats["errors"] += 1
-        return
+        return None
     if len(text) > MAX_CARD_CHARS:
         record_error(session, run_id, "extract", hub_id, "card_truncated", f"card of {len(text)} chars cut")
         text = text[:MAX_CARD_CHARS]
-    builder: Builder = extract_rules(text, _tags(session, model))
-    if pipeline != "rules":
-        from .pipelines import run_llm_stage
-        run_llm_stage(builder, pipeline, llm)
+    return {"model_id": model_id, "hub_id": hub_id, "card_id": card_id if from_card else None, "text": text,
+            "offsets": from_card, "tags": _tags(session, model)}
+
+
+def _extract(job: dict, pipeline: str, llm) -> tuple[Builder | None, Exception | None]:
+    try:
+        builder = extract_rules(job["text"], job["tags"])
+        if pipeline != "rules":
+            from .pipelines import run_llm_stage
+            run_llm_stage(builder, pipeline, llm)
+        return builder, None
+    except Exception as exc:  # one bad card must not stop the run
+        log.exception("extraction failed for %s", job["hub_id"])
+        return None, exc
+
+
+def _write(session: Session, run_id: int, job: dict, builder: Builder, pipeline: str, threshold: float,
+           stats: Counter) -> None:
+    model_id = job["model_id"]
     for kind, message in builder.errors:
-        record_error(session, run_id, "extract", hub_id, kind, message)
+        record_error(session, run_id, "extract", job["hub_id"], kind, message)
         stats["errors"] += 1
     meta = builder.build()
     session.execute(delete(CardField).where(CardField.model_id == model_id, CardField.pipeline == pipeline,
                                             CardField.review_status.is_(None) | (CardField.review_status == "pending")))
-    rows = to_rows(meta, model_id=model_id, card_id=card_id if from_card else None, run_id=run_id,
-                   pipeline=pipeline, threshold=threshold, offsets=from_card)
+    rows = to_rows(meta, model_id=model_id, card_id=job["card_id"], run_id=run_id, pipeline=pipeline,
+                   threshold=threshold, offsets=job["offsets"])
     session.add_all(rows)
     stats["cards"] += 1
     stats["fields"] += len(rows)
-    stats["edges"] += write_edges(session, model, meta, run_id)
+    stats["edges"] += write_edges(session, session.get(Model, model_id), meta, run_id)

@@ -1,0 +1,201 @@
+"""An OpenAI-compatible chat client with a response cache, record/replay, cost accounting and a budget.
+
+The cache key is the model plus a hash of the prompt (messages + output mode), so a re-run costs $0.
+The cache lives in the `llm_call` table when a database URL is given, else in memory; `record` appends
+every response to a JSONL file and `replay` answers from such a file without any network.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+import time
+import tomllib
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from importlib import resources
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+MODES = ("json_schema", "json_object", "prompt")
+
+
+class BudgetExceeded(RuntimeError):
+    pass
+
+
+class LlmError(RuntimeError):
+    """A failed call (HTTP error, timeout, empty answer); `kind` names it for the error row."""
+
+    def __init__(self, kind: str, message: str):
+        super().__init__(message)
+        self.kind = kind
+
+
+def load_prices(path: Path | None = None) -> dict[str, dict[str, float]]:
+    """USD per 1M tokens by model: {"model": {"input": x, "output": y}}; TOML or JSON."""
+    if path is None:
+        text = (resources.files("peatmoss.cards") / "prices.toml").read_text(encoding="utf-8")
+        return tomllib.loads(text)
+    raw = Path(path).read_text(encoding="utf-8")
+    return json.loads(raw) if str(path).endswith(".json") else tomllib.loads(raw)
+
+
+@dataclass
+class Reply:
+    text: str
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: float
+    latency_s: float
+    cached: bool
+
+
+class LlmClient:
+    def __init__(self, *, model: str, base_url: str | None = None, api_key: str = "not-needed",
+                 structured: str = "json_schema", max_cost: float | None = None, concurrency: int = 4,
+                 prices: dict | None = None, record: Path | None = None, replay: Path | None = None,
+                 cache_url: str | None = None, token_budget: int = 12000, timeout: float = 60.0,
+                 max_tokens: int = 2000):
+        if structured not in MODES:
+            raise ValueError(f"structured must be one of {MODES}")
+        self.model, self.base_url, self.structured = model, base_url, structured
+        self.max_cost, self.concurrency, self.token_budget = max_cost, max(1, concurrency), token_budget
+        self.prices = prices if prices is not None else load_prices()
+        self.record, self.cache_url, self.timeout, self.max_tokens = record, cache_url, timeout, max_tokens
+        self._api_key = api_key  # never logged
+        self._client = None
+        self._lock = threading.Lock()
+        self._sem = threading.Semaphore(self.concurrency)
+        self._memory: dict[str, dict] = {}
+        self._replay: dict[str, dict] = {}
+        if replay:
+            with open(replay, encoding="utf-8") as fh:
+                for line in fh:
+                    if line.strip():
+                        rec = json.loads(line)
+                        self._replay[rec["cache_key"]] = rec
+        self.stats = {"calls": 0, "cache_hits": 0, "prompt_tokens": 0, "completion_tokens": 0, "cost_usd": 0.0,
+                      "errors": 0, "latency_s": 0.0}
+
+    # ----------------------------------------------------------------- accounting
+
+    def price(self, prompt_tokens: int, completion_tokens: int) -> float:
+        p = self.prices.get(self.model) or self.prices.get("default") or {}
+        return (prompt_tokens * p.get("input", 0.0) + completion_tokens * p.get("output", 0.0)) / 1e6
+
+    def over_budget(self) -> bool:
+        return self.max_cost is not None and self.stats["cost_usd"] >= self.max_cost
+
+    def ledger(self) -> dict:
+        with self._lock:
+            out = dict(self.stats)
+        out.update(model=self.model, structured=self.structured, cost_usd=round(out["cost_usd"], 6),
+                   latency_s=round(out["latency_s"], 3))
+        return out
+
+    # ----------------------------------------------------------------- cache
+
+    def cache_key(self, messages: list[dict], schema: dict | None) -> tuple[str, str]:
+        blob = json.dumps({"messages": messages, "mode": self.structured, "schema": schema}, sort_keys=True)
+        prompt_hash = hashlib.sha256(blob.encode("utf-8")).hexdigest()
+        return hashlib.sha256(f"{self.model}\n{prompt_hash}".encode()).hexdigest(), prompt_hash
+
+    def _cached(self, key: str) -> dict | None:
+        if key in self._memory:
+            return self._memory[key]
+        if key in self._replay:
+            return self._replay[key]
+        if self.cache_url:
+            from sqlalchemy import select
+
+            from peatmoss.db import session_scope
+            from peatmoss.db.models import LlmCall
+            with session_scope(self.cache_url) as s:
+                row = s.scalar(select(LlmCall).where(LlmCall.cache_key == key))
+                if row is not None and row.response is not None:
+                    return {"response": row.response, "prompt_tokens": row.prompt_tokens or 0,
+                            "completion_tokens": row.completion_tokens or 0}
+        return None
+
+    def _store(self, key: str, prompt_hash: str, rec: dict) -> None:
+        self._memory[key] = rec
+        if self.record:
+            with self._lock, open(self.record, "a", encoding="utf-8") as fh:
+                fh.write(json.dumps({"cache_key": key, "model": self.model, **rec}) + "\n")
+        if self.cache_url:
+            from sqlalchemy import select
+            from sqlalchemy.exc import IntegrityError
+
+            from peatmoss.db import session_scope
+            from peatmoss.db.models import LlmCall
+            try:
+                with session_scope(self.cache_url) as s:
+                    if s.scalar(select(LlmCall.id).where(LlmCall.cache_key == key)) is None:
+                        s.add(LlmCall(cache_key=key, llm_model=self.model, prompt_hash=prompt_hash,
+                                      response=rec["response"], prompt_tokens=rec["prompt_tokens"],
+                                      completion_tokens=rec["completion_tokens"], cost_usd=rec["cost_usd"],
+                                      latency_s=rec["latency_s"], created_at=datetime.now(timezone.utc)))
+            except IntegrityError:
+                pass  # another worker stored the same answer
+
+    # ----------------------------------------------------------------- calls
+
+    def _openai(self):
+        if self._client is None:
+            from openai import OpenAI
+            self._client = OpenAI(base_url=self.base_url, api_key=self._api_key, timeout=self.timeout,
+                                  max_retries=1)
+        return self._client
+
+    def response_format(self, schema: dict | None) -> dict | None:
+        if self.structured == "json_schema" and schema is not None:
+            return {"type": "json_schema", "json_schema": {"name": "CardAnswer", "schema": schema, "strict": False}}
+        if self.structured == "json_object":
+            return {"type": "json_object"}
+        return None
+
+    def complete(self, messages: list[dict], schema: dict | None = None) -> Reply:
+        key, prompt_hash = self.cache_key(messages, schema)
+        hit = self._cached(key)
+        if hit is not None:
+            with self._lock:
+                self.stats["cache_hits"] += 1
+            return Reply(hit["response"], hit.get("prompt_tokens", 0), hit.get("completion_tokens", 0), 0.0, 0.0, True)
+        if self.base_url is None:
+            raise LlmError("llm_replay_miss", "no recorded response for this prompt and no --llm-base-url")
+        if self.over_budget():
+            raise BudgetExceeded(f"spent ${self.stats['cost_usd']:.4f} of --max-cost ${self.max_cost}")
+        kwargs = {"model": self.model, "messages": messages, "temperature": 0, "max_tokens": self.max_tokens}
+        fmt = self.response_format(schema)
+        if fmt is not None:
+            kwargs["response_format"] = fmt
+        t0 = time.perf_counter()
+        with self._sem:
+            try:
+                resp = self._openai().chat.completions.create(**kwargs)
+            except Exception as exc:  # openai raises APIStatusError, APITimeoutError, APIConnectionError...
+                with self._lock:
+                    self.stats["errors"] += 1
+                kind = "llm_timeout" if "Timeout" in type(exc).__name__ else "llm_http_error"
+                raise LlmError(kind, f"{type(exc).__name__}: {str(exc)[:300]}") from None
+        latency = time.perf_counter() - t0
+        text = (resp.choices[0].message.content or "") if resp.choices else ""
+        usage = getattr(resp, "usage", None)
+        pt = int(getattr(usage, "prompt_tokens", 0) or 0)
+        ct = int(getattr(usage, "completion_tokens", 0) or 0)
+        cost = self.price(pt, ct)
+        with self._lock:
+            self.stats["calls"] += 1
+            self.stats["prompt_tokens"] += pt
+            self.stats["completion_tokens"] += ct
+            self.stats["cost_usd"] += cost
+            self.stats["latency_s"] += latency
+        if not text.strip():
+            raise LlmError("llm_empty", "the model returned no content")
+        rec = {"response": text, "prompt_tokens": pt, "completion_tokens": ct, "cost_usd": cost, "latency_s": latency}
+        self._store(key, prompt_hash, rec)
+        return Reply(text, pt, ct, cost, latency, False)
