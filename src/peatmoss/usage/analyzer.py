@@ -19,6 +19,7 @@ CONFIDENCE = {"literal": 1.0, "constant": 0.95, "imported_constant": 0.9, "class
               "dict_lookup": 0.85, "format": 0.85, "cli_default": 0.8, "env_default": 0.8, "task_default": 0.75,
               "config_file": 0.6, "token_scan": 0.5, "dynamic": 0.3}
 MAX_TEXT = 300
+OFF_FLAGS = ("pretrained", "weights")
 
 
 def _arg(call: ast.Call, pos: int | None, kw: str | None) -> ast.expr | None:
@@ -103,6 +104,8 @@ class ModuleAnalyzer(ast.NodeVisitor):
         ctx = self._ctx(call.lineno)
         if sig.load_if and not self._loads(call, sig, ctx):
             return
+        if any(k.arg in OFF_FLAGS and _is_off(k.value) for k in call.keywords):
+            return  # pretrained=False / weights=None: the architecture only, no pre-trained weights
         if sig.fixed_model:
             weights = _arg(call, None, "weights")
             self._add(call, sig, qualified, weights, Value([sig.fixed_model], "literal"))
