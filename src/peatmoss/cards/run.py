@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from collections import Counter
@@ -167,6 +168,9 @@ def _write(session: Session, run_id: int, job: dict, builder: Builder, pipeline:
                                             CardField.review_status.is_(None) | (CardField.review_status == "pending")))
     rows = to_rows(meta, model_id=model_id, card_id=job["card_id"], run_id=run_id, pipeline=pipeline,
                    threshold=threshold, offsets=job["offsets"])
+    reviewed = {(r.field, r.state, json.dumps(r.value, sort_keys=True)) for r in session.scalars(
+        select(CardField).where(CardField.model_id == model_id, CardField.pipeline == pipeline))}
+    rows = [r for r in rows if (r.field, r.state, json.dumps(r.value, sort_keys=True)) not in reviewed]
     session.add_all(rows)
     stats["cards"] += 1
     stats["fields"] += len(rows)
