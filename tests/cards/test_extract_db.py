@@ -86,3 +86,30 @@ def test_extract_shared_cards(sqlite_url, shared_data: Path):
         models_with = {r.model_id for r in rows}
         assert len(models_with) >= 0.95 * len(cards)
         assert all(r.evidence_text for r in rows if r.evidence_start is not None)
+
+
+def test_bad_input_goes_on_with_error_rows(sqlite_url):
+    from .cards_fixtures import BROKEN_YAML_CARD
+
+    big = "---\nlicense: mit\n---\n# Big\n\n" + ("Some filler text with 12 numbers and a GPU word. " * 12_500)
+    cards = {"org/nofm": "# Title\n\nJust prose, licensed under the MIT license.\n",
+             "org/badyaml": BROKEN_YAML_CARD, "org/big": big,
+             "org/html": "<html><body><h1>Model</h1><p>Trained on 8 V100 GPUs.</p></body></html>",
+             "org/binary": "\x00\x01\x02\x03PK\x03\x04" * 100,
+             "org/undecodable": b"\xff\xfe\xfa\xfb\xfc".decode("utf-8", errors="replace") * 500,
+             "org/empty": ""}
+    add_models(sqlite_url, cards)
+    from peatmoss.cards.run import extract_models
+
+    stats = extract_models(sqlite_url)
+    assert stats["cards"] == 4  # big, html, nofm, badyaml; binary/undecodable are error rows, empty skipped
+    with session_scope(sqlite_url) as s:
+        kinds = {(e.item, e.error_kind) for e in s.scalars(select(CollectionError))}
+        assert ("org/binary", "binary_card") in kinds and ("org/undecodable", "binary_card") in kinds
+        assert ("org/badyaml", "yaml_salvaged") in kinds
+        rows = s.scalars(select(CardField)).all()
+        by_model = {}
+        for r in rows:
+            by_model.setdefault(r.model_id, []).append(r)
+        assert len(by_model) == 4
+        assert all(r.value is not None or r.state == "not_stated" for r in rows)

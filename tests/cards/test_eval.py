@@ -1,0 +1,77 @@
+"""`eval extraction` on the gold set: rules figures, and both LLM pipelines against the fake server."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from peatmoss.cards.evaluate import default_gold, load_gold, score_field
+from peatmoss.cards.fakeserver import FakeOpenAI, oracle_handler
+from peatmoss.cards.schema import Extracted
+from peatmoss.cli import app
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_gold_set_is_labels_only_and_stratified():
+    rows = load_gold(default_gold())
+    assert len(rows) >= 40
+    assert len({r["stratum"] for r in rows}) >= 6
+    for r in rows:
+        assert set(r) == {"card", "hub_id", "stratum", "labels"}
+        assert all(not isinstance(v, str) or len(v) < 300 for v in r["labels"].values())
+
+
+def test_scoring_rules():
+    def e(value=None, state="value", conf=0.9):
+        return Extracted(value=value, state=state, source="yaml", confidence=conf)
+
+    assert score_field("parameter_count", 6_000_000_000, [e(6_053_381_344 // 1)])["correct"] is True
+    assert score_field("parameter_count", 110_000_000, [e(125_000_000)])["correct"] is False
+    assert score_field("license", None, [e(state="not_stated")])["correct"] is True
+    assert score_field("license", "mit", [])["filled"] is False
+    r = score_field("papers", ["https://arxiv.org/abs/1810.04805"], [e({"url": "http://arxiv.org/pdf/1810.04805v2.pdf"})])
+    assert r["correct"] and r["f1"] == 1.0
+    r = score_field("datasets", ["squad", "glue"], [e({"name": "rajpurkar/squad"})])
+    assert not r["correct"] and round(r["f1"], 3) == 0.667 and r["stated_correct"] == 1
+    assert score_field("github_repo", "https://github.com/a/b", [e("github.com/A/b.git")])["correct"]
+
+
+@pytest.mark.shared
+def test_eval_rules_meets_the_targets(shared_data):
+    res = CliRunner().invoke(app, ["eval", "extraction", "--cards", str(shared_data / "model_cards"), "--json"])
+    assert res.exit_code == 0, res.output
+    fig = json.loads(res.output)[0]
+    assert fig["pipeline"] == "rules" and fig["cards"] >= 40
+    assert fig["overall"]["accuracy"] >= 0.80 and fig["overall"]["precision"] >= 0.95
+
+
+@pytest.mark.shared
+def test_eval_llm_pipelines_against_fake_server(shared_data):
+    cards = shared_data / "model_cards"
+    with FakeOpenAI(oracle_handler(default_gold(), cards)) as srv:
+        res = CliRunner().invoke(app, ["eval", "extraction", "--cards", str(cards), "--pipeline", "all",
+                                       "--llm-base-url", srv.base_url, "--llm-model", "fake-strong",
+                                       "--cheap-model", "fake-small", "--json"])
+    assert res.exit_code == 0, res.output
+    figs = {f["pipeline"]: f for f in json.loads(res.output)}
+    assert set(figs) == {"rules", "cheap", "accurate"}
+    for name in ("cheap", "accurate"):
+        assert figs[name]["cost_usd"] > 0 and figs[name]["llm"]["calls"] >= 40
+        assert figs[name]["overall"]["coverage"] > figs["rules"]["overall"]["coverage"]
+    assert figs["cheap"]["cost_per_model_usd"] < figs["accurate"]["cost_per_model_usd"] <= 0.003
+
+
+@pytest.mark.shared
+def test_benchmark_runs(shared_data, tmp_path):
+    out = tmp_path / "bench.json"
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "extract_speed.py"), "--limit", "300",
+                           "--json", str(out)], capture_output=True, text=True, timeout=300,
+                          env={"PEATMOSS_SHARED_DATA": str(shared_data), "PATH": ""})
+    assert proc.returncode == 0, proc.stderr
+    fig = json.loads(out.read_text())
+    assert fig["cards"] == 300 and fig["availability"]["license"]["available"] > 0.2
+    assert "Figure-7" in proc.stdout
