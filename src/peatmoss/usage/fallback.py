@@ -9,12 +9,11 @@ import tokenize
 
 from .catalog import Catalog
 from .model import Finding
-from .normalize import is_local_path, normalize
+from .normalize import is_local_path, normalize, torch_hub
 
 _IMPORT = re.compile(r"^\s*import\s+([\w., ]+?)\s*$", re.M)
 _FROM = re.compile(r"^\s*from\s+([\w.]+)\s+import\s+\(?([\w., ]+)\)?", re.M)
 _CALL = re.compile(r"(?<![\w.])([A-Za-z_][\w.]*)\s*\(")
-_STR = re.compile(r"""\s*(?:(\w+)\s*=\s*)?[rbuRBU]?(['"])((?:\\.|(?!\2).)*)\2""")
 
 
 def _strip(text: str) -> tuple[str, list[tuple[int, int]]]:
@@ -61,10 +60,74 @@ def _aliases(text: str) -> dict[str, str]:
     return names
 
 
+_KW = re.compile(r"^\s*([A-Za-z_]\w*)\s*=(?!=)\s*(.*?)\s*$", re.S)
+_LITERAL = re.compile(r"""^[rbuRBU]{0,2}(['"])((?:\\.|(?!\1).)*)\1$""", re.S)
+_OFF = ("False", "None", "0")
+
+
+def _arguments(text: str, open_at: int, strings: list[tuple[int, int]]) -> tuple[list[str], dict[str, str]]:
+    """Top-level positional and keyword argument texts of the call whose '(' is at open_at."""
+    depth, i, start, parts = 0, open_at, open_at + 1, []
+    span_at = {a: b for a, b in strings}
+    while i < len(text):
+        if i in span_at:
+            i = span_at[i]
+            continue
+        ch = text[i]
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+            if depth == 0:
+                parts.append(text[start:i])
+                break
+        elif ch == "," and depth == 1:
+            parts.append(text[start:i])
+            start = i + 1
+        i += 1
+    positional, keywords = [], {}
+    for part in parts:
+        if not part.strip():
+            continue
+        m = _KW.match(part)
+        if m:
+            keywords[m.group(1)] = m.group(2)
+        else:
+            positional.append(part.strip())
+    return positional, keywords
+
+
+def _value(arg: str | None, constants: dict[str, list[str]]) -> str | None:
+    """A string literal, or a module constant assigned one literal; else None."""
+    if arg is None:
+        return None
+    m = _LITERAL.match(arg.strip())
+    if m:
+        return m.group(2)
+    values = constants.get(arg.strip())
+    return values[0] if values and len(set(values)) == 1 else None
+
+
+def _constants(text: str) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for m in re.finditer(r"""^([A-Za-z_]\w*)\s*=\s*[rbuRBU]{0,2}(['"])([^'"\n]*)\2\s*$""", text, re.M):
+        out.setdefault(m.group(1), []).append(m.group(3))
+    return out
+
+
+def _pick(positional: list[str], keywords: dict[str, str], pos: int | None, kw: str | None) -> str | None:
+    if kw and kw in keywords:
+        return keywords[kw]
+    if pos is not None and len(positional) > pos and not any(p.startswith("*") for p in positional[:pos + 1]):
+        return positional[pos]
+    return None
+
+
 def token_scan(text: str, catalog: Catalog, file: str, locate) -> list[Finding]:
-    """Findings from imports and call tokens: literal first/keyword string argument, else model None."""
+    """Findings from imports and call tokens; model ids from string literals or module constants only."""
     text, strings = _strip(text)
     aliases = _aliases(text)
+    constants = _constants(text)
     starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
     findings = []
     for m in _CALL.finditer(text):
@@ -75,26 +138,37 @@ def token_scan(text: str, catalog: Catalog, file: str, locate) -> list[Finding]:
         sig = catalog.lookup(qualified)
         if sig is None:
             continue
+        positional, keywords = _arguments(text, m.end() - 1, strings)
+        if any(keywords.get(flag) in _OFF for flag in ("pretrained", "weights")):
+            continue
+        if sig.load_if:
+            flags = [keywords[k] for k in sig.load_if if k in keywords]
+            if sig.fixed_model and positional and not flags:
+                flags = positional[:1]
+            first = _value(_pick(positional, keywords, sig.arg_pos, sig.arg_kw), constants) or ""
+            if not (sig.load_if_prefix and first.startswith(sig.load_if_prefix)) and not (
+                    flags and any(f not in _OFF for f in flags)):
+                continue
+        arg = _pick(positional, keywords, sig.arg_pos, sig.arg_kw)
+        model = sig.fixed_model or _value(arg, constants)
+        hub, revision = sig.hub, None
+        if sig.normalize == "torch_hub":
+            entry = _value(_pick(positional, keywords, sig.arg2_pos, sig.arg2_kw), constants)
+            model, revision = torch_hub(model, entry) if model and entry else (None, None)
+        elif model:
+            model, hub = normalize(sig.normalize, model, sig.hub)
+        elif arg is None and sig.task_pos is not None:
+            task = _value(_pick(positional, keywords, sig.task_pos, sig.task_kw), constants)
+            model = catalog.task_default(task) if task else None
         lineno = _line(starts, m.start())
         cell, line = locate(lineno)
-        model = sig.fixed_model
-        arg = None
-        if model is None:
-            s = _STR.match(text, m.end())
-            if s and (s.group(1) is None or s.group(1) == sig.arg_kw) and sig.arg_pos in (0, None) or (
-                    s and s.group(1) == sig.arg_kw):
-                arg = s.group(0).strip()
-                model = s.group(3)
-        hub = sig.hub
-        if model:
-            model, hub = normalize(sig.normalize, model, sig.hub)
         end = text.find("\n", m.start())
         findings.append(Finding(
             file=file, line=line, col=m.start() - starts[lineno - 1], cell=cell, library=sig.library,
-            api=qualified, call_text=text[m.start(): end if end != -1 else None].strip()[:300], arg_text=arg,
-            model=model, candidates=[model] if model else [], resolution="token_scan",
-            confidence=0.5 if model else 0.2, hub=hub, revision=None, trust_remote_code=None,
-            is_local_path=bool(model) and is_local_path(model, sig.hub)))
+            api=qualified, call_text=text[m.start(): end if end != -1 else None].strip()[:300],
+            arg_text=arg.strip()[:300] if arg else None, model=model, candidates=[model] if model else [],
+            resolution="token_scan", confidence=0.5 if model else 0.2, hub=hub, revision=revision,
+            trust_remote_code=None, is_local_path=bool(model) and is_local_path(model, sig.hub)))
     return findings
 
 
