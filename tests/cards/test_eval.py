@@ -21,7 +21,7 @@ def test_gold_set_is_labels_only_and_stratified():
     assert len(rows) >= 40
     assert len({r["stratum"] for r in rows}) >= 6
     for r in rows:
-        assert set(r) == {"card", "hub_id", "stratum", "labels"}
+        assert set(r) == {"card", "hub_id", "stratum", "split", "labels"} and r["split"] in ("dev", "heldout")
         assert all(not isinstance(v, str) or len(v) < 300 for v in r["labels"].values())
 
 

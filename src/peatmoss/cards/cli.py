@@ -91,6 +91,7 @@ def register(app: typer.Typer) -> None:
         gold: Path = typer.Option(None, "--gold", help="Gold labels JSONL [default: the packaged gold set]."),
         cards: Path = typer.Option(None, "--cards", help="Folder of the card files [default: shared model_cards]."),
         pipeline: str = typer.Option("rules", "--pipeline", help="rules | cheap | accurate | all"),
+        split: str = typer.Option("all", "--split", help="Gold rows to score: dev | heldout | all"),
         llm_base_url: str = typer.Option(None, "--llm-base-url", envvar="PEATMOSS_LLM_BASE_URL"),
         llm_model: str = typer.Option(None, "--llm-model", envvar="PEATMOSS_LLM_MODEL"),
         cheap_model: str = typer.Option(None, "--cheap-model", help="Model for `cheap` [default: --llm-model]."),
@@ -122,7 +123,7 @@ def register(app: typer.Typer) -> None:
                 model = (cheap_model or llm_model) if name == "cheap" else llm_model
                 llm = _llm_options(llm_base_url, model, llm_key_env, structured, max_cost, concurrency, prices,
                                    record, replay, None, token_budget)
-            results.append(evaluate_pipeline(gold, cards, name, llm))
+            results.append(evaluate_pipeline(gold, cards, name, llm, split=split))
         if as_json:
             typer.echo(json.dumps(results, indent=1, sort_keys=True))
         else:

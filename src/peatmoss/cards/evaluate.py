@@ -1,6 +1,8 @@
 """`peatmoss eval extraction`: score a pipeline against the hand-labelled gold set.
 
-Gold labels (JSONL, one card a line): {"card": file name, "hub_id", "stratum", "labels": {field: answer}}.
+Gold labels (JSONL, one card a line): {"card": file name, "hub_id", "stratum", "split", "labels": {field: answer}}.
+split "dev" cards were also used for error analysis while writing the rules; "heldout" cards were labelled
+afterwards and never used to change the rules.
 An answer of null / [] / false means "not stated in the card"; a list given for a single-valued field lists
 the acceptable answers; a field missing from "labels" was not labelled and is not scored.
 
@@ -150,10 +152,12 @@ def score_field(field: str, gold: Any, items: list) -> dict:
     return out
 
 
-def evaluate_pipeline(gold_path: Path, cards_dir: Path, pipeline: str = "rules", llm=None) -> dict:
+def evaluate_pipeline(gold_path: Path, cards_dir: Path, pipeline: str = "rules", llm=None,
+                      split: str | None = None) -> dict:
+    """Score one pipeline; `split` keeps only the gold rows of that split (dev | heldout)."""
     from . import extract_card
 
-    gold = load_gold(gold_path)
+    gold = [r for r in load_gold(gold_path) if split in (None, "all") or r.get("split", "dev") == split]
     per_field: dict[str, dict] = {}
     t0 = time.perf_counter()
     missing = []
@@ -197,7 +201,7 @@ def evaluate_pipeline(gold_path: Path, cards_dir: Path, pipeline: str = "rules",
             "mean_f1": round(a["f1_sum"] / a["f1_n"], 4) if a["f1_n"] else None}
     cards = len(gold) - len(missing)
     result = {
-        "pipeline": pipeline, "cards": cards, "missing_cards": missing, "fields": fields,
+        "pipeline": pipeline, "split": split or "all", "cards": cards, "missing_cards": missing, "fields": fields,
         "overall": {"labelled": tot["labelled"], "filled": tot["filled"], "correct": tot["correct"],
                     "accuracy": _ratio(tot["correct"], tot["filled"]),
                     "precision": _ratio(tot["stated_correct"], tot["stated"]),
@@ -218,7 +222,7 @@ def _ratio(a: float, b: float) -> float | None:
 
 
 def render(res: dict) -> str:
-    lines = [f"pipeline {res['pipeline']}: {res['cards']} gold cards, {res['seconds']} s "
+    lines = [f"pipeline {res['pipeline']}: {res['cards']} gold cards (split {res['split']}), {res['seconds']} s "
              f"({res['latency_per_card_s']} s/card), cost ${res['cost_usd']:.4f} "
              f"(${res['cost_per_model_usd']:.5f}/model)"]
     lines.append(f"{'field':22} {'labelled':>8} {'filled':>6} {'correct':>7} {'accuracy':>8} {'precision':>9} "
