@@ -6,6 +6,8 @@ import csv
 import io
 import json
 
+import pytest
+
 from typer.testing import CliRunner
 from usage_markers import FIXTURES, all_markers
 
@@ -58,3 +60,22 @@ def test_scan_of_a_missing_path_fails_cleanly(tmp_path):
     result = runner.invoke(app, ["scan", str(tmp_path / "nope")])
     assert result.exit_code != 0
     assert not isinstance(result.exception, (AttributeError, TypeError, KeyError))
+
+
+def test_scan_of_a_bare_git_repository(tmp_path):
+    import shutil
+    import subprocess
+
+    if shutil.which("git") is None:
+        pytest.skip("git not installed")
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "train.py").write_text("import timm\nnet = timm.create_model('vit_small_patch16_224', pretrained=True)\n")
+    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@example.org", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    for cmd in (["git", "init", "-q"], ["git", "add", "."], ["git", "commit", "-qm", "x"]):
+        subprocess.run(cmd, cwd=work, check=True, env=env)
+    subprocess.run(["git", "clone", "-q", "--bare", str(work), str(tmp_path / "bare.git")], check=True, env=env)
+    result = runner.invoke(app, ["scan", str(tmp_path / "bare.git"), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert [(r["file"], r["model"]) for r in json.loads(result.stdout)] == [("train.py", "vit_small_patch16_224")]

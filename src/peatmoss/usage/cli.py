@@ -29,7 +29,9 @@ class ListFormat(str, Enum):
 def _scan(spec: str):
     from .scan import scan_files, scan_path
 
-    if Path(spec).exists():  # a local folder or file: its working tree, with our own safe walker
+    path = Path(spec)
+    bare_git = path.is_dir() and (path / "HEAD").is_file() and (path / "objects").is_dir()
+    if path.exists() and not bare_git:  # a local folder or file: its working tree, with our own safe walker
         return scan_path(spec)
     try:
         sources = importlib.import_module("peatmoss.usage.sources")
