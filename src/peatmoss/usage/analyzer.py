@@ -10,7 +10,7 @@ from .model import Finding
 from .module import ClassInfo, ModuleInfo, Scope
 from .normalize import is_local_path, normalize, torch_hub
 from .repo import Repo
-from .resolve import Ctx, Value
+from .resolve import Ctx, Value, chain
 from .reuse import reuse_mode
 
 Locate = Callable[[int], tuple[int | None, int]]  # module line -> (cell, line in cell)
@@ -148,8 +148,7 @@ class ModuleAnalyzer(ast.NodeVisitor):
 
     def _torch_hub(self, call: ast.Call, sig: Signature, qualified: str, ctx: Ctx) -> None:
         repo_expr, entry_expr = _arg(call, sig.arg_pos, sig.arg_kw), _arg(call, sig.arg2_pos, sig.arg2_kw)
-        source = _first_str(_arg(call, 2, "source")) if not any(k.arg == "source" for k in call.keywords) else \
-            _first_str(next(k.value for k in call.keywords if k.arg == "source"))
+        source = _first_str(_arg(call, None, "source"))  # 'github' (default) or 'local'
         resolver = self.repo.resolver
         repo_v, entry_v = resolver.resolve(repo_expr, ctx), resolver.resolve(entry_expr, ctx)
         text = ", ".join(self._text(e) for e in (repo_expr, entry_expr) if e is not None) or None
@@ -162,7 +161,7 @@ class ModuleAnalyzer(ast.NodeVisitor):
                 model, ref = torch_hub(r, e)
                 ids.append(model)
                 revision = revision or ref
-        kind = repo_v.kind if repo_v.kind != "literal" else entry_v.kind
+        kind = chain(repo_v.kind, entry_v.kind)
         local = source == "local" or is_local_path(repo_v.values[0], "pytorch_hub")
         self._add(call, sig, qualified, None, Value(list(dict.fromkeys(ids)), kind), arg_text=text,
                   revision=revision, local=local, raw=True)

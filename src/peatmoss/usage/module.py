@@ -109,10 +109,13 @@ def _collect_scope(scope: Scope, body_nodes) -> None:
                 _add(scope._assigns, node.target.id, node.lineno, node.value)
         elif isinstance(node, ast.NamedExpr):
             _add(scope._assigns, node.target.id, node.lineno, node.value)
-        elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)) and isinstance(node.target, ast.Name) \
-                and isinstance(node.iter, (ast.List, ast.Tuple, ast.Set)):
-            for elt in node.iter.elts:
-                _add(scope._assigns, node.target.id, getattr(node, "lineno", getattr(node.iter, "lineno", 0)), elt)
+        elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)) and isinstance(node.target, ast.Name):
+            line = getattr(node, "lineno", getattr(node.iter, "lineno", 0))
+            if isinstance(node.iter, (ast.List, ast.Tuple, ast.Set)):
+                for elt in node.iter.elts:
+                    _add(scope._assigns, node.target.id, line, elt)
+            else:  # `for name in NAMES`: Starred stands for "any element of" in the resolver
+                _add(scope._assigns, node.target.id, line, ast.Starred(value=node.iter))
         stack.extend(ast.iter_child_nodes(node))
 
 

@@ -255,6 +255,33 @@ class Resolver:
             return head or value
         return None
 
+    def _Starred(self, expr: ast.Starred, ctx: Ctx) -> Value | None:
+        """Any element of a sequence (a loop variable over a list, a dict's keys or values)."""
+        items = self._sequence(expr.value, ctx)
+        if not items:
+            return None
+        found = [v for v in (self.resolve(e, ctx.deeper(scopes=[ctx.mod.scope], line=10**9)) for e in items) if v]
+        if not found:
+            return None
+        return Value(_dedup([x for v in found for x in v.values]), chain("constant", found[0].kind))
+
+    def _sequence(self, expr: ast.expr, ctx: Ctx) -> list[ast.expr] | None:
+        if isinstance(expr, (ast.List, ast.Tuple, ast.Set)):
+            return list(expr.elts)
+        if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and expr.func.attr in ("keys", "values"):
+            table = self._dict(expr.func.value, ctx)
+            if table is None:
+                return None
+            return list(table.values()) if expr.func.attr == "values" else [ast.Constant(k) for k in table]
+        if isinstance(expr, ast.Name) and ctx.depth < MAX_DEPTH:
+            for scope in ctx.scopes:
+                if expr.id in scope.assigns:
+                    for _, value in _ordered(scope.assigns[expr.id], ctx.line):
+                        if isinstance(value, (ast.List, ast.Tuple, ast.Set)):
+                            return list(value.elts)
+                    return None
+        return None
+
     def _NamedExpr(self, expr: ast.NamedExpr, ctx: Ctx) -> Value | None:
         return self.resolve(expr.value, ctx.deeper())
 
