@@ -52,6 +52,7 @@ class Scope:
 class ClassInfo:
     node: ast.ClassDef
     attrs: dict[str, list[Assign]] = field(default_factory=dict)  # class-level and self.x
+    owners: dict[int, ast.AST] = field(default_factory=dict)  # id(value) of a self.x value -> its method
 
 
 @dataclass
@@ -193,11 +194,15 @@ def build_module(tree: ast.Module, name: str, path: str, source: str) -> ModuleI
                         _targets(t, stmt.value, stmt.lineno, info.attrs)
                 elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None and isinstance(stmt.target, ast.Name):
                     _add(info.attrs, stmt.target.id, stmt.lineno, stmt.value)
-            for sub in ast.walk(node):
-                if isinstance(sub, ast.Assign):
-                    for t in sub.targets:
-                        if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == "self":
-                            _add(info.attrs, t.attr, sub.lineno, sub.value)
+            for method in node.body:
+                if not isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    continue
+                for sub in ast.walk(method):
+                    if isinstance(sub, ast.Assign):
+                        for t in sub.targets:
+                            if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == "self":
+                                _add(info.attrs, t.attr, sub.lineno, sub.value)
+                                info.owners[id(sub.value)] = method
             facts.classes.setdefault(node.name, info)
         elif isinstance(node, ast.Call):
             _cli_default(node, facts)

@@ -129,12 +129,11 @@ class Resolver:
         base = expr.value
         if isinstance(base, ast.Name):
             if base.id in ("self", "cls") and ctx.cls is not None and expr.attr in ctx.cls.attrs:
-                value = self._assigns(ctx.cls.attrs[expr.attr], ctx.deeper(cls=ctx.cls), "class_attr", 10**9)
+                value = self._class_attr(ctx.cls, expr.attr, ctx)
                 if value:
                     return value
             if base.id in ctx.mod.classes and expr.attr in ctx.mod.classes[base.id].attrs:
-                info = ctx.mod.classes[base.id]
-                value = self._assigns(info.attrs[expr.attr], ctx.deeper(cls=info), "class_attr", 10**9)
+                value = self._class_attr(ctx.mod.classes[base.id], expr.attr, ctx)
                 if value:
                     return value
             if base.id in ctx.mod.imports:  # module.CONSTANT of a repo module
@@ -153,6 +152,19 @@ class Resolver:
             if fields:
                 return fields
         return None
+
+    def _class_attr(self, info: ClassInfo, attr: str, ctx: Ctx) -> Value | None:
+        """A class-level value or a `self.x = ...` of any method, resolved in the scope that assigned it."""
+        values: list[str] = []
+        inner = None
+        for _, expr in _ordered(info.attrs[attr], 10**9):
+            method = info.owners.get(id(expr))
+            scopes = [ctx.mod.functions[method], ctx.mod.scope] if method in ctx.mod.functions else [ctx.mod.scope]
+            value = self.resolve(expr, ctx.deeper(cls=info, scopes=scopes, line=10**9))
+            if value:
+                values.extend(value.values)
+                inner = inner or value.kind
+        return Value(_dedup(values), chain("class_attr", inner)) if values else None
 
     def _dataclass_field(self, attr: str, ctx: Ctx) -> Value | None:
         """`args.model_name` where a class of the module declares `model_name: str = "..."` (dataclass,
