@@ -11,7 +11,8 @@ from typing import Callable
 
 
 def kill_repeatedly(cmd: list[str], env: dict, kills: int, progress: Callable[[], int], *, seed: int = 7,
-                    steps: tuple[int, int] = (1, 10), timeout: float = 60.0, after_kill=None) -> list[int]:
+                    steps: tuple[int, int] = (1, 10), jitter: float = 0.0, timeout: float = 60.0,
+                    after_kill=None) -> list[int]:
     """Start `cmd`, wait until `progress()` moved a random number of steps, SIGKILL it; `kills` times.
 
     Returns the progress value at each kill. A process that finishes before its kill point fails the test.
@@ -25,6 +26,7 @@ def kill_repeatedly(cmd: list[str], env: dict, kills: int, progress: Callable[[]
         deadline = time.time() + timeout
         while progress() < target and proc.poll() is None and time.time() < deadline:
             time.sleep(0.005)
+        time.sleep(rng.uniform(0, jitter))
         if proc.poll() is not None:
             raise AssertionError(f"finished before kill {len(points) + 1}: {proc.stderr.read().decode()[-2000:]}")
         os.kill(proc.pid, signal.SIGKILL)

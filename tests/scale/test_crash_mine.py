@@ -1,0 +1,58 @@
+"""SIGKILL `mine` at 20 random points while it mines 60 git repositories; resumed, the rows equal an
+uninterrupted run's."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from sqlalchemy import text
+
+from peatmoss.db import get_engine, init_db
+from peatmoss.db.fingerprint import fingerprint
+from peatmoss.usage.mine import mine
+
+from killing import finish, kill_repeatedly
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "usage" / "fixtures_repo"))
+from gitrepos import make_simple_repo  # noqa: E402
+
+KILLS = 20
+REPOS = 60
+LOADS = ['from transformers import AutoModel\nm = AutoModel.from_pretrained("org{i}/model-{i}")\n',
+         'import timm\nnet = timm.create_model("resnet{i}", pretrained=True)\n',
+         'from sentence_transformers import SentenceTransformer\nst = SentenceTransformer("all-MiniLM-L{i}-v2")\n']
+
+
+def make_repos(root: Path, n: int) -> list[str]:
+    specs = []
+    for i in range(n):
+        files = {f"pkg/m{j}.py": LOADS[(i + j) % 3].format(i=i) for j in range(3)}
+        files["README.md"] = f"repo {i}\n"
+        make_simple_repo(root / f"r{i:03d}", files)
+        specs.append(str(root / f"r{i:03d}"))
+    return specs
+
+
+def test_twenty_kills_of_mine(tmp_path):
+    specs = make_repos(tmp_path / "repos", REPOS)
+    (tmp_path / "specs.txt").write_text("\n".join(specs))
+    clean, killed = f"sqlite:///{tmp_path / 'clean.db'}", f"sqlite:///{tmp_path / 'killed.db'}"
+    init_db(clean)
+    init_db(killed)
+    assert mine(clean, specs, progress=False).scanned == REPOS
+    code = ("import sys; from peatmoss.usage.mine import mine; "
+            "mine(sys.argv[1], open(sys.argv[2]).read().split(), batch=2, progress=False)")
+    cmd = [sys.executable, "-c", code, killed, str(tmp_path / "specs.txt")]
+    engine = get_engine(killed)
+
+    def scanned() -> int:
+        with engine.connect() as conn:
+            return conn.execute(text("select count(*) from repo_scan")).scalar_one()
+
+    points = kill_repeatedly(cmd, dict(os.environ), KILLS, scanned, steps=(1, 2), jitter=0.05)
+    assert len(points) == KILLS and points[-1] < REPOS
+    finish(cmd, dict(os.environ))
+    assert scanned() == REPOS
+    assert fingerprint(engine) == fingerprint(get_engine(clean))
