@@ -88,3 +88,13 @@ def test_not_stated_is_distinct_from_not_extracted():
     meta = extract_card(TRAINER_CARD)
     assert meta.limitation_and_bias[0].state == "not_stated"
     assert meta.grant == []
+
+
+def test_key_value_tables():
+    text = ("# Model\n\n| Hyperparameter | Value |\n|---|---|\n| \\(n_{parameters}\\) | 1,234,567 |\n"
+            "| n_vocab | 32000 |\n| learning rate | 3e-4 |\n\n| Model | Params |\n|---|---|\n| other | 7B |\n")
+    meta = extract_card(text)
+    assert _vals(meta, "parameter_count") == [1_234_567]
+    assert _vals(meta, "vocabulary_size") == [32000]
+    assert [(h.name, h.value) for h in _vals(meta, "hyper_parameters")] == [("learning rate", "3e-4")]
+    _check_evidence(meta, text)

@@ -11,7 +11,7 @@ from typing import Any
 from . import normalize as nz
 from .builder import Builder
 from .frontmatter import FrontMatter, split_front_matter
-from .markdown import code_blocks, injection_spans, is_placeholder, sections
+from .markdown import code_blocks, injection_spans, is_placeholder, sections, tables
 
 MAX_EVAL = 300
 _NO_LANGUAGE = {"unk", "und", "none", "other", "code", "n/a", "-"}  # model-index results kept per card (some MTEB cards list thousands)
@@ -543,6 +543,50 @@ def _int(raw: str) -> int | None:
     return int(n) if n and n >= 2 else None
 
 
+# --------------------------------------------------------------------------- markdown tables
+
+_KEY_HEAD = re.compile(r"hyper-?param|^param|setting|^name$|^key$|^property$", re.I)
+_VALUE_HEAD = re.compile(r"^value|^setting", re.I)
+_ROW_FIELD = [
+    ("parameter_count", re.compile(r"n_?\{?param|^#? ?params?$|^(?:number of |total )?parameters$|^param(?:eter)? count", re.I)),
+    ("vocabulary_size", re.compile(r"n_?\{?vocab|^vocab(?:ulary)?(?:[ _]size)?$", re.I)),
+    ("max_sequence_length", re.compile(r"n_?\{?ctx|^max(?:imum)?[ _]seq(?:uence)?[ _]len(?:gth)?$|^context length$", re.I)),
+]
+_LEAD_NUMBER = re.compile(r"^\s*(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s*([BMK]|billion|million)?\b", re.I)
+
+
+def _clean_cell(cell: str) -> str:
+    return re.sub(r"[\\$(){}*`]|&\w+;", "", cell).strip()
+
+
+def _tables(c: Ctx) -> None:
+    """Two-column key/value tables: hyper-parameters, and parameter count / vocabulary / context rows."""
+    b = c.b
+    for tab in tables(c.prose, c.body):
+        if len(tab.header) < 2 or not tab.rows:
+            continue
+        key_value = _KEY_HEAD.search(tab.header[0]) and (_VALUE_HEAD.search(tab.header[1]) or
+                                                          re.search(r"hyper", tab.header[0], re.I))
+        if not key_value:
+            continue
+        hyper = re.search(r"hyper", tab.header[0], re.I)
+        for row in tab.rows:
+            if len(row) < 2 or not row[0][0] or not row[1][0]:
+                continue
+            name, value = _clean_cell(row[0][0]), row[1][0]
+            (_, ks, _), (_, vs, ve) = row[0], row[1]
+            matched = False
+            for field, rx in _ROW_FIELD:
+                m = _LEAD_NUMBER.match(_clean_cell(value))
+                if rx.search(name) and m and not b.has(field):
+                    n = _number(m.group(1), m.group(2))
+                    if n and n >= 2:
+                        b.add(field, int(n), "prose-rule", (ks, ve), 0.85)
+                        matched = True
+            if hyper and not matched and len(name) < 60 and len(value) < 200:
+                b.add("hyper_parameters", {"name": name, "value": value}, "prose-rule", (ks, ve), 0.85)
+
+
 # --------------------------------------------------------------------------- sections and code blocks
 
 
@@ -624,6 +668,7 @@ def extract_rules(text: str, tags: list[str] | None = None, absent=ABSENT_FIELDS
         if isinstance(tag, str) and tag:
             _tag(c, tag, "tags", None, 0.95)
     _trainer(c)
+    _tables(c)
     _prose(c)
     _sections(c)
     _domain(c)
