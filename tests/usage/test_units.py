@@ -69,3 +69,15 @@ def test_scan_never_crashes(pieces, name):
         assert record.error_kind != "analysis_error", record.message
     for f in result.findings:
         assert f.line >= 1 and f.resolution
+
+
+def test_self_referencing_reassignments_resolve_quickly():
+    import time
+
+    lines = ["from transformers import AutoModel", 's = "org/"'] + [f's = s + "{c}"' for c in "abcdefghijklmnopqrst"]
+    lines.append("AutoModel.from_pretrained(s)")
+    data = "\n".join(lines).encode()
+    start = time.perf_counter()
+    result = scan_files([SourceFile("loop.py", len(data), lambda: data)])
+    assert time.perf_counter() - start < 5
+    assert len(result.findings) == 1 and result.files[0].status == "ok"

@@ -17,6 +17,7 @@ class Scope:
     def __init__(self, node: ast.AST):
         self.node = node
         self._assigns: dict[str, list[Assign]] | None = None
+        self.blocks: dict[int, tuple] = {}  # id(assigned value) -> enclosing statement lists
         self._defaults: dict[str, ast.expr | None] = {}
         self._cli_params: dict[str, ast.expr] = {}  # click option defaults
 
@@ -94,30 +95,52 @@ def resolve_relative(module: str, level: int, name: str | None, is_package: bool
     return ".".join(parts + ([name] if name else []))
 
 
+_BODIES = ("body", "orelse", "finalbody", "handlers", "cases")
+
+
 def _collect_scope(scope: Scope, body_nodes) -> None:
-    """Assignments and for-loop targets directly in this scope (not in nested functions/classes)."""
-    stack = list(body_nodes)
+    """Assignments and for-loop targets directly in this scope (not in nested functions/classes).
+
+    Each assigned value also gets its chain of enclosing statement lists (scope.blocks), so a later
+    assignment in the same or an enclosing list can hide an earlier one (straight-line code)."""
+    table, blocks = scope._assigns, scope.blocks
+    stack = [(node, (id(body_nodes),)) for node in body_nodes]
+
+    def add(name: str, line: int, value: ast.expr, chain: tuple | None) -> None:
+        _add(table, name, line, value)
+        if chain is not None:
+            blocks[id(value)] = chain
+
     while stack:
-        node = stack.pop()
+        node, chain = stack.pop()
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
             continue
         if isinstance(node, ast.Assign):
             for t in node.targets:
-                _targets(t, node.value, node.lineno, scope._assigns)
-        elif isinstance(node, (ast.AnnAssign, ast.AugAssign)) and node.value is not None \
-                and isinstance(node.target, ast.Name):
-            if isinstance(node, ast.AnnAssign):
-                _add(scope._assigns, node.target.id, node.lineno, node.value)
+                pairs: dict[str, list] = {}
+                _targets(t, node.value, node.lineno, pairs)
+                for name, items in pairs.items():
+                    for line, value in items:
+                        add(name, line, value, chain)
+        elif isinstance(node, ast.AnnAssign) and node.value is not None and isinstance(node.target, ast.Name):
+            add(node.target.id, node.lineno, node.value, chain)
         elif isinstance(node, ast.NamedExpr):
-            _add(scope._assigns, node.target.id, node.lineno, node.value)
+            add(node.target.id, node.lineno, node.value, None)
         elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)) and isinstance(node.target, ast.Name):
             line = getattr(node, "lineno", getattr(node.iter, "lineno", 0))
             if isinstance(node.iter, (ast.List, ast.Tuple, ast.Set)):
                 for elt in node.iter.elts:
-                    _add(scope._assigns, node.target.id, line, elt)
+                    add(node.target.id, line, elt, None)  # alternatives, none hides another
             else:  # `for name in NAMES`: Starred stands for "any element of" in the resolver
-                _add(scope._assigns, node.target.id, line, ast.Starred(value=node.iter))
-        stack.extend(ast.iter_child_nodes(node))
+                add(node.target.id, line, ast.Starred(value=node.iter), None)
+        for name, value in ast.iter_fields(node):
+            if name in _BODIES and isinstance(value, list):
+                inner = chain + (id(value),)
+                stack.extend((c, inner) for c in value if isinstance(c, ast.AST))
+            elif isinstance(value, list):
+                stack.extend((c, chain) for c in value if isinstance(c, ast.AST))
+            elif isinstance(value, ast.AST):
+                stack.append((value, chain))
 
 
 def _function_facts(scope: Scope, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .module import ClassInfo, ModuleInfo, Scope
@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 WEAK = ("literal", "constant")
 MAX_DEPTH = 12
 MAX_VALUES = 20
+BUDGET = 5000  # expression evaluations per resolved argument (self-referencing reassignments branch)
 MODEL_KEYS = frozenset({
     "model_name", "model_id", "pretrained_model_name_or_path", "model_name_or_path", "base_model",
     "base_model_name", "base_model_name_or_path", "base_model_id", "model_checkpoint", "hf_model_name",
@@ -36,9 +37,11 @@ class Ctx:
     cls: ClassInfo | None
     line: int
     depth: int = 0
+    budget: list[int] = field(default_factory=lambda: [BUDGET])  # shared by one resolution: steps left
 
     def deeper(self, **changes) -> "Ctx":
-        fields = dict(mod=self.mod, scopes=self.scopes, cls=self.cls, line=self.line, depth=self.depth + 1)
+        fields = dict(mod=self.mod, scopes=self.scopes, cls=self.cls, line=self.line, depth=self.depth + 1,
+                      budget=self.budget)
         fields.update(changes)
         return Ctx(**fields)
 
@@ -63,6 +66,19 @@ def _ordered(assigns, line: int):
     return before + after
 
 
+def _visible(assigns, blocks: dict[int, tuple]):
+    """Drop assignments hidden by a later one in the same or an enclosing statement list."""
+    kept, killers = [], []
+    for at, expr in assigns:  # latest first
+        chain = blocks.get(id(expr))
+        if chain is not None and any(k in chain for k in killers):
+            continue
+        kept.append((at, expr))
+        if chain is not None:
+            killers.append(chain[-1])
+    return kept
+
+
 def dotted(expr: ast.expr) -> str | None:
     """`a.b.c` for a Name/Attribute chain, else None."""
     parts = []
@@ -83,8 +99,9 @@ class Resolver:
 
     # -- entry -------------------------------------------------------------------------------------
     def resolve(self, expr: ast.expr | None, ctx: Ctx) -> Value | None:
-        if expr is None or ctx.depth > MAX_DEPTH:
+        if expr is None or ctx.depth > MAX_DEPTH or ctx.budget[0] <= 0:
             return None
+        ctx.budget[0] -= 1
         method = getattr(self, "_" + type(expr).__name__, None)
         value = method(expr, ctx) if method else None
         if value is None:
@@ -105,7 +122,8 @@ class Resolver:
         for i, scope in enumerate(ctx.scopes):
             is_module = scope is ctx.mod.scope
             if name in scope.assigns:  # a local binding shadows outer ones, even when unresolvable
-                return self._assigns(scope.assigns[name], ctx, "constant", ctx.line if i == 0 else 10**9)
+                return self._assigns(scope.assigns[name], ctx.deeper(scopes=ctx.scopes[i:]), "constant",
+                                     ctx.line if i == 0 else 10**9, flow=True)
             if name in scope.cli_params:
                 value = self.resolve(self._typer_default(scope.cli_params[name]), ctx.deeper())
                 if value:
@@ -304,11 +322,17 @@ class Resolver:
             return None
         return Value(_dedup([x for v in found for x in v.values]), found[0].kind)
 
-    def _assigns(self, assigns, ctx: Ctx, kind: str, line: int) -> Value | None:
+    def _assigns(self, assigns, ctx: Ctx, kind: str, line: int, flow: bool = False) -> Value | None:
+        """Values of a name's assignments, latest before `line` first. With flow (the assignments belong
+        to ctx.scopes[0]), only assignments before the line count when there are any, and each value is
+        evaluated as of its own line, so `s = s + "x"` sees the earlier `s`."""
         values: list[str] = []
         inner = None
-        for _, expr in _ordered(assigns, line):
-            value = self.resolve(expr, ctx.deeper())
+        ordered = _ordered(assigns, line)
+        if flow:
+            ordered = _visible([a for a in ordered if a[0] <= line] or ordered, ctx.scopes[0].blocks)
+        for at, expr in ordered:
+            value = self.resolve(expr, ctx.deeper(line=at - 1) if flow else ctx.deeper())
             if value:
                 values.extend(value.values)
                 inner = inner or value.kind
