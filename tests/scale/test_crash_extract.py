@@ -64,17 +64,21 @@ def test_twenty_kills_of_extract(tmp_path):
     cmd = [sys.executable, "-m", "peatmoss", "--db", killed, "extract"]
     rng = random.Random(11)
     engine = get_engine(killed)
-    partial = 0
-    for _ in range(KILLS):
+    partial = kills = 0
+    for _ in range(2 * KILLS):  # a run that ends before its kill point is no kill; try again
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0.45, 0.95) * duration)
-        assert proc.poll() is None, "extract finished before its kill"
+        time.sleep(rng.uniform(0.3, 0.85) * duration)
+        if proc.poll() is not None:
+            continue
         os.kill(proc.pid, signal.SIGKILL)
+        kills += 1
         proc.wait()
         with engine.connect() as conn:
             done = conn.execute(text("select count(distinct model_id) from card_field")).scalar_one()
         partial += 0 < done < MODELS
-    assert partial >= 1  # some kills landed between batches, with part of the models written
+        if kills == KILLS:
+            break
+    assert kills == KILLS and partial >= 1  # some kills landed between batches, with part of the models written
     finish(cmd, env)
     assert fingerprint(engine) == fingerprint(get_engine(clean))
     with engine.connect() as conn:
