@@ -10,7 +10,7 @@ from .model import Finding
 from .module import ClassInfo, ModuleInfo, Scope
 from .normalize import is_local_path, normalize, torch_hub
 from .repo import Repo
-from .resolve import Ctx, Value, chain
+from .resolve import Ctx, Value, call_arg, chain
 from .reuse import reuse_mode
 
 Locate = Callable[[int], tuple[int | None, int]]  # module line -> (cell, line in cell)
@@ -20,15 +20,6 @@ CONFIDENCE = {"literal": 1.0, "constant": 0.95, "imported_constant": 0.9, "class
               "config_file": 0.6, "token_scan": 0.5, "dynamic": 0.3}
 MAX_TEXT = 300
 OFF_FLAGS = ("pretrained", "weights")
-
-
-def _arg(call: ast.Call, pos: int | None, kw: str | None) -> ast.expr | None:
-    for k in call.keywords:
-        if kw and k.arg == kw:
-            return k.value
-    if pos is not None and len(call.args) > pos and not any(isinstance(a, ast.Starred) for a in call.args[:pos + 1]):
-        return call.args[pos]
-    return None
 
 
 def _is_off(expr: ast.expr) -> bool:
@@ -107,10 +98,10 @@ class ModuleAnalyzer(ast.NodeVisitor):
         if any(k.arg in OFF_FLAGS and _is_off(k.value) for k in call.keywords):
             return  # pretrained=False / weights=None: the architecture only, no pre-trained weights
         if sig.fixed_model:
-            weights = _arg(call, None, "weights")
+            weights = call_arg(call, None, "weights")
             self._add(call, sig, qualified, weights, Value([sig.fixed_model], "literal"))
             return
-        arg = _arg(call, sig.arg_pos, sig.arg_kw)
+        arg = call_arg(call, sig.arg_pos, sig.arg_kw)
         if sig.normalize == "torch_hub":
             self._torch_hub(call, sig, qualified, ctx)
             return
@@ -126,13 +117,13 @@ class ModuleAnalyzer(ast.NodeVisitor):
         if sig.fixed_model and call.args and not flags:  # legacy torchvision: resnet50(True)
             flags = [call.args[0]]
         if sig.load_if_prefix:
-            arg = self.repo.resolver.resolve(_arg(call, sig.arg_pos, sig.arg_kw), ctx)
+            arg = self.repo.resolver.resolve(call_arg(call, sig.arg_pos, sig.arg_kw), ctx)
             if arg and any(v.startswith(sig.load_if_prefix) for v in arg.values):
                 return True
         return bool(flags) and not all(_is_off(f) for f in flags)
 
     def _missing(self, call: ast.Call, sig: Signature, qualified: str, ctx: Ctx) -> None:
-        task_expr = _arg(call, sig.task_pos, sig.task_kw) if (sig.task_pos is not None or sig.task_kw) else None
+        task_expr = call_arg(call, sig.task_pos, sig.task_kw) if (sig.task_pos is not None or sig.task_kw) else None
         if task_expr is not None:
             task = self.repo.resolver.resolve(task_expr, ctx)
             defaults = [d for d in (self.catalog.task_default(t) for t in (task.values if task else [])) if d]
@@ -147,8 +138,8 @@ class ModuleAnalyzer(ast.NodeVisitor):
         self._add(call, sig, qualified, star if star is not None else task_expr, None)
 
     def _torch_hub(self, call: ast.Call, sig: Signature, qualified: str, ctx: Ctx) -> None:
-        repo_expr, entry_expr = _arg(call, sig.arg_pos, sig.arg_kw), _arg(call, sig.arg2_pos, sig.arg2_kw)
-        source = _first_str(_arg(call, None, "source"))  # 'github' (default) or 'local'
+        repo_expr, entry_expr = call_arg(call, sig.arg_pos, sig.arg_kw), call_arg(call, sig.arg2_pos, sig.arg2_kw)
+        source = _first_str(call_arg(call, None, "source"))  # 'github' (default) or 'local'
         resolver = self.repo.resolver
         repo_v, entry_v = resolver.resolve(repo_expr, ctx), resolver.resolve(entry_expr, ctx)
         text = ", ".join(self._text(e) for e in (repo_expr, entry_expr) if e is not None) or None

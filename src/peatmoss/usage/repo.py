@@ -35,8 +35,9 @@ class Repo:
     """All files of one repository, decoded and parsed on demand (every parse is cached)."""
 
     def __init__(self, texts: dict[str, Callable[[], str | None]], configs: dict[str, Callable[[], bytes]],
-                 star_roots: frozenset[str] = frozenset()):
+                 star_roots: frozenset[str] = frozenset(), catalog=None):
         self.star_roots = star_roots  # libraries whose `import *` names are trusted to be theirs
+        self.catalog = catalog  # lets a model-id argument be a loaded model (resolved to its id)
         self._texts = texts  # python path -> lazy decoded text (None when unreadable)
         self._configs = configs  # config path -> lazy bytes
         self._modules: dict[str, ModuleInfo | None] = {}

@@ -79,6 +79,16 @@ def _visible(assigns, blocks: dict[int, tuple]):
     return kept
 
 
+def call_arg(call: ast.Call, pos: int | None, kw: str | None) -> ast.expr | None:
+    """The argument at keyword `kw`, else at position `pos` (not after a *starred argument)."""
+    for k in call.keywords:
+        if kw and k.arg == kw:
+            return k.value
+    if pos is not None and len(call.args) > pos and not any(isinstance(a, ast.Starred) for a in call.args[:pos + 1]):
+        return call.args[pos]
+    return None
+
+
 def dotted(expr: ast.expr) -> str | None:
     """`a.b.c` for a Name/Attribute chain, else None."""
     parts = []
@@ -227,6 +237,11 @@ class Resolver:
                         fallback = self.resolve(expr.args[1], ctx.deeper())
                         return Value(fallback.values, "dict_lookup") if fallback else None
                     return found
+        sig = self.repo.catalog.lookup(name) if self.repo.catalog is not None and name else None
+        if sig is not None and not sig.fixed_model and sig.normalize != "torch_hub":
+            # pipeline(model=AutoModel.from_pretrained("x")) or a variable holding such a model: its id
+            inner = call_arg(expr, sig.arg_pos, sig.arg_kw)
+            return self.resolve(inner, ctx.deeper()) if inner is not None else None
         if name.rsplit(".", 1)[-1] == "field":  # dataclasses.field(default="...")
             default = next((k.value for k in expr.keywords if k.arg == "default"), None)
             return self.resolve(default, ctx.deeper())

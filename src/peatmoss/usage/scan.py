@@ -116,7 +116,7 @@ class _Scanner:
 
         repo = Repo({p: text_of(p) for p, k in kinds.items() if k == "python"},
                     {p: config_bytes(f) for p, f in configs.items()},
-                    frozenset(r.decode() for r in self.prefilter.roots))
+                    frozenset(r.decode() for r in self.prefilter.roots), self.catalog)
         if seeds and self.use_prefilter:
             hot |= spread(seeds, tokens, relative, raw, lambda p: self._exported(p, repo, kinds))
         findings: list[Finding] = []
