@@ -187,3 +187,20 @@ def test_extract_command_with_llm_pipeline(sqlite_url, tmp_path):
                 assert CARD[r.evidence_start:r.evidence_end] == r.evidence_text
         assert s.scalar(select(func.count()).select_from(LlmCall)) == 2
         assert not s.scalars(select(CollectionError).where(CollectionError.error_kind.like("llm%"))).all()
+
+
+def test_llm_failures_in_a_run_are_error_rows_and_rules_rows_stay(sqlite_url):
+    from peatmoss.cards.run import extract_models
+    from peatmoss.db.models import CollectionRun
+
+    add_models(sqlite_url, {"org/pocket": CARD, "org/tiny": TRAINER_CARD})
+    with FakeOpenAI(lambda r: Fail(500)) as srv:
+        stats = extract_models(sqlite_url, pipeline="cheap", llm=client(srv.base_url))
+    assert stats["cards"] == 2
+    with session_scope(sqlite_url) as s:
+        kinds = [e.error_kind for e in s.scalars(select(CollectionError))]
+        assert kinds.count("llm_http_error") == 2
+        rows = s.scalars(select(CardField).where(CardField.pipeline == "cheap")).all()
+        assert rows and all(r.source != "llm" for r in rows)
+        run = s.scalars(select(CollectionRun).where(CollectionRun.stage == "extract")).one()
+        assert run.params["errors"] == 2 and run.params["model"] == "fake-strong" and run.error_count == 2
