@@ -98,3 +98,22 @@ def test_key_value_tables():
     assert _vals(meta, "vocabulary_size") == [32000]
     assert [(h.name, h.value) for h in _vals(meta, "hyper_parameters")] == [("learning rate", "3e-4")]
     _check_evidence(meta, text)
+
+
+def test_fuzzed_cards_never_crash_and_evidence_holds():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    pieces = st.sampled_from(["---\n", "license: mit\n", "licence: [apache-2.0\n", "- item\n", "# Title\n",
+                              "## Limitations\n", "```python\nimport torch\n```\n", "| a | b |\n|---|---|\n",
+                              "125M parameters ", "8 x A100 ", "3 kg CO2 ", "https://github.com/a/b ",
+                              "https://arxiv.org/abs/2101.00001 ", "16kHz sampled ", "\x00", "\ufffd", "\n\n"])
+
+    @settings(max_examples=150, deadline=None)
+    @given(st.lists(st.one_of(pieces, st.text(max_size=40)), max_size=30))
+    def run(parts):
+        text = "".join(parts)
+        meta = extract_card(text)
+        _check_evidence(meta, text)
+
+    run()
