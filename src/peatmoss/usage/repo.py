@@ -11,7 +11,7 @@ from typing import Callable
 import yaml
 
 from .module import ModuleInfo, build_module
-from .resolve import MODEL_KEYS, Ctx, Resolver, Value, dotted
+from .resolve import MODEL_KEYS, Ctx, Resolver, Value
 
 CONFIG_SUFFIXES = (".yaml", ".yml", ".json", ".toml")
 _MODEL_KEY_BYTES = tuple(k.encode() for k in MODEL_KEYS)
