@@ -6,7 +6,7 @@ import json
 import re
 from dataclasses import dataclass
 
-_MAGIC = re.compile(r"^\s*(%|!|\?)|^\s*[\w.]+\s*=\s*[!%]|^\s*\S.*\?\s*$")
+_MAGIC = re.compile(r"^\s*(%|!|\?)|^\s*[\w.]+\s*=\s*[!%]|^\s*[\w.]+\?{1,2}\s*$")
 _PERCENT = re.compile(r"^# ?%%")
 
 

@@ -215,17 +215,22 @@ class _Scanner:
             return analyze_module(mod, repo, self.catalog, path, _mapped(where))
         except PARSE_ERRORS:
             pass
-        findings, bad = [], []
-        for cell in cells:  # parse cell by cell; cells that still fail get the token scan
-            single, cell_where = join_cells([cell])
+        good, bad = [], []
+        for cell in cells:  # which cells parse on their own
             try:
-                mod = build_module(parse(single, path), module_name(path), path, single)
-                findings.extend(analyze_module(mod, repo, self.catalog, path, _mapped(cell_where)))
+                parse(cell.text, path)
+                good.append(cell)
             except PARSE_ERRORS as exc:
-                bad.append(f"cell {cell.index}: {type(exc).__name__}")
-                findings.extend(token_scan(single, self.catalog, path, _mapped(cell_where)))
+                bad.append((cell.index, type(exc).__name__))
+        findings: list[Finding] = []
+        if good:  # the cells that parse, analysed together (imports and constants cross cells)
+            good_text, good_where = join_cells(good)
+            mod = build_module(parse(good_text, path), module_name(path), path, good_text)
+            findings = analyze_module(mod, repo, self.catalog, path, _mapped(good_where))
+        broken = {index for index, _ in bad}  # token scan over all cells, kept for the broken ones
+        findings += [f for f in token_scan(text, self.catalog, path, _mapped(where)) if f.cell in broken]
         record.status, record.error_kind = "degraded", "syntax_error"
-        record.message = ("cells analysed one by one; " + ", ".join(bad))[:300]
+        record.message = ("cells analysed without: " + ", ".join(f"cell {i} ({e})" for i, e in bad))[:300]
         return findings
 
 
