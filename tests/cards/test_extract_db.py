@@ -33,7 +33,7 @@ def add_models(url: str, cards: dict[str, str], card_data: dict[str, dict] | Non
 
 def test_extract_command_writes_fields_with_evidence(db_url):
     add_models(db_url, {"distilbert-base-uncased": "# base\n", "org/tiny": TRAINER_CARD, "org/widget": PROSE_CARD,
-                        "org/junk": "\x00\x01binary\x02" * 20},
+                        "org/junk": "\ufffd\x01binary\x02" * 20},  # as stored: NUL becomes U+FFFD
                card_data={"org/nocard": {"license": "mit", "base_model": "org/tiny"}})
     res = CliRunner().invoke(app, ["--db", db_url, "extract"])
     assert res.exit_code == 0, res.output

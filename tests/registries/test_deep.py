@@ -100,3 +100,14 @@ def test_deep_part_failure_is_an_error_row_and_rest_goes_on(sqlite_url, tmp_path
         errors = conn.execute(select(m.CollectionError.stage, m.CollectionError.item)).all()
         versions = conn.execute(select(m.ModelVersion.commit_id)).scalars().all()
     assert errors == [("collect.deep.refs", HUB_ID)] and sorted(versions) == ["c1", "c2"]
+
+
+def test_binary_card_is_stored_on_every_backend(db_url, tmp_path):
+    extra = hub_files(tmp_path)
+    recorded(extra, f"/{HUB_ID}/resolve/{SHA}/README.md", b"\x00\x01PK\xff\xfe junk")
+    with HubServer(RecordSource(make_records(1), extra_dir=extra)) as hub:
+        s = collect_huggingface(db_url, CollectOptions(endpoint=hub.url, progress=False, min_downloads=1))
+    assert s.complete
+    with get_engine(db_url).connect() as conn:
+        text = conn.execute(select(m.ModelCard.text)).scalar_one()
+    assert "\x00" not in text and text.startswith("\ufffd\x01PK")

@@ -38,7 +38,8 @@ def fetch_card(endpoint: str, repo_id: str, revision: str | None, token, timeout
     if response.status_code == 404:
         return None
     hf_raise_for_status(response)
-    return response.content.decode("utf-8", errors="replace")
+    # undecodable bytes and NUL (which PostgreSQL text cannot hold) become U+FFFD; the cards stage flags them
+    return response.content.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
 
 
 def _not_found(exc: Exception) -> bool:
