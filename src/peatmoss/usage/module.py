@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass, field
 
 Assign = tuple[int, ast.expr]  # (line, value expression)
@@ -20,6 +21,7 @@ class Scope:
         self.blocks: dict[int, tuple] = {}  # id(assigned value) -> enclosing statement lists
         self._defaults: dict[str, ast.expr | None] = {}
         self._cli_params: dict[str, ast.expr] = {}  # click option defaults
+        self.cli_args: set[str] = set()  # parameters that are command-line options (typer/click commands)
 
     def _fill(self) -> None:
         self._assigns = {}
@@ -152,6 +154,13 @@ def _function_facts(scope: Scope, fn: ast.FunctionDef | ast.AsyncFunctionDef) ->
         scope._defaults[arg.arg] = default
     for arg, default in zip(args.kwonlyargs, args.kw_defaults):
         scope._defaults[arg.arg] = default
+    for arg in positional + args.kwonlyargs:  # typer: name: Annotated[str, typer.Option()] = "default"
+        if arg.annotation is not None and re.search(r"\b(Option|Argument)\(", ast.unparse(arg.annotation)):
+            scope.cli_args.add(arg.arg)
+    for deco in fn.decorator_list:  # typer/click command: every parameter is a command-line option
+        target = deco.func if isinstance(deco, ast.Call) else deco
+        if isinstance(target, ast.Attribute) and target.attr in ("command", "callback"):
+            scope.cli_args.update(scope._defaults)
     for deco in fn.decorator_list:  # click: @click.option("--model-name", default="...")
         if isinstance(deco, ast.Call) and isinstance(deco.func, ast.Attribute) \
                 and deco.func.attr in ("option", "argument"):

@@ -144,7 +144,7 @@ class Resolver:
                     return None
                 kind = "default_arg"
                 cli = self._typer_default(default)
-                if cli is not default or ctx.mod.uses_fire:
+                if cli is not default or ctx.mod.uses_fire or name in scope.cli_args:
                     kind = "cli_default"
                 # defaults are evaluated in the enclosing scopes
                 value = self.resolve(cli, ctx.deeper(scopes=ctx.scopes[i + 1:] or [ctx.mod.scope], line=10**9))
