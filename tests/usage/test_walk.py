@@ -69,3 +69,12 @@ def test_bad_files_never_crash_the_scan(tmp_path):
     assert nested and nested[0].model == "t5-small"
     dynamic = [f for f in result.findings if f.file == "use.py"]
     assert dynamic[0].resolution == "dynamic" and dynamic[0].arg_text == "cfg['model_name']"
+
+
+def test_encodings(tmp_path):
+    from usage_markers import FIXTURES
+
+    result = scan_path(FIXTURES / "broken")
+    by_path = {r.path: r for r in result.files}
+    assert by_path["cp1252_cookie.py"].status == "ok"  # declared encoding: exact
+    assert by_path["latin1.py"].status == "degraded" and by_path["latin1.py"].error_kind == "encoding"

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import ast
 import gc
+import io
 import logging
+import tokenize
 from pathlib import Path
 from typing import Iterable
 
@@ -32,11 +34,18 @@ def file_kind(path: str) -> str | None:
 
 
 def decode(data: bytes) -> tuple[str, bool]:
-    """(text, exact): UTF-8 (BOM allowed), else Latin-1 marked inexact."""
+    """(text, exact): UTF-8 (BOM allowed), else the PEP 263 coding cookie, else Latin-1 marked inexact."""
     try:
         return data.decode("utf-8-sig"), True
     except UnicodeDecodeError:
-        return data.decode("latin-1"), False
+        pass
+    try:
+        declared, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        if declared not in ("utf-8", "utf-8-sig"):
+            return data.decode(declared), True
+    except (SyntaxError, LookupError, UnicodeDecodeError):
+        pass
+    return data.decode("latin-1"), False
 
 
 def _plain(n: int) -> tuple[None, int]:
