@@ -11,7 +11,7 @@ from .module import ClassInfo, ModuleInfo, Scope
 from .normalize import is_local_path, normalize, torch_hub
 from .repo import Repo
 from .resolve import Ctx, Value, call_arg, chain
-from .reuse import reuse_mode
+from .reuse import call_mode, choose, dotted, evidence
 
 Locate = Callable[[int], tuple[int | None, int]]  # module line -> (cell, line in cell)
 
@@ -38,6 +38,7 @@ class ModuleAnalyzer(ast.NodeVisitor):
         self.scopes: list[Scope] = [mod.scope]
         self.classes: list[ClassInfo | None] = [None]
         self.findings: list[Finding] = []
+        self.nodes: list[ast.expr] = []  # the call/attribute node of each finding
         self.attr_roots = {a for a, q in mod.imports.items() if q.split(".", 1)[0] in catalog.attribute_roots}
 
     # -- traversal ---------------------------------------------------------------------------------
@@ -172,6 +173,7 @@ class ModuleAnalyzer(ast.NodeVisitor):
         kind = value.kind if value and value.values else "dynamic"
         confidence = CONFIDENCE[kind] - (0.1 if len(candidates) > 1 else 0.0)
         call = node if isinstance(node, ast.Call) else None
+        self.nodes.append(node)
         self.findings.append(Finding(
             file=self.file, line=line, col=node.col_offset, cell=cell, library=sig.library,
             api=qualified, call_text=self._text(node), arg_text=arg_text or (self._text(arg) if arg is not None else None),
@@ -196,16 +198,45 @@ class ModuleAnalyzer(ast.NodeVisitor):
         return None
 
 
+def _assigned_names(node: ast.AST, parents: dict) -> tuple[set[str], ast.Call | None]:
+    """Names the loaded model is bound to (`model = ...`, `self.model = ...`, `a, b = ...`), and the
+    nearest enclosing evidence call (`get_peft_model(AutoModel.from_pretrained(...))`)."""
+    around = None
+    while node in parents:
+        node = parents[node]
+        if around is None and isinstance(node, ast.Call) and call_mode(node):
+            around = node
+        if isinstance(node, (ast.Assign, ast.AnnAssign, ast.NamedExpr)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names = set()
+            for t in targets:
+                for item in (t.elts if isinstance(t, (ast.Tuple, ast.List)) else [t]):
+                    if dotted(item):
+                        names.add(dotted(item))
+            return names, around
+        if isinstance(node, ast.stmt):
+            break
+    return set(), around
+
+
 def analyze_module(mod: ModuleInfo, repo: Repo, catalog: Catalog, file: str, locate: Locate) -> list[Finding]:
-    """All findings of one module, with the module's reuse mode attached."""
+    """All findings of one module, each with its reuse mode and evidence."""
     walker = ModuleAnalyzer(mod, repo, catalog, file, locate)
     walker.visit(mod.tree)
-    if walker.findings:
-        def where(node: ast.AST) -> str:
-            cell, line = locate(node.lineno)
-            place = f"cell {cell} line {line}" if cell is not None else f"line {line}"
-            return f"{place}: {walker._text(node)}"
-        mode, evidence = reuse_mode(mod.tree, where)
-        for f in walker.findings:
-            f.reuse_mode, f.reuse_evidence = mode, evidence
+    if not walker.findings:
+        return walker.findings
+
+    def where(node: ast.AST) -> str:
+        cell, line = locate(node.lineno)
+        place = f"cell {cell} line {line}" if cell is not None else f"line {line}"
+        return f"{place}: {walker._text(node)}"
+
+    items = evidence(mod.tree)
+    parents = {child: parent for parent in ast.walk(mod.tree) for child in ast.iter_child_nodes(parent)}
+    whole = choose(items)
+    for f, node in zip(walker.findings, walker.nodes):
+        names, around = _assigned_names(node, parents)
+        picked = (call_mode(around), around) if around is not None else (choose(items, names) if names else None)
+        picked = picked or whole
+        f.reuse_mode, f.reuse_evidence = (picked[0], where(picked[1])) if picked else ("inference", None)
     return walker.findings

@@ -1,15 +1,20 @@
-"""Reuse-mode heuristic for a file: finetune, export or inference, with the evidence line."""
+"""Reuse-mode heuristic: is a loaded model fine-tuned, exported, or used for inference? With evidence.
+
+Evidence calls are looked for first among those that mention the variable the model is assigned to
+(`model.train()`, `Trainer(model=model)`, `torch.onnx.export(model, ...)`), then in the whole file."""
 
 from __future__ import annotations
 
 import ast
 
 FINETUNE_CALLS = {"Trainer", "Seq2SeqTrainer", "SFTTrainer", "DPOTrainer", "RewardTrainer", "PPOTrainer",
-                  "get_peft_model", "prepare_model_for_kbit_training", "backward", "zero_grad"}
-EXPORT_CALLS = {"save_pretrained", "push_to_hub", "save_model", "export", "trace", "script", "convert"}
+                  "ORPOTrainer", "get_peft_model", "prepare_model_for_kbit_training", "backward", "zero_grad"}
+OPTIMIZERS = {"AdamW", "Adam", "SGD", "Adafactor", "RMSprop", "Adagrad", "Lion"}
 EXPORT_QUALIFIED = ("torch.onnx.export", "torch.jit.trace", "torch.jit.script", "torch.jit.save",
                     "torch.export.export", "tf.saved_model.save", "coremltools.convert")
+EXPORT_CALLS = {"save_pretrained", "push_to_hub"}
 INFERENCE_CALLS = {"eval", "generate", "predict", "encode", "no_grad", "inference_mode", "transcribe"}
+RANK = {"finetune": 0, "export": 1, "inference": 2}
 
 
 def _name(func: ast.expr) -> str:
@@ -18,41 +23,57 @@ def _name(func: ast.expr) -> str:
     return func.id if isinstance(func, ast.Name) else ""
 
 
-def _dotted(func: ast.expr) -> str:
+def dotted(expr: ast.expr) -> str:
     parts = []
-    while isinstance(func, ast.Attribute):
-        parts.append(func.attr)
-        func = func.value
-    if isinstance(func, ast.Name):
-        parts.append(func.id)
-    return ".".join(reversed(parts))
+    while isinstance(expr, ast.Attribute):
+        parts.append(expr.attr)
+        expr = expr.value
+    if isinstance(expr, ast.Name):
+        parts.append(expr.id)
+        return ".".join(reversed(parts))
+    return ""
 
 
-def _is_optimizer_over_params(call: ast.Call) -> bool:
-    return any(isinstance(n, ast.Call) and _name(n.func) == "parameters"
-               for a in call.args for n in ast.walk(a)) and "optim" in _dotted(call.func).lower() or (
-        _name(call.func) in ("AdamW", "Adam", "SGD") and any(
-            isinstance(n, ast.Call) and _name(n.func) == "parameters" for a in call.args for n in ast.walk(a)))
+def _over_parameters(call: ast.Call) -> bool:
+    """An optimizer built over a model's parameters: AdamW(model.parameters())."""
+    values = list(call.args) + [k.value for k in call.keywords]
+    if not any(isinstance(n, ast.Call) and _name(n.func) == "parameters" for v in values for n in ast.walk(v)):
+        return False
+    return "optim" in dotted(call.func).lower() or _name(call.func) in OPTIMIZERS
 
 
-def reuse_mode(tree: ast.AST, line_text) -> tuple[str, str | None]:
-    """(mode, evidence) for the whole module; `line_text(node)` renders an evidence location."""
-    finetune = export = inference = None
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.Call):
-            continue
-        name = _name(node.func)
-        if finetune is None:
-            if name in FINETUNE_CALLS or (name in ("train", "fit") and isinstance(node.func, ast.Attribute)
-                                          and not node.args) or _is_optimizer_over_params(node):
-                if not (name == "train" and node.args):
-                    finetune = node
-        if export is None and (_dotted(node.func) in EXPORT_QUALIFIED or name in ("save_pretrained", "push_to_hub")):
-            export = node
-        if inference is None and name in INFERENCE_CALLS:
-            inference = node
-    if finetune is not None:
-        return "finetune", line_text(finetune)
-    if export is not None:
-        return "export", line_text(export)
-    return "inference", line_text(inference) if inference is not None else None
+def call_mode(call: ast.Call) -> str | None:
+    name = _name(call.func)
+    if name in FINETUNE_CALLS or _over_parameters(call):
+        return "finetune"
+    if name in ("train", "fit") and isinstance(call.func, ast.Attribute) and not (name == "train" and call.args):
+        return "finetune"
+    if name in EXPORT_CALLS or dotted(call.func) in EXPORT_QUALIFIED:
+        return "export"
+    if name in INFERENCE_CALLS:
+        return "inference"
+    return None
+
+
+def _mentions(call: ast.Call) -> set[str]:
+    """Every dotted name in the call and its prefixes: `model.lm_head.train` -> model, model.lm_head, ..."""
+    out = set()
+    for node in ast.walk(call):
+        name = dotted(node) if isinstance(node, (ast.Name, ast.Attribute)) else ""
+        while name:
+            out.add(name)
+            name = name.rpartition(".")[0]
+    return out
+
+
+def evidence(tree: ast.AST) -> list[tuple[str, ast.Call, set[str]]]:
+    """(mode, call, names it mentions) for every evidence call, in source order."""
+    found = [(mode, node, _mentions(node)) for node in ast.walk(tree)
+             if isinstance(node, ast.Call) and (mode := call_mode(node))]
+    return sorted(found, key=lambda e: (e[1].lineno, e[1].col_offset))
+
+
+def choose(items: list[tuple[str, ast.Call, set[str]]], names: set[str] | None = None) -> tuple[str, ast.Call] | None:
+    """The strongest evidence (finetune > export > inference), among calls mentioning `names` if given."""
+    pool = [(m, c) for m, c, said in items if names is None or names & said]
+    return min(pool, key=lambda e: RANK[e[0]]) if pool else None
