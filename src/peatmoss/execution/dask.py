@@ -12,10 +12,13 @@ from .run import Done, Unit
 @contextlib.contextmanager
 def dask_client(address: str | None = "local", workers: int = 1):
     """A `distributed.Client`: connected to `address`, or to a new local cluster of `workers` processes
-    (one thread each) when address is "local" or None; the cluster is closed on exit."""
+    (one thread each) when address is "local" or None; the cluster is closed on exit. A `Client` passed as
+    address is used as it is."""
     from distributed import Client, LocalCluster
 
-    if address in (None, "", "local"):
+    if isinstance(address, Client):  # the caller's client: used, not closed (one cluster for many calls)
+        yield address
+    elif address in (None, "", "local"):
         with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
                           host="127.0.0.1") as cluster, Client(cluster) as client:
             yield client
