@@ -52,7 +52,7 @@ def run(specs: list[str], workers: int, dask: str | None) -> dict:
     with tempfile.TemporaryDirectory(prefix="peatmoss-scale-") as tmp:
         url = f"sqlite:///{tmp}/scale.db"
         init_db(url)
-        extra = {"executor": "dask", "dask_address": dask} if dask else {}
+        extra = {"dask": dask} if dask else {}
         start = time.perf_counter()
         s = mine(url, specs, workers=workers, progress=False, **extra)
         seconds = time.perf_counter() - start

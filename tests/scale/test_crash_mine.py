@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 
 from sqlalchemy import text
 
@@ -14,25 +13,10 @@ from peatmoss.db.fingerprint import fingerprint
 from peatmoss.usage.mine import mine
 
 from killing import finish, kill_repeatedly
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "usage" / "fixtures_repo"))
-from gitrepos import make_simple_repo  # noqa: E402
+from repos import make_repos
 
 KILLS = 20
 REPOS = 60
-LOADS = ['from transformers import AutoModel\nm = AutoModel.from_pretrained("org{i}/model-{i}")\n',
-         'import timm\nnet = timm.create_model("resnet{i}", pretrained=True)\n',
-         'from sentence_transformers import SentenceTransformer\nst = SentenceTransformer("all-MiniLM-L{i}-v2")\n']
-
-
-def make_repos(root: Path, n: int) -> list[str]:
-    specs = []
-    for i in range(n):
-        files = {f"pkg/m{j}.py": LOADS[(i + j) % 3].format(i=i) for j in range(3)}
-        files["README.md"] = f"repo {i}\n"
-        make_simple_repo(root / f"r{i:03d}", files)
-        specs.append(str(root / f"r{i:03d}"))
-    return specs
 
 
 def test_twenty_kills_of_mine(tmp_path):
