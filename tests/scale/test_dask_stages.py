@@ -58,3 +58,22 @@ def test_deep_collection_on_dask_equals_local(db_url, tmp_path, cluster):
         b = collect_huggingface(db_url, CollectOptions(dask=cluster.scheduler_address, **opts))
     assert a.deep_models == b.deep_models == 26 and b.complete
     assert fingerprint(get_engine(db_url)) == fingerprint(get_engine(local))
+
+
+def test_cli_dask_options(sqlite_url, tmp_path, cluster):
+    """`--dask ADDRESS` on collect (deep phase), extract and mine."""
+    from typer.testing import CliRunner
+
+    from peatmoss.cli import app
+
+    run = lambda *args: CliRunner().invoke(app, ["--db", sqlite_url, *args, "--dask", cluster.scheduler_address])  # noqa: E731
+    records, extra = hub_data(tmp_path, 20)
+    with HubServer(RecordSource(records, extra), page_size=10) as hub:
+        res = run("collect", "huggingface", "--endpoint", hub.url, "--min-downloads", "990", "--no-progress",
+                  "--json")
+    assert res.exit_code == 0, res.output
+    assert '"deep_models": 11' in res.output
+    res = run("extract")
+    assert res.exit_code == 0 and '"cards": 11' in res.output, res.output
+    res = run("mine", *make_repos(tmp_path / "repos", 3), "--no-progress")
+    assert res.exit_code == 0 and "3 scanned" in res.output, res.output
