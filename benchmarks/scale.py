@@ -66,7 +66,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--mirrors", type=Path, default=Path("/work/.mirror"),
                     help="Folder of bare git mirrors of real repositories (used when it exists).")
-    ap.add_argument("--copies", type=int, default=5, help="Clones of each mirror in the corpus.")
+    ap.add_argument("--copies", type=int, default=10, help="Clones of each mirror in the corpus.")
     ap.add_argument("--site", type=Path, default=Path(sysconfig.get_paths()["purelib"]),
                     help="Otherwise: packages of this site-packages, one repository each.")
     ap.add_argument("--repos", type=int, default=40)
