@@ -96,3 +96,21 @@ def test_persistent_faults_become_error_rows(tmp_path, sqlite_url):
         assert len(list(s.scalars(select(ModelCard.id)))) == DEEP - 1
     assert errors == {("collect.deep.card", records[3]["id"]), ("collect.deep.refs", records[5]["id"])}
     assert cards is None
+
+
+@pytest.mark.xfail(strict=True, reason="registries/deep.py: commits, refs, discussions and files go through HfApi "
+                   "without http_backoff, so one transient 429/5xx loses that part of the snapshot (an error row)")
+def test_transient_faults_on_other_deep_parts_are_retried(tmp_path, sqlite_url):
+    records, extra = hub_data(tmp_path, 5)
+    seen = set()
+
+    def faults(path, n):
+        if path.endswith(("/refs", "/commits/main", "/discussions")) and path not in seen:
+            seen.add(path)
+            return Fault("503")
+        return None
+
+    with HubServer(RecordSource(records, extra), faults=faults) as hub:
+        summary = collect_huggingface(sqlite_url, CollectOptions(endpoint=hub.url, snapshot="s1", min_downloads=0,
+                                                                 progress=False))
+    assert summary.complete and summary.errors == 0
