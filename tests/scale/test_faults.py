@@ -98,8 +98,6 @@ def test_persistent_faults_become_error_rows(tmp_path, sqlite_url):
     assert cards is None
 
 
-@pytest.mark.xfail(strict=True, reason="registries/deep.py: commits, refs, discussions and files go through HfApi "
-                   "without http_backoff, so one transient 429/5xx loses that part of the snapshot (an error row)")
 def test_transient_faults_on_other_deep_parts_are_retried(tmp_path, sqlite_url):
     records, extra = hub_data(tmp_path, 5)
     seen = set()

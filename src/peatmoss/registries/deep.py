@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import time
 from fnmatch import fnmatch
 from pathlib import Path
 
@@ -19,6 +20,11 @@ from huggingface_hub.utils import build_hf_headers, hf_raise_for_status, http_ba
 from sqlalchemy import delete, func, select, update
 
 from ..db import models as m
+
+try:  # the HTTP library under huggingface_hub: httpx2 in 2.x, httpx in 1.x
+    import httpx2 as httpx
+except ImportError:  # pragma: no cover
+    import httpx
 from ..db.runs import now
 from .progress import progress_bar
 from .store import record_error_row
@@ -27,6 +33,7 @@ log = logging.getLogger(__name__)
 WEIGHT_PATTERNS = ("*.bin", "*.safetensors", "*.pt", "*.pth", "*.ckpt", "*.h5", "*.msgpack", "*.onnx", "*.gguf",
                    "*.ot", "*.pkl", "*.pickle", "*.joblib", "*.npz", "*.tflite", "*.mlmodel", "*.zip", "*.tar*")
 DEFAULT_ALLOW = ["*.md", "*.json", "*.txt", "*.yaml", "*.yml", "*.py", "LICENSE*"]
+RETRY_STATUS = {408, 429, 500, 502, 503, 504}
 DIFF_FILE = re.compile(r"^diff --git a/(.+?) b/", re.M)
 
 
@@ -71,13 +78,41 @@ def collect_deep(engine, api: HfApi, endpoint: str, run_id: int, opts, start_aft
     return done
 
 
+def _transient(exc: Exception) -> float | None:
+    """Seconds to wait before retrying `exc` (429, 5xx, time-out, dropped connection), or None."""
+    response = getattr(exc, "response", None)
+    status = getattr(response, "status_code", None)
+    if status in RETRY_STATUS:
+        retry_after = (response.headers or {}).get("Retry-After") if response is not None else None
+        try:
+            return min(float(retry_after), 60.0) if retry_after else 0.0
+        except ValueError:
+            return 0.0
+    if isinstance(exc, (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)):
+        return 0.0
+    return None
+
+
+def with_retries(fn, max_retries: int, base_wait: float = 0.5):
+    """Call `fn`, retrying transient failures with exponential back-off (honouring Retry-After)."""
+    for attempt in range(max_retries + 1):
+        try:
+            return fn()
+        except Exception as exc:  # noqa: BLE001 - re-raised unless transient
+            wait = _transient(exc)
+            if wait is None or attempt == max_retries:
+                raise
+            time.sleep(max(wait, min(base_wait * 2 ** attempt, 8.0)))
+    raise AssertionError("unreachable")
+
+
 def _fetch_model(api: HfApi, endpoint: str, hub_id: str, sha: str | None, opts):
     parts: dict = {}
     errors: list[tuple[str, str, str]] = []
 
     def attempt(name: str, fn):
         try:
-            parts[name] = fn()
+            parts[name] = with_retries(fn, opts.max_retries)
         except Exception as exc:  # noqa: BLE001 - one failed part must not stop the others
             if not _not_found(exc):
                 errors.append((name, type(exc).__name__, str(exc)))
