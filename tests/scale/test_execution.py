@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from distributed import Client, LocalCluster
+from distributed import LocalCluster
 
 from peatmoss.execution import Done, Unit, batches, run_units
 

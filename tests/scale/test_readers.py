@@ -4,7 +4,6 @@ busy timeout)."""
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -38,6 +37,7 @@ def test_status_and_browse_during_a_collection(tmp_path):
     browse = subprocess.Popen(command(url, write_metadata(url, tmp_path / "meta.json"), "127.0.0.1", port),
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     slow = lambda path, n: Fault("delay", hang_seconds=0.08)  # noqa: E731
+    collect = None
     try:
         with HubServer(RecordSource(records), page_size=10, faults=slow) as hub:
             collect = subprocess.Popen([sys.executable, "-m", "peatmoss", "--db", url, "collect", "huggingface",
@@ -61,7 +61,7 @@ def test_status_and_browse_during_a_collection(tmp_path):
     finally:
         browse.kill()
         browse.wait()
-        if collect.poll() is None:
+        if collect is not None and collect.poll() is None:
             collect.kill()
     mid_run = [n for n in seen_status + seen_browse if 0 < n < 400]
     assert len(seen_status) >= 2 and seen_browse and mid_run, (seen_status, seen_browse)
