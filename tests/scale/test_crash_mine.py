@@ -1,4 +1,4 @@
-"""SIGKILL `mine` at 20 random points while it mines 60 git repositories; resumed, the rows equal an
+"""SIGKILL `mine` at 20 random points while it mines 100 git repositories; resumed, the rows equal an
 uninterrupted run's."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from killing import finish, kill_repeatedly
 from repos import make_repos
 
 KILLS = 20
-REPOS = 60
+REPOS = 100
 
 
 def test_twenty_kills_of_mine(tmp_path):
@@ -35,7 +35,7 @@ def test_twenty_kills_of_mine(tmp_path):
         with engine.connect() as conn:
             return conn.execute(text("select count(*) from repo_scan")).scalar_one()
 
-    points = kill_repeatedly(cmd, dict(os.environ), KILLS, scanned, steps=(1, 2), jitter=0.05)
+    points = kill_repeatedly(cmd, dict(os.environ), KILLS, scanned, steps=(1, 2), jitter=0.03)
     assert len(points) == KILLS and points[-1] < REPOS
     finish(cmd, dict(os.environ))
     assert scanned() == REPOS
