@@ -65,9 +65,6 @@ MISS_NOTES = [
 
 # Wrong ids seen among the matched loads (reviewed by hand; the list gives no id for these).
 ID_ISSUES = [
-    "RtjShreyD/openai_playground openai_examples/real_time_whisper.py:69 resolves `model` to 'base.en.en.en.en.en': "
-    "the self-referential `model = model + \".en\"` (line 68) is re-resolved through itself; expected 'base.en' "
-    "(candidates 'base.en', 'base')",
     "Shivanandroy/simpleT5 simplet5/simplet5.py:414-424 report model 'outputs' (default of a `model_dir` parameter) "
     "as a Hub id; a `*_dir`/`*_path` default should be a local path",
     "alexdong/query-reformulation client/generate.py:22,24 report 'models/sft-small' (assigned to `local_model_path`) "
