@@ -38,6 +38,7 @@ def run_dask(todo: Iterator[Unit], fn: Callable, address: str | None, workers: i
     from distributed import as_completed
 
     with dask_client(address, workers) as client:
+        window = max(window, 2 * sum(client.nthreads().values()))  # keep every thread of the cluster busy
         running: dict = {}
         pending = as_completed()
 
