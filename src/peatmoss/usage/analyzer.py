@@ -39,6 +39,7 @@ class ModuleAnalyzer(ast.NodeVisitor):
         self.classes: list[ClassInfo | None] = [None]
         self.findings: list[Finding] = []
         self.nodes: list[ast.expr] = []  # the call/attribute node of each finding
+        self.roots = catalog.root_names
         self.attr_roots = {a for a, q in mod.imports.items() if q.split(".", 1)[0] in catalog.attribute_roots}
 
     # -- traversal ---------------------------------------------------------------------------------
@@ -60,11 +61,71 @@ class ModuleAnalyzer(ast.NodeVisitor):
 
     def visit_Call(self, node: ast.Call) -> None:
         qualified = self.repo.qualname(node.func, self.mod)
-        if qualified:
+        sig = self.catalog.lookup(qualified) if qualified else None
+        if sig is None and qualified:
+            qualified, sig = self._vendored(qualified)
+        if sig is None and qualified and isinstance(node.func, ast.Attribute):  # module.Subclass.method
+            qualified = self.repo.reexport(qualified)
             sig = self.catalog.lookup(qualified)
-            if sig is not None:
-                self._call(node, sig, qualified)
+        if sig is None and isinstance(node.func, ast.Attribute):
+            qualified, sig = self._on_receiver(node.func)
+        if sig is not None:
+            self._call(node, sig, qualified)
         self.generic_visit(node)
+
+    def _vendored(self, qualified: str) -> tuple[str, Signature | None]:
+        """`third_party.timm.create_model`: a repo package named like a catalog library (a vendored copy of
+        it) is that library."""
+        parts = qualified.split(".")
+        for i in range(1, len(parts) - 1):
+            if parts[i] in self.roots:
+                path = self.repo.find_module(".".join(parts[:i + 1]))
+                if path and path.endswith("/__init__.py"):
+                    name = ".".join(parts[i:])
+                    sig = self.catalog.lookup(name)
+                    if sig is not None:
+                        return name, sig
+        return qualified, None
+
+    def _on_receiver(self, func: ast.Attribute) -> tuple[str | None, Signature | None]:
+        """`x.method(...)` where every binding of `x` in its scope names the same kind of object: a class
+        (`cls = AutoModelForCausalLM`, a parameter annotated `Type[PreTrainedModel]`) or an instance of one
+        (`x = SubsAI()`, `self.x = SubsAI()`, for signatures marked `instance`)."""
+        found: set[str] = set()
+        first = None
+        for value, instance in self._bindings(func.value):
+            target = value.func if instance else value
+            base = self.repo.qualname(target, self.mod) if isinstance(target, (ast.Name, ast.Attribute)) else None
+            sig = self.catalog.lookup(f"{base}.{func.attr}", instance=instance) if base else None
+            if sig is None:
+                return None, None
+            found.add(sig.id)
+            first = first or (f"{base}.{func.attr}", sig)
+        return first if len(found) == 1 else (None, None)
+
+    def _bindings(self, expr: ast.expr) -> list[tuple[ast.expr, bool]]:
+        """The values bound to a receiver name, each with True when it is a call (an instance)."""
+        values: list[ast.expr] = []
+        if isinstance(expr, ast.Name):
+            for scope in self.scopes:
+                if expr.id in scope.assigns:
+                    values = [v for _, v in scope.assigns[expr.id]]
+                    break
+                if scope is not self.mod.scope and expr.id in scope.defaults:
+                    return self._annotated(scope.node, expr.id)
+        elif isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name) and expr.value.id == "self":
+            cls = self.classes[0]
+            values = [v for _, v in cls.attrs.get(expr.attr, ())] if cls is not None else []
+        return [(v, isinstance(v, ast.Call)) for v in values]
+
+    @staticmethod
+    def _annotated(fn: ast.AST, name: str) -> list[tuple[ast.expr, bool]]:
+        """A parameter annotated `Type[X]` / `type[X]` holds the class X (or a subclass)."""
+        args = fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs if hasattr(fn, "args") else []
+        ann = next((a.annotation for a in args if a.arg == name), None)
+        if isinstance(ann, ast.Subscript) and (dotted(ann.value) or "").rsplit(".", 1)[-1] in ("Type", "type"):
+            return [(ann.slice, False)]
+        return []
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
         if self.attr_roots and isinstance(node.ctx, ast.Load):
@@ -94,7 +155,7 @@ class ModuleAnalyzer(ast.NodeVisitor):
 
     def _call(self, call: ast.Call, sig: Signature, qualified: str) -> None:
         ctx = self._ctx(call.lineno)
-        if sig.load_if and not self._loads(call, sig, ctx):
+        if (sig.load_if or sig.load_if_prefix) and not self._loads(call, sig, ctx):
             return
         if any(k.arg in OFF_FLAGS and _is_off(k.value) for k in call.keywords):
             return  # pretrained=False / weights=None: the architecture only, no pre-trained weights

@@ -32,6 +32,7 @@ class Signature:
     exclude: tuple[str, ...] = ()
     peatmoss: dict | None = None
     added: bool = False
+    instance: bool = False  # also matches a call on an instance of the class (`x = Cls(); x.method(...)`)
 
     def matches(self, qualname: str) -> bool:
         return any(fnmatchcase(qualname, p) for p in self.match) and not any(
@@ -52,7 +53,8 @@ def _signature(raw: dict) -> Signature:
         task_pos=tpos, task_kw=tkw, fixed_model=raw.get("fixed_model"),
         default_model=raw.get("default_model"), load_if=tuple(raw.get("load_if", ())),
         load_if_prefix=raw.get("load_if_prefix"), normalize=raw.get("normalize"),
-        exclude=tuple(raw.get("exclude", ())), peatmoss=raw.get("peatmoss"), added=bool(raw.get("added")))
+        exclude=tuple(raw.get("exclude", ())), peatmoss=raw.get("peatmoss"), added=bool(raw.get("added")),
+        instance=bool(raw.get("instance")))
 
 
 def _last(pattern: str) -> str:
@@ -68,6 +70,8 @@ class Catalog:
     task_defaults: dict[str, str]
     _by_last: dict[str, list[Signature]] = field(default_factory=dict, repr=False)
     _wild: list[Signature] = field(default_factory=list, repr=False)
+    _owners: dict[str, bool] = field(default_factory=dict, repr=False)
+    _roots: set[str] = field(default_factory=set, repr=False)
 
     def __post_init__(self) -> None:
         for sig in self.signatures:
@@ -78,15 +82,24 @@ class Catalog:
                 for last in lasts:
                     self._by_last.setdefault(last, []).append(sig)
 
-    def lookup(self, qualname: str, kind: str = "call") -> Signature | None:
-        """The first signature of this kind matching a fully qualified name, or None."""
+    def lookup(self, qualname: str, kind: str = "call", instance: bool = False) -> Signature | None:
+        """The first signature of this kind matching a fully qualified name, or None (with `instance`, only
+        signatures that also hold for a call on an instance of the class)."""
         for sig in self._by_last.get(_last(qualname), ()):
-            if sig.kind == kind and sig.matches(qualname):
+            if sig.kind == kind and (sig.instance or not instance) and sig.matches(qualname):
                 return sig
         for sig in self._wild:
-            if sig.kind == kind and sig.matches(qualname):
+            if sig.kind == kind and (sig.instance or not instance) and sig.matches(qualname):
                 return sig
         return None
+
+    def owns(self, qualname: str) -> bool:
+        """True when some signature matches a callable directly under this name (`huggingface_hub.X` for
+        `huggingface_hub.*.from_pretrained`): a class whose methods the catalog knows."""
+        if qualname not in self._owners:
+            self._owners[qualname] = any(
+                "." in p and fnmatchcase(qualname, p.rsplit(".", 1)[0]) for s in self.signatures for p in s.match)
+        return self._owners[qualname]
 
     @property
     def attribute_roots(self) -> frozenset[str]:
@@ -95,6 +108,12 @@ class Catalog:
     def roots(self) -> set[str]:
         """Top-level module names (wildcards stripped) that a file must mention to contain a load."""
         return {re.split(r"[*?\[]", p.split(".", 1)[0])[0] for s in self.signatures for p in s.match}
+
+    @property
+    def root_names(self) -> set[str]:
+        if not self._roots:
+            self._roots.update(self.roots())
+        return self._roots
 
     def libraries(self) -> set[str]:
         return {s.library for s in self.signatures}

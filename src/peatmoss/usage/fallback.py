@@ -141,7 +141,7 @@ def token_scan(text: str, catalog: Catalog, file: str, locate) -> list[Finding]:
         positional, keywords = _arguments(text, m.end() - 1, strings)
         if any(keywords.get(flag) in _OFF for flag in ("pretrained", "weights")):
             continue
-        if sig.load_if:
+        if sig.load_if or sig.load_if_prefix:
             flags = [keywords[k] for k in sig.load_if if k in keywords]
             if sig.fixed_model and positional and not flags:
                 flags = positional[:1]

@@ -102,11 +102,10 @@ class Repo:
         if name in mod.imports:
             return self.reexport(mod.imports[name], depth + 1)
         if name in mod.classes:  # a repo subclass of a library class loads like its base
-            for base in mod.classes[name].node.bases:
-                q = self.qualname(base, mod, depth + 1)
-                if q:
-                    return q
-            return None
+            found = [q for q in (self.qualname(b, mod, depth + 1) for b in mod.classes[name].node.bases) if q]
+            if self.catalog is not None and len(found) > 1:  # (nn.Module, PyTorchModelHubMixin): a known base first
+                found.sort(key=lambda q: not self.catalog.owns(q))
+            return found[0] if found else None
         assigns = mod.scope.assigns.get(name) if mod.scope else None
         if assigns:
             if len(assigns) == 1 and isinstance(assigns[0][1], (ast.Name, ast.Attribute)):
