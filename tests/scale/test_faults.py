@@ -88,7 +88,7 @@ def test_persistent_faults_become_error_rows(tmp_path, sqlite_url):
         return None
 
     with HubServer(RecordSource(records, extra), page_size=10, faults=faults) as hub:
-        summary = collect_huggingface(sqlite_url, _opts(hub.url))
+        summary = collect_huggingface(sqlite_url, _opts(hub.url, max_retries=2))
     assert summary.complete and summary.deep_models == DEEP and summary.errors == 2
     with session_scope(sqlite_url) as s:
         errors = {(e.stage, e.item) for e in s.scalars(select(CollectionError))}
