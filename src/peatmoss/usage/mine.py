@@ -1,6 +1,7 @@
 """Mine many repositories into the database: open → scan → write links with their evidence.
 
-Workers (processes) open and scan; the parent is the only writer and commits in batches.
+Workers (processes, or Dask workers with `dask=`) open and scan; the parent is the only writer and
+commits in batches.
 A repository already scanned at the same commit is skipped, so a rerun resumes. A newer commit
 makes the older scans and their links `is_current=False` (history is kept). Failures are error rows.
 """
@@ -10,11 +11,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
-import multiprocessing
 import signal
 import threading
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
 from typing import Iterator
 
@@ -190,41 +188,26 @@ def _known_commits(session, names: list[str]) -> dict[str, frozenset[str]]:
     return {k: frozenset(v) for k, v in known.items()}
 
 
-def _results(specs: list[str], commit, known, opts, workers: int, timeout: float | None) -> Iterator[dict]:
-    jobs = [(spec, commit, known.get(name, frozenset()), opts, timeout) for spec, name in specs]
-    if workers <= 1:
-        for job in jobs:
-            yield scan_repo(*job)
-        return
-    pending_jobs = list(reversed(jobs))
-    ctx = multiprocessing.get_context("spawn")
-    while pending_jobs:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-            running = {}
-            try:
-                while pending_jobs or running:
-                    while pending_jobs and len(running) < workers * 2:
-                        job = pending_jobs.pop()
-                        running[pool.submit(scan_repo, *job)] = job
-                    done, _ = wait(running, return_when=FIRST_COMPLETED)
-                    for fut in done:
-                        job = running.pop(fut)
-                        try:
-                            yield fut.result()
-                        except BrokenProcessPool:
-                            raise
-                        except Exception as exc:
-                            yield {"spec": job[0], "status": "failed", "kind": type(exc).__name__, "message": str(exc)}
-            except BrokenProcessPool as exc:  # a worker died: report its repos, go on with a new pool
-                for fut, job in running.items():
-                    yield {"spec": job[0], "status": "failed", "kind": "worker_crashed", "message": str(exc)}
+def _results(specs: list[str], commit, known, opts, workers: int, timeout: float | None,
+             dask: str | None = None) -> Iterator[dict]:
+    """Scan results as they finish, through the execution layer (a process pool, or Dask with `dask`)."""
+    from peatmoss.execution import Unit, run_units
+
+    units = [Unit(spec, (spec, commit, known.get(name, frozenset()), opts, timeout)) for spec, name in specs]
+    for done in run_units(units, scan_repo, executor="dask" if dask else "local", dask_address=dask,
+                          workers=workers, window=2 * workers):
+        yield done.value if done.ok else {"spec": done.key, "status": "failed", "kind": done.error,
+                                          "message": done.message}
 
 
 def mine(url_db: str, specs: list[str], *, workers: int = 1, commit: str | None = None, progress: bool = True,
          batch: int = 20, github_base: str | None = None, allow_file: bool = False,
          max_file_size: int | None = None, workdir: str | None = None,
-         repo_timeout: float | None = 1800.0) -> MineSummary:
-    """Mine `specs` (folders, git repositories, URLs, owner/repo) into the database at `url_db`."""
+         repo_timeout: float | None = 1800.0, dask: str | None = None) -> MineSummary:
+    """Mine `specs` (folders, git repositories, URLs, owner/repo) into the database at `url_db`.
+
+    `dask`: a scheduler address, or "local" for a local cluster of `workers` processes (default: a
+    local process pool); either way this process is the only writer."""
     opts = {"github_base": github_base, "allow_file": allow_file, "workdir": workdir}
     if max_file_size:
         opts["max_file_size"] = max_file_size
@@ -249,7 +232,7 @@ def mine(url_db: str, specs: list[str], *, workers: int = 1, commit: str | None 
         canon = Canonicalizer(s)
     bar = Progress(TextColumn("mining"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                    TextColumn("{task.description}"), disable=not progress, transient=False)
-    results = _results(named, commit, known, opts, workers, repo_timeout)
+    results = _results(named, commit, known, opts, workers, repo_timeout, dask)
     try:
         with bar:
             task = bar.add_task("", total=len(named))

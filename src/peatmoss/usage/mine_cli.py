@@ -34,6 +34,7 @@ def register(app: typer.Typer) -> None:
         max_file_size: int = typer.Option(None, "--max-file-size", help="Skip files larger than this (bytes)."),
         repo_timeout: float = typer.Option(1800, "--repo-timeout", help="Give up on a repository after this many s."),
         progress: bool = typer.Option(True, "--progress/--no-progress"),
+        dask: str = typer.Option(None, "--dask", help="Scan on Dask: a scheduler address, or 'local'."),
     ) -> None:
         """Mine repositories for PTM loads into reuse_repository, repo_scan, reuse_file and model_reuse."""
         from peatmoss.db import init_db
@@ -43,7 +44,8 @@ def register(app: typer.Typer) -> None:
         url = db_url(ctx)
         init_db(url)
         s = mine(url, _specs(specs, list_file, github_base), workers=workers, commit=commit, progress=progress,
-                 github_base=github_base, max_file_size=max_file_size, repo_timeout=repo_timeout)
+                 github_base=github_base, max_file_size=max_file_size, repo_timeout=repo_timeout,
+                 dask=dask)
         typer.echo(f"run {s.run_id}: {s.repos} repositories, {s.scanned} scanned, {s.skipped} already done, "
                    f"{s.failed} failed; {s.files} files, {s.links} links ({s.matched} matched to models), "
                    f"{s.errors} error rows; link status: {s.by_status}")
