@@ -42,6 +42,7 @@ def register(app: typer.Typer) -> None:
         replay: Path = typer.Option(None, "--replay", help="Answer LLM calls from this JSONL recording."),
         token_budget: int = typer.Option(12000, "--token-budget", help="Card tokens sent by `accurate`."),
         review_threshold: float = typer.Option(0.7, "--review-threshold"),
+        dask: str = typer.Option(None, "--dask", help="Run the rules on Dask: a scheduler address, or 'local'."),
     ) -> None:
         """Extract card metadata (with evidence) into the card_field table."""
         from .run import extract_models
@@ -57,7 +58,7 @@ def register(app: typer.Typer) -> None:
                                record, replay, url, token_budget)
         names = [m.strip() for m in models.split(",")] if models else None
         stats = extract_models(url, pipeline=pipeline, models=names, limit=limit, llm=llm,
-                               threshold=review_threshold)
+                               threshold=review_threshold, dask=dask)
         typer.echo(json.dumps(stats, sort_keys=True))
 
     review = typer.Typer(help="Review queue of low-confidence or flagged values (CSV round trip).",

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import os
 from concurrent.futures import ThreadPoolExecutor
 from collections import Counter
 
@@ -79,8 +81,11 @@ def _select_models(session: Session, models: list[str] | None, limit: int | None
 
 
 def extract_models(url: str, pipeline: str = "rules", models: list[str] | None = None, limit: int | None = None,
-                   llm=None, threshold: float = REVIEW_THRESHOLD) -> dict:
-    """Extract every selected model's latest card (or its card_data YAML when no card text is stored)."""
+                   llm=None, threshold: float = REVIEW_THRESHOLD, dask: str | None = None) -> dict:
+    """Extract every selected model's latest card (or its card_data YAML when no card text is stored).
+
+    `dask` (a scheduler address, or "local"): run the rules on Dask workers; LLM pipelines keep their
+    thread pool (their calls wait on the network). This process stays the only writer."""
     if pipeline != "rules" and llm is None:
         raise ValueError(f"pipeline {pipeline!r} needs an LLM client")
     stats: Counter = Counter()
@@ -90,24 +95,29 @@ def extract_models(url: str, pipeline: str = "rules", models: list[str] | None =
         run_id = run.id
         pairs = [(m.id, m.hub_id, card_id) for m, card_id in _select_models(session, models, limit)]
     workers = llm.concurrency if llm is not None else 1
-    for start in range(0, len(pairs), BATCH):
-        batch = pairs[start:start + BATCH]
-        with session_scope(url) as session:  # 1. read the cards
-            inputs = [_read(session, run_id, model_id, hub_id, card_id, stats) for model_id, hub_id, card_id in batch]
-        jobs = [x for x in inputs if x is not None]
-        with ThreadPoolExecutor(max_workers=workers) as pool:  # 2. extract, outside any transaction
-            results = list(pool.map(lambda job: _extract(job, pipeline, llm), jobs))
-        with session_scope(url) as session:  # 3. write
-            for job, (builder, exc) in zip(jobs, results):
-                if exc is not None:
-                    record_error(session, run_id, "extract", job["hub_id"], "extract_failed",
-                                 f"{type(exc).__name__}: {exc}")
-                    stats["errors"] += 1
-                    continue
-                _write(session, run_id, job, builder, pipeline, threshold, stats)
-        if llm is not None and llm.over_budget():
-            stats["stopped_at_budget"] = 1
-            break
+    with _client(dask if llm is None else None) as client:
+        for start in range(0, len(pairs), BATCH):
+            batch = pairs[start:start + BATCH]
+            with session_scope(url) as session:  # 1. read the cards
+                inputs = [_read(session, run_id, model_id, hub_id, card_id, stats)
+                          for model_id, hub_id, card_id in batch]
+            jobs = [x for x in inputs if x is not None]
+            if client is not None:  # 2. extract, outside any transaction
+                results = _extract_on_dask(client, jobs, pipeline)
+            else:
+                with ThreadPoolExecutor(max_workers=workers) as pool:
+                    results = list(pool.map(lambda job: _extract(job, pipeline, llm), jobs))
+            with session_scope(url) as session:  # 3. write
+                for job, (builder, exc) in zip(jobs, results):
+                    if exc is not None:
+                        record_error(session, run_id, "extract", job["hub_id"], "extract_failed",
+                                     f"{type(exc).__name__}: {exc}")
+                        stats["errors"] += 1
+                        continue
+                    _write(session, run_id, job, builder, pipeline, threshold, stats)
+            if llm is not None and llm.over_budget():
+                stats["stopped_at_budget"] = 1
+                break
     with session_scope(url) as session:
         from peatmoss.db.models import CollectionRun
         run = session.get(CollectionRun, run_id)
@@ -143,6 +153,30 @@ def _read(session: Session, run_id: int, model_id: int, hub_id: str, card_id: in
         text = text[:MAX_CARD_CHARS]
     return {"model_id": model_id, "hub_id": hub_id, "card_id": card_id if from_card else None, "text": text,
             "offsets": from_card, "tags": _tags(session, model)}
+
+
+@contextlib.contextmanager
+def _client(dask: str | None):
+    if not dask:
+        yield None
+        return
+    from peatmoss.execution import dask_client
+
+    with dask_client(dask, workers=os.cpu_count() or 1) as client:
+        yield client
+
+
+def _extract_on_dask(client, jobs: list[dict], pipeline: str) -> list:
+    """`_extract` of every job on the Dask workers, in the order of `jobs`."""
+    from peatmoss.execution import Unit, run_units
+
+    done = {d.key: d for d in run_units([Unit(str(job["model_id"]), (job, pipeline, None)) for job in jobs],
+                                        _extract, executor="dask", dask_address=client)}
+    out = []
+    for job in jobs:
+        d = done[str(job["model_id"])]
+        out.append(d.value if d.ok else (None, RuntimeError(f"{d.error}: {d.message}")))
+    return out
 
 
 def _extract(job: dict, pipeline: str, llm) -> tuple[Builder | None, Exception | None]:
