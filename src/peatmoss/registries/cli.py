@@ -49,6 +49,7 @@ def collect_huggingface_cmd(
     timeout: float = typer.Option(30.0, help="Seconds before a request times out (then retried)."),
     progress: bool = typer.Option(True, help="Show progress bars."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+    dask: str = typer.Option(None, "--dask", help="Deep snapshots on Dask: a scheduler address, or 'local'."),
 ) -> None:
     """Collect models from the Hugging Face Hub (resumable; re-run to continue an interrupted snapshot)."""
     from .huggingface import CollectOptions, collect_huggingface
@@ -60,7 +61,7 @@ def collect_huggingface_cmd(
                           store_dir=str(store), allow_patterns=allow or None, include_weights=weights,
                           snapshot=snapshot, record_dir=str(record) if record else None,
                           replay_dir=str(replay) if replay else None, timeout=timeout,
-                          progress=progress and not as_json)
+                          progress=progress and not as_json, dask=dask)
     try:
         summary = collect_huggingface(_url(ctx), opts)
     except KeyboardInterrupt:

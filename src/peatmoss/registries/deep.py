@@ -65,8 +65,7 @@ def collect_deep(engine, api: HfApi, endpoint: str, run_id: int, opts, start_aft
         todo = conn.execute(query).all()
     done = 0
     with progress_bar(opts.progress, "Deep snapshots", total=len(todo)) as bar:
-        for model_id, hub_id, sha in todo:
-            parts, errors = _fetch_model(api, endpoint, hub_id, sha, opts)
+        for (model_id, hub_id, sha), (parts, errors) in _fetched(todo, api, endpoint, opts):
             with engine.begin() as conn:
                 _write_model(conn, model_id, run_id, parts)
                 for part, kind, message in errors:
@@ -104,6 +103,36 @@ def with_retries(fn, max_retries: int, base_wait: float = 0.5):
                 raise
             time.sleep(max(wait, min(base_wait * 2 ** attempt, 8.0)))
     raise AssertionError("unreachable")
+
+
+def _fetched(todo: list, api: HfApi, endpoint: str, opts):
+    """(row, (parts, errors)) for every model in `todo`, in its order (the cursor moves by model id).
+
+    Fetched here one by one, or on Dask workers with `opts.dask` (a scheduler address or "local"); results
+    that finish early wait in a buffer bounded by the execution layer's window."""
+    dask = getattr(opts, "dask", None)
+    if not dask:
+        for row in todo:
+            yield row, _fetch_model(api, endpoint, row[1], row[2], opts)
+        return
+    from peatmoss.execution import Unit, run_units
+
+    units = [Unit(str(model_id), (endpoint, hub_id, sha, opts)) for model_id, hub_id, sha in todo]
+    ready, rows = {}, iter(todo)
+    nxt = next(rows, None)
+    for done in run_units(units, _fetch_remote, executor="dask", dask_address=dask):
+        ready[done.key] = done.value if done.ok else ({}, [("model", done.error, done.message)])
+        while nxt is not None and str(nxt[0]) in ready:
+            yield nxt, ready.pop(str(nxt[0]))
+            nxt = next(rows, None)
+
+
+def _fetch_remote(endpoint: str, hub_id: str, sha: str | None, opts):
+    """`_fetch_model` on a worker; the token comes from the worker's own $HF_TOKEN, never from the task."""
+    import os
+
+    api = HfApi(endpoint=endpoint, token=os.environ.get("HF_TOKEN") or False)
+    return _fetch_model(api, endpoint, hub_id, sha, opts)
 
 
 def _fetch_model(api: HfApi, endpoint: str, hub_id: str, sha: str | None, opts):

@@ -62,6 +62,7 @@ class CollectOptions:
     max_retries: int = 5
     progress: bool = True
     stop_after_pages: int | None = None  # for tests: simulate an interruption
+    dask: str | None = None  # deep snapshots on Dask: a scheduler address, or "local"
 
 
 @dataclass
