@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import os
+
+# huggingface_hub's user-agent telemetry looks up a registry on huggingface.co on the first request,
+# whatever endpoint the client uses; tests reach loopback servers only.
+os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
 import uuid
 from pathlib import Path
 

@@ -161,6 +161,9 @@ def collect_huggingface(url: str | None = None, opts: CollectOptions | None = No
         endpoint = (opts.endpoint or os.environ.get("HF_ENDPOINT") or constants.ENDPOINT).rstrip("/")
         if opts.replay_dir:
             endpoint = stack.enter_context(HubServer(Cassette(opts.replay_dir))).url
+        if endpoint != getattr(constants, "_HF_DEFAULT_ENDPOINT", "https://huggingface.co"):
+            # telemetry would call huggingface.co itself, beside the chosen endpoint
+            constants.HF_HUB_DISABLE_TELEMETRY = True
         if opts.record_dir:
             stack.enter_context(record(opts.record_dir, endpoint))
         return _collect(engine, endpoint, token, opts)
