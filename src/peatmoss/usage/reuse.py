@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import ast
 
+from .resolve import dotted
+
 FINETUNE_CALLS = {"Trainer", "Seq2SeqTrainer", "SFTTrainer", "DPOTrainer", "RewardTrainer", "PPOTrainer",
                   "ORPOTrainer", "get_peft_model", "prepare_model_for_kbit_training", "backward", "zero_grad"}
 OPTIMIZERS = {"AdamW", "Adam", "SGD", "Adafactor", "RMSprop", "Adagrad", "Lion"}
@@ -23,23 +25,12 @@ def _name(func: ast.expr) -> str:
     return func.id if isinstance(func, ast.Name) else ""
 
 
-def dotted(expr: ast.expr) -> str:
-    parts = []
-    while isinstance(expr, ast.Attribute):
-        parts.append(expr.attr)
-        expr = expr.value
-    if isinstance(expr, ast.Name):
-        parts.append(expr.id)
-        return ".".join(reversed(parts))
-    return ""
-
-
 def _over_parameters(call: ast.Call) -> bool:
     """An optimizer built over a model's parameters: AdamW(model.parameters())."""
     values = list(call.args) + [k.value for k in call.keywords]
     if not any(isinstance(n, ast.Call) and _name(n.func) == "parameters" for v in values for n in ast.walk(v)):
         return False
-    return "optim" in dotted(call.func).lower() or _name(call.func) in OPTIMIZERS
+    return "optim" in (dotted(call.func) or "").lower() or _name(call.func) in OPTIMIZERS
 
 
 def call_mode(call: ast.Call) -> str | None:
@@ -59,7 +50,7 @@ def _mentions(call: ast.Call) -> set[str]:
     """Every dotted name in the call and its prefixes: `model.lm_head.train` -> model, model.lm_head, ..."""
     out = set()
     for node in ast.walk(call):
-        name = dotted(node) if isinstance(node, (ast.Name, ast.Attribute)) else ""
+        name = (dotted(node) or "") if isinstance(node, (ast.Name, ast.Attribute)) else ""
         while name:
             out.add(name)
             name = name.rpartition(".")[0]
