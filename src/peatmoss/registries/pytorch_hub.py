@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, literal, select
 
 from ..db import init_db, models as m
 from ..db.runs import now
@@ -227,7 +227,11 @@ def collect_pytorch_hub(url: str | None, source: str | Path, hubconf_dir: str | 
         counts["entries"] += n
     if hubconf_dir:
         counts["entries"] += _collect_hubconfs(engine, registry_id, run_id, Path(hubconf_dir), counts)
-    with engine.begin() as conn:
+    with engine.begin() as conn:  # the snapshot's membership, for per-snapshot counts (PyTorch Hub has no downloads)
+        model = m.Model.__table__
+        members = select(literal(run_id), model.c.id).where(model.c.registry_id == registry_id,
+                                                            model.c.last_seen_run_id == run_id)
+        conn.execute(m.ModelStats.__table__.insert().from_select(["run_id", "model_id"], members))
         counts["models"] = conn.execute(select(func.count()).select_from(m.Model.__table__)
                                         .where(m.Model.registry_id == registry_id)).scalar_one()
         conn.execute(run.update().where(run.c.id == run_id).values(
