@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from .models import CollectionError, CollectionRun
@@ -41,12 +41,22 @@ def finish_run(session: Session, run: CollectionRun, status: str = "complete") -
     run.finished_at = now()
 
 
+def error_row(run_id: int | None, stage: str, item: str, kind: str, message) -> dict:
+    """The values of one error row. Messages are cut to a sane length; callers must not put secrets in them."""
+    return {"run_id": run_id, "stage": stage, "item": str(item)[:2000], "error_kind": kind,
+            "message": str(message)[:MAX_MESSAGE], "created_at": now()}
+
+
+def insert_error(conn: Connection, run_id: int | None, stage: str, item: str, kind: str, message) -> None:
+    """An error row through a Core connection (bulk writers that hold no ORM session)."""
+    conn.execute(CollectionError.__table__.insert().values(**error_row(run_id, stage, item, kind, message)))
+
+
 def record_error(session: Session, run: CollectionRun | int | None, stage: str, item: str,
                  kind: str, message: str) -> CollectionError:
-    """Add an error row. Messages are cut to a sane length; the caller must not put secrets in them."""
+    """Add an error row to the session, counting it on the run."""
     run_id = run.id if isinstance(run, CollectionRun) else run
-    err = CollectionError(run_id=run_id, stage=stage, item=str(item)[:2000], error_kind=kind,
-                          message=str(message)[:MAX_MESSAGE], created_at=now())
+    err = CollectionError(**error_row(run_id, stage, item, kind, message))
     session.add(err)
     if isinstance(run, CollectionRun):
         run.error_count = (run.error_count or 0) + 1

@@ -22,10 +22,11 @@ def _url(ctx: typer.Context) -> str:
 def init(ctx: typer.Context) -> None:
     """Create the database, or upgrade it to the newest schema."""
     from ..db import init_db
+    from .status import safe_url
 
     url = _url(ctx)
     init_db(url)
-    console.print(f"Database ready: [bold]{_safe(url)}[/bold]")
+    console.print(f"Database ready: [bold]{safe_url(url)}[/bold]")
 
 
 @collect_app.command("huggingface")
@@ -127,13 +128,6 @@ def print_status(info: dict) -> None:
         for e in info["errors"]:
             errs.add_row(e["stage"], e["error_kind"], e["item"][:60], e["message"][:80])
         console.print(errs)
-
-
-def _safe(url: str) -> str:
-    """A URL without its password."""
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -15,11 +15,11 @@ from fnmatch import fnmatch
 from pathlib import Path
 
 from huggingface_hub import HfApi, hf_hub_url
-from huggingface_hub.errors import HfHubHTTPError
-from huggingface_hub.utils import build_hf_headers, hf_raise_for_status, http_backoff
+from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status
 from sqlalchemy import delete, func, select, update
 
 from ..db import models as m
+from ..db.runs import insert_error
 
 try:  # the HTTP library under huggingface_hub: httpx2 in 2.x, httpx in 1.x
     import httpx2 as httpx
@@ -27,7 +27,6 @@ except ImportError:  # pragma: no cover
     import httpx
 from ..db.runs import now
 from .progress import progress_bar
-from .store import record_error_row
 
 log = logging.getLogger(__name__)
 WEIGHT_PATTERNS = ("*.bin", "*.safetensors", "*.pt", "*.pth", "*.ckpt", "*.h5", "*.msgpack", "*.onnx", "*.gguf",
@@ -40,8 +39,7 @@ DIFF_FILE = re.compile(r"^diff --git a/(.+?) b/", re.M)
 def fetch_card(endpoint: str, repo_id: str, revision: str | None, token, timeout: float) -> str | None:
     """The model's README.md text, or None when it has none."""
     url = hf_hub_url(repo_id, "README.md", revision=revision, endpoint=endpoint)
-    response = http_backoff("GET", url, headers=build_hf_headers(token=token or None), timeout=timeout,
-                            max_retries=3, base_wait_time=0.5)
+    response = get_session().get(url, headers=build_hf_headers(token=token or None), timeout=timeout)
     if response.status_code == 404:
         return None
     hf_raise_for_status(response)
@@ -69,7 +67,7 @@ def collect_deep(engine, api: HfApi, endpoint: str, run_id: int, opts, start_aft
             with engine.begin() as conn:
                 _write_model(conn, model_id, run_id, parts)
                 for part, kind, message in errors:
-                    record_error_row(conn, run_id, f"deep.{part}", hub_id, kind, message)
+                    insert_error(conn, run_id, f"collect.deep.{part}", hub_id, kind, message)
                 conn.execute(update(m.CollectionRun.__table__).where(m.CollectionRun.id == run_id).values(
                     cursor=f"deep:{model_id}", error_count=m.CollectionRun.error_count + len(errors)))
             done += 1
@@ -84,7 +82,8 @@ def _transient(exc: Exception) -> float | None:
     if status in RETRY_STATUS:
         retry_after = (response.headers or {}).get("Retry-After") if response is not None else None
         try:
-            return min(float(retry_after), 60.0) if retry_after else 0.0
+            # +1 s against rounding, as huggingface_hub's own http_backoff does for the listing
+            return min(float(retry_after) + 1, 60.0) if retry_after else 0.0
         except ValueError:
             return 0.0
     if isinstance(exc, (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)):
@@ -175,8 +174,7 @@ def _snapshot_files(api: HfApi, endpoint: str, hub_id: str, sha: str | None, opt
         if not opts.include_weights and any(fnmatch(name.rsplit("/", 1)[-1], p) for p in WEIGHT_PATTERNS):
             continue
         url = hf_hub_url(hub_id, name, revision=sha, endpoint=endpoint)
-        response = http_backoff("GET", url, headers=build_hf_headers(token=api.token or None),
-                                timeout=opts.timeout, max_retries=3)
+        response = get_session().get(url, headers=build_hf_headers(token=api.token or None), timeout=opts.timeout)
         hf_raise_for_status(response)
         digest = hashlib.sha256(response.content).hexdigest()
         target = store / "sha256" / digest[:2] / digest
@@ -253,4 +251,4 @@ def _write_discussions(conn, model_id: int, discussions: list) -> None:
                          [{"discussion_id": disc_id, "path": p} for p in sorted(paths)])
 
 
-__all__ = ["collect_deep", "fetch_card", "HfHubHTTPError"]
+__all__ = ["collect_deep", "fetch_card"]

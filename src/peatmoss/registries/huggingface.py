@@ -15,9 +15,8 @@ import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
 from urllib.parse import urlsplit
 
 from huggingface_hub import HfApi, constants
@@ -25,13 +24,13 @@ from huggingface_hub.utils import build_hf_headers, hf_raise_for_status, http_ba
 from sqlalchemy import select, update
 
 from ..db import init_db, models as m
-from ..db.runs import now
+from ..db.runs import insert_error, now
 from .deep import collect_deep
 from .hubserver import HubServer
 from .progress import progress_bar
 from .records import RecordError, normalise
 from .replay import Cassette, record
-from .store import ModelStore, dialect_insert, record_error_row, resolve_edge_parents
+from .store import ModelStore, dialect_insert, resolve_edge_parents
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +74,6 @@ class CollectSummary:
     deep_models: int = 0
     resumed: bool = False
     complete: bool = False
-    extra: dict = field(default_factory=dict)
 
 
 class PageError(RuntimeError):
@@ -200,7 +198,7 @@ def _collect(engine, endpoint: str, token: str | None, opts: CollectOptions) -> 
                 pending = None
             except Exception as exc:  # noqa: BLE001 - any failure of a page ends the listing, resumable
                 with engine.begin() as conn:
-                    record_error_row(conn, run_id, "listing", cursor or "/api/models", type(exc).__name__, exc)
+                    insert_error(conn, run_id, "collect.listing", cursor or "/api/models", type(exc).__name__, exc)
                     conn.execute(update(run).where(run.c.id == run_id).values(status="failed"))
                 summary.errors += 1
                 log.error("listing stopped: %s (re-run to resume)", exc)
@@ -220,7 +218,7 @@ def _collect(engine, endpoint: str, token: str | None, opts: CollectOptions) -> 
             with engine.begin() as conn:
                 store.write_page(conn, records)
                 for item_name, kind, message in errors:
-                    record_error_row(conn, run_id, "listing", item_name, kind, message)
+                    insert_error(conn, run_id, "collect.listing", item_name, kind, message)
                 summary.models += len(items)
                 conn.execute(update(run).where(run.c.id == run_id).values(
                     cursor=next_cursor, items_done=summary.models,

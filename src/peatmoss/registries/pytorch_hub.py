@@ -21,9 +21,9 @@ import yaml
 from sqlalchemy import delete, func, literal, select
 
 from ..db import init_db, models as m
-from ..db.runs import now
+from ..db.runs import insert_error, now
 from .huggingface import ensure_registry
-from .store import dialect_insert, record_error_row
+from .store import dialect_insert
 
 SKIP_PAGES = {"README.md", "CONTRIBUTING.md", "CODE_OF_CONDUCT.md", "LICENSE.md"}
 CODE_BLOCK = re.compile(r"^```[ \t]*(python|py)?[^\n]*\n(.*?)^```", re.M | re.S)
@@ -213,7 +213,7 @@ def collect_pytorch_hub(url: str | None, source: str | Path, hubconf_dir: str | 
             page = parse_page(slug, text)
         except (UnicodeDecodeError, ValueError, yaml.YAMLError) as exc:
             with engine.begin() as conn:
-                record_error_row(conn, run_id, "pytorch_hub", name, type(exc).__name__, exc)
+                insert_error(conn, run_id, "collect.pytorch_hub", name, type(exc).__name__, exc)
             counts["errors"] += 1
             continue
         if not page.front_matter:  # not a model page (an index, a stray note)
@@ -221,7 +221,7 @@ def collect_pytorch_hub(url: str | None, source: str | Path, hubconf_dir: str | 
         with engine.begin() as conn:
             n = _write_page(conn, registry_id, run_id, page)
             for expr in page.unresolved:
-                record_error_row(conn, run_id, "pytorch_hub", f"{name}: {expr}", "unresolved_entrypoint",
+                insert_error(conn, run_id, "collect.pytorch_hub", f"{name}: {expr}", "unresolved_entrypoint",
                                  "torch.hub.load argument is not a string the page assigns")
         counts["pages"] += 1
         counts["entries"] += n
@@ -281,7 +281,7 @@ def _collect_hubconfs(engine, registry_id: int, run_id: int, root: Path, counts:
             names = hubconf_entrypoints(path.read_text(encoding="utf-8", errors="replace"))
         except (SyntaxError, ValueError, RecursionError) as exc:
             with engine.begin() as conn:
-                record_error_row(conn, run_id, "pytorch_hub", str(path), type(exc).__name__, exc)
+                insert_error(conn, run_id, "collect.pytorch_hub", str(path), type(exc).__name__, exc)
             counts["errors"] += 1
             continue
         with engine.begin() as conn:

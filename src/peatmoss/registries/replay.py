@@ -59,15 +59,6 @@ class Cassette:
         body = gzip.decompress((self.folder / "bodies" / entry["body"]).read_bytes())
         return entry["status"], entry["headers"], body
 
-    def page(self, *_):  # a cassette has no listing logic of its own
-        return [], False
-
-    def model(self, _):
-        return None
-
-    def extra(self, _):
-        return None
-
 
 @contextmanager
 def record(folder: str | Path, endpoint: str) -> Iterator[Cassette]:

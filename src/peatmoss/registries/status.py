@@ -8,9 +8,14 @@ from sqlalchemy.engine import make_url
 from ..db import init_db, models as m
 
 
+def safe_url(url: str) -> str:
+    """A database URL without its password, for messages."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
 def database_status(url: str | None = None, last_errors: int = 5) -> dict:
     engine = init_db(url)
-    out: dict = {"database": make_url(str(engine.url)).render_as_string(hide_password=True), "tables": {}}
+    out: dict = {"database": safe_url(str(engine.url)), "tables": {}}
     with engine.connect() as conn:
         for name, table in sorted(m.Base.metadata.tables.items()):
             out["tables"][name] = conn.execute(select(func.count()).select_from(table)).scalar_one()

@@ -10,7 +10,6 @@ from sqlalchemy import Connection, Table, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..db import models as m
-from ..db.runs import now
 from .records import ModelRecord, classify_tag
 
 LOOKUPS = {
@@ -185,10 +184,3 @@ def resolve_edge_parents(conn: Connection) -> int:
     parent = select(model.c.id).where(model.c.hub_id == edge.c.parent_raw_id).limit(1).scalar_subquery()
     result = conn.execute(update(edge).where(edge.c.parent_id.is_(None)).values(parent_id=parent))
     return result.rowcount or 0
-
-
-def record_error_row(conn: Connection, run_id: int | None, stage: str, item: str, kind: str, message) -> None:
-    """An error row for one item of a collection (errors are rows, never data)."""
-    conn.execute(m.CollectionError.__table__.insert().values(
-        run_id=run_id, stage=f"collect.{stage}", item=str(item)[:2000], error_kind=kind,
-        message=str(message)[:4000], created_at=now()))
