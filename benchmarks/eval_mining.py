@@ -129,10 +129,9 @@ def parse_dev(path: Path) -> list[DevRepo]:
 
 
 def _norm(s: str) -> str:
-    from peatmoss.usage.canonical import ALIASES, split_id
+    from peatmoss.core.identity import model_key
 
-    ident = split_id(s.strip().strip("'\""))[0].lower()
-    return ALIASES.get(ident, ident).lower()
+    return model_key(s.strip().strip("'\""))
 
 
 def id_agrees(expected: str, found: str | None) -> bool:

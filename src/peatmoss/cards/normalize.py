@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from peatmoss.core.identity import split_ref
+
 _LICENSE_ALIASES = {
     "apache 2.0": "apache-2.0", "apache2": "apache-2.0", "apache-2": "apache-2.0", "apache 2": "apache-2.0",
     "apache license 2.0": "apache-2.0", "apache license, version 2.0": "apache-2.0",
@@ -51,15 +53,12 @@ def is_known_license(value: str | None) -> bool:
     return value in KNOWN_LICENSES and value not in ("other", "unknown")
 
 
-_HF = re.compile(r"^(?:https?://)?(?:www\.)?huggingface\.co/(?:models/)?", re.I)
-
-
 def hub_id(raw: object) -> str:
-    """Canonical model/dataset id: URL prefix and /tree/... removed, lower case."""
-    s = str(raw).strip().strip("`'\"<>[]()")
-    s = _HF.sub("", s)
+    """Comparison form of a model/dataset id in a card: hub prefix, URL and revision removed (the model
+    identity's rules, peatmoss.core.identity), `datasets/` dropped, lower case. Legacy ids are not moved here;
+    edges resolve their parent through the identity."""
+    s, _ = split_ref(str(raw).strip().strip("`'\"<>[]()"))
     s = re.sub(r"^(?:datasets/)", "", s)
-    s = re.split(r"/(?:tree|blob|resolve)/", s)[0]
     return s.strip("/").lower()
 
 

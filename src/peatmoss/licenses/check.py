@@ -63,7 +63,8 @@ def grouped_findings(path: Path) -> tuple[dict[str, dict], list[dict]]:
         if not f.model:
             unresolved.append({"file": f.file, "line": f.line, "api": f.api, "resolution": f.resolution})
             continue
-        entry = models.setdefault(f.model, {"revision": f.revision, "hub": f.hub, "locations": [], "use": "runtime"})
+        entry = models.setdefault(f.model, {"revision": f.revision, "hub": f.hub, "library": f.library,
+                                            "locations": [], "use": "runtime"})
         entry["locations"].append((f.file, f.line))
         entry["revision"] = entry["revision"] or f.revision
         use = _USE.get(getattr(f, "reuse_mode", None) or "", "runtime")
@@ -80,7 +81,7 @@ def check(path: str | Path, url: str | None = None, hub_data: Path | None = None
     models, report.unresolved = grouped_findings(root)
     records = load_hub_data(hub_data)
     for model, entry in sorted(models.items()):
-        info = lookup_model(model, entry["hub"], url, records)
+        info = lookup_model(model, entry["hub"], url, records, library=entry["library"])
         ctx = Context(use=entry["use"], distribution=distribution)
         if det.conflict:
             v = Verdict("conflict", f"conflicting license declarations in the repository: {det.conflict}",

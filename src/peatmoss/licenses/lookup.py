@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import func, select
+from peatmoss.core.identity import Identity, ModelResolver, parse
 
 from .normalize import Normalized, normalize
 
@@ -17,6 +17,7 @@ class ModelInfo:
     license: Normalized
     source: str  # database | hub-data | none
     hub_url: str | None = None
+    canonical: str | None = None  # the model's id (its row's when found), see peatmoss.core.identity
 
 
 def _hub_url(model: str, hub: str | None) -> str | None:
@@ -30,7 +31,7 @@ def _hub_url(model: str, hub: str | None) -> str | None:
 def load_hub_data(path: Path | None) -> dict[str, dict]:
     """Recorded hub data: {model_id: license string | {license, license_name, license_link} | Hub API record},
     a list of Hub API records (id, cardData, tags), or a folder of such records (one JSON file each).
-    Keys are matched case-insensitively."""
+    Keys are lower-cased (the id as written is kept under "id"); look-ups go through the model identity."""
     if path is None:
         return {}
     path = Path(path)
@@ -60,27 +61,35 @@ def load_hub_data(path: Path | None) -> dict[str, dict]:
         if lic is None:
             tags = [t[8:] for t in value.get("tags") or [] if isinstance(t, str) and t.startswith("license:")]
             lic = tags[0] if tags else None
-        out[key.lower()] = {"license": lic, "license_name": value.get("license_name", card.get("license_name")),
+        out[key.lower()] = {"id": key, "license": lic,
+                            "license_name": value.get("license_name", card.get("license_name")),
                             "license_link": value.get("license_link", card.get("license_link"))}
     return out
 
 
-def lookup_model(model: str, hub: str | None, url: str | None, hub_data: dict[str, dict]) -> ModelInfo:
+def lookup_model(model: str, hub: str | None, url: str | None, hub_data: dict[str, dict],
+                 library: str | None = None) -> ModelInfo:
+    """The license of a model reference, found through the model identity (case, legacy ids, URLs,
+    revisions, library names): from the database at `url`, else from recorded hub data."""
+    ident = parse(model, library=library, hub=hub)
     if url:
-        found = _from_db(model, url)
+        found = _from_db(model, library, hub, url)
         if found is not None:
-            return ModelInfo(model, found, "database", _hub_url(model, hub))
-    rec = hub_data.get(model.lower())
-    if rec is not None:
-        lic = rec.get("license")
-        norm = normalize(lic, rec.get("license_name"), rec.get("license_link"))
-        return ModelInfo(model, norm, "hub-data", _hub_url(model, hub))
+            ident, norm = found
+            return ModelInfo(model, norm, "database", _hub_url(ident.id, hub), ident.id)
+    if hub_data:
+        held = ModelResolver.from_ids(hub_data).resolve(model, library=library, hub=hub)
+        if held.id.lower() in hub_data:
+            rec = hub_data[held.id.lower()]
+            norm = normalize(rec.get("license"), rec.get("license_name"), rec.get("license_link"))
+            held_id = rec.get("id") or held.id
+            return ModelInfo(model, norm, "hub-data", _hub_url(held_id, hub), held_id)
     return ModelInfo(model, Normalized(None, None, "unrecognised",
                                        "model license not found (not in the database, no recorded hub data)"),
-                     "none", _hub_url(model, hub))
+                     "none", _hub_url(ident.id, hub), ident.id)
 
 
-def _from_db(model: str, url: str) -> Normalized | None:
+def _from_db(model: str, library: str | None, hub: str | None, url: str) -> tuple[Identity, Normalized] | None:
     from peatmoss.db import session_scope
     from peatmoss.db.models import Model
 
@@ -90,10 +99,11 @@ def _from_db(model: str, url: str) -> Normalized | None:
         return None  # no database: do not create an empty one
     try:
         with session_scope(url) as session:
-            row = session.scalars(select(Model).where(func.lower(Model.hub_id) == model.lower())).first()
-            if row is None:
+            ident = ModelResolver(session).resolve(model, library=library, hub=hub)
+            if ident.model_id is None:
                 return None
+            row = session.get(Model, ident.model_id)
             names = model_licenses(session).get(row.id, [])
-            return model_expression(row, names)
+            return ident, model_expression(row, names)
     except Exception:  # no database, or an old schema: fall back to hub data
         return None

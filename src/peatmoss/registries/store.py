@@ -6,9 +6,10 @@ take a page of 1,000 models in a few statements. Re-writing the same page change
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, Table, delete, select, update
+from sqlalchemy import Connection, Table, bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from ..core.identity import ModelResolver
 from ..db import models as m
 from .records import ModelRecord, classify_tag
 
@@ -178,9 +179,24 @@ class ModelStore:
 
 
 def resolve_edge_parents(conn: Connection) -> int:
-    """Point edges at parent models we now hold (matched by hub id). Returns edges resolved."""
-    model = m.Model.__table__
+    """Point edges without a parent at the parent models we now hold, found through the model identity
+    (case, legacy ids, URLs, revisions). Returns how many edges got their parent."""
     edge = m.ModelEdge.__table__
-    parent = select(model.c.id).where(model.c.hub_id == edge.c.parent_raw_id).limit(1).scalar_subquery()
-    result = conn.execute(update(edge).where(edge.c.parent_id.is_(None)).values(parent_id=parent))
-    return result.rowcount or 0
+    child = m.Model.__table__
+    registry = m.Registry.__table__
+    pending = conn.execute(select(edge.c.id, edge.c.child_id, edge.c.parent_raw_id, registry.c.name)
+                           .join(child, child.c.id == edge.c.child_id)
+                           .join(registry, registry.c.id == child.c.registry_id, isouter=True)
+                           .where(edge.c.parent_id.is_(None))).all()
+    if not pending:
+        return 0
+    resolver = ModelResolver(conn, preload=len(pending) > 50)
+    found = []
+    for edge_id, child_id, raw, hub in pending:
+        parent = resolver.resolve(raw, hub=hub).model_id
+        if parent is not None and parent != child_id:
+            found.append({"edge_id": edge_id, "parent": parent})
+    if found:
+        conn.execute(update(edge).where(edge.c.id == bindparam("edge_id")).values(parent_id=bindparam("parent")),
+                     found)
+    return len(found)

@@ -20,6 +20,7 @@ def is_local_path(value: str, hub: str | None = "huggingface") -> bool:
         return True
     if hub != "huggingface":  # other hubs name models their own way (tts_models/en/x, yolov8n.pt)
         return False
+    value = re.sub(r"@[^/@]+$", "", value)  # an `@revision` (peatmoss.core.identity) is not part of the path
     if value.lower().endswith(_WEIGHT_EXT):
         return True
     return value.count("/") > 1 or not _HF_ID.match(value)
