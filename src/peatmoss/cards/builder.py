@@ -20,10 +20,12 @@ def validate_value(field: str, value: Any) -> Any:
 
 def dedupe_key(field: str, value: Any) -> str:
     """Two values with the same key are the same fact (merged, not a disagreement)."""
+    from peatmoss.core.identity import model_key
+
     from . import normalize as nz
 
-    if field == "base_model":
-        return nz.hub_id(value.id)
+    if field == "base_model":  # either name of a moved model is the same parent
+        return model_key(value.id)
     if field == "datasets":
         return nz.name_key(value.name.split("/")[-1])
     if field == "papers":
