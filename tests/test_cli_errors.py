@@ -71,6 +71,12 @@ CASES = {
                                      "No such file"),
     "unknown-command": (["nosuch"], 2, "No such command"),
     "negative-limit": (["--db", "{tmp}/x.db", "extract", "--limit", "-1"], 2, "--limit"),
+    "bad-dask-address": (["--db", "{tmp}/x.db", "mine", "{tmp}/repo", "--dask", "nowhere"], 2, "--dask"),
+    "unknown-distribution": (["licenses", "check", "{tmp}/repo", "--no-db", "--distribution", "secret"], 2,
+                             "--distribution"),
+    "port-out-of-range": (["--db", "{tmp}/x.db", "browse", "--port", "99999"], 2, "--port"),
+    "eval-extraction-bad-gold-json": (["eval", "extraction", "--gold", "{tmp}/bad.json", "--cards", "{tmp}/repo"], 2,
+                                      "not valid JSON"),
     # commands that read a database never create one: they say how to get data (exit 1)
     "status-without-database": (["--db", "{tmp}/x.db", "status"], 1, "peatmoss demo"),
     "report-without-database": (["--db", "{tmp}/x.db", "report", "--out", "{tmp}/out"], 1, "peatmoss demo"),

@@ -88,7 +88,7 @@ def query(ctx: typer.Context,
 
 def browse(ctx: typer.Context,
            host: str = typer.Option("127.0.0.1", help="Address to listen on."),
-           port: int = typer.Option(8001, help="Port to listen on."),
+           port: int = typer.Option(8001, min=0, max=65535, help="Port to listen on."),
            metadata_out: Path = typer.Option(None, "--metadata", help="Also keep the Datasette metadata file here.")) -> None:
     """Serve the (SQLite) database with Datasette: documented tables, facets, research queries."""
     from .browse import serve

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from ..core.cli import InputError, JsonFlag, db_url, format_type, option_group
+from ..core.cli import dask_option, InputError, JsonFlag, db_url, format_type, input_file, option_group
 
 PIPELINES = ("rules", "cheap", "accurate")
 Fmt = format_type("table", "json")
@@ -58,7 +58,7 @@ def extract(
     models: str = typer.Option(None, "--models", help="Comma-separated hub ids (default: all)."),
     limit: int = typer.Option(None, "--limit", min=0, help="At most this many models."),
     review_threshold: float = typer.Option(0.7, "--review-threshold"),
-    dask: str = typer.Option(None, "--dask", help="Run the rules on Dask: a scheduler address, or 'local'."),
+    dask: str = dask_option("Run the rules"),
 ) -> None:
     """Extract card metadata (with evidence) into the card_field table."""
     from .run import extract_models
@@ -125,7 +125,8 @@ def eval_extraction(
                 typer.echo(f"skipping {name}: needs --llm-base-url/--llm-model", err=True)
                 continue
             client = llm.client(model=(cheap_model or llm.model) if name == "cheap" else llm.model)
-        results.append(evaluate_pipeline(gold, cards, name, client, split=split))
+        with input_file("--gold", gold):
+            results.append(evaluate_pipeline(gold, cards, name, client, split=split))
     if as_json or fmt == "json":
         typer.echo(json.dumps(results, indent=1, sort_keys=True))
     else:

@@ -154,11 +154,32 @@ def input_file(option: str, path: Path | None) -> Iterator[None]:
         raise InputError(f"{option} {path}: not a UTF-8 text file", "pass the right file") from None
 
 
+def _dask_address(value: str | None) -> str | None:
+    if value in (None, "", "local"):
+        return value
+    from distributed.comm import parse_address
+    from distributed.comm.addressing import parse_host_port
+
+    try:
+        scheme, location = parse_address(value)
+        if scheme in ("tcp", "tls"):
+            parse_host_port(location)
+    except ValueError as exc:
+        raise typer.BadParameter(f"{exc}: use 'local' or a scheduler address such as tcp://host:8786") from None
+    return value
+
+
+def dask_option(what: str) -> Any:
+    """The `--dask` option of a stage that can run on Dask (`what` runs there); the address is checked."""
+    return typer.Option(None, "--dask", callback=_dask_address,
+                        help=f"{what} on Dask: a scheduler address, or 'local'.")
+
+
 # -- output ----------------------------------------------------------------------------------------
 
 
 def format_type(*choices: str) -> Any:
-    """The shared `--format` option, with the formats a command supports (from table, json, jsonl, csv).
+    """The shared `--format` option, with the formats a command supports (table, json, jsonl, csv, or its own).
 
     Use as `Fmt = format_type("table", "json")` then `fmt: Fmt = "table"`; values compare equal to strings.
     """

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from ..core.cli import Failed, InputError, console, db_url, input_file, table
+from ..core.cli import Failed, InputError, console, db_url, emit, format_type, input_file, table
 
 licenses_app = typer.Typer(help="License normalisation and PTM -> repository compatibility.", no_args_is_help=True)
 
@@ -20,10 +20,17 @@ class Rules(str, Enum):
     ml = "ml"
 
 
-class Format(str, Enum):
-    table = "table"
-    json = "json"
-    sarif = "sarif"
+Format = format_type("table", "json", "sarif")
+SummaryFormat = format_type("table", "json")
+RowsFormat = format_type("table", "json", "jsonl", "csv")
+
+
+class Distribution(str, Enum):
+    public = "public"
+    internal = "internal"
+
+
+Distributed = typer.Option(Distribution.public, "--distribution", help="Is the repository distributed publicly?")
 
 
 class Use(str, Enum):
@@ -39,18 +46,17 @@ def analyze_cmd(
     out: Path = typer.Option(Path("licenses-out"), "--out", "-o", help="Folder for summary, per-pair CSV and Sankey"),
     other_threshold: int = typer.Option(0, "--other-threshold", help="Fold licenses met fewer times into 'other'"),
     static_format: str = typer.Option("png", "--static", help="png or svg"),
-    distribution: str = typer.Option("public", "--distribution", help="public | internal"),
+    distribution: Distribution = Distributed,
     paper_matrix: Path = typer.Option(None, "--paper-matrix", exists=True, dir_okay=False,
                                       help="linux_foundation_compatibility_matrix.csv"),
     paper_data: bool = typer.Option(False, "--paper-data", help="Analyse the paper's own relations (shared data) instead of the database"),
+    fmt: SummaryFormat = "table",
 ) -> None:
     """Verdicts for every PTM -> repository link in the database, a summary, a per-pair CSV and the Sankey."""
     from .shared import require_shared
 
     if static_format not in ("png", "svg"):
         raise typer.BadParameter("must be png or svg", param_hint="--static")
-    if distribution not in ("public", "internal"):
-        raise typer.BadParameter("must be public or internal", param_hint="--distribution")
     try:
         if rules == Rules.paper and paper_matrix is None:
             paper_matrix = require_shared("paper/linux_foundation_compatibility_matrix.csv")
@@ -61,10 +67,13 @@ def analyze_cmd(
     if not paper_data:
         from .analyze import analyze
 
-        result = analyze(db_url(ctx, existing=True), rules.value, out, paper_matrix, distribution, other_threshold=other_threshold,
-                         static_format=static_format)
+        result = analyze(db_url(ctx, existing=True), rules.value, out, paper_matrix, distribution.value,
+                         other_threshold=other_threshold, static_format=static_format)
         data = result.as_dict()
-    _print_summary(data)
+    if fmt == "json":
+        typer.echo(json.dumps(data, indent=1, default=str))
+    else:
+        _print_summary(data)
 
 
 def _paper_data(ruleset, matrix_path, out, other_threshold, static_format) -> dict:
@@ -104,11 +113,11 @@ def _print_summary(data: dict) -> None:
 def check_cmd(
     ctx: typer.Context,
     path: Path = typer.Argument(..., exists=True, file_okay=False, help="Repository folder"),
-    fmt: Format = typer.Option(Format.table, "--format", "-f", help="Output format."),
+    fmt: Format = "table",
     hub_data: Path = typer.Option(None, "--hub-data", exists=True, dir_okay=False,
                                   help="Recorded hub data (JSON) for offline lookups"),
     rules: Rules = typer.Option(Rules.osadl_ml, "--rules"),
-    distribution: str = typer.Option("public", "--distribution"),
+    distribution: Distribution = Distributed,
     no_db: bool = typer.Option(False, "--no-db", help="Do not look models up in the database"),
 ) -> None:
     """Scan PATH, find its license and each loaded model's license, print verdicts; exit 1 on any incompatible."""
@@ -118,12 +127,12 @@ def check_cmd(
         raise typer.BadParameter("check uses osadl+ml, osadl or ml rules", param_hint="--rules")
     try:
         with input_file("--hub-data", hub_data):
-            report = check(path, None if no_db else db_url(ctx), hub_data, rules.value, distribution)
+            report = check(path, None if no_db else db_url(ctx), hub_data, rules.value, distribution.value)
     except RuntimeError as exc:
         raise InputError(str(exc)) from None
-    if fmt == Format.json:
+    if fmt == "json":
         typer.echo(json.dumps(report.as_dict(), indent=2))
-    elif fmt == Format.sarif:
+    elif fmt == "sarif":
         typer.echo(json.dumps(to_sarif(report), indent=2))
     else:
         _print_check(report)
@@ -149,20 +158,24 @@ def _print_check(report) -> None:
 
 
 @licenses_app.command("normalize")
-def normalize_cmd(values: list[str] = typer.Argument(..., help="License strings as met")) -> None:
+def normalize_cmd(values: list[str] = typer.Argument(..., help="License strings as met"),
+                  fmt: RowsFormat = "table") -> None:
     """Print the SPDX expression of each license string."""
     from .families import family
     from .normalize import normalize
 
+    rows = []
     for value in values:
         n = normalize(value)
-        typer.echo(f"{value!r}\t{n.expression}\t{n.method}\t{family(n.expression) if n.expression else ''}\t{n.reason}")
+        rows.append({"value": value, "expression": n.expression, "method": n.method,
+                     "family": family(n.expression) if n.expression else None, "reason": n.reason})
+    emit(rows, fmt, ("value", "expression", "method", "family", "reason"))
 
 
 @licenses_app.command("verdict")
 def verdict_cmd(upstream: str, downstream: str, use: Use = typer.Option(Use.runtime, "--use"),
-                distribution: str = typer.Option("public", "--distribution"),
-                rules: Rules = typer.Option(Rules.osadl_ml, "--rules")) -> None:
+                distribution: Distribution = Distributed,
+                rules: Rules = typer.Option(Rules.osadl_ml, "--rules"), fmt: SummaryFormat = "json") -> None:
     """The verdict for one model license (UPSTREAM) reused in a repository under DOWNSTREAM."""
     from .engine import Context, verdict
     from .normalize import normalize
@@ -170,8 +183,11 @@ def verdict_cmd(upstream: str, downstream: str, use: Use = typer.Option(Use.runt
     if rules == Rules.paper:
         raise typer.BadParameter("use analyze --rules paper for the paper's method", param_hint="--rules")
     v = verdict(normalize(upstream).expression, normalize(downstream).expression,
-                Context(use.value, distribution), rules.value)
-    typer.echo(json.dumps(v.as_dict(), indent=2))
+                Context(use.value, distribution.value), rules.value)
+    if fmt == "json":
+        typer.echo(json.dumps(v.as_dict(), indent=2))
+    else:
+        emit([{"field": k, "value": val} for k, val in v.as_dict().items()], fmt, ("field", "value"))
 
 
 @licenses_app.command("eval-detection")

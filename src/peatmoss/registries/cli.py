@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from ..core.cli import JsonFlag, console, db_url, exit_if_failed, format_type, table
+from ..core.cli import dask_option, JsonFlag, console, db_url, exit_if_failed, format_type, table
 
 collect_app = typer.Typer(help="Collect model metadata from a registry into the database.", no_args_is_help=True)
 Fmt = format_type("table", "json")
@@ -45,7 +45,7 @@ def collect_huggingface_cmd(
     progress: bool = typer.Option(True, help="Show progress bars."),
     fmt: Fmt = "table",
     as_json: JsonFlag = False,
-    dask: str = typer.Option(None, "--dask", help="Deep snapshots on Dask: a scheduler address, or 'local'."),
+    dask: str = dask_option("Deep snapshots"),
 ) -> None:
     """Collect models from the Hugging Face Hub (resumable; re-run to continue an interrupted snapshot)."""
     from .huggingface import CollectOptions, collect_huggingface

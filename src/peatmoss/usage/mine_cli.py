@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from ..core.cli import Failed, db_url, exit_if_failed
+from ..core.cli import dask_option, Failed, db_url, exit_if_failed
 
 ListFile = typer.Option(None, "--list", exists=True, dir_okay=False,
                         help="File with one owner/repo (or URL, or path) a line.")
@@ -37,7 +37,7 @@ def mine_cmd(
     max_file_size: int = typer.Option(None, "--max-file-size", help="Skip files larger than this (bytes)."),
     repo_timeout: float = typer.Option(1800, "--repo-timeout", help="Give up on a repository after this many s."),
     progress: bool = typer.Option(True, "--progress/--no-progress"),
-    dask: str = typer.Option(None, "--dask", help="Scan on Dask: a scheduler address, or 'local'."),
+    dask: str = dask_option("Scan"),
 ) -> None:
     """Mine repositories for PTM loads into reuse_repository, repo_scan, reuse_file and model_reuse."""
     from peatmoss.db import init_db
