@@ -9,7 +9,7 @@ from pathlib import Path
 
 import typer
 
-from ..core.cli import Failed, console, db_url, emit, format_type, require_rows, table
+from ..core.cli import Failed, console, db_url, emit, first_line, format_type, require_rows, table
 
 Format = format_type("table", "json", "jsonl", "csv")
 DATA_TABLES = ("model", "reuse_repository")  # a report or a query needs models or mined repositories
@@ -22,7 +22,7 @@ class ExportFormat(str, Enum):
 
 def _fail(exc: Exception) -> None:
     """An error of the analysis as one line, exit 1 (`--debug` shows the traceback)."""
-    raise Failed(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__) from exc
+    raise Failed(first_line(exc)) from exc
 
 
 def _data_url(ctx: typer.Context) -> str:

@@ -63,11 +63,15 @@ def _known(exc: BaseException) -> str | None:
             return str(exc)
         return f"{exc.filename}: {exc.strerror or 'not found'}; check the path"
     if isinstance(exc, OperationalError):
-        first = str(exc.orig or exc).strip().splitlines()[0]
-        return f"cannot use the database: {first}; check --db / $PEATMOSS_DB"
+        return f"cannot use the database: {first_line(exc.orig or exc)}; check --db / $PEATMOSS_DB"
     if isinstance(exc, ArgumentError):
         return f"bad database URL: {exc}; check --db / $PEATMOSS_DB"
     return None
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an error's message (its class name when it has none)."""
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 def _say(message: str) -> None:
@@ -94,15 +98,12 @@ class Policy(TyperGroup):
                 ctx = getattr(exc, "ctx", None)
                 see = f" (see '{ctx.command_path} --help')" if isinstance(exc, UsageError) and ctx else ""
                 _say(exc.format_message().strip().replace("\n", " ") + see)
-        except typer.Abort:
-            _say("aborted")
-            code = 1
         except Exception as exc:
-            message = _known(exc)
+            message = "aborted" if type(exc).__name__ == "Abort" else _known(exc)  # Abort: typer's or click's
             if message is None or debug:
                 raise
             _say(message)
-            code = 2
+            code = 1 if message == "aborted" else 2
         if standalone_mode:
             sys.exit(code)
         return code

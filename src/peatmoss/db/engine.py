@@ -78,7 +78,7 @@ def check_database(url: str, existing: bool = False) -> None:
             with get_engine(url).connect() as conn:
                 ready = inspect(conn).has_table("model") if existing else True
         except OperationalError as exc:
-            first = str(exc.orig or exc).strip().splitlines()[0]
+            first = (str(exc.orig or exc).strip().splitlines() or ["no answer"])[0]
             raise DatabaseUnavailable(f"cannot connect to {safe_url(url)}: {first}",
                                       "check that the server runs and the URL (--db or $PEATMOSS_DB)") from None
     if not ready:
