@@ -1,7 +1,8 @@
 """The `peatmoss` command: a thin layer over the Python API of each stage.
 
-Each stage package may have a `cli` module with `register(app)`; it is added here.
-The global `--db` option (or $PEATMOSS_DB) names the database for every command.
+Each stage package has a `cli` module with `register(app)`; it is added here. The global `--db` option
+(or $PEATMOSS_DB) names the database for every command (stages read it with `core.cli.db_url`);
+`--debug` shows the traceback of an error that is otherwise one line (policy: `peatmoss.core.cli`).
 """
 
 from __future__ import annotations
@@ -12,13 +13,15 @@ import logging
 import typer
 
 from . import __version__
-from .db.engine import resolve_url
+from .core.cli import Policy
 
 app = typer.Typer(
     name="peatmoss",
+    cls=Policy,
     help="Build and analyse the dataset of the pre-trained-model supply chain.",
     no_args_is_help=True,
     rich_markup_mode="rich",
+    pretty_exceptions_show_locals=False,  # locals may hold tokens
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -33,38 +36,20 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def root(
-    ctx: typer.Context,
     db: str = typer.Option(None, "--db", envvar="PEATMOSS_DB",
-                           help="SQLAlchemy URL or SQLite path [default: ./peatmoss.db]"),
+                           help="SQLAlchemy URL or SQLite path (default: ./peatmoss.db)"),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log progress details."),
+    debug: bool = typer.Option(False, "--debug", envvar="PEATMOSS_DEBUG",
+                               help="Show the traceback of an error instead of one line."),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
                                  help="Print the version and exit."),
 ) -> None:
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
-    ctx.obj = {"db": resolve_url(db)}
 
 
-def db_url(ctx: typer.Context) -> str:
-    """The database URL chosen by the global --db option."""
-    root_ctx = ctx.find_root()
-    obj = root_ctx.obj or {}
-    return obj.get("db") or resolve_url(None)
-
-
-def _register_stages() -> None:
-    for stage in STAGES:
-        name = f"peatmoss.{stage}.cli"
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name in (name, name.rsplit(".", 1)[0]):
-                continue
-            raise
-        module.register(app)
-
-
-_register_stages()
+for _stage in STAGES:
+    importlib.import_module(f"peatmoss.{_stage}.cli").register(app)
 
 
 def main() -> None:

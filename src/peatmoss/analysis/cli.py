@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import json
-import logging
 import tempfile
 from enum import Enum
 from pathlib import Path
 
 import typer
 
-log = logging.getLogger(__name__)
+from ..core.cli import Failed, console, db_url, emit, first_line, format_type, require_rows, table
 
-
-class Format(str, Enum):
-    table = "table"
-    csv = "csv"
-    json = "json"
+Format = format_type("table", "json", "jsonl", "csv")
+DATA_TABLES = ("model", "reuse_repository")  # a report or a query needs models or mined repositories
 
 
 class ExportFormat(str, Enum):
@@ -25,19 +21,25 @@ class ExportFormat(str, Enum):
 
 
 def _fail(exc: Exception) -> None:
-    log.debug("failed", exc_info=exc)
-    typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
-    raise typer.Exit(1)
+    """An error of the analysis as one line, exit 1 (`--debug` shows the traceback)."""
+    raise Failed(first_line(exc)) from exc
+
+
+def _data_url(ctx: typer.Context) -> str:
+    """The database, which must exist and hold data (never created here)."""
+    url = db_url(ctx, existing=True)
+    require_rows(url, *DATA_TABLES)
+    return url
 
 
 def report(ctx: typer.Context,
            out: Path = typer.Option(Path("report"), "--out", help="Directory for figures, CSVs, summary.md, report.html.")) -> None:
     """Write the paper's tables and figures (PNG, SVG, CSV), a Markdown summary and one HTML file."""
-    from ..cli import db_url
     from .report import write_report
 
+    url = _data_url(ctx)
     try:
-        page = write_report(db_url(ctx), out)
+        page = write_report(url, out)
     except Exception as exc:  # noqa: BLE001 - a message, never a stack trace
         _fail(exc)
     typer.echo(f"report written: {page}")
@@ -45,63 +47,59 @@ def report(ctx: typer.Context,
 
 def query(ctx: typer.Context,
           name: str = typer.Argument(None, help="Query name, e.g. I-1 (see --list)."),
-          fmt: Format = typer.Option(Format.table, "--format", help="Output format."),
+          fmt: Format = "table",
           list_: bool = typer.Option(False, "--list", help="List the queries with their question.")) -> None:
     """Run one research-question query (the paper's Table 3)."""
-    from ..cli import db_url
     from ..db import get_engine
     from . import queries
-    from .load import require_db
 
     if list_ or not name:
         for q in queries.QUERIES:
             typer.echo(f"{q.name:7} {q.question}")
         return
+    url = _data_url(ctx)
     try:
-        require_db(db_url(ctx))
-        df, summary = queries.run(get_engine(db_url(ctx)), name)
+        df, summary = queries.run(get_engine(url), name)
     except Exception as exc:  # noqa: BLE001
         _fail(exc)
-    if fmt is Format.json:
+    if fmt == "json":
         typer.echo(json.dumps({"query": queries.get(name).name, "rows": json.loads(df.to_json(orient="records")),
                                "summary": summary}, indent=1))
         return
-    if fmt is Format.csv:
-        typer.echo(df.to_csv(index=False), nl=False)
+    if fmt in ("csv", "jsonl"):
+        if fmt == "csv":
+            typer.echo(df.to_csv(index=False), nl=False)
+        else:
+            emit(json.loads(df.to_json(orient="records")), fmt, [str(c) for c in df.columns])
         if summary:
             typer.echo(f"# {json.dumps(summary)}", err=True)
         return
-    from rich.console import Console
-    from rich.table import Table
-
     q = queries.get(name)
-    table = Table(title=f"{q.name}: {q.question}", caption=q.description)
-    for col in df.columns:
-        table.add_column(str(col))
+    rows = table(*(str(c) for c in df.columns), title=f"{q.name}: {q.question}", caption=q.description)
     for row in df.head(200).itertuples(index=False):
-        table.add_row(*("" if v is None else str(v) for v in row))
-    console = Console()
-    console.print(table)
+        rows.add_row(*("" if v is None else str(v) for v in row))
+    out = console()
+    out.print(rows)
     if len(df) > 200:
-        console.print(f"... {len(df) - 200:,} more rows (use --format csv)")
+        out.print(f"... {len(df) - 200:,} more rows (use --format csv)")
     if summary:
-        console.print("summary: " + ", ".join(f"{k} = {v}" for k, v in summary.items()))
+        out.print("summary: " + ", ".join(f"{k} = {v}" for k, v in summary.items()))
 
 
 def browse(ctx: typer.Context,
            host: str = typer.Option("127.0.0.1", help="Address to listen on."),
-           port: int = typer.Option(8001, help="Port to listen on."),
+           port: int = typer.Option(8001, min=0, max=65535, help="Port to listen on."),
            metadata_out: Path = typer.Option(None, "--metadata", help="Also keep the Datasette metadata file here.")) -> None:
     """Serve the (SQLite) database with Datasette: documented tables, facets, research queries."""
-    from ..cli import db_url
     from .browse import serve
 
+    url = db_url(ctx, existing=True)
     try:
         if metadata_out:
-            code = serve(db_url(ctx), metadata_out, host, port)
+            code = serve(url, metadata_out, host, port)
         else:
             with tempfile.TemporaryDirectory() as tmp:
-                code = serve(db_url(ctx), Path(tmp) / "metadata.json", host, port)
+                code = serve(url, Path(tmp) / "metadata.json", host, port)
     except Exception as exc:  # noqa: BLE001
         _fail(exc)
     raise typer.Exit(code)
@@ -111,11 +109,11 @@ def export(ctx: typer.Context,
            fmt: ExportFormat = typer.Option(ExportFormat.parquet, "--format", help="File format."),
            out: Path = typer.Option(Path("export"), "--out", help="Directory for one file per table.")) -> None:
     """Export every table as Parquet or CSV (see docs/export.md for DuckDB and pandas examples)."""
-    from ..cli import db_url
     from .export import export as run_export
 
+    url = db_url(ctx, existing=True)
     try:
-        counts = run_export(db_url(ctx), out, fmt.value)
+        counts = run_export(url, out, fmt.value)
     except Exception as exc:  # noqa: BLE001
         _fail(exc)
     typer.echo(f"exported {len(counts)} tables ({sum(counts.values()):,} rows) to {out}")

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import typer
 
+from ..core.cli import Failed, InputError, console, db_url, emit, format_type, input_file, table
+
 licenses_app = typer.Typer(help="License normalisation and PTM -> repository compatibility.", no_args_is_help=True)
 
 
@@ -18,22 +20,23 @@ class Rules(str, Enum):
     ml = "ml"
 
 
-class Format(str, Enum):
-    table = "table"
-    json = "json"
-    sarif = "sarif"
+Format = format_type("table", "json", "sarif")
+SummaryFormat = format_type("table", "json")
+RowsFormat = format_type("table", "json", "jsonl", "csv")
+
+
+class Distribution(str, Enum):
+    public = "public"
+    internal = "internal"
+
+
+Distributed = typer.Option(Distribution.public, "--distribution", help="Is the repository distributed publicly?")
 
 
 class Use(str, Enum):
     runtime = "runtime"
     redistribute = "redistribute"
     finetune_publish = "finetune-publish"
-
-
-def _url(ctx: typer.Context) -> str:
-    from peatmoss.cli import db_url
-
-    return db_url(ctx)
 
 
 @licenses_app.command("analyze")
@@ -43,28 +46,34 @@ def analyze_cmd(
     out: Path = typer.Option(Path("licenses-out"), "--out", "-o", help="Folder for summary, per-pair CSV and Sankey"),
     other_threshold: int = typer.Option(0, "--other-threshold", help="Fold licenses met fewer times into 'other'"),
     static_format: str = typer.Option("png", "--static", help="png or svg"),
-    distribution: str = typer.Option("public", "--distribution", help="public | internal"),
-    paper_matrix: Path = typer.Option(None, "--paper-matrix", help="linux_foundation_compatibility_matrix.csv"),
+    distribution: Distribution = Distributed,
+    paper_matrix: Path = typer.Option(None, "--paper-matrix", exists=True, dir_okay=False,
+                                      help="linux_foundation_compatibility_matrix.csv"),
     paper_data: bool = typer.Option(False, "--paper-data", help="Analyse the paper's own relations (shared data) instead of the database"),
+    fmt: SummaryFormat = "table",
 ) -> None:
     """Verdicts for every PTM -> repository link in the database, a summary, a per-pair CSV and the Sankey."""
     from .shared import require_shared
 
+    if static_format not in ("png", "svg"):
+        raise typer.BadParameter("must be png or svg", param_hint="--static")
     try:
         if rules == Rules.paper and paper_matrix is None:
             paper_matrix = require_shared("paper/linux_foundation_compatibility_matrix.csv")
         if paper_data:
             data = _paper_data(rules.value, paper_matrix, out, other_threshold, static_format)
     except FileNotFoundError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2)
+        raise InputError(str(exc)) from None
     if not paper_data:
         from .analyze import analyze
 
-        result = analyze(_url(ctx), rules.value, out, paper_matrix, distribution, other_threshold=other_threshold,
-                         static_format=static_format)
+        result = analyze(db_url(ctx, existing=True), rules.value, out, paper_matrix, distribution.value,
+                         other_threshold=other_threshold, static_format=static_format)
         data = result.as_dict()
-    _print_summary(data)
+    if fmt == "json":
+        typer.echo(json.dumps(data, indent=1, default=str))
+    else:
+        _print_summary(data)
 
 
 def _paper_data(ruleset, matrix_path, out, other_threshold, static_format) -> dict:
@@ -87,48 +96,43 @@ def _paper_data(ruleset, matrix_path, out, other_threshold, static_format) -> di
 
 
 def _print_summary(data: dict) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title=f"License verdicts ({data.get('ruleset', 'paper')})")
-    table.add_column("outcome")
-    table.add_column("count", justify="right")
-    table.add_column("%", justify="right")
+    verdicts = table("outcome", "count", "%", title=f"License verdicts ({data.get('ruleset', 'paper')})")
     for key in ("relations", "skipped", "analysed", "identical", "compatible", "conditional", "incompatible",
                 "unknown", "conflict"):
         if key in data:
-            table.add_row(key, str(data[key]), str(data.get(f"{key}_pct", "")))
-    console = Console()
-    console.print(table)
+            verdicts.add_row(key, str(data[key]), str(data.get(f"{key}_pct", "")))
+    out = console()
+    out.print(verdicts)
     for reason, n in list((data.get("unknown_reasons") or {}).items())[:10]:
-        console.print(f"  unknown x{n}: {reason}")
+        out.print(f"  unknown x{n}: {reason}")
     for name, path in (data.get("files") or {}).items():
-        console.print(f"  {name}: {path}")
+        out.print(f"  {name}: {path}")
 
 
 @licenses_app.command("check")
 def check_cmd(
     ctx: typer.Context,
-    path: Path = typer.Argument(..., exists=True, help="Repository folder"),
-    fmt: Format = typer.Option(Format.table, "--format", "-f"),
-    hub_data: Path = typer.Option(None, "--hub-data", exists=True, help="Recorded hub data (JSON) for offline lookups"),
+    path: Path = typer.Argument(..., exists=True, file_okay=False, help="Repository folder"),
+    fmt: Format = "table",
+    hub_data: Path = typer.Option(None, "--hub-data", exists=True, dir_okay=False,
+                                  help="Recorded hub data (JSON) for offline lookups"),
     rules: Rules = typer.Option(Rules.osadl_ml, "--rules"),
-    distribution: str = typer.Option("public", "--distribution"),
+    distribution: Distribution = Distributed,
     no_db: bool = typer.Option(False, "--no-db", help="Do not look models up in the database"),
 ) -> None:
     """Scan PATH, find its license and each loaded model's license, print verdicts; exit 1 on any incompatible."""
     from .check import check, to_sarif
 
     if rules == Rules.paper:
-        raise typer.BadParameter("check uses osadl+ml, osadl or ml rules")
+        raise typer.BadParameter("check uses osadl+ml, osadl or ml rules", param_hint="--rules")
     try:
-        report = check(path, None if no_db else _url(ctx), hub_data, rules.value, distribution)
+        with input_file("--hub-data", hub_data):
+            report = check(path, None if no_db else db_url(ctx), hub_data, rules.value, distribution.value)
     except RuntimeError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2)
-    if fmt == Format.json:
+        raise InputError(str(exc)) from None
+    if fmt == "json":
         typer.echo(json.dumps(report.as_dict(), indent=2))
-    elif fmt == Format.sarif:
+    elif fmt == "sarif":
         typer.echo(json.dumps(to_sarif(report), indent=2))
     else:
         _print_check(report)
@@ -136,67 +140,77 @@ def check_cmd(
 
 
 def _print_check(report) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    console = Console(width=160)
+    out = console()
     det = report.repo_license
-    console.print(f"repository license: [bold]{det.expression or 'unknown'}[/bold] ({det.reason})")
+    out.print(f"repository license: [bold]{det.expression or 'unknown'}[/bold] ({det.reason})")
     if det.conflict:
-        console.print(f"[red]conflict:[/red] {det.conflict}")
-    table = Table()
-    for col in ("model", "license", "verdict", "condition / reason", "where"):
-        table.add_column(col)
+        out.print(f"[red]conflict:[/red] {det.conflict}")
+    verdicts = table("model", "license", "verdict", "condition / reason", "where")
     colour = {"incompatible": "red", "conflict": "magenta", "unknown": "yellow", "conditional": "cyan", "compatible": "green"}
     for m in report.models:
         v = m.verdict
         where = ", ".join(f"{f}:{ln}" for f, ln in m.locations[:3]) + (" ..." if len(m.locations) > 3 else "")
-        table.add_row(m.model, str(m.info.license.expression if m.info else None),
-                      f"[{colour.get(v.verdict, 'white')}]{v.verdict}[/]", (v.condition or v.reason)[:200], where)
-    console.print(table)
+        verdicts.add_row(m.model, str(m.info.license.expression if m.info else None),
+                         f"[{colour.get(v.verdict, 'white')}]{v.verdict}[/]", (v.condition or v.reason)[:200], where)
+    out.print(verdicts)
     if report.unresolved:
-        console.print(f"{len(report.unresolved)} model load(s) with an unresolved model id (not checked)")
+        out.print(f"{len(report.unresolved)} model load(s) with an unresolved model id (not checked)")
 
 
 @licenses_app.command("normalize")
-def normalize_cmd(values: list[str] = typer.Argument(..., help="License strings as met")) -> None:
+def normalize_cmd(values: list[str] = typer.Argument(..., help="License strings as met"),
+                  fmt: RowsFormat = "table") -> None:
     """Print the SPDX expression of each license string."""
     from .families import family
     from .normalize import normalize
 
+    rows = []
     for value in values:
         n = normalize(value)
-        typer.echo(f"{value!r}\t{n.expression}\t{n.method}\t{family(n.expression) if n.expression else ''}\t{n.reason}")
+        rows.append({"value": value, "expression": n.expression, "method": n.method,
+                     "family": family(n.expression) if n.expression else None, "reason": n.reason})
+    emit(rows, fmt, ("value", "expression", "method", "family", "reason"))
 
 
 @licenses_app.command("verdict")
 def verdict_cmd(upstream: str, downstream: str, use: Use = typer.Option(Use.runtime, "--use"),
-                distribution: str = typer.Option("public", "--distribution"),
-                rules: Rules = typer.Option(Rules.osadl_ml, "--rules")) -> None:
+                distribution: Distribution = Distributed,
+                rules: Rules = typer.Option(Rules.osadl_ml, "--rules"), fmt: SummaryFormat = "json") -> None:
     """The verdict for one model license (UPSTREAM) reused in a repository under DOWNSTREAM."""
     from .engine import Context, verdict
     from .normalize import normalize
 
     if rules == Rules.paper:
-        raise typer.BadParameter("use analyze --rules paper for the paper's method")
+        raise typer.BadParameter("use analyze --rules paper for the paper's method", param_hint="--rules")
     v = verdict(normalize(upstream).expression, normalize(downstream).expression,
-                Context(use.value, distribution), rules.value)
-    typer.echo(json.dumps(v.as_dict(), indent=2))
+                Context(use.value, distribution.value), rules.value)
+    if fmt == "json":
+        typer.echo(json.dumps(v.as_dict(), indent=2))
+    else:
+        emit([{"field": k, "value": val} for k, val in v.as_dict().items()], fmt, ("field", "value"))
 
 
 @licenses_app.command("eval-detection")
 def eval_detection_cmd(
-    dev_set: Path = typer.Option(None, "--dev-set", help="downstream_dev.md [default: shared data]"),
-    mirrors: Path = typer.Option(Path("/work/.mirror"), "--mirrors", help="Folder of bare git mirrors (owner+name/repo)"),
+    dev_set: Path = typer.Option(None, "--dev-set", exists=True, dir_okay=False,
+                                 help="downstream_dev.md (default: in the shared data)"),
+    mirrors: Path = typer.Option(None, "--mirrors", envvar="PEATMOSS_MIRRORS", exists=True, file_okay=False,
+                                 help="Folder of bare git mirrors (<owner>+<name>/repo)"),
 ) -> None:
     """Accuracy of repository license detection on the development set of downstream repositories."""
     from .evaldetect import evaluate
     from .shared import shared_licenses_dir
 
+    if mirrors is None:
+        raise InputError("no mirrors folder", "pass --mirrors DIR or set $PEATMOSS_MIRRORS")
     if dev_set is None:
         base = shared_licenses_dir()
-        dev_set = base.parent / "downstream_dev.md" if base else Path("downstream_dev.md")
+        dev_set = base.parent / "downstream_dev.md" if base else None
+        if dev_set is None or not dev_set.is_file():
+            raise InputError("no development set", "pass --dev-set FILE or set $PEATMOSS_SHARED_DATA")
     cases = evaluate(dev_set, mirrors)
+    if not cases:
+        raise Failed(f"none of the repositories of {dev_set} has a mirror in {mirrors}", "check --mirrors")
     for c in cases:
         typer.echo(f"{'ok ' if c.correct else 'BAD'} {c.repo}: expected {c.expected}, detected {c.detected} ({c.reason})")
     typer.echo(f"correct {sum(c.correct for c in cases)}/{len(cases)}")
@@ -204,19 +218,19 @@ def eval_detection_cmd(
 
 def bom_cmd(
     ctx: typer.Context,
-    path: Path = typer.Argument(..., exists=True, help="Repository folder"),
-    output: Path = typer.Option(None, "--output", "-o", help="Write the BOM here (default: stdout)"),
-    hub_data: Path = typer.Option(None, "--hub-data", exists=True, help="Recorded hub data (JSON)"),
+    path: Path = typer.Argument(..., exists=True, file_okay=False, help="Repository folder"),
+    output: Path = typer.Option(None, "--output", "-o", dir_okay=False, help="Write the BOM here (default: stdout)"),
+    hub_data: Path = typer.Option(None, "--hub-data", exists=True, dir_okay=False, help="Recorded hub data (JSON)"),
     no_db: bool = typer.Option(False, "--no-db"),
 ) -> None:
     """A CycloneDX 1.6 ML-BOM of the models PATH loads (validated against the CycloneDX schema)."""
     from .bom import build_bom
 
     try:
-        data, errors = build_bom(path, None if no_db else _url(ctx), hub_data)
+        with input_file("--hub-data", hub_data):
+            data, errors = build_bom(path, None if no_db else db_url(ctx), hub_data)
     except RuntimeError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2)
+        raise InputError(str(exc)) from None
     text = json.dumps(data, indent=2)
     if output:
         output.write_text(text, encoding="utf-8")
@@ -224,8 +238,7 @@ def bom_cmd(
     else:
         typer.echo(text)
     if errors:
-        typer.echo("CycloneDX schema validation failed: " + "; ".join(errors), err=True)
-        raise typer.Exit(1)
+        raise Failed("CycloneDX schema validation failed: " + "; ".join(errors)[:300], "please report this as a bug")
 
 
 def register(app: typer.Typer) -> None:

@@ -5,35 +5,35 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.console import Console
 
-console = Console()
+from ..core.cli import console, db_url
 
 
 def demo(
     ctx: typer.Context,
     out: Path = typer.Option(Path("peatmoss-report"), help="Folder for the report."),
-    pytorch_hub: Path = typer.Option(None, help="Folder of pytorch/hub model pages [default: found in ../shared]."),
+    pytorch_hub: Path = typer.Option(None, exists=True, file_okay=False,
+                                     help="Folder of pytorch/hub model pages (default: found in ../shared)."),
     progress: bool = typer.Option(True, help="Show progress bars."),
 ) -> None:
     """Build a small real dataset offline (bundled Hub facts, PyTorch Hub pages, an example app) and report on it."""
-    from ..cli import db_url
     from ..registries.cli import print_status
     from ..registries.status import database_status
     from .demo import run_demo
 
     url = db_url(ctx)
+    term = console()
 
     def show(name: str, summary: str, seconds: float) -> None:
-        console.print(f"[green]✓[/green] [bold]{name}[/bold] ({seconds:.1f}s): {summary}")
+        term.print(f"[green]✓[/green] [bold]{name}[/bold] ({seconds:.1f}s): {summary}")
 
     result = run_demo(url, out, pytorch_hub=pytorch_hub, progress=progress, on_step=show)
     for name, summary, seconds in result.steps:
         if summary.startswith("skipped"):
-            console.print(f"[yellow]-[/yellow] [bold]{name}[/bold]: {summary}")
+            term.print(f"[yellow]-[/yellow] [bold]{name}[/bold]: {summary}")
     print_status(database_status(url, last_errors=3))
     if result.report:
-        console.print(f"\n[bold]Report:[/bold] {result.report}")
+        term.print(f"\n[bold]Report:[/bold] {result.report}")
 
 
 def register(app: typer.Typer) -> None:

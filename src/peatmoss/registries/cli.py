@@ -6,55 +6,51 @@ import json
 from pathlib import Path
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-console = Console()
+from ..core.cli import dask_option, JsonFlag, console, db_url, exit_if_failed, format_type, table
+
 collect_app = typer.Typer(help="Collect model metadata from a registry into the database.", no_args_is_help=True)
-
-
-def _url(ctx: typer.Context) -> str:
-    from ..cli import db_url
-
-    return db_url(ctx)
+Fmt = format_type("table", "json")
 
 
 def init(ctx: typer.Context) -> None:
     """Create the database, or upgrade it to the newest schema."""
     from ..db import init_db
-    from .status import safe_url
+    from ..db.engine import safe_url
 
-    url = _url(ctx)
+    url = db_url(ctx)
     init_db(url)
-    console.print(f"Database ready: [bold]{safe_url(url)}[/bold]")
+    console().print(f"Database ready: [bold]{safe_url(url)}[/bold]")
 
 
 @collect_app.command("huggingface")
 def collect_huggingface_cmd(
     ctx: typer.Context,
-    endpoint: str = typer.Option(None, help="Hub URL [env: HF_ENDPOINT; default: https://huggingface.co]"),
-    limit: int = typer.Option(None, help="Stop after this many models."),
+    endpoint: str = typer.Option(None, help="Hub URL (env: HF_ENDPOINT; default: https://huggingface.co)"),
+    limit: int = typer.Option(None, min=0, help="Stop after this many models."),
     sort: str = typer.Option(None, help="Sort the listing: downloads, likes, lastModified, createdAt."),
     author: str = typer.Option(None, help="Only models of this user or organisation."),
     search: str = typer.Option(None, help="Only models whose id contains this text."),
-    page_size: int = typer.Option(1000, help="Models per listing page."),
+    page_size: int = typer.Option(1000, min=1, help="Models per listing page."),
     min_downloads: int = typer.Option(50, help="Deep-collect models with at least this many downloads."),
     deep: bool = typer.Option(True, help="Collect card, commits, refs and discussions of popular models."),
     files: bool = typer.Option(False, help="Also snapshot the files of deep models into --store."),
     store: Path = typer.Option(Path("peatmoss-store"), help="Content-addressed store for --files."),
     allow: list[str] = typer.Option(None, "--allow", help="File patterns to snapshot (repeatable)."),
     weights: bool = typer.Option(False, help="Allow weight files in --files snapshots."),
-    snapshot: str = typer.Option(None, help="Snapshot label [default: today's date]; the same label resumes."),
+    snapshot: str = typer.Option(None, help="Snapshot label (default: today's date); the same label resumes."),
     record: Path = typer.Option(None, help="Store every raw response in this folder."),
     replay: Path = typer.Option(None, help="Serve responses recorded with --record instead of the network."),
     timeout: float = typer.Option(30.0, help="Seconds before a request times out (then retried)."),
     progress: bool = typer.Option(True, help="Show progress bars."),
-    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
-    dask: str = typer.Option(None, "--dask", help="Deep snapshots on Dask: a scheduler address, or 'local'."),
+    fmt: Fmt = "table",
+    as_json: JsonFlag = False,
+    dask: str = dask_option("Deep snapshots"),
 ) -> None:
     """Collect models from the Hugging Face Hub (resumable; re-run to continue an interrupted snapshot)."""
     from .huggingface import CollectOptions, collect_huggingface
 
+    as_json = as_json or fmt == "json"
     if replay is not None and not (replay / "index.jsonl").is_file():
         raise typer.BadParameter(f"{replay} holds no recording (index.jsonl)", param_hint="--replay")
     opts = CollectOptions(endpoint=endpoint, limit=limit, sort=sort, author=author, search=search,
@@ -64,15 +60,15 @@ def collect_huggingface_cmd(
                           replay_dir=str(replay) if replay else None, timeout=timeout,
                           progress=progress and not as_json, dask=dask)
     try:
-        summary = collect_huggingface(_url(ctx), opts)
+        summary = collect_huggingface(db_url(ctx), opts)
     except KeyboardInterrupt:
-        console.print("[yellow]Interrupted. Re-run the same command to resume from the last committed page.")
+        console(stderr=True).print("[yellow]Interrupted. Re-run the same command to resume from the last committed page.")
         raise typer.Exit(130)
     if as_json:
         typer.echo(json.dumps(vars(summary), default=str))
     else:
         state = "complete" if summary.complete else "[yellow]incomplete (re-run to resume)[/yellow]"
-        console.print(f"Snapshot {summary.snapshot} (run {summary.run_id}): {summary.models:,} models, "
+        console().print(f"Snapshot {summary.snapshot} (run {summary.run_id}): {summary.models:,} models, "
                       f"{summary.deep_models:,} deep, {summary.errors:,} errors - {state}")
     if not summary.complete:
         raise typer.Exit(1)
@@ -82,52 +78,60 @@ def collect_huggingface_cmd(
 def collect_pytorch_hub_cmd(
     ctx: typer.Context,
     source: Path = typer.Option(..., "--source", exists=True, help="Checkout or archive of pytorch/hub."),
-    hubconf_dir: Path = typer.Option(None, help="Folder of <owner>/<repo>/hubconf.py files to list entrypoints."),
-    as_json: bool = typer.Option(False, "--json", help="Print the counts as JSON."),
+    hubconf_dir: Path = typer.Option(None, exists=True, file_okay=False,
+                                     help="Folder of <owner>/<repo>/hubconf.py files to list entrypoints."),
+    fmt: Fmt = "table",
+    as_json: JsonFlag = False,
 ) -> None:
     """Collect PyTorch Hub models from the model pages of the pytorch/hub repository."""
     from .pytorch_hub import collect_pytorch_hub
 
-    counts = collect_pytorch_hub(_url(ctx), source, hubconf_dir)
-    if as_json:
+    counts = collect_pytorch_hub(db_url(ctx), source, hubconf_dir)
+    if as_json or fmt == "json":
         typer.echo(json.dumps(counts))
     else:
-        console.print(f"PyTorch Hub: {counts['pages']} pages, {counts['entries']} (repo, model) entries, "
+        console().print(f"PyTorch Hub: {counts['pages']} pages, {counts['entries']} (repo, model) entries, "
                       f"{counts['models']} models, {counts['errors']} errors")
+    exit_if_failed(counts["errors"], "PyTorch Hub pages or entries")
 
 
 def status(
     ctx: typer.Context,
-    as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
-    errors: int = typer.Option(5, help="How many recent errors to show."),
+    fmt: Fmt = "table",
+    as_json: JsonFlag = False,
+    errors: int = typer.Option(5, min=0, help="How many recent errors to show."),
 ) -> None:
     """What the database holds: rows per table, snapshots, last errors."""
+    from ..core.cli import DATA_HINT
     from .status import database_status
 
-    info = database_status(_url(ctx), last_errors=errors)
-    if as_json:
+    info = database_status(db_url(ctx, existing=True), last_errors=errors)
+    if as_json or fmt == "json":
         typer.echo(json.dumps(info, default=str))
-        return
-    print_status(info)
+    else:
+        print_status(info)
+    if not any(info["tables"].values()):
+        typer.echo(f"The database is empty: {DATA_HINT}.", err=True)
 
 
 def print_status(info: dict) -> None:
-    console.print(f"[bold]Database[/bold] {info['database']}")
-    table = Table("table", "rows", title="Rows per table", show_edge=False)
+    out = console()
+    out.print(f"[bold]Database[/bold] {info['database']}")
+    rows = table("table", "rows", title="Rows per table", show_edge=False)
     for name, count in info["tables"].items():
         if count:
-            table.add_row(name, f"{count:,}")
-    console.print(table)
-    runs = Table("run", "stage", "source", "snapshot", "status", "items", "errors", title="Runs", show_edge=False)
+            rows.add_row(name, f"{count:,}")
+    out.print(rows)
+    runs = table("run", "stage", "source", "snapshot", "status", "items", "errors", title="Runs", show_edge=False)
     for r in info["runs"]:
         runs.add_row(str(r["id"]), r["stage"], r["source"], str(r["snapshot_date"])[:10], r["status"],
                      f"{r['items_done']:,}", str(r["error_count"]))
-    console.print(runs)
+    out.print(runs)
     if info["errors"]:
-        errs = Table("stage", "kind", "item", "message", title="Last errors", show_edge=False)
+        errs = table("stage", "kind", "item", "message", title="Last errors", show_edge=False)
         for e in info["errors"]:
-            errs.add_row(e["stage"], e["error_kind"], e["item"][:60], e["message"][:80])
-        console.print(errs)
+            errs.add_row(e["stage"], e["error_kind"], e["item"], e["message"][:200])
+        out.print(errs)
 
 
 def register(app: typer.Typer) -> None:

@@ -7,6 +7,13 @@ from pathlib import Path
 
 import typer
 
+from ..core.cli import dask_option, Failed, db_url, exit_if_failed
+
+ListFile = typer.Option(None, "--list", exists=True, dir_okay=False,
+                        help="File with one owner/repo (or URL, or path) a line.")
+Recording = typer.Option(None, "--replay", exists=True, file_okay=False,
+                         help="Serve recorded responses from this folder.")
+
 
 def _specs(specs: list[str] | None, list_file: Path | None, base: str | None) -> list[str]:
     from .sources import read_list
@@ -19,97 +26,105 @@ def _specs(specs: list[str] | None, list_file: Path | None, base: str | None) ->
     return out
 
 
-def register(app: typer.Typer) -> None:
-    from peatmoss.cli import db_url
+def mine_cmd(
+    ctx: typer.Context,
+    specs: list[str] = typer.Argument(None, help="Folders, git repositories, URLs or owner/repo."),
+    list_file: Path = ListFile,
+    workers: int = typer.Option(1, "--workers", "-j", min=1, help="Scanning processes (one writer)."),
+    commit: str = typer.Option(None, "--commit", help="Mine this commit instead of HEAD."),
+    github_base: str = typer.Option(None, "--github-base", envvar="PEATMOSS_GITHUB_BASE",
+                                    help="Where owner/repo is cloned from (default: https://github.com)."),
+    max_file_size: int = typer.Option(None, "--max-file-size", help="Skip files larger than this (bytes)."),
+    repo_timeout: float = typer.Option(1800, "--repo-timeout", help="Give up on a repository after this many s."),
+    progress: bool = typer.Option(True, "--progress/--no-progress"),
+    dask: str = dask_option("Scan"),
+) -> None:
+    """Mine repositories for PTM loads into reuse_repository, repo_scan, reuse_file and model_reuse."""
+    from peatmoss.db import init_db
 
-    @app.command("mine")
-    def mine_cmd(
-        ctx: typer.Context,
-        specs: list[str] = typer.Argument(None, help="Folders, git repositories, URLs or owner/repo."),
-        list_file: Path = typer.Option(None, "--list", help="File with one owner/repo (or URL, or path) a line."),
-        workers: int = typer.Option(1, "--workers", "-j", help="Scanning processes (one writer)."),
-        commit: str = typer.Option(None, "--commit", help="Mine this commit instead of HEAD."),
-        github_base: str = typer.Option(None, "--github-base", envvar="PEATMOSS_GITHUB_BASE",
-                                        help="Where owner/repo is cloned from [default: https://github.com]."),
-        max_file_size: int = typer.Option(None, "--max-file-size", help="Skip files larger than this (bytes)."),
-        repo_timeout: float = typer.Option(1800, "--repo-timeout", help="Give up on a repository after this many s."),
-        progress: bool = typer.Option(True, "--progress/--no-progress"),
-        dask: str = typer.Option(None, "--dask", help="Scan on Dask: a scheduler address, or 'local'."),
-    ) -> None:
-        """Mine repositories for PTM loads into reuse_repository, repo_scan, reuse_file and model_reuse."""
-        from peatmoss.db import init_db
+    from .mine import mine
 
-        from .mine import mine
+    url = db_url(ctx)
+    wanted = _specs(specs, list_file, github_base)
+    init_db(url)
+    s = mine(url, wanted, workers=workers, commit=commit, progress=progress,
+             github_base=github_base, max_file_size=max_file_size, repo_timeout=repo_timeout,
+             dask=dask)
+    typer.echo(f"run {s.run_id}: {s.repos} repositories, {s.scanned} scanned, {s.skipped} already done, "
+               f"{s.failed} failed; {s.files} files, {s.links} links ({s.matched} matched to models), "
+               f"{s.errors} error rows; link status: {s.by_status}")
+    exit_if_failed(s.failed, "repositories")
 
-        url = db_url(ctx)
-        init_db(url)
-        s = mine(url, _specs(specs, list_file, github_base), workers=workers, commit=commit, progress=progress,
-                 github_base=github_base, max_file_size=max_file_size, repo_timeout=repo_timeout,
-                 dask=dask)
-        typer.echo(f"run {s.run_id}: {s.repos} repositories, {s.scanned} scanned, {s.skipped} already done, "
-                   f"{s.failed} failed; {s.files} files, {s.links} links ({s.matched} matched to models), "
-                   f"{s.errors} error rows; link status: {s.by_status}")
 
-    @app.command("github-meta")
-    def github_meta(
-        ctx: typer.Context,
-        repos: list[str] = typer.Argument(None, help="owner/repo names."),
-        list_file: Path = typer.Option(None, "--list", help="File with one owner/repo a line."),
-        issues: bool = typer.Option(True, "--issues/--no-issues", help="Also issues and pull requests."),
-        max_issues: int = typer.Option(None, "--max-issues", help="At most this many issues/PRs a repository."),
-        github_api: str = typer.Option(None, "--github-api", envvar="GITHUB_API_URL"),
-        record: Path = typer.Option(None, "--record", help="Store the raw responses in this directory."),
-        replay: Path = typer.Option(None, "--replay", help="Serve recorded responses from this directory."),
-    ) -> None:
-        """Repository metadata, issues and pull requests from the GitHub REST API (token: $GITHUB_TOKEN)."""
-        from peatmoss.db import init_db, session_scope
-        from peatmoss.db.runs import finish_run, record_error, start_run
+def github_meta(
+    ctx: typer.Context,
+    repos: list[str] = typer.Argument(None, help="owner/repo names."),
+    list_file: Path = ListFile,
+    issues: bool = typer.Option(True, "--issues/--no-issues", help="Also issues and pull requests."),
+    max_issues: int = typer.Option(None, "--max-issues", help="At most this many issues/PRs a repository."),
+    github_api: str = typer.Option(None, "--github-api", envvar="GITHUB_API_URL"),
+    record: Path = typer.Option(None, "--record", help="Store the raw responses in this directory."),
+    replay: Path = Recording,
+) -> None:
+    """Repository metadata, issues and pull requests from the GitHub REST API (token: $GITHUB_TOKEN)."""
+    from peatmoss.db import init_db, session_scope
+    from peatmoss.db.runs import finish_run, record_error, start_run
 
-        from .github import GitHub, GitHubError, ReplayServer, collect_repo
-        from .sources import describe
+    from .github import GitHub, GitHubError, ReplayServer, collect_repo
+    from .sources import describe
 
-        url = db_url(ctx)
-        init_db(url)
-        names = [describe(spec).full_name for spec in _specs(repos, list_file, None)]  # owner/repo or GitHub URLs
-        with contextlib.ExitStack() as stack:
-            base = stack.enter_context(ReplayServer(replay)).url if replay else github_api
-            gh = stack.enter_context(GitHub(base, record_dir=record))
-            with session_scope(url) as s:
-                run = start_run(s, "collect", "github", key=",".join(sorted(names))[:255])
-            totals = {"issues": 0, "pull_requests": 0, "failed": 0}
-            for name in names:
-                try:
-                    with session_scope(url) as s:
-                        for k, v in collect_repo(s, gh, name, issues=issues, limit=max_issues).items():
-                            totals[k] += v
-                except GitHubError as exc:
-                    totals["failed"] += 1
-                    with session_scope(url) as s:
-                        record_error(s, s.merge(run), "collect", name, f"github_{exc.status}", str(exc))
-            with session_scope(url) as s:
-                finish_run(s, s.merge(run))
-        typer.echo(f"{len(names)} repositories: {totals['issues']} issues, {totals['pull_requests']} pull requests, "
-                   f"{totals['failed']} failed")
+    url = db_url(ctx)
+    names = [describe(spec).full_name for spec in _specs(repos, list_file, None)]  # owner/repo or GitHub URLs
+    init_db(url)
+    with contextlib.ExitStack() as stack:
+        base = stack.enter_context(ReplayServer(replay)).url if replay else github_api
+        gh = stack.enter_context(GitHub(base, record_dir=record))
+        with session_scope(url) as s:
+            run = start_run(s, "collect", "github", key=",".join(sorted(names))[:255])
+        totals = {"issues": 0, "pull_requests": 0, "failed": 0}
+        for name in names:
+            try:
+                with session_scope(url) as s:
+                    for k, v in collect_repo(s, gh, name, issues=issues, limit=max_issues).items():
+                        totals[k] += v
+            except GitHubError as exc:
+                totals["failed"] += 1
+                with session_scope(url) as s:
+                    record_error(s, s.merge(run), "collect", name, f"github_{exc.status}", str(exc))
+        with session_scope(url) as s:
+            finish_run(s, s.merge(run))
+    typer.echo(f"{len(names)} repositories: {totals['issues']} issues, {totals['pull_requests']} pull requests, "
+               f"{totals['failed']} failed")
 
-    @app.command("github-search")
-    def github_search(
-        query: str = typer.Argument(..., help='Code-search query, e.g. "from_pretrained language:python".'),
-        out: Path = typer.Option(None, "--out", help="Write owner/repo lines here (a --list file for `mine`)."),
-        max_size: int = typer.Option(384_000, "--max-size", help="Upper bound of the file-size shards (bytes)."),
-        github_api: str = typer.Option(None, "--github-api", envvar="GITHUB_API_URL"),
-        record: Path = typer.Option(None, "--record"),
-        replay: Path = typer.Option(None, "--replay"),
-    ) -> None:
-        """Discover repositories by code search, sharded by file size past the 1,000-result cap."""
-        from .github import GitHub, ReplayServer, discover_repos
 
-        with contextlib.ExitStack() as stack:
-            base = stack.enter_context(ReplayServer(replay)).url if replay else github_api
-            gh = stack.enter_context(GitHub(base, record_dir=record))
+def github_search(
+    query: str = typer.Argument(..., help='Code-search query, e.g. "from_pretrained language:python".'),
+    out: Path = typer.Option(None, "--out", help="Write owner/repo lines here (a --list file for `mine`)."),
+    max_size: int = typer.Option(384_000, "--max-size", help="Upper bound of the file-size shards (bytes)."),
+    github_api: str = typer.Option(None, "--github-api", envvar="GITHUB_API_URL"),
+    record: Path = typer.Option(None, "--record"),
+    replay: Path = Recording,
+) -> None:
+    """Discover repositories by code search, sharded by file size past the 1,000-result cap."""
+    from .github import GitHub, GitHubError, ReplayServer, discover_repos
+
+    with contextlib.ExitStack() as stack:
+        base = stack.enter_context(ReplayServer(replay)).url if replay else github_api
+        gh = stack.enter_context(GitHub(base, record_dir=record))
+        try:
             names = discover_repos(gh, query, hi=max_size)
-        text = "\n".join(names) + ("\n" if names else "")
-        if out:
-            out.write_text(text)
-            typer.echo(f"{len(names)} repositories → {out}")
-        else:
-            typer.echo(text, nl=False)
+        except GitHubError as exc:
+            raise Failed(f"GitHub code search failed: {exc}",
+                         "check the query, $GITHUB_TOKEN, or that --replay holds this search") from None
+    text = "\n".join(names) + ("\n" if names else "")
+    if out:
+        out.write_text(text)
+        typer.echo(f"{len(names)} repositories → {out}")
+    else:
+        typer.echo(text, nl=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("mine")(mine_cmd)
+    app.command("github-meta")(github_meta)
+    app.command("github-search")(github_search)
