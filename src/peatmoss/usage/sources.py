@@ -56,6 +56,12 @@ class RepoInfo:
     name: str | None = None
     commit: str | None = None
     skipped: list[FileRecord] = field(default_factory=list)  # files the source did not hand over
+    # the repository's files for the license detector while the source is open: a folder, or a GitTree
+    tree: object | None = field(default=None, repr=False, compare=False)
+
+    def as_dict(self) -> dict:
+        """The plain fields (no file lists, no open tree)."""
+        return {k: getattr(self, k) for k in ("spec", "host", "full_name", "url", "owner", "name", "commit")}
 
 
 def file_kind(path: str) -> str:
@@ -209,6 +215,37 @@ def git_files(gitdir: str, commit: str, reader: _BlobReader, info: RepoInfo,
     return files
 
 
+class GitTree:
+    """The files of one commit, listed and read from git (no checkout); what the license detector reads."""
+
+    def __init__(self, gitdir: str, commit: str, reader: _BlobReader):
+        self.gitdir, self.commit, self.reader = gitdir, commit, reader
+        self._folders: dict[str, dict[str, str]] = {}  # folder -> file name -> blob sha
+
+    def _entries(self, folder: str) -> dict[str, str]:
+        folder = folder.strip("/")
+        if folder not in self._folders:
+            args = ["ls-tree", "-z", "--full-tree", self.commit] + (["--", folder + "/"] if folder else [])
+            found = {}
+            for rec in _git(self.gitdir, *args, check=False).split(b"\0"):
+                meta, _, raw_path = rec.partition(b"\t")
+                parts = meta.decode().split()
+                if len(parts) == 3 and parts[1] == "blob" and parts[0] in ("100644", "100755"):
+                    found[raw_path.decode("utf-8", errors="replace").rsplit("/", 1)[-1]] = parts[2]
+            self._folders[folder] = found
+        return self._folders[folder]
+
+    def names(self, folder: str = "") -> list[str]:
+        return sorted(self._entries(folder))
+
+    def read(self, path: str, limit: int) -> bytes:
+        folder, _, name = path.strip("/").rpartition("/")
+        sha = self._entries(folder).get(name)
+        if sha is None:
+            raise OSError(f"{path} is not a file of commit {self.commit[:12]}")
+        return self.reader.read(sha)[:limit]
+
+
 def resolve_commit(gitdir: str, commit: str | None) -> str:
     ref = f"{commit or 'HEAD'}^{{commit}}"
     out = _git(gitdir, "rev-parse", "--verify", "--quiet", ref, check=False).strip()
@@ -352,6 +389,7 @@ def open_source(spec: str, *, commit: str | None = None, workdir: str | None = N
         if gitdir is None:
             if commit:
                 raise SourceError("not_a_git_repo", f"{spec} is no git repository, so it has no commit {commit}")
+            info.tree = root
             yield info, _folder_files(root, info, max_file_size)
             return
         with _open_git(gitdir, commit, info, max_file_size) as files:
@@ -376,7 +414,9 @@ def _open_git(gitdir: str, commit: str | None, info: RepoInfo, max_file_size: in
         if gh:
             info.url, info.owner, info.name = origin, gh[0], gh[1]
     reader = _BlobReader(gitdir)
+    info.tree = GitTree(gitdir, info.commit, reader)
     try:
         yield git_files(gitdir, info.commit, reader, info, max_file_size)
     finally:
+        info.tree = None
         reader.close()
