@@ -20,6 +20,7 @@ from pathlib import Path
 import yaml
 from sqlalchemy import delete, func, literal, select
 
+from ..core.frontmatter import split_front_matter
 from ..db import init_db, models as m
 from ..db.runs import insert_error, now
 from .huggingface import ensure_registry
@@ -28,7 +29,6 @@ from .store import dialect_insert
 SKIP_PAGES = {"README.md", "CONTRIBUTING.md", "CODE_OF_CONDUCT.md", "LICENSE.md"}
 CODE_BLOCK = re.compile(r"^```[ \t]*(python|py)?[^\n]*\n(.*?)^```", re.M | re.S)
 COMMENTED = re.compile(r"^(\s*)#\s?(?=\s*(\w+\s*=\s*['\"]|.*\bhub\.load\())")
-QUOTES = str.maketrans({"“": "", "”": "", "‘": "", "’": ""})
 
 
 @dataclass
@@ -47,19 +47,16 @@ class HubPage:
     unresolved: list[str] = field(default_factory=list)  # expressions we could not resolve
 
 
-def split_front_matter(text: str) -> tuple[dict, str, int]:
-    """(front matter, body, line offset of the body). Curly quotes around values are removed."""
-    if not text.startswith("---"):
-        return {}, text, 0
-    end = text.find("\n---", 3)
-    if end < 0:
-        return {}, text, 0
-    raw = text[3:end].translate(QUOTES)
-    data = yaml.safe_load(raw) or {}
-    if not isinstance(data, dict):
-        raise ValueError("front matter is not a mapping")
-    body_start = text.find("\n", end + 4) + 1
-    return data, text[body_start:], text[:body_start].count("\n")
+class FrontMatterError(ValueError):
+    """A page whose front matter is not a YAML mapping."""
+
+
+def _front_matter(text: str) -> tuple[dict, str, int]:
+    """(front matter, body, line offset of the body); broken YAML is an error (the page's error row)."""
+    fm = split_front_matter(text, curly_quotes=True)
+    if fm.error:
+        raise FrontMatterError(fm.error)
+    return fm.data, text[fm.body_start:], text[:fm.body_start].count("\n")
 
 
 def _code_blocks(body: str, offset: int) -> Iterator[tuple[str, int]]:
@@ -121,7 +118,7 @@ def _values(node: ast.expr | None, names: dict[str, list[str]]) -> list[str]:
 
 def parse_page(slug: str, text: str) -> HubPage:
     """Front matter and every (repo, entrypoint) loaded in the page's code blocks."""
-    front, body, offset = split_front_matter(text)
+    front, body, offset = _front_matter(text)
     page = HubPage(slug=slug, front_matter=front)
     trees = [(tree, start) for code, start in _code_blocks(body, offset) if (tree := _parse(code)) is not None]
     names: dict[str, list[str]] = {}
