@@ -20,6 +20,9 @@ from .normalize import NONE, normalize, parse
 from .textmatch import MAX_CHARS, match_text
 
 LICENSE_FILE = re.compile(r"^(LICEN[CS]E|COPYING|UNLICENSE)([-._].*)?$", re.I)
+# "license_plate_detector.pt", "licenses.py": named like a license file, but no license text
+_NOT_TEXT = re.compile(r"\.(pt|pth|bin|ckpt|onnx|h5|pkl|safetensors|npy|npz|zip|gz|tar|png|jpe?g|gif|pdf|"
+                       r"py|ipynb|js|ts|json|ya?ml|toml|csv|sh|c|h|cpp|java|go|rs)$", re.I)
 README = re.compile(r"^README(\.(md|rst|txt|markdown))?$", re.I)
 _README_LICENSE = re.compile(r"^(#+\s*|)(license|licence|licensing)\s*:?\s*$", re.I | re.M)
 _CLASSIFIER = re.compile(r"License :: [^\"'\n]+")
@@ -90,7 +93,8 @@ def _read(tree: RepoTree, rel: str) -> tuple[str, bool]:
 
 
 def _license_files(tree: RepoTree) -> list[str]:
-    return [n for n in tree.names() if LICENSE_FILE.match(n)] + [f"LICENSES/{n}" for n in tree.names("LICENSES")]
+    return [n for n in tree.names() if LICENSE_FILE.match(n) and not _NOT_TEXT.search(n)] + \
+        [f"LICENSES/{n}" for n in tree.names("LICENSES")]
 
 
 def _from_license_file(tree: RepoTree, rel: str) -> Evidence:
