@@ -15,7 +15,7 @@ from peatmoss.licenses.textmatch import reference_texts
 from peatmoss.usage.mine import mine
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures_repo"))
-from gitrepos import git, make_simple_repo  # noqa: E402
+from gitrepos import git, git_daemon, make_simple_repo, serve_bare  # noqa: E402
 
 CODE = {"main.py": "import os\nprint(os.getcwd())\n"}
 
@@ -107,3 +107,16 @@ def test_host_license_stays_when_the_files_name_none_recognisable(db_url, tmp_pa
     mine(db_url, [str(repo_dir)], progress=False)
     (row,) = _stored(db_url).values()
     assert row.license_spdx == "MIT" and row.license_evidence == {"source": "host"}
+
+
+def test_a_cloned_repository_gets_its_license(db_url, tmp_path):
+    texts = reference_texts()
+    make_simple_repo(tmp_path / "src", {**CODE, "LICENSE": texts["BSD-2-Clause"], "weights.py": "#" * 5000 + "\n"})
+    served = tmp_path / "served"
+    serve_bare(tmp_path / "src", served, "acme/tool")
+    with git_daemon(served) as base:  # a partial clone over git://, read from git in a temporary folder
+        summary = mine(db_url, [f"{base}/acme/tool"], progress=False, max_file_size=4096)
+    assert summary.scanned == 1
+    (row,) = _stored(db_url).values()
+    assert row.license_spdx == "BSD-2-Clause" == check(tmp_path / "src").repo_license.expression
+    assert row.license_evidence["evidence"][0]["file"] == "LICENSE"
