@@ -48,10 +48,16 @@ def build_fixture(url: str) -> None:
         for mid, *_rest, dls in hf:
             s.add(M.ModelStats(run_id=2, model_id=mid, downloads=dls))
         s.add_all([M.ModelStats(run_id=3, model_id=7), M.ModelStats(run_id=3, model_id=8)])
-        # PyTorch Hub domains come from page tags: resnet18 -> CV, roberta -> NLP (the 'researchers' tag is ignored)
+        # PyTorch Hub domains come from their tags (as collected from the pages): resnet18 -> CV, roberta -> NLP
+        # (the 'researchers' tag is ignored)
         s.add_all([M.PytorchHubPage(id=1, slug="resnet", tags=["vision"]),
                    M.PytorchHubPage(id=2, slug="roberta", tags=["nlp", "researchers"])])
+        s.add_all([M.Tag(id=1, name="vision", kind="other", value="vision"),
+                   M.Tag(id=2, name="nlp", kind="other", value="nlp"),
+                   M.Tag(id=3, name="researchers", kind="other", value="researchers")])
         s.flush()
+        for mid, tid in ((7, 1), (8, 2), (8, 3)):
+            s.execute(M.model_to_tag.insert().values(model_id=mid, tag_id=tid))
         s.add_all([M.PytorchHubEntry(page_id=1, model_id=7, repo="pytorch/vision", entrypoint="resnet18", source="page"),
                    M.PytorchHubEntry(page_id=2, model_id=8, repo="pytorch/fairseq", entrypoint="roberta", source="page")])
         lic = {"apache-2.0": "Apache-2.0", "mit": "MIT", "cc-by-nc-4.0": "CC-BY-NC-4.0"}

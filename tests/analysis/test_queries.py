@@ -72,7 +72,7 @@ def test_gh_and_i_queries(fixture_url):
     assert dict(zip(i2["verdict"], i2["pairs"])) == {"compatible": 2, "unknown": 1, "incompatible": 1}
     i3, _ = run(fixture_url, "I-3")
     nlp = i3.set_index("domain").loc["NLP"]
-    assert nlp["models"] == 3 and nlp["reused_models"] == 2 and nlp["repositories"] == 4
+    assert nlp["models"] == 4 and nlp["reused_models"] == 2 and nlp["repositories"] == 4  # 3 HF + roberta (PT Hub)
     ptm1, _ = run(fixture_url, "PTM-1")
     rules = ptm1[ptm1["pipeline"] == "rules"].set_index("field")
     assert float(rules.loc["datasets", "pct_stated"]) == 50.0
@@ -124,3 +124,14 @@ def test_average_ranks_and_spearman_agree_with_pandas():
     assert list(queries.average_ranks(np.array([10, 20, 10, 5.0]))) == [2.5, 4.0, 2.5, 1.0]
     expected = a.rank().corr(b.rank())
     assert queries.spearman(a, b) == pytest.approx(expected, abs=1e-12)
+
+
+def test_i3_and_figure8_give_every_model_the_same_domain(fixture_url):
+    from peatmoss.analysis.figures import fig8_domains
+    from peatmoss.analysis.load import load
+    from peatmoss.db import get_engine
+
+    i3, _ = run(fixture_url, "I-3")
+    f8 = fig8_domains(load(get_engine(fixture_url))).data.groupby("domain")["models"].sum()
+    assert dict(zip(i3["domain"], i3["models"])) == {k: int(v) for k, v in f8.items() if v}
+    assert f8["CV"] >= 1  # resnet18, a PyTorch Hub model, by its tags (not "Other")

@@ -84,6 +84,8 @@ def test_figure_data(fixture_url):
     f12 = res["fig12_licenses"]
     assert set(f12.data["verdict"]) == {"compatible", "unknown", "incompatible"}
     assert f12.fig is not None and f12.html
+    from peatmoss.licenses.sankey import COLORS  # the license stage's Sankey: the same colours as `licenses analyze`
+    assert COLORS["incompatible"] in f12.html and COLORS["compatible"] in f12.html
     tr = res["trends"].data
     assert set(tr["snapshot"]) == {"2024-01-01", "2024-02-01"}
 

@@ -137,3 +137,43 @@ def test_check_looks_models_up_in_the_database(db_url):
     assert by["bert-base-uncased"].info.source == "database"
     assert by["bert-base-uncased"].verdict.verdict == "compatible"
     assert by["runwayml/stable-diffusion-v1-5"].verdict.verdict == "unknown"  # not in the database, no hub data
+
+
+@pytest.mark.shared
+def test_paper_rules_read_the_spdx_expression(db_url, shared_data):
+    """Repositories mined from files have license_spdx and no license_raw: the paper rules use the expression."""
+    _populate(db_url)
+    now = datetime.now(timezone.utc)
+    with session_scope(db_url) as s:
+        models = {m.hub_id: m for m in s.scalars(select(Model))}
+        for name, spdx, raw in (("d/spdx-mit", "MIT", None), ("e/spdx-none", "NONE", None),
+                                ("f/spdx-over-raw", "Apache-2.0", "other")):
+            repo = ReuseRepository(full_name=name, license_spdx=spdx, license_raw=raw)
+            s.add(repo)
+            s.flush()
+            scan = RepoScan(repository_id=repo.id, scanned_at=now)
+            s.add(scan)
+            s.flush()
+            for hub_id in ("bert-base-uncased", "org/gpl-model"):
+                s.add(ModelReuse(scan_id=scan.id, repository_id=repo.id, model_id=models[hub_id].id,
+                                 link_status="matched", library="transformers", api="from_pretrained",
+                                 resolution="literal", confidence=1.0, line=1))
+    matrix = shared_data / "licenses" / "paper" / "linux_foundation_compatibility_matrix.csv"
+    analyze(db_url, "paper", None, paper_matrix=matrix)
+    with session_scope(db_url) as s:
+        repo = {r.full_name: r.id for r in s.scalars(select(ReuseRepository))}
+        model = {m.hub_id: m.id for m in s.scalars(select(Model))}
+        by = {(v.model_id, v.repository_id): v for v in s.scalars(select(LicenseVerdict).where(LicenseVerdict.rules == "paper"))}
+
+        def got(hub_id, name):
+            return by[(model[hub_id], repo[name])]
+
+        assert got("bert-base-uncased", "d/spdx-mit").verdict == "compatible"
+        assert got("org/gpl-model", "d/spdx-mit").verdict == "incompatible"
+        assert got("org/gpl-model", "d/spdx-mit").downstream_license == "MIT"
+        assert got("bert-base-uncased", "f/spdx-over-raw").verdict == "compatible"  # not the raw "other"
+        assert "no license" in got("bert-base-uncased", "e/spdx-none").reason
+        assert got("bert-base-uncased", "c/multi").verdict == "unknown"  # several licenses: the paper skipped them
+        assert got("bert-base-uncased", "a/mit").verdict == "compatible"  # no expression: the raw key
+        local = got("bert-base-uncased", str(FIXTURES / "conflict_repo"))  # license detected from its files
+        assert local.downstream_license == "GPL-3.0-only" and local.verdict == "compatible"

@@ -107,3 +107,12 @@ def test_dual_license_files_follow_the_declared_or(tmp_path):
     (tmp_path / "LICENSE-APACHE").write_text(text("Apache-2.0"))
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\nlicense = "MIT OR Apache-2.0"\n')
     assert detect_repo_license(tmp_path).expression == "MIT OR Apache-2.0"
+
+
+def test_files_named_like_a_license_but_holding_no_text_are_not_license_files(tmp_path):
+    (tmp_path / "license_plate_detector.pt").write_bytes(b"\x80\x02weights")
+    (tmp_path / "license_plate.py").write_text("import cv2\n")
+    det = detect_repo_license(tmp_path)
+    assert det.expression == "NONE" and det.evidence == []
+    (tmp_path / "LICENSE.txt").write_text(text("MIT"))
+    assert detect_repo_license(tmp_path).expression == "MIT"

@@ -85,3 +85,15 @@ def test_identity_needs_a_real_license():
     assert verdict("NONE", "NONE").verdict != "compatible"  # two unlicensed works are not "identical licenses"
     assert verdict("LicenseRef-scancode-proprietary-license", "LicenseRef-scancode-proprietary-license").verdict == "unknown"
     assert verdict("LicenseRef-GPL-family", "LicenseRef-GPL-family").verdict == "conditional"  # versions unknown
+
+
+def test_explained_verdict_says_why_and_reports_conflicts():
+    from peatmoss.licenses.engine import explained_verdict
+
+    v = explained_verdict(None, "MIT", upstream_reason="license 'my-terms' not recognised")
+    assert v.verdict == "unknown" and v.reason.startswith("license 'my-terms' not recognised; ")
+    v = explained_verdict("MIT", None, downstream_reason="LICENSE: text not recognised")
+    assert v.reason.endswith("(repository license: LICENSE: text not recognised)")
+    v = explained_verdict("MIT", "GPL-3.0-only", conflict="the license file says GPL-3.0-only, but MIT is declared")
+    assert v.verdict == "conflict" and v.rule_id == "conflict" and "MIT is declared" in v.reason
+    assert explained_verdict("MIT", "Apache-2.0").reason == verdict("MIT", "Apache-2.0").reason

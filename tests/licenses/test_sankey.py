@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from peatmoss.licenses.engine import verdict
-from peatmoss.licenses.sankey import draw_matplotlib, flows, render_sankey
+from peatmoss.licenses.sankey import COLORS, draw, figure, flows, fold, render_sankey
 from peatmoss.licenses.summary import PairRow
 
 
@@ -25,8 +25,23 @@ def test_flows_fold_rare_licenses():
 
 def test_matplotlib_static(tmp_path):
     path = tmp_path / "s.png"
-    draw_matplotlib(flows(rows()), path)
+    fig = draw(flows(rows()))
+    fig.savefig(path)
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    bands = [p for p in fig.axes[0].patches if p.get_facecolor()[:3] != (0.2, 0.2, 0.2)]
+    assert len(bands) == len(flows(rows()))
+
+
+def test_fold_keeps_the_top_labels_of_each_side():
+    data = [("A", "x", "compatible", 5), ("B", "x", "unknown", 3), ("C", "y", "unknown", 1), ("D", "y", "unknown", 1)]
+    folded = fold(data, top=2)
+    assert ("other", "y", "unknown", 2) in folded and {u for u, *_ in folded} == {"A", "B", "other"}
+
+
+def test_one_colour_per_verdict_in_both_renderings():
+    data = flows(rows())
+    links = figure(data).data[0].link
+    assert list(links.color) == [COLORS[v] for _, _, v, _ in data]
 
 
 @pytest.mark.browser

@@ -70,7 +70,7 @@ def test_collect_from_zip_with_hubconf(sqlite_url, tmp_path):
         assert conn.execute(select(func.count()).select_from(m.ModelStats)).scalar_one() == 4
     with get_engine(sqlite_url).connect() as conn:
         kinds = conn.execute(select(m.CollectionError.error_kind)).scalars().all()
-    assert sorted(kinds) == ["ParserError", "unresolved_entrypoint"]
+    assert sorted(kinds) == ["FrontMatterError", "unresolved_entrypoint"]
 
 
 @pytest.mark.shared

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -11,7 +10,7 @@ from pathlib import Path
 from sqlalchemy import Engine, inspect, text
 from sqlalchemy.engine import make_url
 
-from .domains import domain_of_hub_tags, domain_of_task
+from .domains import sql_model_domains
 
 
 def require_db(url: str) -> None:
@@ -55,40 +54,18 @@ class Data:
 
 NEEDED = ("registry", "model", "collection_run", "model_stats", "model_reuse", "reuse_repository",
           "model_edge", "card_field", "license_verdict", "license", "model_to_license",
-          "pytorch_hub_entry", "pytorch_hub_page")
-
-
-def _hub_tags(engine: Engine) -> dict[int, str]:
-    rows = frame(engine, """
-        SELECT e.model_id, p.tags FROM pytorch_hub_entry e JOIN pytorch_hub_page p ON p.id = e.page_id
-        WHERE e.model_id IS NOT NULL""")
-    out: dict[int, str] = {}
-    for model_id, tags in rows.itertuples(index=False):
-        if isinstance(tags, str):
-            try:
-                tags = json.loads(tags)
-            except ValueError:
-                tags = [tags]
-        out.setdefault(int(model_id), domain_of_hub_tags(tags))
-    return out
+          "pytorch_hub_entry", "pytorch_hub_page", "tag", "model_to_tag")
 
 
 def _models(engine: Engine) -> pd.DataFrame:
-    m = frame(engine, """
-        SELECT m.id, r.name AS hub, m.created_at, m.pipeline_tag, m.parameter_count, m.downloads, m.has_snapshot
-        FROM model m JOIN registry r ON r.id = m.registry_id""")
+    m = frame(engine, f"""
+        SELECT m.id, r.name AS hub, m.created_at, m.pipeline_tag, m.parameter_count, m.downloads, m.has_snapshot,
+               d.domain
+        FROM model m JOIN registry r ON r.id = m.registry_id JOIN ({sql_model_domains()}) d ON d.model_id = m.id""")
     m["created_at"] = to_datetime(m["created_at"])
     m["parameter_count"] = pd.to_numeric(m["parameter_count"], errors="coerce")
     m["downloads"] = pd.to_numeric(m["downloads"], errors="coerce")
     m["has_snapshot"] = m["has_snapshot"].fillna(False).astype(bool)
-    tasks = m["pipeline_tag"].fillna("").astype(str)
-    lookup = {t: domain_of_task(t) for t in tasks.unique()}
-    m["domain"] = tasks.map(lookup)
-    hub_tags = _hub_tags(engine)
-    if hub_tags:
-        from_tags = m["id"].map(hub_tags)
-        use = from_tags.notna() & (m["pipeline_tag"].isna())
-        m.loc[use, "domain"] = from_tags[use]
     return m
 
 

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, text
 
-from .domains import sql_case
+from .domains import sql_model_domains
 
 
 @dataclass(frozen=True)
@@ -174,16 +174,16 @@ GROUP BY rules, kind, verdict
 ORDER BY rules, kind, pairs DESC"""),
     Query(
         "I-3", "Which problem domains do projects take PTMs from, compared with what the hubs offer?",
-        "Per domain (reconciled task->domain table, from pipeline_tag): models on the hubs, models reused "
-        "and repositories reusing them.",
-        f"""SELECT d.domain, d.models, COALESCE(u.reused_models, 0) AS reused_models,
+        "Per domain (reconciled task->domain table: pipeline_tag, or a PyTorch Hub model's tags, as Figure 8): "
+        "models on the hubs, models reused and repositories reusing them.",
+        f"""WITH md AS ({sql_model_domains()})
+SELECT d.domain, d.models, COALESCE(u.reused_models, 0) AS reused_models,
        COALESCE(u.repositories, 0) AS repositories
-FROM (SELECT {sql_case('t.pipeline_tag')} AS domain, SUM(t.n) AS models
-      FROM (SELECT pipeline_tag, COUNT(*) AS n FROM model GROUP BY pipeline_tag) t GROUP BY 1) d
-LEFT JOIN (SELECT {sql_case('m.pipeline_tag')} AS domain, COUNT(DISTINCT mr.model_id) AS reused_models,
+FROM (SELECT domain, COUNT(*) AS models FROM md GROUP BY domain) d
+LEFT JOIN (SELECT md.domain, COUNT(DISTINCT mr.model_id) AS reused_models,
                   COUNT(DISTINCT mr.repository_id) AS repositories
-           FROM model_reuse mr JOIN model m ON m.id = mr.model_id
-           WHERE mr.is_current = TRUE GROUP BY 1) u ON u.domain = d.domain
+           FROM model_reuse mr JOIN md ON md.model_id = mr.model_id
+           WHERE mr.is_current = TRUE GROUP BY md.domain) u ON u.domain = d.domain
 ORDER BY d.models DESC"""),
 )
 

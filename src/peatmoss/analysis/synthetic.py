@@ -203,6 +203,11 @@ def generate(url: str, models: int = 3000, months: int = 30, repositories: int =
         pages = [{"id": i + 1, "slug": f"page{i}", "title": f"page {i}", "tags": HUB_TAGS[i % len(HUB_TAGS)]}
                  for i in range(n_pt)]
         _put(conn, M.PytorchHubPage.__table__, pages)
+        tag_names = sorted({t for tags in HUB_TAGS for t in tags})  # as collection writes them: model_to_tag
+        _put(conn, M.Tag.__table__, [{"id": i + 1, "name": t, "kind": "other", "value": t}
+                                     for i, t in enumerate(tag_names)])
+        _put(conn, M.model_to_tag, [{"model_id": i + 1, "tag_id": tag_names.index(t) + 1}
+                                    for i in range(n_pt) for t in dict.fromkeys(HUB_TAGS[i % len(HUB_TAGS)])])
         _put(conn, M.PytorchHubEntry.__table__, [{"page_id": i + 1, "model_id": i + 1, "repo": "pytorch/vision",
                                                   "entrypoint": f"model{i}", "source": "page"} for i in range(n_pt)])
         issues = [{"repository_id": int(r) + 1, "number": k + 1, "is_pull_request": bool(k % 3 == 0),

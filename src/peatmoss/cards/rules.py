@@ -8,9 +8,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from peatmoss.core.frontmatter import FrontMatter, split_front_matter
+
 from . import normalize as nz
 from .builder import Builder
-from .frontmatter import FrontMatter, split_front_matter
 from .markdown import code_blocks, injection_spans, is_placeholder, sections, tables
 
 MAX_EVAL = 300

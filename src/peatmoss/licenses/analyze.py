@@ -13,11 +13,11 @@ from peatmoss.db import session_scope
 from peatmoss.db.models import LicenseVerdict, Model, ModelReuse, ReuseRepository
 from peatmoss.db.runs import finish_run, record_error, start_run
 
-from .engine import RANK, Context, Verdict, verdict
+from .engine import RANK, Context, Verdict, explained_verdict, verdict
 from .lineage import ancestors, lineage_verdicts
 from .modellicense import fill_license_table, model_expression, model_licenses
 from .normalize import Normalized
-from .paper import LinuxFoundationMatrix, paper_verdict
+from .paper import LinuxFoundationMatrix, paper_verdict, spdx_keys
 from .repolicense import repository_license
 from .summary import PairRow, Summary
 
@@ -87,15 +87,12 @@ def analyze(url: str, ruleset: str = "osadl+ml", outdir: Path | None = None, pap
             up, down = models.expr(mid), repo_expr[rid]
             ctx = Context(use=use, distribution=distribution)
             if matrix is not None:
-                v = _paper(matrix, names.get(mid, []), repo)
-            elif down.method == "conflict":
-                v = Verdict("conflict", f"conflicting license declarations in the repository: {down.reason}",
-                            "peatmoss license detection", upstream=up.expression, downstream=down.expression,
-                            rule_id="conflict")
+                v = _paper(matrix, names.get(mid, []), repo, down)
             else:
-                v = verdict(up.expression, down.expression, ctx, ruleset)
-                _explain(v, up, down)
-                if chain:
+                v = explained_verdict(up.expression, down.expression, ctx, ruleset, upstream_reason=up.reason,
+                                      downstream_reason=down.reason,
+                                      conflict=down.reason if down.method == "conflict" else None)
+                if chain and v.verdict != "conflict":
                     v = _chain(v, mid, models, down, ctx, ruleset)
             row = PairRow(repo.full_name, model.hub_id, up.raw if isinstance(up.raw, str) else None,
                           repo.license_raw or down.expression, v)
@@ -140,23 +137,17 @@ class _ModelCache:
         return self.parents[mid]
 
 
-def _paper(matrix: LinuxFoundationMatrix, names: list[str], repo: ReuseRepository) -> Verdict:
-    spdx = repo.license_spdx or ""
-    repo_keys = None if not repo.license_raw else [repo.license_raw]
-    if " AND " in spdx or " OR " in spdx:
-        repo_keys = spdx.split()  # several licenses: the paper skipped these
-    verdict_, reason = paper_verdict(matrix, names[0] if names else None, repo_keys)
+def _paper(matrix: LinuxFoundationMatrix, names: list[str], repo: ReuseRepository, down: Normalized) -> Verdict:
+    """The paper's verdict; the repository's keys come from its SPDX expression, else from what the host said."""
+    keys = spdx_keys(down.expression)
+    if keys is None:
+        keys = [repo.license_raw] if repo.license_raw else ["unknown"]
+    verdict_, reason = paper_verdict(matrix, names[0] if names else None, keys)
     if verdict_ == "skipped":
         verdict_ = "unknown"
     return Verdict(verdict_, reason, "Linux Foundation matrix (paper method)",
-                   upstream=names[0] if names else None, downstream=repo.license_raw, rule_id="paper")
-
-
-def _explain(v: Verdict, up: Normalized, down: Normalized) -> None:
-    if up.expression is None and up.reason:
-        v.reason = f"{up.reason}; {v.reason}"
-    if down.expression is None and down.reason:
-        v.reason = f"{v.reason} (repository license: {down.reason})"
+                   upstream=names[0] if names else None, downstream=down.expression or repo.license_raw,
+                   rule_id="paper")
 
 
 def _chain(v: Verdict, mid: int, models: _ModelCache, down: Normalized, ctx: Context, ruleset: str) -> Verdict:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .detect import Detection, detect_repo_license
-from .engine import RANK, Context, Verdict, verdict
+from .engine import RANK, Context, Verdict, explained_verdict
 from .lookup import ModelInfo, load_hub_data, lookup_model
 
 _USE = {"inference": "runtime", "finetune": "runtime", "export": "redistribute"}
@@ -83,16 +83,9 @@ def check(path: str | Path, url: str | None = None, hub_data: Path | None = None
     for model, entry in sorted(models.items()):
         info = lookup_model(model, entry["hub"], url, records, library=entry["library"])
         ctx = Context(use=entry["use"], distribution=distribution)
-        if det.conflict:
-            v = Verdict("conflict", f"conflicting license declarations in the repository: {det.conflict}",
-                        "peatmoss license detection", upstream=info.license.expression, downstream=det.expression,
-                        rule_id="conflict")
-        else:
-            v = verdict(info.license.expression, det.expression, ctx, ruleset)
-            if info.license.expression is None:
-                v.reason = f"{info.license.reason}; {v.reason}"
-            if det.expression is None:
-                v.reason = f"{v.reason} (repository license: {det.reason})"
+        v = explained_verdict(info.license.expression, det.expression, ctx, ruleset,
+                              upstream_reason=info.license.reason, downstream_reason=det.reason,
+                              conflict=det.conflict)
         report.models.append(ModelCheck(model, entry["revision"], entry["hub"], entry["locations"], info, v))
     report.models.sort(key=lambda m: (-RANK.get(m.verdict.verdict, 2), m.model or ""))
     return report

@@ -1,20 +1,28 @@
 """A repository's license from its files: LICENSE*/COPYING* texts, pyproject.toml, setup.cfg, setup.py,
 package.json, README license sections. Several licenses -> an AND expression; no evidence -> "NONE"
-(no license: all rights reserved); a declaration that contradicts the license file -> a conflict."""
+(no license: all rights reserved); a declaration that contradicts the license file -> a conflict.
+
+The files come from a `RepoTree`: a folder (`FolderTree`), or anything else that can list a folder's
+files and read one (the usage miner reads a git commit this way, without a checkout)."""
 
 from __future__ import annotations
 
 import configparser
 import json
+import posixpath
 import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from .normalize import NONE, normalize, parse
 from .textmatch import MAX_CHARS, match_text
 
 LICENSE_FILE = re.compile(r"^(LICEN[CS]E|COPYING|UNLICENSE)([-._].*)?$", re.I)
+# "license_plate_detector.pt", "licenses.py": named like a license file, but no license text
+_NOT_TEXT = re.compile(r"\.(pt|pth|bin|ckpt|onnx|h5|pkl|safetensors|npy|npz|zip|gz|tar|png|jpe?g|gif|pdf|"
+                       r"py|ipynb|js|ts|json|ya?ml|toml|csv|sh|c|h|cpp|java|go|rs)$", re.I)
 README = re.compile(r"^README(\.(md|rst|txt|markdown))?$", re.I)
 _README_LICENSE = re.compile(r"^(#+\s*|)(license|licence|licensing)\s*:?\s*$", re.I | re.M)
 _CLASSIFIER = re.compile(r"License :: [^\"'\n]+")
@@ -46,24 +54,51 @@ class Detection:
                 "evidence": [e.as_dict() for e in self.evidence]}
 
 
-def _read(path: Path) -> tuple[str, bool]:
+class RepoTree(Protocol):
+    """The files of one repository, by POSIX path relative to its root."""
+
+    def names(self, folder: str = "") -> list[str]:
+        """Names of the regular files directly in `folder` ("" = the root), sorted; [] when there is none."""
+
+    def read(self, path: str, limit: int) -> bytes:
+        """Up to `limit` bytes of the file at `path` (OSError when it cannot be read)."""
+
+
+class FolderTree:
+    """A repository as a folder on disk."""
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+
+    def names(self, folder: str = "") -> list[str]:
+        path = self.root / folder
+        return sorted(p.name for p in path.iterdir() if p.is_file()) if path.is_dir() else []
+
+    def read(self, path: str, limit: int) -> bytes:
+        with open(self.root / path, "rb") as fh:
+            return fh.read(limit)
+
+
+def _tree_path(tree: RepoTree, path: str) -> str | None:
+    """`path` as a POSIX path in the tree when it names a file there, else None."""
+    rel = posixpath.normpath(path.strip().strip("/"))
+    folder, _, name = rel.rpartition("/")
+    return rel if rel != "." and not rel.startswith("..") and name in tree.names(folder) else None
+
+
+def _read(tree: RepoTree, rel: str) -> tuple[str, bool]:
     """Text of a file (cut to MAX_CHARS; the flag says so); undecodable bytes replaced."""
-    with open(path, "rb") as fh:
-        data = fh.read(MAX_CHARS + 1)
+    data = tree.read(rel, MAX_CHARS + 1)
     return data[:MAX_CHARS].decode("utf-8", errors="replace"), len(data) > MAX_CHARS
 
 
-def _license_files(root: Path) -> list[Path]:
-    files = [p for p in sorted(root.iterdir()) if p.is_file() and LICENSE_FILE.match(p.name)]
-    sub = root / "LICENSES"
-    if sub.is_dir():
-        files += [p for p in sorted(sub.iterdir()) if p.is_file()]
-    return files
+def _license_files(tree: RepoTree) -> list[str]:
+    return [n for n in tree.names() if LICENSE_FILE.match(n) and not _NOT_TEXT.search(n)] + \
+        [f"LICENSES/{n}" for n in tree.names("LICENSES")]
 
 
-def _from_license_file(path: Path, root: Path) -> Evidence:
-    rel = str(path.relative_to(root))
-    text, cut = _read(path)
+def _from_license_file(tree: RepoTree, rel: str) -> Evidence:
+    text, cut = _read(tree, rel)
     if not text.strip():
         return Evidence("license-file", rel, None, "empty license file")
     m = match_text(text)
@@ -78,10 +113,9 @@ def _from_license_file(path: Path, root: Path) -> Evidence:
     return Evidence("license-file", rel, norm.expression, detail + note)
 
 
-def _from_pyproject(path: Path, root: Path) -> list[Evidence]:
-    rel = str(path.relative_to(root))
+def _from_pyproject(tree: RepoTree, rel: str) -> list[Evidence]:
     try:
-        data = tomllib.loads(_read(path)[0])
+        data = tomllib.loads(_read(tree, rel)[0])
     except (tomllib.TOMLDecodeError, UnicodeError) as exc:
         return [Evidence("pyproject", rel, None, f"unreadable pyproject.toml: {exc}")]
     project = data.get("project") or data.get("tool", {}).get("poetry") or {}
@@ -90,12 +124,12 @@ def _from_pyproject(path: Path, root: Path) -> list[Evidence]:
     if isinstance(lic, dict):
         if lic.get("text"):
             lic = lic["text"]
-        elif lic.get("file") and (root / lic["file"]).is_file():
-            out.append(_from_license_file(root / lic["file"], root))
+        elif isinstance(lic.get("file"), str) and _tree_path(tree, lic["file"]):
+            out.append(_from_license_file(tree, _tree_path(tree, lic["file"])))
             lic = None
         else:
             lic = None
-    if isinstance(lic, str) and lic.strip() and "\n" not in lic and (root / lic.strip()).is_file():
+    if isinstance(lic, str) and lic.strip() and "\n" not in lic and _tree_path(tree, lic):
         lic = None  # a file name given as the license: that file is read as a license file already
     if isinstance(lic, str) and lic.strip():
         out.append(_declared("pyproject", rel, lic, "project.license"))
@@ -115,11 +149,10 @@ def _line_of(text: str, needle: str) -> int | None:
     return text.count("\n", 0, idx) + 1 if idx >= 0 else None
 
 
-def _from_setup_cfg(path: Path, root: Path) -> list[Evidence]:
-    rel = str(path.relative_to(root))
+def _from_setup_cfg(tree: RepoTree, rel: str) -> list[Evidence]:
     parser = configparser.ConfigParser(interpolation=None)
     try:
-        parser.read_string(_read(path)[0])
+        parser.read_string(_read(tree, rel)[0])
     except configparser.Error as exc:
         return [Evidence("setup.cfg", rel, None, f"unreadable setup.cfg: {exc}")]
     if not parser.has_section("metadata"):
@@ -134,9 +167,8 @@ def _from_setup_cfg(path: Path, root: Path) -> list[Evidence]:
     return out
 
 
-def _from_setup_py(path: Path, root: Path) -> list[Evidence]:
-    rel = str(path.relative_to(root))
-    text = _read(path)[0]
+def _from_setup_py(tree: RepoTree, rel: str) -> list[Evidence]:
+    text = _read(tree, rel)[0]
     out = [_declared("setup.py", rel, m.group(1), "license", _line_of(text, m.group(0)))
            for m in _SETUP_LICENSE.finditer(text)]
     out += [_declared("setup.py", rel, m.group(0).strip(), "classifier", _line_of(text, m.group(0)))
@@ -144,10 +176,9 @@ def _from_setup_py(path: Path, root: Path) -> list[Evidence]:
     return out
 
 
-def _from_package_json(path: Path, root: Path) -> list[Evidence]:
-    rel = str(path.relative_to(root))
+def _from_package_json(tree: RepoTree, rel: str) -> list[Evidence]:
     try:
-        data = json.loads(_read(path)[0])
+        data = json.loads(_read(tree, rel)[0])
     except (json.JSONDecodeError, UnicodeError) as exc:
         return [Evidence("package.json", rel, None, f"unreadable package.json: {exc}")]
     lic = data.get("license") if isinstance(data, dict) else None
@@ -170,9 +201,8 @@ _README_NAMES = [(re.compile(p, re.I), lic) for p, lic in [
     (r"\bMPL[- ]?2", "MPL-2.0"), (r"\bunlicense\b", "Unlicense")]]
 
 
-def _from_readme(path: Path, root: Path) -> list[Evidence]:
-    rel = str(path.relative_to(root))
-    text = _read(path)[0]
+def _from_readme(tree: RepoTree, rel: str) -> list[Evidence]:
+    text = _read(tree, rel)[0]
     m = _README_LICENSE.search(text)
     if not m:
         return []
@@ -198,25 +228,39 @@ def _symbols(expr: str) -> set[str]:
 
 
 def detect_repo_license(root: str | Path) -> Detection:
-    """Detect the license of the repository at `root` (never raises on bad files)."""
-    root = Path(root)
-    if not root.is_dir():
+    """Detect the license of the repository in the folder `root` (never raises on bad files)."""
+    if not Path(root).is_dir():
         return Detection(None, f"{root} is not a directory")
+    return detect_repository_license(FolderTree(root))
+
+
+def detect_repository_license(tree: RepoTree | str | Path) -> Detection:
+    """Detect the license of a repository given as a folder or a `RepoTree` (never raises on bad files)."""
+    if isinstance(tree, (str, Path)):
+        return detect_repo_license(tree)
+    try:
+        return _detect(tree)
+    except OSError as exc:  # the tree itself cannot be listed
+        return Detection(None, f"repository files cannot be read: {exc}")
+
+
+def _detect(tree: RepoTree) -> Detection:
     files: list[Evidence] = []
-    for path in _license_files(root):
+    for rel in _license_files(tree):
         try:
-            files.append(_from_license_file(path, root))
+            files.append(_from_license_file(tree, rel))
         except OSError as exc:
-            files.append(Evidence("license-file", path.name, None, f"unreadable: {exc}"))
+            files.append(Evidence("license-file", rel, None, f"unreadable: {exc}"))
     declared: list[Evidence] = []
+    root_names = set(tree.names())
     for name, reader in (("pyproject.toml", _from_pyproject), ("setup.cfg", _from_setup_cfg),
                          ("setup.py", _from_setup_py), ("package.json", _from_package_json)):
-        if (root / name).is_file():
+        if name in root_names:
             try:
-                declared += reader(root / name, root)
+                declared += reader(tree, name)
             except OSError as exc:
                 declared.append(Evidence(name, name, None, f"unreadable: {exc}"))
-    readme = [e for p in sorted(root.iterdir()) if p.is_file() and README.match(p.name) for e in _safe(_from_readme, p, root)]
+    readme = [e for n in sorted(root_names) if README.match(n) for e in _safe(_from_readme, tree, n)]
     evidence = files + declared + readme
     file_exprs = [e.expression for e in files if e.expression]
     decl_exprs = [e.expression for e in declared if e.expression]
@@ -254,8 +298,8 @@ def _compatible_family(declared: str, file_expr: str) -> bool:
     return base(declared) <= base(file_expr)
 
 
-def _safe(reader, path: Path, root: Path) -> list[Evidence]:
+def _safe(reader, tree: RepoTree, rel: str) -> list[Evidence]:
     try:
-        return reader(path, root)
+        return reader(tree, rel)
     except OSError as exc:
-        return [Evidence("readme", path.name, None, f"unreadable: {exc}")]
+        return [Evidence("readme", rel, None, f"unreadable: {exc}")]

@@ -132,3 +132,19 @@ def verdict(upstream: str | None, downstream: str | None, context: Context | Non
     if down is None:
         down = "LicenseRef-peatmoss-unrecognised"
     return _eval(up, down, ctx, ruleset)
+
+
+def explained_verdict(upstream: str | None, downstream: str | None, context: Context | None = None,
+                      ruleset: str = "osadl+ml", *, upstream_reason: str | None = None,
+                      downstream_reason: str | None = None, conflict: str | None = None) -> Verdict:
+    """`verdict`, with why a license was not recognised in its reason; a repository whose declarations
+    disagree (`conflict`) gets the verdict "conflict". Every command explains verdicts through here."""
+    if conflict:
+        return Verdict("conflict", f"conflicting license declarations in the repository: {conflict}",
+                       "peatmoss license detection", upstream=upstream, downstream=downstream, rule_id="conflict")
+    v = verdict(upstream, downstream, context, ruleset)
+    if upstream is None and upstream_reason:
+        v.reason = f"{upstream_reason}; {v.reason}"
+    if downstream is None and downstream_reason:
+        v.reason = f"{v.reason} (repository license: {downstream_reason})"
+    return v

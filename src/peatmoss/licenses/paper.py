@@ -19,6 +19,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .normalize import NONE, licensing, parse
+
 ALIASES = {
     "bsd-new": "bsd-3-clause",
     "bsd-modified": "bsd-3-clause",
@@ -47,6 +49,18 @@ def paper_key(license: str | None) -> str:
     if license in OTHERS:
         return "other"
     return ALIASES.get(license, license)
+
+
+def spdx_keys(expression: str | None) -> list[str] | None:
+    """The paper's keys of an SPDX expression: one per license named ([] for "NONE"); None when not recognised."""
+    if not expression:
+        return None
+    if expression == NONE:
+        return []
+    parsed = parse(expression)
+    if parsed is None:
+        return None
+    return [str(sym.key).lower() for sym in licensing().license_symbols(parsed, unique=True)]
 
 
 @dataclass

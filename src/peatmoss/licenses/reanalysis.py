@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from .engine import Context, verdict
+from .engine import Context, explained_verdict
 from .normalize import normalize, normalize_many
 from .paper import Relation
 from .summary import PairRow, Summary
@@ -27,11 +27,8 @@ def analyse_relations(relations: list[Relation], ruleset: str = "osadl+ml",
     for rel in relations:
         up = _norm_model(rel.model_license)
         down = _norm_repo(tuple(rel.repo_licenses) if rel.repo_licenses else None)
-        v = verdict(up.expression, down.expression, context, ruleset)
-        if up.expression is None and up.reason:
-            v.reason = f"{up.reason}; {v.reason}"
-        if down.expression is None and down.reason:
-            v.reason = f"{v.reason} (repository license: {down.reason})"
+        v = explained_verdict(up.expression, down.expression, context, ruleset, upstream_reason=up.reason,
+                              downstream_reason=down.reason)
         row = PairRow(rel.repo, rel.model, rel.model_license, ",".join(rel.repo_licenses or []) or None, v)
         summary.add(row)
         rows.append(row)

@@ -5,30 +5,44 @@ page has YAML front matter and Python examples; every `torch.hub.load(repo_or_di
 its code blocks (positional or keyword, `repo:ref` forms, entrypoints held in variables assigned in the
 page, calls left in comments as alternatives) gives one (repo, model) entry. Where a hub repo's
 `hubconf.py` is available locally, its entrypoints are listed by reading the file, never by running it.
+
+Each model gets the rows a Hugging Face model has, in the same tables: tags (the page's tags plus the
+torchvision sub-module it comes from, as the PeaTMOSS paper did: segmentation, object_detection, video,
+quantization, optical_flow), author (the page's), library and framework ("pytorch"), and license: its
+GitHub repository's, from pytorch_hub_licenses.csv (facts from the paper's data; see its header).
 """
 
 from __future__ import annotations
 
 import ast
+import csv
 import re
 import tarfile
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 
 import yaml
 from sqlalchemy import delete, func, literal, select
 
+from ..core.frontmatter import split_front_matter
 from ..db import init_db, models as m
 from ..db.runs import insert_error, now
 from .huggingface import ensure_registry
+from .records import classify_tag
 from .store import dialect_insert
 
 SKIP_PAGES = {"README.md", "CONTRIBUTING.md", "CODE_OF_CONDUCT.md", "LICENSE.md"}
 CODE_BLOCK = re.compile(r"^```[ \t]*(python|py)?[^\n]*\n(.*?)^```", re.M | re.S)
+# torchvision sub-modules -> the tag the paper gave their models
+SUBMODULE_TAGS = {"segmentation": "segmentation", "detection": "object_detection", "video": "video",
+                  "quantization": "quantization", "optical_flow": "optical_flow"}
+_SUBMODULE = re.compile(r"(?:^|[/.])models[/.](" + "|".join(SUBMODULE_TAGS) + r")(?:[/.]|$)")
+LIBRARY = "pytorch"  # the Hub's name for plain PyTorch (library_name, framework)
 COMMENTED = re.compile(r"^(\s*)#\s?(?=\s*(\w+\s*=\s*['\"]|.*\bhub\.load\())")
-QUOTES = str.maketrans({"“": "", "”": "", "‘": "", "’": ""})
 
 
 @dataclass
@@ -47,19 +61,16 @@ class HubPage:
     unresolved: list[str] = field(default_factory=list)  # expressions we could not resolve
 
 
-def split_front_matter(text: str) -> tuple[dict, str, int]:
-    """(front matter, body, line offset of the body). Curly quotes around values are removed."""
-    if not text.startswith("---"):
-        return {}, text, 0
-    end = text.find("\n---", 3)
-    if end < 0:
-        return {}, text, 0
-    raw = text[3:end].translate(QUOTES)
-    data = yaml.safe_load(raw) or {}
-    if not isinstance(data, dict):
-        raise ValueError("front matter is not a mapping")
-    body_start = text.find("\n", end + 4) + 1
-    return data, text[body_start:], text[:body_start].count("\n")
+class FrontMatterError(ValueError):
+    """A page whose front matter is not a YAML mapping."""
+
+
+def _front_matter(text: str) -> tuple[dict, str, int]:
+    """(front matter, body, line offset of the body); broken YAML is an error (the page's error row)."""
+    fm = split_front_matter(text, curly_quotes=True)
+    if fm.error:
+        raise FrontMatterError(fm.error)
+    return fm.data, text[fm.body_start:], text[:fm.body_start].count("\n")
 
 
 def _code_blocks(body: str, offset: int) -> Iterator[tuple[str, int]]:
@@ -121,7 +132,7 @@ def _values(node: ast.expr | None, names: dict[str, list[str]]) -> list[str]:
 
 def parse_page(slug: str, text: str) -> HubPage:
     """Front matter and every (repo, entrypoint) loaded in the page's code blocks."""
-    front, body, offset = split_front_matter(text)
+    front, body, offset = _front_matter(text)
     page = HubPage(slug=slug, front_matter=front)
     trees = [(tree, start) for code, start in _code_blocks(body, offset) if (tree := _parse(code)) is not None]
     names: dict[str, list[str]] = {}
@@ -169,6 +180,12 @@ def hubconf_entrypoints(source: str) -> list[str]:
                         and isinstance(node.value, (ast.Name, ast.Attribute)):
                     names.append(t.id)
     return list(dict.fromkeys(n for n in names if n != "dependencies"))
+
+
+def hubconf_modules(source: str) -> dict[str, str]:
+    """Entrypoint name -> the module a hubconf.py imports it from ("torchvision.models.video")."""
+    return {a.asname or a.name: node.module for node in ast.parse(source).body
+            if isinstance(node, ast.ImportFrom) and node.module for a in node.names}
 
 
 def iter_pages(source: Path) -> Iterator[tuple[str, str | bytes]]:
@@ -239,17 +256,62 @@ def collect_pytorch_hub(url: str | None, source: str | Path, hubconf_dir: str | 
     return counts
 
 
-def _model_id(conn, registry_id: int, run_id: int, repo: str, entrypoint: str, front: dict) -> int:
+def submodule_tag(path: str | None) -> str | None:
+    """The paper's tag for a torchvision sub-module named in a path or module ("torchvision/models/video/...")."""
+    m = _SUBMODULE.search(path or "")
+    return SUBMODULE_TAGS[m.group(1)] if m else None
+
+
+@lru_cache(maxsize=1)
+def repo_licenses() -> dict[str, list[str]]:
+    """Lower-cased GitHub repository -> its license keys (ScanCode keys; [] = none found)."""
+    text = resources.files("peatmoss.registries").joinpath("pytorch_hub_licenses.csv").read_text(encoding="utf-8")
+    rows = csv.DictReader(line for line in text.splitlines() if not line.startswith("#"))
+    return {r["repo"].lower(): r["scancode_keys"].split() for r in rows}
+
+
+def _lookup_ids(conn, table, names: list[str], **extra) -> dict[str, int]:
+    if not names:
+        return {}
+    rows = [dict(name=n, **{k: f(n) for k, f in extra.items()}) for n in names]
+    conn.execute(dialect_insert(conn, table).on_conflict_do_nothing(index_elements=["name"]), rows)
+    return dict(conn.execute(select(table.c.name, table.c.id).where(table.c.name.in_(names))).all())
+
+
+def _link(conn, table, column: str, model_id: int, ids, **extra) -> None:
+    rows = [{"model_id": model_id, column: i, **extra} for i in ids]
+    if rows:
+        conn.execute(dialect_insert(conn, table).on_conflict_do_nothing(), rows)
+
+
+def _model_id(conn, registry_id: int, run_id: int, repo: str, entrypoint: str, front: dict,
+              tags: list[str] = (), github_id: str | None = None) -> int:
+    """Upsert the model of (repo, entrypoint) and add its tag, author, library, framework and license rows."""
     table = m.Model.__table__
     hub_id = f"{repo}/{entrypoint}"
+    author = front.get("author") if isinstance(front.get("author"), str) else None
+    author_ids = _lookup_ids(conn, m.Author.__table__, [author.strip()] if author and author.strip() else [])
     row = {"registry_id": registry_id, "hub_id": hub_id, "name": entrypoint,
            "repo_url": f"https://github.com/{repo}", "first_seen_run_id": run_id, "last_seen_run_id": run_id,
-           "has_snapshot": False}
+           "has_snapshot": False, "library_name": LIBRARY, "author_id": next(iter(author_ids.values()), None)}
     stmt = dialect_insert(conn, table)
-    conn.execute(stmt.on_conflict_do_update(index_elements=["registry_id", "hub_id"],
-                                            set_={"last_seen_run_id": run_id}), [row])
-    return conn.execute(select(table.c.id).where(table.c.registry_id == registry_id,
-                                                 table.c.hub_id == hub_id)).scalar_one()
+    update = {"last_seen_run_id": run_id, "library_name": LIBRARY}
+    if author_ids:  # a page names the author; an entry from a hubconf.py alone keeps what a page said
+        update["author_id"] = row["author_id"]
+    conn.execute(stmt.on_conflict_do_update(index_elements=["registry_id", "hub_id"], set_=update), [row])
+    model_id = conn.execute(select(table.c.id).where(table.c.registry_id == registry_id,
+                                                     table.c.hub_id == hub_id)).scalar_one()
+    names = list(dict.fromkeys(t.strip() for t in tags if isinstance(t, str) and t.strip()))
+    tag_ids = _lookup_ids(conn, m.Tag.__table__, names, kind=lambda n: classify_tag(n)[0],
+                          value=lambda n: classify_tag(n)[1])
+    _link(conn, m.model_to_tag, "tag_id", model_id, tag_ids.values())
+    _link(conn, m.model_to_library, "library_id", model_id, _lookup_ids(conn, m.Library.__table__, [LIBRARY]).values())
+    _link(conn, m.model_to_framework, "framework_id", model_id,
+          _lookup_ids(conn, m.Framework.__table__, [LIBRARY]).values())
+    keys = repo_licenses().get(repo.lower()) or repo_licenses().get((github_id or "").lower()) or []
+    _link(conn, m.model_to_license, "license_id", model_id, _lookup_ids(conn, m.License.__table__, keys).values(),
+          source="repository")
+    return model_id
 
 
 def _write_page(conn, registry_id: int, run_id: int, page: HubPage) -> int:
@@ -264,9 +326,12 @@ def _write_page(conn, registry_id: int, run_id: int, page: HubPage) -> int:
     page_id = conn.execute(select(table.c.id).where(table.c.slug == page.slug)).scalar_one()
     entry = m.PytorchHubEntry.__table__
     conn.execute(delete(entry).where(entry.c.page_id == page_id))
+    tags = [str(t) for t in values["tags"] or []] + [t for t in [submodule_tag(values["github_link"])] if t]
+    github_id = values["github_id"] if isinstance(values["github_id"], str) else None
     rows = [{"page_id": page_id, "repo": e.repo, "entrypoint": e.entrypoint, "refs": [e.ref] if e.ref else [],
              "source": "page", "line": e.line,
-             "model_id": _model_id(conn, registry_id, run_id, e.repo, e.entrypoint, fm)} for e in page.entries]
+             "model_id": _model_id(conn, registry_id, run_id, e.repo, e.entrypoint, fm, tags, github_id)}
+            for e in page.entries]
     if rows:
         conn.execute(entry.insert(), rows)
     return len(rows)
@@ -287,8 +352,10 @@ def _collect_hubconfs(engine, registry_id: int, run_id: int, root: Path, counts:
         with engine.begin() as conn:
             entry = m.PytorchHubEntry.__table__
             conn.execute(delete(entry).where(entry.c.page_id.is_(None), entry.c.repo == repo))
-            rows = [{"page_id": None, "repo": repo, "entrypoint": n, "refs": [], "source": "hubconf",
-                     "line": None, "model_id": _model_id(conn, registry_id, run_id, repo, n, {})} for n in names]
+            origins = hubconf_modules(path.read_text(encoding="utf-8", errors="replace"))
+            rows = [{"page_id": None, "repo": repo, "entrypoint": n, "refs": [], "source": "hubconf", "line": None,
+                     "model_id": _model_id(conn, registry_id, run_id, repo, n, {},
+                                           [t for t in [submodule_tag(origins.get(n))] if t])} for n in names]
             if rows:
                 conn.execute(entry.insert(), rows)
             added += len(rows)

@@ -22,6 +22,7 @@ from sqlalchemy import select, update
 from peatmoss.db import session_scope
 from peatmoss.db.models import ModelReuse, RepoScan, ReuseFile, ReuseRepository
 from peatmoss.db.runs import finish_run, now, record_error, start_run
+from peatmoss.licenses import detect_repository_license
 
 from .canonical import Canonicalizer
 from .sources import SourceError, describe, open_source, remote_head
@@ -91,11 +92,13 @@ def _scan_repo(spec: str, commit: str | None, known: frozenset[str], opts: dict)
             if sha in known:
                 return {"spec": spec, "status": "skipped", "full_name": info.full_name, "commit": sha}
         with open_source(spec, commit=commit, **opts) as (info, files):
+            license_ = detect_repository_license(info.tree).as_dict()
             if info.commit and info.commit in known:
-                return {"spec": spec, "status": "skipped", "full_name": info.full_name, "commit": info.commit}
+                return {"spec": spec, "status": "skipped", "full_name": info.full_name, "commit": info.commit,
+                        "license": license_}
             result = scan_files(files)
             records = [asdict(r) for r in info.skipped] + [asdict(r) for r in result.files]
-            return {"spec": spec, "status": "ok", "repo": {k: v for k, v in asdict(info).items() if k != "skipped"},
+            return {"spec": spec, "status": "ok", "repo": info.as_dict(), "license": license_,
                     "files": records, "findings": [f.to_dict() for f in result.findings]}
     except SourceError as exc:
         return {"spec": spec, "status": "failed", "kind": exc.kind, "message": str(exc)}
@@ -112,12 +115,23 @@ def _cut(value, n: int):
     return value[:n] if isinstance(value, str) else value
 
 
+def store_license(repo: ReuseRepository, detection: dict | None, commit: str | None) -> None:
+    """The license found in the repository's files at `commit`, with its evidence (the detector's own)."""
+    if not detection or detection["expression"] is None and repo.license_spdx:
+        return  # nothing recognised in the files: what the host said stays
+    repo.license_spdx = _cut(detection["expression"], 1024)
+    repo.license_evidence = dict(detection, source="files", commit=commit)
+
+
 def write_result(session, run, canon: Canonicalizer, res: dict) -> dict:
     """Write one scan result. Returns counts for the summary."""
     if res["status"] == "failed":
         record_error(session, run, STAGE, res["spec"], res["kind"], res["message"])
         return {"failed": 1, "errors": 1}
     if res["status"] == "skipped":
+        repo = session.scalar(select(ReuseRepository).where(ReuseRepository.full_name == res.get("full_name")))
+        if repo is not None and not repo.license_evidence:  # mined before licenses were stored
+            store_license(repo, res.get("license"), res.get("commit"))
         return {"skipped": 1}
     info = res["repo"]
     repo = session.scalar(select(ReuseRepository).where(ReuseRepository.full_name == info["full_name"]))
@@ -131,7 +145,10 @@ def write_result(session, run, canon: Canonicalizer, res: dict) -> dict:
     commit = info["commit"]
     if commit and session.scalar(select(RepoScan.id).where(RepoScan.repository_id == repo.id,
                                                            RepoScan.commit_sha == commit)):
+        if not repo.license_evidence:
+            store_license(repo, res.get("license"), commit)
         return {"skipped": 1}
+    store_license(repo, res.get("license"), commit)
     session.execute(update(RepoScan).where(RepoScan.repository_id == repo.id, RepoScan.is_current.is_(True))
                     .values(is_current=False))
     session.execute(update(ModelReuse).where(ModelReuse.repository_id == repo.id, ModelReuse.is_current.is_(True))

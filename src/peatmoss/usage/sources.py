@@ -21,19 +21,15 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from .model import FileRecord, SourceFile
+from .walk import MAX_BYTES, VENV_MARKER, file_kind, size_limit, walk, wanted
 
-MAX_FILE_SIZE = 2 * 1024 * 1024  # files above this are skipped (FileRecord status "skipped")
+MAX_FILE_SIZE = MAX_BYTES  # files above this are skipped (FileRecord status "skipped"; notebooks: 8 times)
 MAX_REPO_SIZE = 1024 * 1024 * 1024  # a clone growing past this is stopped
 CLONE_TIMEOUT = 600.0
 LFS_POINTER = b"version https://git-lfs.github.com/spec/"
 LFS_POINTER_MAX = 512
 GITHUB_BASE = os.environ.get("PEATMOSS_GITHUB_BASE", "https://github.com")
 
-# Files the analyzer can use (python, notebooks, percent scripts, configs naming models).
-SUFFIXES = (".py", ".pyw", ".ipynb", ".yaml", ".yml", ".json", ".toml")
-SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "venv", ".tox", ".mypy_cache",
-             "site-packages", "dist-packages", ".ipynb_checkpoints"}
-# (not "env": in git trees that is often code, e.g. RL environments; committed venvs hold site-packages)
 URL_RE = re.compile(r"^(https?|git|ssh|file)://", re.I)
 OWNER_REPO_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9_.-]+$")
 
@@ -56,16 +52,12 @@ class RepoInfo:
     name: str | None = None
     commit: str | None = None
     skipped: list[FileRecord] = field(default_factory=list)  # files the source did not hand over
+    # the repository's files for the license detector while the source is open: a folder, or a GitTree
+    tree: object | None = field(default=None, repr=False, compare=False)
 
-
-def file_kind(path: str) -> str:
-    low = path.lower()
-    return "python" if low.endswith((".py", ".pyw")) else "notebook" if low.endswith(".ipynb") else "config"
-
-
-def wanted(path: str) -> bool:
-    parts = path.split("/")
-    return path.lower().endswith(SUFFIXES) and not any(p in SKIP_DIRS for p in parts[:-1])
+    def as_dict(self) -> dict:
+        """The plain fields (no file lists, no open tree)."""
+        return {k: getattr(self, k) for k in ("spec", "host", "full_name", "url", "owner", "name", "commit")}
 
 
 # --------------------------------------------------------------------------- specs
@@ -176,16 +168,18 @@ def _blob_sizes(gitdir: str, shas: list[str]) -> dict[str, int]:
 
 def git_files(gitdir: str, commit: str, reader: _BlobReader, info: RepoInfo,
               max_file_size: int = MAX_FILE_SIZE) -> list[SourceFile]:
-    """The wanted regular-file blobs of `commit`; symlinks, submodules and oversize files are skipped."""
+    """The wanted regular-file blobs of `commit` (the same choice as a folder walk: walk.wanted, walk.size_limit);
+    symlinks, submodules and oversize files are skipped."""
     out = _git(gitdir, "ls-tree", "-r", "-z", "--full-tree", commit)
-    entries = []
+    listed = []
     for rec in out.split(b"\0"):
-        if not rec:
-            continue
-        meta, _, raw_path = rec.partition(b"\t")
-        mode, kind, sha = meta.decode().split()
-        path = raw_path.decode("utf-8", errors="replace")
-        if not wanted(path):
+        if rec:
+            meta, _, raw_path = rec.partition(b"\t")
+            listed.append((*meta.decode().split(), raw_path.decode("utf-8", errors="replace")))
+    venvs = {path.rpartition("/")[0] for *_, path in listed if path.endswith("/" + VENV_MARKER)}
+    entries = []
+    for mode, kind, sha, path in listed:
+        if not wanted(path, venvs):
             continue
         if kind != "blob" or mode not in ("100644", "100755"):
             info.skipped.append(FileRecord(path, file_kind(path), 0, "skipped", "not_regular_file",
@@ -196,10 +190,10 @@ def git_files(gitdir: str, commit: str, reader: _BlobReader, info: RepoInfo,
     sizes = _blob_sizes(gitdir, sorted({sha for _, sha in entries if sha not in missing}))
     files = []
     for path, sha in entries:
-        size = sizes.get(sha)
-        if size is None or size > max_file_size:
+        size, limit = sizes.get(sha), size_limit(path, max_file_size)
+        if size is None or size > limit:
             info.skipped.append(FileRecord(path, file_kind(path), size or 0, "skipped", "too_large",
-                                           f"over the {max_file_size} byte limit"))
+                                           f"{size} bytes > {limit}" if size else "blob left out of the clone"))
             continue
         if size <= LFS_POINTER_MAX and reader.read(sha).startswith(LFS_POINTER):
             info.skipped.append(FileRecord(path, file_kind(path), size, "skipped", "lfs_pointer",
@@ -207,6 +201,37 @@ def git_files(gitdir: str, commit: str, reader: _BlobReader, info: RepoInfo,
             continue
         files.append(SourceFile(path, size, lambda sha=sha: reader.read(sha)))
     return files
+
+
+class GitTree:
+    """The files of one commit, listed and read from git (no checkout); what the license detector reads."""
+
+    def __init__(self, gitdir: str, commit: str, reader: _BlobReader):
+        self.gitdir, self.commit, self.reader = gitdir, commit, reader
+        self._folders: dict[str, dict[str, str]] = {}  # folder -> file name -> blob sha
+
+    def _entries(self, folder: str) -> dict[str, str]:
+        folder = folder.strip("/")
+        if folder not in self._folders:
+            args = ["ls-tree", "-z", "--full-tree", self.commit] + (["--", folder + "/"] if folder else [])
+            found = {}
+            for rec in _git(self.gitdir, *args, check=False).split(b"\0"):
+                meta, _, raw_path = rec.partition(b"\t")
+                parts = meta.decode().split()
+                if len(parts) == 3 and parts[1] == "blob" and parts[0] in ("100644", "100755"):
+                    found[raw_path.decode("utf-8", errors="replace").rsplit("/", 1)[-1]] = parts[2]
+            self._folders[folder] = found
+        return self._folders[folder]
+
+    def names(self, folder: str = "") -> list[str]:
+        return sorted(self._entries(folder))
+
+    def read(self, path: str, limit: int) -> bytes:
+        folder, _, name = path.strip("/").rpartition("/")
+        sha = self._entries(folder).get(name)
+        if sha is None:
+            raise OSError(f"{path} is not a file of commit {self.commit[:12]}")
+        return self.reader.read(sha)[:limit]
 
 
 def resolve_commit(gitdir: str, commit: str | None) -> str:
@@ -220,32 +245,8 @@ def resolve_commit(gitdir: str, commit: str | None) -> str:
 # --------------------------------------------------------------------------- folders
 
 
-def _walk_folder(root: Path, info: RepoInfo, max_file_size: int) -> Iterator[SourceFile]:
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not os.path.islink(os.path.join(dirpath, d)))
-        for name in sorted(filenames):
-            full = os.path.join(dirpath, name)
-            rel = Path(full).relative_to(root).as_posix()
-            if not wanted(rel):
-                continue
-            st = os.lstat(full)
-            if not os.path.isfile(full) or os.path.islink(full):
-                info.skipped.append(FileRecord(rel, file_kind(rel), 0, "skipped", "not_regular_file", "symlink or special file"))
-                continue
-            if st.st_size > max_file_size:
-                info.skipped.append(FileRecord(rel, file_kind(rel), st.st_size, "skipped", "too_large",
-                                               f"over the {max_file_size} byte limit"))
-                continue
-            yield SourceFile(rel, st.st_size, lambda full=full: Path(full).read_bytes())
-
-
 def _folder_files(root: Path, info: RepoInfo, max_file_size: int) -> Iterator[SourceFile]:
-    """The analyzer's safe walker when present (its refusals go to info.skipped), else the simple one."""
-    try:
-        from .walk import walk
-    except ImportError:
-        yield from _walk_folder(root, info, max_file_size)
-        return
+    """The folder walk of `scan` (walk.walk); its refusals go to info.skipped."""
     for item in walk(root, max_file_size):
         if isinstance(item, FileRecord):
             info.skipped.append(item)
@@ -352,6 +353,7 @@ def open_source(spec: str, *, commit: str | None = None, workdir: str | None = N
         if gitdir is None:
             if commit:
                 raise SourceError("not_a_git_repo", f"{spec} is no git repository, so it has no commit {commit}")
+            info.tree = root
             yield info, _folder_files(root, info, max_file_size)
             return
         with _open_git(gitdir, commit, info, max_file_size) as files:
@@ -376,7 +378,9 @@ def _open_git(gitdir: str, commit: str | None, info: RepoInfo, max_file_size: in
         if gh:
             info.url, info.owner, info.name = origin, gh[0], gh[1]
     reader = _BlobReader(gitdir)
+    info.tree = GitTree(gitdir, info.commit, reader)
     try:
         yield git_files(gitdir, info.commit, reader, info, max_file_size)
     finally:
+        info.tree = None
         reader.close()

@@ -1,4 +1,5 @@
-"""YAML front matter, read tolerantly: a YAML that fails to parse is salvaged line by line."""
+"""YAML front matter of a Markdown page (model cards, PyTorch Hub pages), read tolerantly: a YAML that
+fails to parse is salvaged line by line."""
 
 from __future__ import annotations
 
@@ -16,10 +17,13 @@ _OPEN = re.compile(r"\A\ufeff?\s*---[ \t]*\r?\n")
 _CLOSE = re.compile(r"^(?:---|\.\.\.)[ \t]*\r?$", re.M)
 _TOP_KEY = re.compile(r"^([A-Za-z_][\w\-]*)[ \t]*:[ \t]*(.*?)[ \t]*\r?$")
 _ITEM = re.compile(r"^[ \t]*-[ \t]+(.*?)[ \t]*\r?$")
+_CURLY = str.maketrans({"“": "", "”": "", "‘": "", "’": ""})
 
 
 @dataclass
 class FrontMatter:
+    """The parsed data and where things are in the page."""
+
     data: dict = field(default_factory=dict)
     start: int = 0  # offsets of the YAML text (between the fences) in the card
     end: int = 0
@@ -28,7 +32,9 @@ class FrontMatter:
     present: bool = False
 
 
-def split_front_matter(text: str) -> FrontMatter:
+def split_front_matter(text: str, curly_quotes: bool = False) -> FrontMatter:
+    """The front matter between `---` fences at the top of `text`; `curly_quotes=True` drops “ ” ‘ ’ from the
+    YAML first (pages that quote values with them)."""
     m = _OPEN.match(text)
     if not m:
         return FrontMatter()
@@ -38,6 +44,8 @@ def split_front_matter(text: str) -> FrontMatter:
                            present=True)
     fm = FrontMatter(start=m.end(), end=close.start(), body_start=min(len(text), close.end() + 1), present=True)
     raw = text[fm.start:fm.end]
+    if curly_quotes:
+        raw = raw.translate(_CURLY)
     try:
         data = yaml.load(raw, Loader=_Loader)  # noqa: S506 - a safe loader
     except yaml.YAMLError as exc:
