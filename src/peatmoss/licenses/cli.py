@@ -187,15 +187,21 @@ def verdict_cmd(upstream: str, downstream: str, use: Use = typer.Option(Use.runt
 @licenses_app.command("eval-detection")
 def eval_detection_cmd(
     dev_set: Path = typer.Option(None, "--dev-set", help="downstream_dev.md [default: shared data]"),
-    mirrors: Path = typer.Option(Path("/work/.mirror"), "--mirrors", help="Folder of bare git mirrors (owner+name/repo)"),
+    mirrors: Path = typer.Option(None, "--mirrors", help="Folder of bare git mirrors (<owner>+<name>/repo) "
+                                 "[default: $PEATMOSS_MIRRORS]"),
 ) -> None:
     """Accuracy of repository license detection on the development set of downstream repositories."""
-    from .evaldetect import evaluate
-    from .shared import shared_licenses_dir
+    from peatmoss.core.paths import PathError, mirrors_dir, require_shared
 
-    if dev_set is None:
-        base = shared_licenses_dir()
-        dev_set = base.parent / "downstream_dev.md" if base else Path("downstream_dev.md")
+    from .evaldetect import evaluate
+
+    try:
+        mirrors = mirrors_dir(mirrors)
+        dev_set = dev_set or require_shared("downstream_dev.md")
+    except PathError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    if mirrors is None:
+        raise typer.BadParameter("no mirrors folder: pass --mirrors DIR or set $PEATMOSS_MIRRORS")
     cases = evaluate(dev_set, mirrors)
     for c in cases:
         typer.echo(f"{'ok ' if c.correct else 'BAD'} {c.repo}: expected {c.expected}, detected {c.detected} ({c.reason})")

@@ -49,6 +49,10 @@ def register(app: typer.Typer) -> None:
         typer.echo(f"run {s.run_id}: {s.repos} repositories, {s.scanned} scanned, {s.skipped} already done, "
                    f"{s.failed} failed; {s.files} files, {s.links} links ({s.matched} matched to models), "
                    f"{s.errors} error rows; link status: {s.by_status}")
+        if s.errors:
+            typer.echo(f"{s.failed} repositories failed, {s.errors} error rows in run {s.run_id}: "
+                       f"see `peatmoss status --errors {min(s.errors, 50)}` (table collection_error)", err=True)
+            raise typer.Exit(1)
 
     @app.command("github-meta")
     def github_meta(
@@ -63,7 +67,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Repository metadata, issues and pull requests from the GitHub REST API (token: $GITHUB_TOKEN)."""
         from peatmoss.db import init_db, session_scope
-        from peatmoss.db.runs import finish_run, record_error, start_run
+        from peatmoss.core.runs import finish_run, record_error, start_run
 
         from .github import GitHub, GitHubError, ReplayServer, collect_repo
         from .sources import describe
@@ -90,6 +94,10 @@ def register(app: typer.Typer) -> None:
                 finish_run(s, s.merge(run))
         typer.echo(f"{len(names)} repositories: {totals['issues']} issues, {totals['pull_requests']} pull requests, "
                    f"{totals['failed']} failed")
+        if totals["failed"]:
+            typer.echo(f"{totals['failed']} of {len(names)} repositories failed: see `peatmoss status --errors "
+                       f"{min(totals['failed'], 50)}` (table collection_error, run {run.id})", err=True)
+            raise typer.Exit(1)
 
     @app.command("github-search")
     def github_search(
