@@ -188,3 +188,13 @@ def test_mine_failures_exit_non_zero_with_a_summary(tmp_path):
     assert "1 repositories failed, 1 error rows" in result.output and "peatmoss status" in result.output
     ok = runner.invoke(app, ["--db", str(db), "mine", str(good), "--no-progress"])
     assert ok.exit_code == 0, ok.output
+
+
+def test_demo_steps_report_rows_on_a_rerun(sqlite_url):
+    from peatmoss.pipeline.demo import mine_example
+
+    first = mine_example(sqlite_url)
+    assert first == mine_example(sqlite_url)  # the second run mines nothing new and says the same
+    with get_engine(sqlite_url).connect() as conn:
+        links = conn.execute(select(func.count()).select_from(m.ModelReuse)).scalar_one()
+    assert links > 0 and first.startswith(f"{links} model loads")

@@ -41,10 +41,22 @@ def find_pytorch_hub(explicit: str | Path | None = None) -> Path | None:
 
 
 def mine_example(url: str) -> str:
-    from ..usage.mine import mine
+    """Mine the bundled example application; the counts are its current links in the database (a re-run
+    finds the commit already mined and writes nothing new, but reports the same)."""
+    from sqlalchemy import func, select
 
-    summary = mine(url, [str(bundled("example_app"))], progress=False)
-    return f"{summary.links} model loads found in the example application ({summary.matched} matched to models)"
+    from ..db import session_scope
+    from ..db.models import ModelReuse, ReuseRepository
+    from ..usage.mine import mine
+    from ..usage.sources import describe
+
+    spec = str(bundled("example_app"))
+    mine(url, [spec], progress=False)
+    with session_scope(url) as s:
+        links, matched = s.execute(
+            select(func.count(), func.count(ModelReuse.model_id)).join(ReuseRepository)
+            .where(ReuseRepository.full_name == describe(spec).full_name, ModelReuse.is_current.is_(True))).one()
+    return f"{links} model loads found in the example application ({matched} matched to models)"
 
 
 def run_demo(url: str, outdir: Path, pytorch_hub: str | Path | None = None, progress: bool = True,
