@@ -23,7 +23,8 @@ from huggingface_hub.utils import build_hf_headers, hf_raise_for_status, http_ba
 from sqlalchemy import select
 
 from ..db import init_db, models as m
-from ..core.runs import advance, count_errors, fail_run, finish_run, open_run, record_error, snapshot_date, snapshot_models
+from ..core.runs import (advance, count_errors, fail_run, finish_run, open_run, record_error, snapshot_date,
+                         snapshot_models)
 from .deep import collect_deep
 from .hubserver import HubServer
 from .progress import progress_bar
