@@ -1,7 +1,7 @@
 """Precision and recall of PTM loads on the 40 development repositories.
 
-Ground truth: ../shared/data/downstream_dev.md (per repo: HEAD commit and the loading calls with
-file:line, call, model). Each repo is read from a bare git dir under --mirrors (fetched snapshots;
+Ground truth: downstream_dev.md of the shared data (per repo: HEAD commit and the loading calls with
+file:line, call, model). Each repo is read from a bare git dir under --mirrors or $PEATMOSS_MIRRORS (fetched snapshots;
 never copied into this repo), at the listed HEAD, through peatmoss.usage.sources and scanned with
 peatmoss.usage.scan_files. A finding matches a listed call in the same file (and notebook cell) on
 the same line (or within 2 lines, for calls split over lines). Findings not in the list count as
@@ -19,8 +19,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from peatmoss.core.paths import mirror_repo, mirrors_dir, require_shared
+
 ROOT = Path(__file__).resolve().parent.parent
-DEV = ROOT.parent / "shared" / "data" / "downstream_dev.md"
 DOCS = ROOT / "docs" / "accuracy.md"
 
 # Listed rows that are no loads by the miner's definition (kept out of recall, with the reason).
@@ -163,7 +164,7 @@ def scan_repo(mirrors: Path, repo: DevRepo):
     from peatmoss.usage import scan_files
     from peatmoss.usage.sources import open_source
 
-    path = mirrors / repo.name.replace("/", "+") / "repo"
+    path = mirror_repo(mirrors, repo.name)
     with open_source(str(path), commit=repo.head) as (info, files):
         result = scan_files(files)
     skip = EXCLUDE_PREFIX.get(repo.name, ())
@@ -179,8 +180,7 @@ def evaluate(dev: Path, mirrors: Path, show_extra: bool = False) -> dict:
     misses, extras, wrong_ids, unresolved = [], [], [], []
     visible, visible_resolved, ids_checked, ids_agree, file_errors, missing, reviewed = 0, 0, 0, 0, 0, [], 0
     for repo in repos:
-        mirror = mirrors / repo.name.replace("/", "+") / "repo"
-        if not mirror.is_dir():
+        if not mirror_repo(mirrors, repo.name).is_dir():
             missing.append(repo.name)
             continue
         result, _ = scan_repo(mirrors, repo)
@@ -309,12 +309,16 @@ def write_docs(text: str, path: Path = DOCS) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--dev", type=Path, default=DEV)
-    ap.add_argument("--mirrors", type=Path, default=Path("/work/.mirror"))
+    ap.add_argument("--dev", type=Path, default=None, help="downstream_dev.md [default: in the shared data]")
+    ap.add_argument("--mirrors", type=Path, default=None, help="bare git mirrors <owner>+<name>/repo "
+                    "[default: $PEATMOSS_MIRRORS]")
     ap.add_argument("--write-docs", action="store_true", help="write the figures into docs/accuracy.md")
     ap.add_argument("--show-extra", action="store_true", help="list misses, extra findings and id disagreements")
     args = ap.parse_args(argv)
-    r = evaluate(args.dev, args.mirrors)
+    mirrors = mirrors_dir(args.mirrors)
+    if mirrors is None:
+        ap.error("no mirrors folder: pass --mirrors DIR or set $PEATMOSS_MIRRORS")
+    r = evaluate(args.dev or require_shared("downstream_dev.md"), mirrors)
     unresolved = "; ".join(f"{e.repo} {e.file}:{e.line}" for e, _ in r["unresolved"])
     text = INTRO + report(r)
     if unresolved:

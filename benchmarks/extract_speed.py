@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/extract_speed.py [--limit N] [--json OUT]
 
-Reads ../shared/data/model_cards_bulk/hf_model_cards_2022-02.jsonl.gz (or $PEATMOSS_SHARED_DATA), runs
+Reads model_cards_bulk/hf_model_cards_2022-02.jsonl.gz of the shared data (peatmoss.core.paths), runs
 `extract_rules` on every card in one process (so cards/s is per core), and prints, per field, the share of
 cards for which the rules found a value ("available", as in the paper's Figure 7) and the share they
 recorded as "not stated".
@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
-import os
 import sys
 import time
 from collections import Counter
@@ -21,14 +20,11 @@ from pathlib import Path
 
 from peatmoss.cards.rules import extract_rules
 from peatmoss.cards.schema import FIELDS
-
-ROOT = Path(__file__).resolve().parent.parent
+from peatmoss.core.paths import require_shared
 
 
 def bulk_path() -> Path:
-    env = os.environ.get("PEATMOSS_SHARED_DATA")
-    base = Path(env) if env else ROOT.parent / "shared" / "data"
-    return base / "model_cards_bulk" / "hf_model_cards_2022-02.jsonl.gz"
+    return require_shared("model_cards_bulk", "hf_model_cards_2022-02.jsonl.gz")
 
 
 def load(path: Path, limit: int | None) -> list[str]:

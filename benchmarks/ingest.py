@@ -1,6 +1,6 @@
 """Ingest speed: collect a synthetic Hub listing from a loopback server into SQLite.
 
-    python benchmarks/ingest.py [--models 1000000] [--shared ../shared/data]
+    python benchmarks/ingest.py [--models 1000000] [--shared DIR (default: $PEATMOSS_SHARED_DATA)]
 
 The listing is generated from the shapes of real Feb-2022 Hub list records (tags, siblings,
 config, library, pipeline tag), each made unique by its id. A child process serves it; this
@@ -16,7 +16,6 @@ import argparse
 import gzip
 import json
 import multiprocessing as mp
-import os
 import random
 import resource
 import sqlite3
@@ -28,6 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
+from peatmoss.core.paths import require_shared  # noqa: E402
 from peatmoss.db import dispose_all, init_db  # noqa: E402
 from peatmoss.registries.huggingface import CollectOptions, collect_huggingface  # noqa: E402
 from peatmoss.registries.hubserver import HubServer  # noqa: E402
@@ -95,9 +95,9 @@ def bare_copy(src: Path, dst_url: str) -> tuple[float, int]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--models", type=int, default=1_000_000)
-    ap.add_argument("--shared", default=os.environ.get("PEATMOSS_SHARED_DATA", str(ROOT.parent / "shared" / "data")))
+    ap.add_argument("--shared", type=Path, default=None, help="The shared data folder [default: core.paths]")
     args = ap.parse_args()
-    templates = load_templates(Path(args.shared))
+    templates = load_templates(args.shared or require_shared())
     queue = mp.Queue()
     server = mp.Process(target=serve, args=(templates, args.models, queue), daemon=True)
     server.start()
@@ -106,7 +106,7 @@ def main() -> None:
         db = Path(tmp) / "ingest.db"
         start = time.perf_counter()
         summary = collect_huggingface(f"sqlite:///{db}", CollectOptions(endpoint=endpoint, deep=False,
-                                                                        progress=False, snapshot="bench"))
+                                                                        progress=False, snapshot="2000-01-01"))
         collect_s = time.perf_counter() - start
         rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         server.terminate()

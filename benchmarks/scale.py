@@ -21,6 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from peatmoss.core.paths import mirrors_dir
 from peatmoss.db import dispose_all, init_db
 from peatmoss.usage.mine import mine
 
@@ -64,8 +65,8 @@ def run(specs: list[str], workers: int, dask: str | None) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--mirrors", type=Path, default=Path("/work/.mirror"),
-                    help="Folder of bare git mirrors of real repositories (used when it exists).")
+    ap.add_argument("--mirrors", type=Path, default=None,
+                    help="Folder of bare git mirrors of real repositories [default: $PEATMOSS_MIRRORS].")
     ap.add_argument("--copies", type=int, default=10, help="Clones of each mirror in the corpus.")
     ap.add_argument("--site", type=Path, default=Path(sysconfig.get_paths()["purelib"]),
                     help="Otherwise: packages of this site-packages, one repository each.")
@@ -77,7 +78,8 @@ def main() -> None:
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="peatmoss-corpus-"))
     try:
-        specs = mirrors(args.mirrors, args.copies, tmp) if args.mirrors.is_dir() else []
+        folder = mirrors_dir(args.mirrors)
+        specs = mirrors(folder, args.copies, tmp) if folder is not None else []
         specs = specs or corpus(args.site, args.repos, args.min_files, args.max_files)
         measure(specs, args)
     finally:

@@ -1,6 +1,6 @@
 """Build the demo's bundled recording from the shared Hub data (facts only, no card prose).
 
-    python scripts/build_demo_bundle.py [--shared ../shared/data] [--size 3000]
+    python scripts/build_demo_bundle.py [--shared DIR (default: the shared data, core.paths)] [--size 3000]
 
 Picks the most downloaded models of the Feb-2022 whole-Hub listing, a seeded random sample of the
 rest and every 2024-25 `model_info` record, keeps only factual fields (ids, authors, downloads,
@@ -17,6 +17,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from peatmoss.core.paths import require_shared
 from peatmoss.registries.huggingface import CollectOptions, collect_huggingface
 from peatmoss.pipeline.demo import DEMO_PAGE_SIZE, DEMO_SNAPSHOT
 from peatmoss.registries.hubserver import HubServer, RecordSource, read_records
@@ -41,10 +42,10 @@ def facts(record: dict) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--shared", default=str(ROOT.parent / "shared" / "data"))
+    ap.add_argument("--shared", type=Path, default=None)
     ap.add_argument("--size", type=int, default=3000)
     args = ap.parse_args()
-    api = Path(args.shared) / "hf_api"
+    api = (args.shared or require_shared()) / "hf_api"
     listing = read_records(api / "hub_list_models_full_2022-02.jsonl.gz")
     listing.sort(key=lambda r: -(r.get("downloads") or 0))
     top = listing[: args.size // 2]

@@ -13,24 +13,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from peatmoss.core import paths
 from peatmoss.db import dispose_all, init_db
 
-ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("PEATMOSS_TEST_PG_URL")  # e.g. postgresql+psycopg://postgres@127.0.0.1:5432/postgres
-
-
-def _shared_dir() -> Path | None:
-    env = os.environ.get("PEATMOSS_SHARED_DATA")
-    if env:
-        path = Path(env)
-        if not path.is_dir():
-            raise RuntimeError(f"PEATMOSS_SHARED_DATA={env} does not exist")
-        return path
-    default = ROOT.parent / "shared" / "data"
-    return default if default.is_dir() else None
-
-
-SHARED = _shared_dir()
+SHARED = paths.shared_data()  # $PEATMOSS_SHARED_DATA set but missing fails here, loudly
 
 
 def pytest_collection_modifyitems(config, items):

@@ -109,8 +109,8 @@ def test_limit_author_search_and_sort(sqlite_url):
     with HubServer(RecordSource(records), page_size=10) as hub:
         s = collect(sqlite_url, hub, limit=15, sort="likes", page_size=10)
         assert s.models == 15 and s.complete
-        collect(sqlite_url, hub, author="org3", snapshot="a")
-        collect(sqlite_url, hub, search="model-5", snapshot="b")
+        collect(sqlite_url, hub, author="org3", snapshot="2024-01-01")
+        collect(sqlite_url, hub, search="model-5", snapshot="2024-01-02")
     with get_engine(sqlite_url).connect() as conn:
         ids = set(conn.execute(select(m.Model.hub_id)).scalars())
     assert {r["id"] for r in records if r["author"] == "org3"} <= ids
@@ -182,10 +182,10 @@ def test_sigkill_mid_collection_then_rerun_equals_uninterrupted(tmp_path):
     init_db(clean)
     init_db(killed)
     cmd = [sys.executable, "-m", "peatmoss", "--db", killed, "collect", "huggingface", "--page-size", "10",
-           "--no-deep", "--snapshot", "s1", "--no-progress"]
+           "--no-deep", "--snapshot", "2024-01-01", "--no-progress"]
     slow = lambda path, n: Fault("delay", hang_seconds=0.05)  # noqa: E731
     with HubServer(RecordSource(records), page_size=10, faults=slow) as hub:
-        collect(clean, hub, page_size=10, snapshot="s1")
+        collect(clean, hub, page_size=10, snapshot="2024-01-01")
         env = dict(os.environ, HF_ENDPOINT=hub.url)
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         engine = get_engine(killed)

@@ -64,7 +64,8 @@ def test_collect_from_zip_with_hubconf(sqlite_url, tmp_path):
     hubconfs.mkdir(parents=True)
     (hubconfs / "hubconf.py").write_text("def net_small():\n    pass\ndef net_huge():\n    pass\n")
     counts = collect_pytorch_hub(sqlite_url, archive, tmp_path / "hubconfs")
-    assert counts["pages"] == 1 and counts["errors"] == 1 and counts["entries"] == 5
+    # errors are the run's error rows: the broken page and the unresolved load
+    assert counts["pages"] == 1 and counts["errors"] == 2 and counts["entries"] == 5
     assert counts["models"] == 4  # net_small, net_large, net_tiny, net_huge
     with get_engine(sqlite_url).connect() as conn:  # the snapshot lists its models
         assert conn.execute(select(func.count()).select_from(m.ModelStats)).scalar_one() == 4

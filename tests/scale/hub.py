@@ -18,7 +18,7 @@ def _put(folder: Path, path: str, body: str) -> None:
 
 
 def hub_data(folder: Path, n: int) -> tuple[list[dict], Path]:
-    """`n` records and a folder of extra responses (README cards and refs) for a `RecordSource`."""
+    """`n` records and a folder of extra responses (README cards, refs, commits, discussions) for a `RecordSource`."""
     records = make_records(n)
     extra = folder / "extra"
     extra.mkdir(parents=True, exist_ok=True)
@@ -27,4 +27,7 @@ def hub_data(folder: Path, n: int) -> tuple[list[dict], Path]:
         _put(extra, f"/api/models/{rec['id']}/refs?include_prs=1", json.dumps(
             {"branches": [{"name": "main", "ref": "refs/heads/main", "targetCommit": rec["sha"]}],
              "converts": [], "tags": [], "pullRequests": []}))
+        # commits and discussions answered like the Hub does for a model without any (a 404 is an error row)
+        _put(extra, f"/api/models/{rec['id']}/commits/main", "[]")
+        _put(extra, f"/api/models/{rec['id']}/discussions?p=0", json.dumps({"discussions": [], "count": 0, "start": 0}))
     return records, extra

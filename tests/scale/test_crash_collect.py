@@ -28,7 +28,7 @@ def test_twenty_kills_of_a_replayed_collection(tmp_path):
     clean, killed = f"sqlite:///{tmp_path / 'clean.db'}", f"sqlite:///{tmp_path / 'killed.db'}"
     init_db(clean)
     init_db(killed)
-    opts = dict(page_size=10, snapshot="s1", min_downloads=MIN_DOWNLOADS, progress=False)
+    opts = dict(page_size=10, snapshot="2024-01-01", min_downloads=MIN_DOWNLOADS, progress=False)
     with HubServer(RecordSource(records, extra), page_size=10) as hub:  # the uninterrupted run, recorded
         summary = collect_huggingface(clean, CollectOptions(endpoint=hub.url, record_dir=str(cassette), **opts))
     assert summary.complete and summary.deep_models == 61
@@ -44,7 +44,7 @@ def test_twenty_kills_of_a_replayed_collection(tmp_path):
 
     with HubServer(Cassette(cassette), faults=slow) as replay:
         cmd = [sys.executable, "-m", "peatmoss", "--db", killed, "collect", "huggingface", "--endpoint", replay.url,
-               "--page-size", "10", "--snapshot", "s1", "--min-downloads", str(MIN_DOWNLOADS), "--no-progress"]
+               "--page-size", "10", "--snapshot", "2024-01-01", "--min-downloads", str(MIN_DOWNLOADS), "--no-progress"]
         env = dict(os.environ, HF_HUB_DISABLE_TELEMETRY="1")
         points = kill_repeatedly(cmd, env, KILLS, lambda: replay.requests, steps=(2, 14), after_kill=phase)
         finish(cmd, env)

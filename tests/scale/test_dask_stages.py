@@ -53,7 +53,7 @@ def test_deep_collection_on_dask_equals_local(db_url, tmp_path, cluster):
     records, extra = hub_data(tmp_path, 40)
     local = _local(tmp_path)
     with HubServer(RecordSource(records, extra), page_size=10) as hub:
-        opts = dict(endpoint=hub.url, page_size=10, snapshot="s1", min_downloads=975, progress=False)
+        opts = dict(endpoint=hub.url, page_size=10, snapshot="2024-01-01", min_downloads=975, progress=False)
         a = collect_huggingface(local, CollectOptions(**opts))
         b = collect_huggingface(db_url, CollectOptions(dask=cluster.scheduler_address, **opts))
     assert a.deep_models == b.deep_models == 26 and b.complete

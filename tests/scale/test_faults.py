@@ -25,7 +25,7 @@ KINDS = [Fault("429", retry_after=1), Fault("500"), Fault("502"), Fault("503"), 
 
 
 def _opts(url, **kw):
-    return CollectOptions(endpoint=url, page_size=10, snapshot="s1", min_downloads=MIN_DOWNLOADS, progress=False,
+    return CollectOptions(endpoint=url, page_size=10, snapshot="2024-01-01", min_downloads=MIN_DOWNLOADS, progress=False,
                           timeout=1.0, **kw)
 
 
@@ -109,6 +109,6 @@ def test_transient_faults_on_other_deep_parts_are_retried(tmp_path, sqlite_url):
         return None
 
     with HubServer(RecordSource(records, extra), faults=faults) as hub:
-        summary = collect_huggingface(sqlite_url, CollectOptions(endpoint=hub.url, snapshot="s1", min_downloads=0,
+        summary = collect_huggingface(sqlite_url, CollectOptions(endpoint=hub.url, snapshot="2024-01-01", min_downloads=0,
                                                                  progress=False))
     assert summary.complete and summary.errors == 0

@@ -42,7 +42,7 @@ def test_status_and_browse_during_a_collection(tmp_path):
         with HubServer(RecordSource(records), page_size=10, faults=slow) as hub:
             collect = subprocess.Popen([sys.executable, "-m", "peatmoss", "--db", url, "collect", "huggingface",
                                         "--endpoint", hub.url, "--page-size", "10", "--no-deep", "--no-progress",
-                                        "--snapshot", "s1"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                                        "--snapshot", "2024-01-01"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
             seen_status, seen_browse = [], []
             deadline = time.time() + 120
             while collect.poll() is None and time.time() < deadline:

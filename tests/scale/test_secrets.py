@@ -58,10 +58,10 @@ def test_no_token_anywhere(db_url, tmp_path, monkeypatch, caplog):
     caplog.set_level(logging.DEBUG)
     with HubServer(RecordSource(records, extra), page_size=5, faults=_faults) as hub:
         # the collector in this process (DEBUG logs captured) and through the CLI, both recording
-        collect_huggingface(db_url, CollectOptions(endpoint=hub.url, page_size=5, snapshot="s1", min_downloads=0,
+        collect_huggingface(db_url, CollectOptions(endpoint=hub.url, page_size=5, snapshot="2024-01-01", min_downloads=0,
                                                    progress=False, record_dir=str(tmp_path / "rec1"), timeout=2))
         outputs.append(_run(["--db", db_url, "collect", "huggingface", "--endpoint", hub.url, "--page-size", "5",
-                             "--snapshot", "s2", "--min-downloads", "0", "--no-progress",
+                             "--snapshot", "2024-01-02", "--min-downloads", "0", "--no-progress",
                              "--record", str(tmp_path / "rec2")], env))
         # GitHub metadata against a server that knows no repository (error rows), recorded
         outputs.append(_run(["--db", db_url, "github-meta", "octo/missing", "--github-api", hub.url,

@@ -17,12 +17,13 @@ Per field and overall:
 from __future__ import annotations
 
 import json
-import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
 from pathlib import Path
 from typing import Any
+
+from peatmoss.core.paths import shared_path
 
 from . import normalize as nz
 from .schema import LIST_FIELDS
@@ -36,11 +37,7 @@ def default_gold() -> Path:
 
 
 def default_cards_dir() -> Path | None:
-    env = os.environ.get("PEATMOSS_SHARED_DATA")
-    candidates = [Path(env) / "model_cards"] if env else []
-    root = Path(__file__).resolve().parents[3]
-    candidates += [root.parent / "shared" / "data" / "model_cards", Path.cwd().parent / "shared" / "data" / "model_cards"]
-    return next((c for c in candidates if c.is_dir()), None)
+    return shared_path("model_cards")
 
 
 def load_gold(path: Path) -> list[dict]:

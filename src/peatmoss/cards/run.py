@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from peatmoss.db import session_scope
 from peatmoss.db.models import CardField, Model, ModelCard, Tag, model_to_tag
-from peatmoss.db.runs import finish_run, record_error, start_run
+from peatmoss.core.runs import finish_run, record_error, start_run
 
 from .builder import Builder
 from .edges import write_edges
@@ -122,7 +122,6 @@ def extract_models(url: str, pipeline: str = "rules", models: list[str] | None =
         from peatmoss.db.models import CollectionRun
         run = session.get(CollectionRun, run_id)
         run.items_done = stats["cards"]
-        run.error_count = stats["errors"]
         if llm is not None:
             run.params = {**(run.params or {}), **llm.ledger()}
         finish_run(session, run, "complete" if not stats["stopped_at_budget"] else "failed")

@@ -11,7 +11,7 @@ from sqlalchemy import delete, select
 
 from peatmoss.db import session_scope
 from peatmoss.db.models import LicenseVerdict, Model, ModelReuse, ReuseRepository
-from peatmoss.db.runs import finish_run, record_error, start_run
+from peatmoss.core.runs import finish_run, record_error, start_run
 
 from .engine import RANK, Context, Verdict, explained_verdict, verdict
 from .lineage import ancestors, lineage_verdicts

@@ -192,22 +192,22 @@ def verdict_cmd(upstream: str, downstream: str, use: Use = typer.Option(Use.runt
 
 @licenses_app.command("eval-detection")
 def eval_detection_cmd(
-    dev_set: Path = typer.Option(None, "--dev-set", exists=True, dir_okay=False,
-                                 help="downstream_dev.md (default: in the shared data)"),
-    mirrors: Path = typer.Option(None, "--mirrors", envvar="PEATMOSS_MIRRORS", exists=True, file_okay=False,
-                                 help="Folder of bare git mirrors (<owner>+<name>/repo)"),
+    dev_set: Path = typer.Option(None, "--dev-set", help="downstream_dev.md [default: shared data]"),
+    mirrors: Path = typer.Option(None, "--mirrors", help="Folder of bare git mirrors (<owner>+<name>/repo) "
+                                 "[default: $PEATMOSS_MIRRORS]"),
 ) -> None:
     """Accuracy of repository license detection on the development set of downstream repositories."""
-    from .evaldetect import evaluate
-    from .shared import shared_licenses_dir
+    from peatmoss.core.paths import PathError, mirrors_dir, require_shared
 
+    from .evaldetect import evaluate
+
+    try:
+        mirrors = mirrors_dir(mirrors)
+        dev_set = dev_set or require_shared("downstream_dev.md")
+    except PathError as exc:
+        raise InputError(str(exc), "pass --mirrors DIR and --dev-set FILE, or set $PEATMOSS_MIRRORS and $PEATMOSS_SHARED_DATA") from None
     if mirrors is None:
         raise InputError("no mirrors folder", "pass --mirrors DIR or set $PEATMOSS_MIRRORS")
-    if dev_set is None:
-        base = shared_licenses_dir()
-        dev_set = base.parent / "downstream_dev.md" if base else None
-        if dev_set is None or not dev_set.is_file():
-            raise InputError("no development set", "pass --dev-set FILE or set $PEATMOSS_SHARED_DATA")
     cases = evaluate(dev_set, mirrors)
     if not cases:
         raise Failed(f"none of the repositories of {dev_set} has a mirror in {mirrors}", "check --mirrors")

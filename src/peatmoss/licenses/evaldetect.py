@@ -1,5 +1,6 @@
 """Accuracy of repository license detection on the development set of downstream repositories
-(shared/data/downstream_dev.md: repository, license from its LICENSE file, bare git mirror)."""
+(downstream_dev.md of the shared data: repository and the license of its LICENSE file), each read from
+a bare git mirror (`core.paths.mirror_repo`: <mirrors>/<owner>+<name>/repo)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from peatmoss.core.paths import mirror_repo
 
 from .detect import LICENSE_FILE, README, detect_repo_license
 from .normalize import NONE, normalize
@@ -54,10 +57,10 @@ def _materialise(git_dir: Path, dest: Path) -> None:
 
 
 def evaluate(dev_md: Path, mirrors: Path) -> list[DetectionCase]:
-    """Detect each repository's license from its mirror (/work/.mirror/owner+name/repo) and compare."""
+    """Detect each repository's license from its mirror in `mirrors` and compare; missing mirrors are left out."""
     cases = []
     for repo, expected in dev_set(dev_md):
-        git_dir = mirrors / repo.replace("/", "+") / "repo"
+        git_dir = mirror_repo(mirrors, repo)
         if not git_dir.exists():
             continue
         with tempfile.TemporaryDirectory() as tmp:

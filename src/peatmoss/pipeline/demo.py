@@ -10,12 +10,12 @@
 from __future__ import annotations
 
 import importlib
-import os
 import time
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+from ..core.paths import shared_path
 from ..registries.huggingface import CollectOptions, collect_huggingface
 from ..registries.pytorch_hub import collect_pytorch_hub
 
@@ -35,21 +35,28 @@ def bundled(name: str) -> Path:
 
 
 def find_pytorch_hub(explicit: str | Path | None = None) -> Path | None:
-    """A folder of pytorch/hub pages: the argument, $PEATMOSS_SHARED_DATA/pytorch_hub, or ../shared/data."""
-    candidates = [Path(explicit)] if explicit else []
-    if os.environ.get("PEATMOSS_SHARED_DATA"):
-        candidates.append(Path(os.environ["PEATMOSS_SHARED_DATA"]) / "pytorch_hub")
-    for base in (Path.cwd(), *Path.cwd().parents[:2]):
-        candidates.append(base / "shared" / "data" / "pytorch_hub")
-        candidates.append(base.parent / "shared" / "data" / "pytorch_hub")
-    return next((c for c in candidates if c.is_dir() and any(c.glob("*.md"))), None)
+    """A folder of pytorch/hub pages: the argument, else `pytorch_hub` in the shared data (core.paths)."""
+    source = Path(explicit) if explicit else shared_path("pytorch_hub")
+    return source if source is not None and source.is_dir() and any(source.glob("*.md")) else None
 
 
 def mine_example(url: str) -> str:
-    from ..usage.mine import mine
+    """Mine the bundled example application; the counts are its current links in the database (a re-run
+    finds the commit already mined and writes nothing new, but reports the same)."""
+    from sqlalchemy import func, select
 
-    summary = mine(url, [str(bundled("example_app"))], progress=False)
-    return f"{summary.links} model loads found in the example application ({summary.matched} matched to models)"
+    from ..db import session_scope
+    from ..db.models import ModelReuse, ReuseRepository
+    from ..usage.mine import mine
+    from ..usage.sources import describe
+
+    spec = str(bundled("example_app"))
+    mine(url, [spec], progress=False)
+    with session_scope(url) as s:
+        links, matched = s.execute(
+            select(func.count(), func.count(ModelReuse.model_id)).join(ReuseRepository)
+            .where(ReuseRepository.full_name == describe(spec).full_name, ModelReuse.is_current.is_(True))).one()
+    return f"{links} model loads found in the example application ({matched} matched to models)"
 
 
 def run_demo(url: str, outdir: Path, pytorch_hub: str | Path | None = None, progress: bool = True,
@@ -69,12 +76,12 @@ def run_demo(url: str, outdir: Path, pytorch_hub: str | Path | None = None, prog
     def hub() -> str:
         s = collect_huggingface(url, CollectOptions(replay_dir=str(bundled("hub")), deep=False, page_size=DEMO_PAGE_SIZE,
                                                     snapshot=DEMO_SNAPSHOT, progress=progress))
-        return f"{s.models:,} models from the bundled Hub recording ({s.errors} errors)"
+        return f"{s.in_snapshot:,} models from the bundled Hub recording (snapshot {s.snapshot}, {s.errors} errors)"
 
     step("collect huggingface", hub)
     source = find_pytorch_hub(pytorch_hub)
     if source is not None:
-        step("collect pytorch-hub", lambda: "{pages} pages, {entries} (repo, model) entries".format(
+        step("collect pytorch-hub", lambda: "{pages} pages, {entries} (repo, model) entries, {models} models".format(
             **collect_pytorch_hub(url, source)))
     else:
         result.steps.append(("collect pytorch-hub", "skipped: no pytorch/hub pages found (--pytorch-hub)", 0.0))

@@ -38,7 +38,8 @@ def collect_huggingface_cmd(
     store: Path = typer.Option(Path("peatmoss-store"), help="Content-addressed store for --files."),
     allow: list[str] = typer.Option(None, "--allow", help="File patterns to snapshot (repeatable)."),
     weights: bool = typer.Option(False, help="Allow weight files in --files snapshots."),
-    snapshot: str = typer.Option(None, help="Snapshot label (default: today's date); the same label resumes."),
+    snapshot: str = typer.Option(None, help="Snapshot date YYYY-MM-DD, or YYYY-MM for the 1st of the month "
+                                 "[default: today, UTC]; the same date resumes or re-collects that snapshot."),
     record: Path = typer.Option(None, help="Store every raw response in this folder."),
     replay: Path = typer.Option(None, help="Serve responses recorded with --record instead of the network."),
     timeout: float = typer.Option(30.0, help="Seconds before a request times out (then retried)."),
@@ -51,6 +52,12 @@ def collect_huggingface_cmd(
     from .huggingface import CollectOptions, collect_huggingface
 
     as_json = as_json or fmt == "json"
+    from ..core.runs import SnapshotError, snapshot_date
+
+    try:
+        snapshot_date(snapshot)
+    except SnapshotError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--snapshot") from None
     if replay is not None and not (replay / "index.jsonl").is_file():
         raise typer.BadParameter(f"{replay} holds no recording (index.jsonl)", param_hint="--replay")
     opts = CollectOptions(endpoint=endpoint, limit=limit, sort=sort, author=author, search=search,
@@ -68,7 +75,7 @@ def collect_huggingface_cmd(
         typer.echo(json.dumps(vars(summary), default=str))
     else:
         state = "complete" if summary.complete else "[yellow]incomplete (re-run to resume)[/yellow]"
-        console().print(f"Snapshot {summary.snapshot} (run {summary.run_id}): {summary.models:,} models, "
+        console().print(f"Snapshot {summary.snapshot} (run {summary.run_id}): {summary.in_snapshot:,} models, "
                       f"{summary.deep_models:,} deep, {summary.errors:,} errors - {state}")
     if not summary.complete:
         raise typer.Exit(1)

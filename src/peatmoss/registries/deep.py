@@ -1,8 +1,9 @@
 """Deep snapshots of popular models: card, commits, refs, discussions with events, and files.
 
 One model per transaction; the run's cursor (`deep:<model id>`) moves with it, so an
-interrupted deep phase resumes after the last model written. A part that fails (404, 5xx
-after retries, bad JSON) becomes an error row and the other parts go on.
+interrupted deep phase resumes after the last model written. A part that fails (5xx after
+retries, bad JSON) becomes an error row and the other parts go on; so does a 404: `no_card` for
+a model without README.md, `not_found` for a part of a model that is gone.
 """
 
 from __future__ import annotations
@@ -19,13 +20,12 @@ from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_st
 from sqlalchemy import delete, func, select, update
 
 from ..db import models as m
-from ..db.runs import insert_error
+from ..core.runs import advance, now, record_error
 
 try:  # the HTTP library under huggingface_hub: httpx2 in 2.x, httpx in 1.x
     import httpx2 as httpx
 except ImportError:  # pragma: no cover
     import httpx
-from ..db.runs import now
 from .progress import progress_bar
 
 log = logging.getLogger(__name__)
@@ -67,9 +67,8 @@ def collect_deep(engine, api: HfApi, endpoint: str, run_id: int, opts, start_aft
             with engine.begin() as conn:
                 _write_model(conn, model_id, run_id, parts)
                 for part, kind, message in errors:
-                    insert_error(conn, run_id, f"collect.deep.{part}", hub_id, kind, message)
-                conn.execute(update(m.CollectionRun.__table__).where(m.CollectionRun.id == run_id).values(
-                    cursor=f"deep:{model_id}", error_count=m.CollectionRun.error_count + len(errors)))
+                    record_error(conn, run_id, f"collect.deep.{part}", hub_id, kind, message)
+                advance(conn, run_id, cursor=f"deep:{model_id}")
             done += 1
             bar.advance()
     return done
@@ -137,20 +136,30 @@ def _fetch_remote(endpoint: str, hub_id: str, sha: str | None, opts):
 def _fetch_model(api: HfApi, endpoint: str, hub_id: str, sha: str | None, opts):
     parts: dict = {}
     errors: list[tuple[str, str, str]] = []
+    missing: list[str] = []  # parts answered with 404
 
     def attempt(name: str, fn):
         try:
             parts[name] = with_retries(fn, opts.max_retries)
         except Exception as exc:  # noqa: BLE001 - one failed part must not stop the others
-            if not _not_found(exc):
+            if _not_found(exc):
+                missing.append(name)
+            else:
                 errors.append((name, type(exc).__name__, str(exc)))
 
     attempt("card", lambda: fetch_card(endpoint, hub_id, sha, api.token, opts.timeout))
+    if "card" in parts and parts["card"] is None:
+        missing.append("card")
     attempt("commits", lambda: list(api.list_repo_commits(hub_id)))
     attempt("refs", lambda: api.list_repo_refs(hub_id, include_pull_requests=True))
     attempt("discussions", lambda: _discussions(api, hub_id))
     if opts.files:
         attempt("files", lambda: _snapshot_files(api, endpoint, hub_id, sha, opts))
+    if "commits" in missing and "refs" in missing:  # the repository itself answers 404: one row for the model
+        errors.append(("model", "not_found", f"{hub_id}: 404 (model gone or private)"))
+    else:
+        errors += [(name, "no_card" if name == "card" else "not_found", f"{name} of {hub_id}: 404")
+                   for name in missing]
     return parts, errors
 
 

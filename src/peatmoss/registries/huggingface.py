@@ -16,15 +16,15 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 from huggingface_hub import HfApi, constants
 from huggingface_hub.utils import build_hf_headers, hf_raise_for_status, http_backoff
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from ..db import init_db, models as m
-from ..db.runs import insert_error, now
+from ..core.runs import (advance, count_errors, fail_run, finish_run, open_run, record_error, snapshot_date,
+                         snapshot_models)
 from .deep import collect_deep
 from .hubserver import HubServer
 from .progress import progress_bar
@@ -54,7 +54,7 @@ class CollectOptions:
     store_dir: str | None = None
     allow_patterns: list[str] | None = None
     include_weights: bool = False
-    snapshot: str | None = None  # a label; the same label re-collects into the same snapshot
+    snapshot: str | None = None  # YYYY-MM-DD or YYYY-MM (the 1st); the same date re-collects that snapshot
     record_dir: str | None = None
     replay_dir: str | None = None
     timeout: float = 30.0
@@ -68,9 +68,10 @@ class CollectOptions:
 class CollectSummary:
     run_id: int
     snapshot: str
-    models: int = 0
+    models: int = 0  # listing items read by this run (a resumed run counts its earlier pages)
     pages: int = 0
-    errors: int = 0
+    errors: int = 0  # error rows of this run
+    in_snapshot: int = 0  # models in the snapshot so far (its model_stats rows), whatever the runs before
     deep_models: int = 0
     resumed: bool = False
     complete: bool = False
@@ -90,33 +91,6 @@ def ensure_registry(conn, name: str, url: str) -> int:
 def run_key(opts: CollectOptions, snapshot: str) -> str:
     filters = {"limit": opts.limit, "sort": opts.sort, "author": opts.author, "search": opts.search}
     return f"{snapshot}|" + json.dumps(filters, sort_keys=True)
-
-
-def open_run(conn, registry_id: int, key: str, params: dict, snapshot: str) -> tuple[int, str | None, bool]:
-    """The run for this snapshot and filters: resumed if unfinished, restarted if complete."""
-    run = m.CollectionRun.__table__
-    row = conn.execute(select(run.c.id, run.c.status, run.c.cursor)
-                       .where(run.c.stage == "collect", run.c.source == "huggingface", run.c.key == key)
-                       .order_by(run.c.id.desc())).first()
-    if row is not None:
-        cursor = row.cursor if row.status != "complete" else None
-        conn.execute(update(run).where(run.c.id == row.id).values(status="running", finished_at=None,
-                                                                  cursor=cursor))
-        return row.id, cursor, row.status != "complete"
-    snap_date = datetime.fromisoformat(snapshot).replace(tzinfo=timezone.utc) if _is_date(snapshot) else now()
-    run_id = conn.execute(run.insert().values(
-        stage="collect", source="huggingface", registry_id=registry_id, key=key, params=params,
-        snapshot_date=snap_date, started_at=now(), status="running", items_done=0, error_count=0,
-    ).returning(run.c.id)).scalar_one()
-    return run_id, None, False
-
-
-def _is_date(text: str) -> bool:
-    try:
-        datetime.fromisoformat(text)
-        return True
-    except ValueError:
-        return False
 
 
 def _relative(url: str) -> str:
@@ -151,8 +125,11 @@ def fetch_page(endpoint: str, cursor: str | None, params: dict, token: str | Non
 
 
 def collect_huggingface(url: str | None = None, opts: CollectOptions | None = None) -> CollectSummary:
-    """Collect (or resume collecting) a snapshot of the Hub's models into the database at `url`."""
+    """Collect (or resume collecting) a snapshot of the Hub's models into the database at `url`.
+
+    Raises `SnapshotError` (a ValueError) before touching the database when `opts.snapshot` is not a date."""
     opts = opts or CollectOptions()
+    snap = snapshot_date(opts.snapshot)
     engine = init_db(url)
     token = os.environ.get("HF_TOKEN") or None
     with ExitStack() as stack:
@@ -164,11 +141,14 @@ def collect_huggingface(url: str | None = None, opts: CollectOptions | None = No
             constants.HF_HUB_DISABLE_TELEMETRY = True
         if opts.record_dir:
             stack.enter_context(record(opts.record_dir, endpoint))
-        return _collect(engine, endpoint, token, opts)
+        summary = _collect(engine, endpoint, token, opts, snap)
+    with engine.connect() as conn:
+        summary.in_snapshot = snapshot_models(conn, summary.run_id)
+    return summary
 
 
-def _collect(engine, endpoint: str, token: str | None, opts: CollectOptions) -> CollectSummary:
-    snapshot = opts.snapshot or datetime.now(timezone.utc).date().isoformat()
+def _collect(engine, endpoint: str, token: str | None, opts: CollectOptions, snap) -> CollectSummary:
+    snapshot = snap.isoformat()
     params: dict = {"limit": min(opts.page_size, opts.limit or opts.page_size), "expand": EXPAND}
     for key in ("sort", "author", "search"):
         if getattr(opts, key):
@@ -177,13 +157,12 @@ def _collect(engine, endpoint: str, token: str | None, opts: CollectOptions) -> 
         params["direction"] = -1
     with engine.begin() as conn:
         registry_id = ensure_registry(conn, "huggingface", "https://huggingface.co")
-        run_id, cursor, resumed = open_run(conn, registry_id, run_key(opts, snapshot),
-                                           {k: v for k, v in vars(opts).items() if k not in ("progress",)},
-                                           snapshot)
-        done = conn.execute(select(m.CollectionRun.items_done).where(m.CollectionRun.id == run_id)).scalar_one()
-    summary = CollectSummary(run_id=run_id, snapshot=snapshot, resumed=resumed, models=done or 0)
+        run = open_run(conn, "collect", "huggingface", run_key(opts, snapshot), registry_id=registry_id,
+                       params={k: v for k, v in vars(opts).items() if k not in ("progress",)}, snapshot=snap,
+                       reuse_complete=True)
+    run_id, cursor = run.id, run.cursor
+    summary = CollectSummary(run_id=run_id, snapshot=snapshot, resumed=run.resumed, models=run.items_done)
     store = ModelStore(registry_id, run_id)
-    run = m.CollectionRun.__table__
     in_deep_phase = bool(cursor and cursor.startswith("deep:"))
     with progress_bar(opts.progress, "Listing models", total=opts.limit) as bar, \
             ThreadPoolExecutor(1, thread_name_prefix="prefetch") as pool, _gc_relaxed():
@@ -198,9 +177,9 @@ def _collect(engine, endpoint: str, token: str | None, opts: CollectOptions) -> 
                 pending = None
             except Exception as exc:  # noqa: BLE001 - any failure of a page ends the listing, resumable
                 with engine.begin() as conn:
-                    insert_error(conn, run_id, "collect.listing", cursor or "/api/models", type(exc).__name__, exc)
-                    conn.execute(update(run).where(run.c.id == run_id).values(status="failed"))
-                summary.errors += 1
+                    record_error(conn, run_id, "collect.listing", cursor or "/api/models", type(exc).__name__, exc)
+                    fail_run(conn, run_id)
+                    summary.errors = count_errors(conn, run_id)
                 log.error("listing stopped: %s (re-run to resume)", exc)
                 return summary
             if opts.limit is not None:
@@ -218,11 +197,9 @@ def _collect(engine, endpoint: str, token: str | None, opts: CollectOptions) -> 
             with engine.begin() as conn:
                 store.write_page(conn, records)
                 for item_name, kind, message in errors:
-                    insert_error(conn, run_id, "collect.listing", item_name, kind, message)
-                summary.models += len(items)
-                conn.execute(update(run).where(run.c.id == run_id).values(
-                    cursor=next_cursor, items_done=summary.models,
-                    error_count=run.c.error_count + len(errors)))
+                    record_error(conn, run_id, "collect.listing", item_name, kind, message)
+                advance(conn, run_id, cursor=next_cursor, items=len(items))
+            summary.models += len(items)
             summary.errors += len(errors)
             summary.pages += 1
             bar.advance(len(items))
@@ -238,9 +215,8 @@ def _collect(engine, endpoint: str, token: str | None, opts: CollectOptions) -> 
                             start_after=int(cursor[5:]) if in_deep_phase else 0)
         summary.deep_models = deep
     with engine.begin() as conn:
-        conn.execute(update(run).where(run.c.id == run_id).values(status="complete", finished_at=now(),
-                                                                  cursor=None))
-        summary.errors = conn.execute(select(run.c.error_count).where(run.c.id == run_id)).scalar_one()
+        finish_run(conn, run_id)
+        summary.errors = count_errors(conn, run_id)
     summary.complete = True
     return summary
 

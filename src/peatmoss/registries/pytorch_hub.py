@@ -30,7 +30,7 @@ from sqlalchemy import delete, func, literal, select
 
 from ..core.frontmatter import split_front_matter
 from ..db import init_db, models as m
-from ..db.runs import insert_error, now
+from ..core.runs import advance, count_errors, finish_run, open_run, record_error
 from .huggingface import ensure_registry
 from .records import classify_tag
 from .store import dialect_insert
@@ -213,16 +213,14 @@ def iter_pages(source: Path) -> Iterator[tuple[str, str | bytes]]:
 
 
 def collect_pytorch_hub(url: str | None, source: str | Path, hubconf_dir: str | Path | None = None) -> dict:
-    """Load every page of `source` into the database. Returns counts."""
+    """Load every page of `source` into the database (an unfinished run of the same source is resumed).
+
+    Returns counts; `errors` counts the run's error rows."""
     engine = init_db(url)
     counts = {"pages": 0, "entries": 0, "models": 0, "errors": 0}
     with engine.begin() as conn:
         registry_id = ensure_registry(conn, "pytorch_hub", "https://pytorch.org/hub")
-        run = m.CollectionRun.__table__
-        run_id = conn.execute(run.insert().values(
-            stage="collect", source="pytorch_hub", registry_id=registry_id, key=str(source), params={},
-            snapshot_date=now(), started_at=now(), status="running", items_done=0, error_count=0,
-        ).returning(run.c.id)).scalar_one()
+        run_id = open_run(conn, "collect", "pytorch_hub", str(source), params={}, registry_id=registry_id).id
     for name, raw in iter_pages(Path(source)):
         slug = name[:-3]
         try:
@@ -230,20 +228,20 @@ def collect_pytorch_hub(url: str | None, source: str | Path, hubconf_dir: str | 
             page = parse_page(slug, text)
         except (UnicodeDecodeError, ValueError, yaml.YAMLError) as exc:
             with engine.begin() as conn:
-                insert_error(conn, run_id, "collect.pytorch_hub", name, type(exc).__name__, exc)
-            counts["errors"] += 1
+                record_error(conn, run_id, "collect.pytorch_hub", name, type(exc).__name__, exc)
             continue
         if not page.front_matter:  # not a model page (an index, a stray note)
             continue
         with engine.begin() as conn:
             n = _write_page(conn, registry_id, run_id, page)
             for expr in page.unresolved:
-                insert_error(conn, run_id, "collect.pytorch_hub", f"{name}: {expr}", "unresolved_entrypoint",
-                                 "torch.hub.load argument is not a string the page assigns")
+                record_error(conn, run_id, "collect.pytorch_hub", f"{name}: {expr}", "unresolved_entrypoint",
+                             "torch.hub.load argument is not a string the page assigns")
+            advance(conn, run_id, items=1)
         counts["pages"] += 1
         counts["entries"] += n
     if hubconf_dir:
-        counts["entries"] += _collect_hubconfs(engine, registry_id, run_id, Path(hubconf_dir), counts)
+        counts["entries"] += _collect_hubconfs(engine, registry_id, run_id, Path(hubconf_dir))
     with engine.begin() as conn:  # the snapshot's membership, for per-snapshot counts (PyTorch Hub has no downloads)
         model = m.Model.__table__
         members = select(literal(run_id), model.c.id).where(model.c.registry_id == registry_id,
@@ -251,8 +249,8 @@ def collect_pytorch_hub(url: str | None, source: str | Path, hubconf_dir: str | 
         conn.execute(m.ModelStats.__table__.insert().from_select(["run_id", "model_id"], members))
         counts["models"] = conn.execute(select(func.count()).select_from(m.Model.__table__)
                                         .where(m.Model.registry_id == registry_id)).scalar_one()
-        conn.execute(run.update().where(run.c.id == run_id).values(
-            status="complete", finished_at=now(), items_done=counts["pages"], error_count=counts["errors"]))
+        finish_run(conn, run_id)
+        counts["errors"] = count_errors(conn, run_id)
     return counts
 
 
@@ -337,7 +335,7 @@ def _write_page(conn, registry_id: int, run_id: int, page: HubPage) -> int:
     return len(rows)
 
 
-def _collect_hubconfs(engine, registry_id: int, run_id: int, root: Path, counts: dict) -> int:
+def _collect_hubconfs(engine, registry_id: int, run_id: int, root: Path) -> int:
     """Entries from `<root>/<owner>/<repo>/hubconf.py` files, read as text."""
     added = 0
     for path in sorted(root.glob("*/*/hubconf.py")):
@@ -346,8 +344,7 @@ def _collect_hubconfs(engine, registry_id: int, run_id: int, root: Path, counts:
             names = hubconf_entrypoints(path.read_text(encoding="utf-8", errors="replace"))
         except (SyntaxError, ValueError, RecursionError) as exc:
             with engine.begin() as conn:
-                insert_error(conn, run_id, "collect.pytorch_hub", str(path), type(exc).__name__, exc)
-            counts["errors"] += 1
+                record_error(conn, run_id, "collect.pytorch_hub", str(path), type(exc).__name__, exc)
             continue
         with engine.begin() as conn:
             entry = m.PytorchHubEntry.__table__

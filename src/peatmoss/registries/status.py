@@ -1,10 +1,13 @@
-"""A summary of what the database holds: rows per table, runs (snapshots), last errors."""
+"""A summary of what the database holds: rows per table, runs (snapshots), last errors.
+
+A run's error total and snapshot models are counted from its rows (`core.runs.run_totals`)."""
 
 from __future__ import annotations
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
+from ..core.runs import run_totals
 from ..db import init_db, models as m
 
 
@@ -19,10 +22,7 @@ def database_status(url: str | None = None, last_errors: int = 5) -> dict:
     with engine.connect() as conn:
         for name, table in sorted(m.Base.metadata.tables.items()):
             out["tables"][name] = conn.execute(select(func.count()).select_from(table)).scalar_one()
-        run = m.CollectionRun.__table__
-        out["runs"] = [dict(r._mapping) for r in conn.execute(
-            select(run.c.id, run.c.stage, run.c.source, run.c.snapshot_date, run.c.status, run.c.items_done,
-                   run.c.error_count).order_by(run.c.id.desc()).limit(20))]
+        out["runs"] = run_totals(conn)
         err = m.CollectionError.__table__
         out["errors"] = [dict(r._mapping) for r in conn.execute(
             select(err.c.stage, err.c.error_kind, err.c.item, err.c.message, err.c.created_at)

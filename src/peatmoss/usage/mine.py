@@ -21,7 +21,7 @@ from sqlalchemy import select, update
 
 from peatmoss.db import session_scope
 from peatmoss.db.models import ModelReuse, RepoScan, ReuseFile, ReuseRepository
-from peatmoss.db.runs import finish_run, now, record_error, start_run
+from peatmoss.core.runs import finish_run, now, record_error, start_run
 from peatmoss.licenses import detect_repository_license
 
 from .canonical import Canonicalizer

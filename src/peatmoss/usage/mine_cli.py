@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from ..core.cli import dask_option, Failed, db_url, exit_if_failed
+from ..core.cli import STATUS_HINT, Failed, dask_option, db_url, exit_if_failed
 
 ListFile = typer.Option(None, "--list", exists=True, dir_okay=False,
                         help="File with one owner/repo (or URL, or path) a line.")
@@ -53,7 +53,8 @@ def mine_cmd(
     typer.echo(f"run {s.run_id}: {s.repos} repositories, {s.scanned} scanned, {s.skipped} already done, "
                f"{s.failed} failed; {s.files} files, {s.links} links ({s.matched} matched to models), "
                f"{s.errors} error rows; link status: {s.by_status}")
-    exit_if_failed(s.failed, "repositories")
+    if s.errors:
+        raise Failed(f"{s.failed} repositories failed, {s.errors} error rows in run {s.run_id}", STATUS_HINT)
 
 
 def github_meta(
@@ -68,7 +69,7 @@ def github_meta(
 ) -> None:
     """Repository metadata, issues and pull requests from the GitHub REST API (token: $GITHUB_TOKEN)."""
     from peatmoss.db import init_db, session_scope
-    from peatmoss.db.runs import finish_run, record_error, start_run
+    from peatmoss.core.runs import finish_run, record_error, start_run
 
     from .github import GitHub, GitHubError, ReplayServer, collect_repo
     from .sources import describe
@@ -95,6 +96,7 @@ def github_meta(
             finish_run(s, s.merge(run))
     typer.echo(f"{len(names)} repositories: {totals['issues']} issues, {totals['pull_requests']} pull requests, "
                f"{totals['failed']} failed")
+    exit_if_failed(totals["failed"], "repositories")
 
 
 def github_search(

@@ -1,0 +1,154 @@
+"""One run lifecycle for every stage: open (or resume), move the cursor, record errors, finish or fail.
+
+A run is a `collection_run` row; what it could not do are `collection_error` rows. Every function takes
+`db`, an ORM session or a Core connection (both execute the same statements), so bulk writers and ORM
+writers share one lifecycle. Totals shown to users are counted from the rows (`run_totals`), never
+from counters kept on the side.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from ..db.models import CollectionError, CollectionRun, ModelStats
+
+MAX_ITEM = 2000
+MAX_MESSAGE = 4000
+MAX_KEY = 255
+RUN = CollectionRun.__table__
+ERROR = CollectionError.__table__
+_SNAPSHOT = re.compile(r"^(\d{4})-(\d{2})(?:-(\d{2}))?$")
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class SnapshotError(ValueError):
+    """A snapshot label that is not a date."""
+
+
+def snapshot_date(label: str | None) -> date:
+    """The date a snapshot label names: YYYY-MM-DD, or YYYY-MM for the 1st of that month; None is today (UTC)."""
+    if label is None:
+        return now().date()
+    match = _SNAPSHOT.match(label.strip())
+    try:
+        if match is None:
+            raise ValueError
+        year, month, day = match.groups()
+        return date(int(year), int(month), int(day or 1))
+    except ValueError:
+        raise SnapshotError(f"snapshot {label!r} is not a date: use YYYY-MM-DD (or YYYY-MM for the 1st)") from None
+
+
+@dataclass
+class RunState:
+    """An open run: its id, where a resumed run picks up, and whether it was resumed."""
+
+    id: int
+    cursor: str | None = None
+    resumed: bool = False
+    items_done: int = 0
+
+
+def open_run(db, stage: str, source: str, key: str = "", *, params: dict | None = None,
+             registry_id: int | None = None, snapshot: date | None = None, resume: bool = True,
+             reuse_complete: bool = False) -> RunState:
+    """Open a run, or resume the unfinished one with the same stage, source and key.
+
+    A resumed run keeps its cursor and progress (without a cursor it starts over, from zero).
+    `reuse_complete`: a complete run with the same key is started again in the same row (a snapshot
+    collected again keeps its run id); its progress starts from zero, its earlier error rows stay."""
+    key = key[:MAX_KEY]
+    if resume:
+        row = db.execute(select(RUN.c.id, RUN.c.status, RUN.c.cursor, RUN.c.items_done)
+                         .where(RUN.c.stage == stage, RUN.c.source == source, RUN.c.key == key)
+                         .order_by(RUN.c.id.desc())).first()
+        if row is not None and (row.status != "complete" or reuse_complete):
+            unfinished = row.status != "complete"
+            cursor = row.cursor if unfinished else None
+            # without a cursor the run starts over, so its progress does too
+            state = RunState(row.id, cursor, unfinished, (row.items_done or 0) if cursor else 0)
+            db.execute(update(RUN).where(RUN.c.id == row.id).values(
+                status="running", finished_at=None, cursor=state.cursor, items_done=state.items_done))
+            return state
+    when = datetime.combine(snapshot, datetime.min.time(), timezone.utc) if snapshot else now()
+    run_id = db.execute(RUN.insert().values(
+        stage=stage, source=source, key=key, params=params, registry_id=registry_id, snapshot_date=when,
+        started_at=now(), status="running", items_done=0, error_count=0).returning(RUN.c.id)).scalar_one()
+    return RunState(run_id)
+
+
+def start_run(session: Session, stage: str, source: str, key: str = "", params: dict | None = None,
+              registry_id: int | None = None, resume: bool = True) -> CollectionRun:
+    """`open_run` for ORM writers: the run as a `CollectionRun` of this session."""
+    state = open_run(session, stage, source, key, params=params, registry_id=registry_id, resume=resume)
+    run = session.get(CollectionRun, state.id)
+    session.refresh(run)
+    return run
+
+
+def advance(db, run_id: int, *, cursor: str | None = None, items: int = 0) -> None:
+    """Move a run's resume cursor and add `items` to its progress, in the caller's transaction."""
+    db.execute(update(RUN).where(RUN.c.id == run_id).values(cursor=cursor, items_done=RUN.c.items_done + items))
+
+
+def _run_id(run: CollectionRun | int | None) -> int | None:
+    return run.id if isinstance(run, CollectionRun) else run
+
+
+def record_error(db, run: CollectionRun | int | None, stage: str, item, kind: str, message) -> None:
+    """One error row (an item that could not be processed). Callers must not put secrets in messages."""
+    db.execute(ERROR.insert().values(run_id=_run_id(run), stage=stage, item=str(item)[:MAX_ITEM],
+                                     error_kind=str(kind)[:64], message=str(message)[:MAX_MESSAGE],
+                                     created_at=now()))
+
+
+def count_errors(db, run: CollectionRun | int) -> int:
+    return db.execute(select(func.count()).select_from(ERROR).where(ERROR.c.run_id == _run_id(run))).scalar_one()
+
+
+def finish_run(db, run: CollectionRun | int, status: str = "complete") -> None:
+    """Close a run as complete (its cursor cleared) or failed (its cursor kept for a resume).
+
+    The run's `error_count` is set from its error rows."""
+    values = {"status": status, "finished_at": now(), "error_count": count_errors(db, run)}
+    if status == "complete":
+        values["cursor"] = None
+    if isinstance(run, CollectionRun):  # an ORM row: set it, so the session's flush keeps these values
+        for name, value in values.items():
+            setattr(run, name, value)
+    else:
+        db.execute(update(RUN).where(RUN.c.id == run).values(**values))
+
+
+def fail_run(db, run: CollectionRun | int) -> None:
+    finish_run(db, run, "failed")
+
+
+def run_totals(db, limit: int = 20) -> list[dict]:
+    """The latest runs with their error rows and snapshot models counted from the rows."""
+    errors = (select(ERROR.c.run_id, func.count().label("n")).group_by(ERROR.c.run_id)).subquery()
+    stats = ModelStats.__table__
+    models = (select(stats.c.run_id, func.count().label("n")).group_by(stats.c.run_id)).subquery()
+    query = (select(RUN.c.id, RUN.c.stage, RUN.c.source, RUN.c.snapshot_date, RUN.c.status, RUN.c.items_done,
+                    func.coalesce(errors.c.n, 0).label("error_count"), func.coalesce(models.c.n, 0).label("models"))
+             .outerjoin(errors, errors.c.run_id == RUN.c.id).outerjoin(models, models.c.run_id == RUN.c.id)
+             .order_by(RUN.c.id.desc()).limit(limit))
+    return [dict(r._mapping) for r in db.execute(query)]
+
+
+def snapshot_models(db, run_id: int) -> int:
+    """Models in a collection run's snapshot (its `model_stats` rows)."""
+    stats = ModelStats.__table__
+    return db.execute(select(func.count()).select_from(stats).where(stats.c.run_id == run_id)).scalar_one()
+
+
+__all__ = ["RunState", "SnapshotError", "advance", "count_errors", "fail_run", "finish_run", "now", "open_run",
+           "record_error", "run_totals", "snapshot_date", "snapshot_models", "start_run"]
