@@ -119,7 +119,7 @@ def test_failed_items_exit_1_with_a_summary(files):
     result = runner.invoke(app, ["--db", str(files / "x.db"), "mine", str(files / "missing"), "--no-progress"])
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert result.output.strip().splitlines()[-1] == \
-        "error: 1 repositories failed; see `peatmoss status` (table collection_error)"
+        "error: 1 repositories failed, 1 error rows in run 1; see `peatmoss status` (table collection_error)"
 
 
 def test_debug_shows_the_traceback(files):
