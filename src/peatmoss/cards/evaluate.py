@@ -29,6 +29,7 @@ from .schema import LIST_FIELDS
 
 BOOL_FIELDS = {"limitation_and_bias", "demo", "grant"}
 NUM_FIELDS = {"parameter_count", "carbon_emitted"}
+PAIR_FIELDS = {"hyper_parameters": "name", "evaluation": "metric"}  # list items {name|metric, value}
 
 
 def default_gold() -> Path:
@@ -84,6 +85,8 @@ def keys(field: str, value: Any) -> set[str]:
         return {nz.hardware_key(name)}
     if field == "libraries":
         return {nz.library(value) or str(value).lower()}
+    if field == "frameworks":
+        return {nz.framework(value) or str(value).strip().lower()}
     if field in ("language", "model_task", "domain", "rl_agent", "rl_environment"):
         return {str(value).strip().lower()}
     return {str(value).strip().lower()}
@@ -101,9 +104,27 @@ def _hw_match(pred: set[str], gold: set[str]) -> bool:
     return any(p.startswith(g) or g.startswith(p) for p in pred for g in gold)
 
 
+def _pair(value: Any, name: str) -> tuple[str, Any]:
+    if hasattr(value, "model_dump"):
+        value = value.model_dump(exclude_none=True)
+    return nz.name_key(value.get(name, "")), value.get("value")
+
+
+def _same_value(a: Any, b: Any) -> bool:
+    """Numbers within 1 % (a fraction and its percentage agree); otherwise the same text without spaces."""
+    try:
+        fa, fb = float(str(a).strip().rstrip("%")), float(str(b).strip().rstrip("%"))
+        return any(_num_match(fa * k, fb) for k in (1, 100, 0.01))
+    except ValueError:
+        return str(a).replace(" ", "").lower() == str(b).replace(" ", "").lower()
+
+
 def _item_match(field: str, pred_value: Any, gold_value: Any) -> bool:
     if field in NUM_FIELDS:
         return _num_match(pred_value, gold_value)
+    if field in PAIR_FIELDS:  # the same name (metric) and the same value
+        (pn, pv), (gn, gv) = _pair(pred_value, PAIR_FIELDS[field]), _pair(gold_value, PAIR_FIELDS[field])
+        return pn == gn and _same_value(pv, gv)
     pk, gk = keys(field, pred_value), keys(field, gold_value)
     if field == "hardware":
         return _hw_match(pk, gk)

@@ -166,6 +166,9 @@ _LEAD_TASK = re.compile(
     r"(?P<translation>\btranslation model|machine translation)|(?P<summarization>summari[sz]ation)|"
     r"(?P<image_classification>image classification)|(?P<text_to_speech>text-to-speech|\bTTS\b)|"
     r"(?P<text_to_image>text-to-image)|(?P<object_detection>object detection)", re.I)
+_LEAD_WORDS = ("masked language", "causal language", "ner", "named entity", "part-of-speech", "pos tagging", "sentiment",
+               "text classification", "question answering", "extractive qa", "speech", "asr", "translation",
+               "summari", "image classification", "tts", "text-to-image", "object detection")
 _LEAD_CHARS = 700
 
 
@@ -194,6 +197,9 @@ def task_fallback(c) -> None:
         if lib in _LIB_TASK:
             b.add("model_task", _LIB_TASK[lib], "prose-rule", None, 0.7)
             return
+    lead = c.low[c.body:c.body + _LEAD_CHARS]
+    if not any(w in lead for w in _LEAD_WORDS):
+        return
     hits = [(m.lastgroup.replace("_", "-"), m) for m in _LEAD_TASK.finditer(c.prose, c.body, c.body + _LEAD_CHARS)]
     if len({task for task, _ in hits}) == 1:
         task, m = hits[0]
@@ -209,3 +215,38 @@ def domain_fallback(c) -> None:
         if lib in _LIB_DOMAIN:
             b.add("domain", _LIB_DOMAIN[lib], "prose-rule", None, 0.7)
             return
+
+
+# --------------------------------------------------------------------------- input / output format
+
+# the task's input and output, in a small fixed vocabulary (scored against the gold labels)
+TASK_IO = {
+    "text-classification": ("text", "label"), "zero-shot-classification": ("text", "label"),
+    "multiple-choice": ("text", "label"), "token-classification": ("text", "token-labels"),
+    "question-answering": ("text", "span"), "fill-mask": ("text", "tokens"), "text-generation": ("text", "text"),
+    "text2text-generation": ("text", "text"), "summarization": ("text", "text"), "translation": ("text", "text"),
+    "conversational": ("text", "text"), "sentence-similarity": ("text", "embedding"),
+    "image-classification": ("image", "label"), "object-detection": ("image", "boxes"),
+    "image-segmentation": ("image", "mask"), "depth-estimation": ("image", "depth"), "image-to-text": ("image", "text"),
+    "text-to-image": ("text", "image"), "image-to-image": ("image", "image"),
+    "zero-shot-image-classification": ("image+text", "label"), "visual-question-answering": ("image+text", "text"),
+    "automatic-speech-recognition": ("audio", "text"), "audio-classification": ("audio", "label"),
+    "text-to-speech": ("text", "audio"), "audio-to-audio": ("audio", "audio"),
+    "voice-activity-detection": ("audio", "label"), "tabular-classification": ("tabular", "label"),
+    "tabular-regression": ("tabular", "number"), "reinforcement-learning": ("observation", "action"),
+}
+
+
+def io_format(c) -> None:
+    """input_format / output_format from the task (evidence: where the task is stated)."""
+    b = c.b
+    tasks = [e for e in b.fields["model_task"] if e.state == "value"]
+    if not tasks or b.has("input_format"):
+        return
+    best = max(tasks, key=lambda e: e.confidence)
+    if best.value not in TASK_IO:
+        return
+    span = (best.evidence_start, best.evidence_end) if best.evidence_start is not None else None
+    inp, out = TASK_IO[best.value]
+    b.add("input_format", inp, best.source, span, max(0.5, best.confidence - 0.1))
+    b.add("output_format", out, best.source, span, max(0.5, best.confidence - 0.1))

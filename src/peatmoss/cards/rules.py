@@ -13,7 +13,7 @@ from .builder import Builder
 from .frontmatter import FrontMatter, split_front_matter
 from .markdown import code_blocks, injection_spans, is_placeholder, sections, tables
 from .papers import extract_papers
-from .prose import base_model, datasets, domain_fallback, task_fallback
+from .prose import base_model, datasets, domain_fallback, io_format, task_fallback
 
 MAX_EVAL = 300
 MAX_WINDOWS = 50  # occurrences of a keyword looked at per card
@@ -588,15 +588,39 @@ _ROW_FIELD = [
 _LEAD_NUMBER = re.compile(r"^\s{0,3}(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s{0,3}([BMK]|billion|million)?\b", re.I)
 
 
+_METRIC_HEAD = re.compile(r"^\W{0,3}(?:metrics?|measure)\W{0,3}$", re.I)
+_SCORE_HEAD = re.compile(r"^\W{0,3}(?:values?|scores?|results?)\W{0,3}$", re.I)
+
+
+def _metric_rows(c: Ctx, tab) -> None:
+    """A | metric | value | table: evaluation results (dataset when the card names exactly one)."""
+    dsets = [v.name for v in c.b.values("datasets")]
+    for row in tab.rows[:MAX_EVAL]:
+        if len(row) < 2 or not row[0][0] or not row[1][0]:
+            continue
+        name, raw = _clean_cell(row[0][0]), _clean_cell(row[1][0])
+        num = _LEAD_NUMBER.match(raw)
+        if not name or not num or len(name) > 60:
+            continue
+        value = _number(num.group(1))
+        c.b.add("evaluation", {"metric": name, "value": value if value is not None else raw,
+                               "dataset": dsets[0] if len(dsets) == 1 else None},
+                "prose-rule", (row[0][1], row[1][2]), 0.85)
+
+
 def _clean_cell(cell: str) -> str:
     return re.sub(r"[\\$(){}*`]|&\w+;", "", cell).strip()
 
 
 def _tables(c: Ctx) -> None:
-    """Two-column key/value tables: hyper-parameters, and parameter count / vocabulary / context rows."""
+    """Two-column key/value tables: hyper-parameters, parameter count / vocabulary / context rows, metric/value."""
     b = c.b
-    for tab in tables(c.prose, c.body, want=lambda head: len(head) >= 2 and bool(_KEY_HEAD.search(head[0]))):
+    for tab in tables(c.prose, c.body, want=lambda head: len(head) >= 2 and bool(_KEY_HEAD.search(head[0]) or
+                                                                                 _METRIC_HEAD.search(head[0]))):
         if len(tab.header) < 2 or not tab.rows:
+            continue
+        if _METRIC_HEAD.search(tab.header[0]) and _SCORE_HEAD.search(tab.header[1]):
+            _metric_rows(c, tab)
             continue
         key_value = _KEY_HEAD.search(tab.header[0]) and (_VALUE_HEAD.search(tab.header[1]) or
                                                           re.search(r"hyper", tab.header[0], re.I))
@@ -711,5 +735,6 @@ def extract_rules(text: str, tags: list[str] | None = None, absent=ABSENT_FIELDS
     _prose(c)
     _sections(c)
     _domain(c)
+    io_format(c)
     _absent(c, absent)
     return c.b
