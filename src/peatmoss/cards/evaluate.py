@@ -16,6 +16,7 @@ Per field and overall:
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import time
@@ -42,6 +43,23 @@ def default_cards_dir() -> Path | None:
     root = Path(__file__).resolve().parents[3]
     candidates += [root.parent / "shared" / "data" / "model_cards", Path.cwd().parent / "shared" / "data" / "model_cards"]
     return next((c for c in candidates if c.is_dir()), None)
+
+
+BULK = "bulk:"  # a gold card "bulk:<hub id>" is read from the Feb-2022 bulk file beside the cards folder
+BULK_FILE = Path("model_cards_bulk") / "hf_model_cards_2022-02.jsonl.gz"
+
+
+def _bulk_cards(cards_dir: Path, ids: set[str]) -> dict[str, str]:
+    path = cards_dir.parent / BULK_FILE
+    if not ids or not path.exists():
+        return {}
+    out = {}
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        for line in fh:
+            rec = json.loads(line)
+            if rec.get("id") in ids:
+                out[rec["id"]] = rec.get("readme", "")
+    return out
 
 
 def load_gold(path: Path) -> list[dict]:
@@ -104,10 +122,12 @@ def _hw_match(pred: set[str], gold: set[str]) -> bool:
     return any(p.startswith(g) or g.startswith(p) for p in pred for g in gold)
 
 
-def _pair(value: Any, name: str) -> tuple[str, Any]:
+def _pair(value: Any, name: str) -> tuple[set[str], Any]:
+    """(name keys, value) of a hyper-parameter / result; a gold name may list alternatives (a metric's name and type)."""
     if hasattr(value, "model_dump"):
         value = value.model_dump(exclude_none=True)
-    return nz.name_key(value.get(name, "")), value.get("value")
+    names = value.get(name, "")
+    return {nz.name_key(n) for n in (names if isinstance(names, list) else [names])}, value.get("value")
 
 
 def _same_value(a: Any, b: Any) -> bool:
@@ -124,7 +144,7 @@ def _item_match(field: str, pred_value: Any, gold_value: Any) -> bool:
         return _num_match(pred_value, gold_value)
     if field in PAIR_FIELDS:  # the same name (metric) and the same value
         (pn, pv), (gn, gv) = _pair(pred_value, PAIR_FIELDS[field]), _pair(gold_value, PAIR_FIELDS[field])
-        return pn == gn and _same_value(pv, gv)
+        return bool(pn & gn) and _same_value(pv, gv)
     pk, gk = keys(field, pred_value), keys(field, gold_value)
     if field == "hardware":
         return _hw_match(pk, gk)
@@ -183,9 +203,12 @@ def evaluate_pipeline(gold_path: Path, cards_dir: Path, pipeline: str = "rules",
     t0 = time.perf_counter()
     missing = []
     present = []
+    bulk = _bulk_cards(Path(cards_dir), {r["card"][5:] for r in gold if r["card"].startswith(BULK)})
     for row in gold:
         path = Path(cards_dir) / row["card"]
-        if path.exists():
+        if row["card"].startswith(BULK) and row["card"][5:] in bulk:
+            present.append((row, bulk[row["card"][5:]]))
+        elif path.exists():
             present.append((row, path.read_text(encoding="utf-8", errors="replace")))
         else:
             missing.append(row["card"])
