@@ -49,7 +49,7 @@ BULK = "bulk:"  # a gold card "bulk:<hub id>" is read from the Feb-2022 bulk fil
 BULK_FILE = Path("model_cards_bulk") / "hf_model_cards_2022-02.jsonl.gz"
 
 
-def _bulk_cards(cards_dir: Path, ids: set[str]) -> dict[str, str]:
+def bulk_cards(cards_dir: Path, ids: set[str]) -> dict[str, str]:
     path = cards_dir.parent / BULK_FILE
     if not ids or not path.exists():
         return {}
@@ -203,7 +203,7 @@ def evaluate_pipeline(gold_path: Path, cards_dir: Path, pipeline: str = "rules",
     t0 = time.perf_counter()
     missing = []
     present = []
-    bulk = _bulk_cards(Path(cards_dir), {r["card"][5:] for r in gold if r["card"].startswith(BULK)})
+    bulk = bulk_cards(Path(cards_dir), {r["card"][5:] for r in gold if r["card"].startswith(BULK)})
     for row in gold:
         path = Path(cards_dir) / row["card"]
         if row["card"].startswith(BULK) and row["card"][5:] in bulk:
