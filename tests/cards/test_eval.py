@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from peatmoss.cards.evaluate import default_gold, load_gold, score_field
+from peatmoss.cards.evaluate import BULK, bulk_cards, default_gold, load_gold, score_field
 from peatmoss.cards.fakeserver import FakeOpenAI, oracle_handler
 from peatmoss.cards.schema import Extracted
 from peatmoss.cli import app
@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_gold_set_is_labels_only_and_stratified():
     rows = load_gold(default_gold())
-    assert len(rows) >= 40
+    assert len(rows) >= 100 and sum(r["split"] == "heldout" for r in rows) >= 30
     assert len({r["stratum"] for r in rows}) >= 6
     for r in rows:
         assert set(r) == {"card", "hub_id", "stratum", "split", "labels"} and r["split"] in ("dev", "heldout")
@@ -38,6 +38,15 @@ def test_scoring_rules():
     r = score_field("datasets", ["squad", "glue"], [e({"name": "rajpurkar/squad"})])
     assert not r["correct"] and round(r["f1"], 3) == 0.667 and r["stated_correct"] == 1
     assert score_field("github_repo", "https://github.com/a/b", [e("github.com/A/b.git")])["correct"]
+    # Table-2 fields: a hyper-parameter / result matches on name and value (numbers within 1 %, % = fraction)
+    hp = [{"name": "learning_rate", "value": "2e-05"}, {"name": "seed", "value": "42"}]
+    assert score_field("hyper_parameters", hp, [e({"name": "learning rate", "value": "0.00002"}),
+                                                e({"name": "seed", "value": "42"})])["correct"]
+    assert not score_field("hyper_parameters", hp, [e({"name": "seed", "value": "43"})])["correct"]
+    gold = [{"metric": ["NER F Score", "f_score"], "value": 0.842}]
+    assert score_field("evaluation", gold, [e({"metric": "f_score", "value": 84.2})])["correct"]
+    assert not score_field("evaluation", gold, [e({"metric": "recall", "value": 0.842})])["correct"]
+    assert score_field("frameworks", ["pytorch"], [e("torch")])["correct"]
 
 
 @pytest.mark.shared
@@ -49,9 +58,23 @@ def test_eval_rules_meets_the_targets(shared_data):
     assert fig["overall"]["accuracy"] >= 0.80 and fig["overall"]["precision"] >= 0.95
 
 
+def _cards_as_files(shared_data, out):
+    """The gold cards as files in one folder (the fake server reads files; bulk: cards come from the bulk file)."""
+    rows = load_gold(default_gold())
+    bulk = bulk_cards(shared_data / "model_cards", {r["card"][len(BULK):] for r in rows if r["card"].startswith(BULK)})
+    for r in rows:
+        target = out / r["card"]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if r["card"].startswith(BULK):
+            target.write_text(bulk[r["card"][len(BULK):]], encoding="utf-8")
+        else:
+            target.symlink_to(shared_data / "model_cards" / r["card"])
+    return out
+
+
 @pytest.mark.shared
-def test_eval_llm_pipelines_against_fake_server(shared_data):
-    cards = shared_data / "model_cards"
+def test_eval_llm_pipelines_against_fake_server(shared_data, tmp_path):
+    cards = _cards_as_files(shared_data, tmp_path / "model_cards")
     with FakeOpenAI(oracle_handler(default_gold(), cards)) as srv:
         res = CliRunner().invoke(app, ["eval", "extraction", "--cards", str(cards), "--pipeline", "all",
                                        "--llm-base-url", srv.base_url, "--llm-model", "fake-strong",

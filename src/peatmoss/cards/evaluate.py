@@ -16,6 +16,7 @@ Per field and overall:
 
 from __future__ import annotations
 
+import gzip
 import json
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -30,6 +31,7 @@ from .schema import LIST_FIELDS
 
 BOOL_FIELDS = {"limitation_and_bias", "demo", "grant"}
 NUM_FIELDS = {"parameter_count", "carbon_emitted"}
+PAIR_FIELDS = {"hyper_parameters": "name", "evaluation": "metric"}  # list items {name|metric, value}
 
 
 def default_gold() -> Path:
@@ -38,6 +40,23 @@ def default_gold() -> Path:
 
 def default_cards_dir() -> Path | None:
     return shared_path("model_cards")
+
+
+BULK = "bulk:"  # a gold card "bulk:<hub id>" is read from the Feb-2022 bulk file beside the cards folder
+BULK_FILE = Path("model_cards_bulk") / "hf_model_cards_2022-02.jsonl.gz"
+
+
+def bulk_cards(cards_dir: Path, ids: set[str]) -> dict[str, str]:
+    path = cards_dir.parent / BULK_FILE
+    if not ids or not path.exists():
+        return {}
+    out = {}
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        for line in fh:
+            rec = json.loads(line)
+            if rec.get("id") in ids:
+                out[rec["id"]] = rec.get("readme", "")
+    return out
 
 
 def load_gold(path: Path) -> list[dict]:
@@ -81,6 +100,8 @@ def keys(field: str, value: Any) -> set[str]:
         return {nz.hardware_key(name)}
     if field == "libraries":
         return {nz.library(value) or str(value).lower()}
+    if field == "frameworks":
+        return {nz.framework(value) or str(value).strip().lower()}
     if field in ("language", "model_task", "domain", "rl_agent", "rl_environment"):
         return {str(value).strip().lower()}
     return {str(value).strip().lower()}
@@ -98,9 +119,29 @@ def _hw_match(pred: set[str], gold: set[str]) -> bool:
     return any(p.startswith(g) or g.startswith(p) for p in pred for g in gold)
 
 
+def _pair(value: Any, name: str) -> tuple[set[str], Any]:
+    """(name keys, value) of a hyper-parameter / result; a gold name may list alternatives (a metric's name and type)."""
+    if hasattr(value, "model_dump"):
+        value = value.model_dump(exclude_none=True)
+    names = value.get(name, "")
+    return {nz.name_key(n) for n in (names if isinstance(names, list) else [names])}, value.get("value")
+
+
+def _same_value(a: Any, b: Any) -> bool:
+    """Numbers within 1 % (a fraction and its percentage agree); otherwise the same text without spaces."""
+    try:
+        fa, fb = float(str(a).strip().rstrip("%")), float(str(b).strip().rstrip("%"))
+        return any(_num_match(fa * k, fb) for k in (1, 100, 0.01))
+    except ValueError:
+        return str(a).replace(" ", "").lower() == str(b).replace(" ", "").lower()
+
+
 def _item_match(field: str, pred_value: Any, gold_value: Any) -> bool:
     if field in NUM_FIELDS:
         return _num_match(pred_value, gold_value)
+    if field in PAIR_FIELDS:  # the same name (metric) and the same value
+        (pn, pv), (gn, gv) = _pair(pred_value, PAIR_FIELDS[field]), _pair(gold_value, PAIR_FIELDS[field])
+        return bool(pn & gn) and _same_value(pv, gv)
     pk, gk = keys(field, pred_value), keys(field, gold_value)
     if field == "hardware":
         return _hw_match(pk, gk)
@@ -159,9 +200,12 @@ def evaluate_pipeline(gold_path: Path, cards_dir: Path, pipeline: str = "rules",
     t0 = time.perf_counter()
     missing = []
     present = []
+    bulk = bulk_cards(Path(cards_dir), {r["card"][5:] for r in gold if r["card"].startswith(BULK)})
     for row in gold:
         path = Path(cards_dir) / row["card"]
-        if path.exists():
+        if row["card"].startswith(BULK) and row["card"][5:] in bulk:
+            present.append((row, bulk[row["card"][5:]]))
+        elif path.exists():
             present.append((row, path.read_text(encoding="utf-8", errors="replace")))
         else:
             missing.append(row["card"])

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_FENCE = re.compile(r"^[ \t]*(```+|~~~+)[ \t]*([\w+\-.]*)[^\n]*\n(.*?)^[ \t]*\1[ \t]*$", re.M | re.S)
+_FENCE_LINE = re.compile(r"^[ \t]{0,8}(```+|~~~+)[ \t]{0,8}([\w+\-.]{0,40})([^\n]{0,500})$", re.M)
 _HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$", re.M)
-_HTML_HEADING = re.compile(r"<h([1-6])[^>]*>(.*?)</h\1>", re.I | re.S)
-_TABLE = re.compile(r"(?:^[ \t]*\|.*\|[ \t]*\r?\n){2,}", re.M)
+_HTML_HEADING = re.compile(r"<h([1-6])[^>\n]{0,300}>(.{0,500}?)</h\1>", re.I | re.S)
+_TABLE = re.compile(r"(?:^[ \t]{0,8}\|[^\n]{0,5000}\|[ \t]{0,8}\r?\n){2,}", re.M)
 
 
 @dataclass
@@ -33,8 +33,23 @@ class CodeBlock:
 
 
 def code_blocks(text: str, start: int = 0) -> list[CodeBlock]:
-    return [CodeBlock(m.group(2).lower(), m.start(), m.end(), m.start(3), m.end(3))
-            for m in _FENCE.finditer(text, start)]
+    """Fenced blocks: an opening fence line up to the next bare line with the same fence (linear scan)."""
+    if "```" not in text and "~~~" not in text:
+        return []
+    lines = list(_FENCE_LINE.finditer(text, start))
+    out, i = [], 0
+    while i < len(lines):
+        m = lines[i]
+        close = next((j for j in range(i + 1, len(lines)) if lines[j].group(1) == m.group(1)
+                      and not (lines[j].group(2) + lines[j].group(3)).strip()), None)
+        if close is None:
+            i += 1
+            continue
+        end = lines[close]
+        code_start = min(m.end() + 1, len(text))
+        out.append(CodeBlock(m.group(2).lower(), m.start(), end.end(), code_start, max(code_start, end.start())))
+        i = close + 1
+    return out
 
 
 def _outside(spans: list[CodeBlock], pos: int) -> bool:
@@ -68,12 +83,18 @@ class Table:
     rows: list[list[tuple[str, int, int]]]  # cells with offsets
 
 
-def tables(text: str, start: int = 0) -> list[Table]:
-    out = []
+def tables(text: str, start: int = 0, want=None) -> list[Table]:
+    """Pipe tables; `want(header cells)` (optional) says which tables to parse further."""
+    out: list[Table] = []
+    if "|" not in text:
+        return out
     for m in _TABLE.finditer(text, start):
         lines = []
         pos = m.start()
-        for line in m.group(0).splitlines(keepends=True):
+        rows = m.group(0).splitlines(keepends=True)
+        if want is not None and not want([c.strip() for c in rows[0].strip().strip("|").split("|")]):
+            continue
+        for line in rows:
             cells = []
             for cm in re.finditer(r"\|([^|\n]*)(?=\|)", line):
                 raw = cm.group(1)
@@ -94,7 +115,9 @@ PLACEHOLDER = re.compile(r"^\W*(?:more information needed|\[?more information ne
 
 
 def is_placeholder(body: str) -> bool:
-    stripped = re.sub(r"<!--.*?-->", "", body, flags=re.S).strip()
+    stripped = re.sub(r"<!--.*?-->", "", body, flags=re.S).strip() if "<!--" in body else body.strip()
+    if len(stripped) >= 300:
+        return False
     return bool(PLACEHOLDER.match(stripped)) or bool(re.match(r"^\[?\s*TODO\b", stripped, re.I)) and len(stripped) < 300
 
 
@@ -102,11 +125,15 @@ INJECTION = re.compile(
     r"ignore (?:all |any |the )?(?:previous|prior|above|earlier) (?:instructions|prompts?)|disregard (?:all |the )?"
     r"(?:previous|above|prior)|\byou are now\b|system prompt|\breport (?:the|its|this) [\w ]{1,40} as\b|"
     r"do not report|new instructions", re.I)
+_INJECTION_WORDS = ("ignore", "disregard", "you are now", "system prompt", "report", "new instructions")
 
 
 def injection_spans(text: str, start: int = 0) -> list[tuple[int, int]]:
     """Paragraphs that address a reader with instructions ("ignore previous instructions"): not card facts."""
-    spans = []
+    spans: list[tuple[int, int]] = []
+    low = text.lower()
+    if not any(w in low for w in _INJECTION_WORDS):
+        return spans
     for m in INJECTION.finditer(text, start):
         if spans and m.start() < spans[-1][1]:
             continue

@@ -13,8 +13,11 @@ from peatmoss.core.frontmatter import FrontMatter, split_front_matter
 from . import normalize as nz
 from .builder import Builder
 from .markdown import code_blocks, injection_spans, is_placeholder, sections, tables
+from .papers import extract_papers
+from .prose import base_model, datasets, domain_fallback, io_format, task_fallback
 
 MAX_EVAL = 300
+MAX_WINDOWS = 50  # occurrences of a keyword looked at per card
 _NO_LANGUAGE = {"unk", "und", "none", "other", "code", "n/a", "-"}  # model-index results kept per card (some MTEB cards list thousands)
 
 # --------------------------------------------------------------------------- helpers
@@ -30,6 +33,49 @@ class Ctx:
         self.sections = sections(text, self.body, self.blocks)
         # same offsets; code blocks and instruction-like paragraphs ("ignore previous instructions") blanked
         self.prose = _blank(text, [(b.start, b.end) for b in self.blocks] + injection_spans(text, self.body))
+        self.low = text.lower()  # for the cheap keyword gates in front of each family of patterns
+        self.papers_seen = False  # a paper link was found but not read as the model's own paper
+
+    def has(self, *words: str) -> bool:
+        """Whether any of the (lower-case) words occurs in the card: the gate before a family of patterns."""
+        low = self.low
+        for w in words:
+            if w in low:
+                return True
+        return False
+
+    def windows(self, words: tuple[str, ...], before: int = 80, after: int = 80) -> list[tuple[int, int]]:
+        """Merged spans around the body's occurrences of the words (to the end of their line): a pattern that
+        needs one of the words runs on these spans only, never on the whole card."""
+        low, text = self.low, self.text
+        if len(low) != len(text):  # lower() changed the length (rare Unicode): no windows, the whole body
+            return [(self.body, len(text))] if self.has(*words) else []
+        spans = []
+        for w in words:
+            pos, n = low.find(w, self.body), 0
+            while pos >= 0 and n < MAX_WINDOWS:
+                eol = text.find("\n", pos + len(w), pos + len(w) + after + 200)
+                spans.append((max(self.body, pos - before), eol if eol >= 0 else min(len(text), pos + len(w) + after)))
+                pos, n = low.find(w, pos + len(w)), n + 1
+        spans.sort()
+        merged: list[tuple[int, int]] = []
+        for lo, hi in spans:
+            if merged and lo <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(hi, merged[-1][1]))
+            else:
+                merged.append((lo, hi))
+        return merged
+
+    def search(self, rx: re.Pattern, text: str, spans: list[tuple[int, int]]) -> re.Match | None:
+        """The first match of `rx` in `text` inside the spans."""
+        for lo, hi in spans:
+            if m := rx.search(text, lo, hi):
+                return m
+        return None
+
+    def finditer(self, rx: re.Pattern, text: str, spans: list[tuple[int, int]]):
+        for lo, hi in spans:
+            yield from rx.finditer(text, lo, hi)
 
     def yaml_span(self, key: str, value: Any = None) -> tuple[int, int] | None:
         """Offsets of `value` (or of the `key:` line) inside the front matter."""
@@ -255,7 +301,7 @@ def _tag(c: Ctx, raw: str, source: str, span, conf: float) -> None:
 # --------------------------------------------------------------------------- Trainer-written sections
 
 _FINETUNED = re.compile(
-    r"(?:is a |model is a |This is a |^)\s*fine-?tuned (?:version|checkpoint) of \[?`?([\w./\-]+)`?\]?"
+    r"(?:is a |model is a |This is a |^)\s{0,3}fine-?tuned (?:version|checkpoint) of \[?`?([\w./\-]+)`?\]?"
     r"(?:\((https?://huggingface\.co/[^)\s]+)\))?(?: on (?:the )?(.+?) dataset)?", re.I | re.M)
 _FROM_LINK = re.compile(
     r"(?:fine-?tuned|trained|initiali[sz]ed|adapted|distilled|derived|converted|quantized) "
@@ -263,14 +309,14 @@ _FROM_LINK = re.compile(
     r"\((https?://huggingface\.co/(?!datasets/|spaces/|docs/|blog/)[\w.\-]+(?:/[\w.\-]+)?)/?\)", re.I)
 _LORA = re.compile(r"(?:LoRA|adapter|adaption) weights for \[?`?([\w.\-]+/[\w.\-]+)", re.I)
 _HP_HEAD = re.compile(r"hyper-?parameters", re.I)
-_ITEM = re.compile(r"^[ \t]*[-*][ \t]+([\w .()/\-]+?)[ \t]*:[ \t]*(\S[^\n]*?)[ \t]*$", re.M)
-_FRAMEWORK_LINE = re.compile(r"^[ \t]*[-*][ \t]+([A-Za-z][\w .\-]*?)[ \t]+v?(\d[\w.+\-]*)[ \t]*$", re.M)
-_RESULTS = re.compile(r"achieves the following results on the evaluation set:?[ \t]*\n", re.I)
+_ITEM = re.compile(r"^[ \t]{0,8}[-*][ \t]{1,4}([\w .()/\-]{1,60}?)[ \t]{0,4}:[ \t]{0,4}(\S[^\n]{0,300}?)[ \t]{0,8}$", re.M)
+_FRAMEWORK_LINE = re.compile(r"^[ \t]{0,8}[-*][ \t]{1,4}([A-Za-z][\w .\-]{0,40}?)[ \t]{1,4}v?(\d[\w.+\-]{0,30})[ \t]{0,8}$", re.M)
+_RESULTS = re.compile(r"achieves the following results on the evaluation set:?[ \t]{0,8}\n", re.I)
 
 
 def _trainer(c: Ctx) -> None:
     b, t = c.b, c.text
-    for m in _FINETUNED.finditer(c.prose, c.body):
+    for m in c.finditer(_FINETUNED, c.prose, c.windows(("tuned version", "tuned checkpoint"), 40, 300)):
         mid = nz.hub_id(m.group(2)) if m.group(2) else m.group(1)
         if mid and mid.lower() not in ("none", "unknown", "the"):
             if not m.group(2):
@@ -282,17 +328,17 @@ def _trainer(c: Ctx) -> None:
         ds = m.group(3)
         if ds and not re.search(r"\bunknown\b|^none$|^null$", ds, re.I) and len(ds) < 120:
             pos = m.start(3)
-            for part in re.split(r"(\s*(?:,\s*(?:and\s+)?(?:the\s+)?|\s+and\s+(?:the\s+)?))", ds):
+            for part in re.split(r"(\s{0,3}(?:,\s{0,3}(?:and\s{1,3})?(?:the\s{1,3})?|\s{1,3}and\s{1,3}(?:the\s{1,3})?))", ds):
                 name = part.strip().strip("`*[]")
-                if name and not re.fullmatch(r"\s*(?:,\s*(?:and\s+)?(?:the\s+)?|\s+and\s+(?:the\s+)?)", part):
+                if name and not re.fullmatch(r"\s{0,3}(?:,\s{0,3}(?:and\s{1,3})?(?:the\s{1,3})?|\s{1,3}and\s{1,3}(?:the\s{1,3})?)", part):
                     b.add("datasets", {"name": name}, "prose-rule", (pos, pos + len(part)), 0.9)
                 pos += len(part)
         break
-    for m in _FROM_LINK.finditer(c.prose, c.body):
+    for m in c.finditer(_FROM_LINK, c.prose, c.windows(("](https://huggingface.co/", "](http://huggingface.co/"), 200, 200)):
         url = m.group(2)
         mid = url.split("huggingface.co/", 1)[1].rstrip("/")
         b.add("base_model", {"id": mid, "url": url, "relation": "finetune"}, "prose-rule", (m.start(), m.end()), 0.85)
-    for m in _LORA.finditer(c.prose, c.body):
+    for m in c.finditer(_LORA, c.prose, c.windows(("weights for",), 20, 120)):
         b.add("base_model", {"id": m.group(1), "relation": "adapter"}, "prose-rule", (m.start(1), m.end(1)), 0.85)
 
     for sec in c.sections:
@@ -311,7 +357,7 @@ def _trainer(c: Ctx) -> None:
                 elif nz.library(name.replace(" ", "-")) or nz.library(name):
                     b.add("libraries", nz.library(name.replace(" ", "-")) or nz.library(name), "prose-rule",
                           span, 0.95)
-    m = _RESULTS.search(t, c.body)
+    m = _RESULTS.search(t, c.body) if "achieves the following" in c.low else None
     if m:
         dsets = [v.name for v in b.values("datasets")]
         pos = m.end()
@@ -329,11 +375,11 @@ def _trainer(c: Ctx) -> None:
 # --------------------------------------------------------------------------- prose patterns
 
 _PARAMS = [
-    re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s*(billion|million|thousand|[BMK])\b[\s\-]*(?:trainable[\s\-]+)?param", re.I),
-    re.compile(r"(?<![\w.,])(\d{1,3}(?:,\d{3}){2,}|\d{7,})\s+(?:trainable\s+)?param", re.I),
-    re.compile(r"(?:number of parameters|n_parameters|# ?params|parameters|param(?:eter)?s? count)\s*(?:\*\*)?\s*"
-               r"[|:=]\s*(?:\*\*)?\s*(\d+(?:[.,]\d+)*)\s*(billion|million|[BMK])?\b", re.I),
-    re.compile(r"params \(m\)(?:\*\*)?\s*:?(?:\*\*)?\s*(\d+(?:\.\d+)?)()", re.I),
+    re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s{0,3}(billion|million|thousand|[BMK])\b[\s\-]{0,3}(?:trainable[\s\-]{1,3})?param", re.I),
+    re.compile(r"(?<![\w.,])(\d{1,3}(?:,\d{3}){2,}|\d{7,})\s{1,3}(?:trainable\s{1,3})?param", re.I),
+    re.compile(r"(?:number of parameters|n_parameters|# ?params|parameters|param(?:eter)?s? count)\s{0,3}(?:\*\*)?\s{0,3}"
+               r"[|:=]\s{0,3}(?:\*\*)?\s{0,3}(\d+(?:[.,]\d+)*)\s{0,3}(billion|million|[BMK])?\b", re.I),
+    re.compile(r"params \(m\)(?:\*\*)?\s{0,3}:?(?:\*\*)?\s{0,3}(\d+(?:\.\d+)?)()", re.I),
 ]
 _GPU = (r"(?:(?:(?<![\d.])\d{1,4}|eight|four|two|sixteen)\s{0,3}[x×]?\s{0,3})?(?:NVIDIA\s{1,3})?(?:Tesla\s{1,3})?"
         r"(?:GeForce\s{1,3})?(?:A100|V100|P100|H100|A6000|A40|A10G|T4|K80|P40|TITAN\s?(?:RTX|V|Xp?)|RTX\s?\d{4}(?:\s?Ti)?|"
@@ -341,22 +387,17 @@ _GPU = (r"(?:(?:(?<![\d.])\d{1,4}|eight|four|two|sixteen)\s{0,3}[x×]?\s{0,3})?(
 _TPU = (r"(?:(?:(?<![\d.])\d{1,4}|a)\s{0,3}[x×]?\s{0,3})?(?:Google\s{1,3})?(?:Cloud\s{1,3})?TPU(?:\s?v\d(?:[\s\-]\d{1,4})?)?"
         r"(?:\s{1,3}(?:pod|Pod|slice))?s?")
 _HARDWARE = re.compile(rf"\b(?:{_GPU}|{_TPU})", re.I)
+_HARDWARE_WORDS = ("gpu", "tpu", "a100", "v100", "p100", "h100", "a6000", "a40", "a10g", "t4", "k80", "p40", "titan",
+                   "rtx", "gtx")
 _TRAIN_CONTEXT = re.compile(r"\btrain|fine-?tun|pre-?train|hardware|compute|took\b|GPU hours", re.I)
-_HOURS = re.compile(r"(\d+(?:\.\d+)?)\s*(?:GPU[\s\-]|TPU[\s\-])?hours", re.I)
-_DAYS = re.compile(r"(\d+(?:\.\d+)?)\s*days", re.I)
+_HOURS = re.compile(r"(\d+(?:\.\d+)?)\s{0,3}(?:GPU[\s\-]|TPU[\s\-])?hours", re.I)
+_DAYS = re.compile(r"(\d+(?:\.\d+)?)\s{0,3}days", re.I)
 _CLOUD = re.compile(r"\b(Google Cloud(?: Platform)?|GCP|AWS|Amazon Web Services|Azure|Lambda Labs|JarvisLabs)\b")
 _CO2 = [
-    re.compile(r"CO2 Emissions \(in grams\)\s*:?\s*(\d+(?:\.\d+)?)", re.I),
-    re.compile(r"(\d+(?:[.,]\d+)?)\s*(kg|kilograms?|tons?|tonnes?|t|g|grams?|lbs?)\s*(?:of\s*)?"
+    re.compile(r"CO2 Emissions \(in grams\)\s{0,3}:?\s{0,3}(\d+(?:\.\d+)?)", re.I),
+    re.compile(r"(\d+(?:[.,]\d+)?)\s{0,3}(kg|kilograms?|tons?|tonnes?|t|g|grams?|lbs?)\s{0,3}(?:of\s{0,3})?"
                r"(?:CO2|CO₂|carbon(?: dioxide)?)(?:[\s\-]?eq(?:uivalent)?)?", re.I),
 ]
-_ARXIV = re.compile(r"(?:\[([^\]\n]{3,200})\]\()?(https?://(?:www\.)?arxiv\.org/(?:abs|pdf)/(\d{4}\.\d{4,5}|[a-z\-]+/\d{7})"
-                    r"(?:v\d+)?(?:\.pdf)?)", re.I)
-_DOI = re.compile(r"(?:\[([^\]\n]{3,200})\]\()?(https?://(?:dx\.)?doi\.org/(10\.\d{4,9}/[^\s)\]>\"'}]+))", re.I)
-_ANTHOLOGY = re.compile(r"(?:\[([^\]\n]{3,200})\]\()?(https?://(?:www\.)?(?:aclweb\.org/anthology|aclanthology\.org)"
-                        r"/[\w.\-/]+?)/?(?=[\s)\]}\"',]|$)", re.I)
-_EPRINT = re.compile(r"eprint\s*=\s*[{\"]?\s*(\d{4}\.\d{4,5})", re.I)
-_BIBTITLE = re.compile(r"title\s*=\s*[{\"]+([^}\"]{5,300})", re.I)
 _GITHUB = re.compile(r"https?://(?:www\.)?github\.com/([\w.\-]+)/([\w.\-]+)", re.I)
 _GENERIC_REPOS = {
     "huggingface/transformers", "huggingface/datasets", "huggingface/peft", "huggingface/trl",
@@ -375,8 +416,8 @@ _REPO_CONTEXT = re.compile(r"\b(?:code|codes|repositor(?:y|ies)|repo|github|offi
                            re.I)
 _LICENSE_PROSE = [
     re.compile(r"(?:licen[sc]ed|released|distributed|available) under (?:the |an? )?(?:terms of the )?\[?"
-               r"([A-Za-z][\w.+\- ]{1,40}?)\]?(?:\([^)]*\))?(?: [Ll]icen[sc]e)?(?=[\s.,;)]|$)", re.M),
-    re.compile(r"^[ \t]*(?:\*\*)?[Ll]icen[sc]e(?:\*\*)?\s*:\s*(?:\*\*)?\[?([A-Za-z][\w.+\- ]{1,40}?)\]?(?:\(|\s*$|\*\*)",
+               r"([A-Za-z][\w.+\- ]{1,40}?)\]?(?:\([^)\n]{0,300}\))?(?: [Ll]icen[sc]e)?(?=[\s.,;)]|$)", re.M),
+    re.compile(r"^[ \t]*(?:\*\*)?[Ll]icen[sc]e(?:\*\*)?\s{0,3}:\s{0,3}(?:\*\*)?\[?([A-Za-z][\w.+\- ]{1,40}?)\]?(?:\(|\s{0,3}$|\*\*)",
                re.M),
 ]
 _USE_HEAD = re.compile(r"intended use|how to use|usage", re.I)
@@ -385,50 +426,54 @@ _DEMO_HINT = re.compile(r"from_pretrained|pipeline\(|import |\.load\(|hf_hub_dow
                         r"AutoModel|model\.predict|\.encode\(|pip install", re.I)
 _GRANT = re.compile(r"\b(?:grants?(?! access)|funded by|funding from|supported by|sponsored by)\b", re.I)
 _SAMPLE_RATE = [
-    re.compile(r"sampl\w*[^.\n]{0,40}?(\d{1,3}(?:\.\d+)?)\s*k[Hh]z", re.I),
-    re.compile(r"(\d{1,3}(?:\.\d+)?)\s*k[Hh]z[^.\n]{0,30}?sampl", re.I),
-    re.compile(r"(?:sampling[_ ]rate|sample[_ ]rate)\s*(?:of|=|:)\s*(\d{4,6})\b", re.I),
+    re.compile(r"sampl\w{0,12}[^.\n]{0,40}?(\d{1,3}(?:\.\d+)?)\s{0,3}k[Hh]z", re.I),
+    re.compile(r"(\d{1,3}(?:\.\d+)?)\s{0,3}k[Hh]z[^.\n]{0,30}?sampl", re.I),
+    re.compile(r"(?:sampling[_ ]rate|sample[_ ]rate)\s{0,3}(?:of|=|:)\s{0,3}(\d{4,6})\b", re.I),
 ]
+# the model's stated limit first; a training setting (max_seq_length: 128) only when no limit is stated
 _SEQ = [
-    re.compile(r"max(?:imum)?[ _](?:input[ _])?seq(?:uence)?[ _](?:length|len)\)?\s*(?:of|:|=|is|was|\|)?\s*(\d{2,6})\b",
-               re.I),
-    re.compile(r"(?:sequences?|inputs?|texts?|contexts?) (?:of|up to|longer than|with) (?:a maximum of )?(\d{2,6}) "
-               r"(?:tokens|word ?pieces|subwords)", re.I),
+    re.compile(r"max(?:imum)? (?:input )?(?:sequence|context) length (?:of |is |: ?)(?:up to )?(\d{2,6})\b", re.I),
     re.compile(r"context (?:length|window|size) of (\d[\d,]{1,7})\b", re.I),
+    re.compile(r"(?:sequences?|inputs?|texts?|contexts?|pieces|chunks|blocks) (?:of|up to|longer than|with) "
+               r"(?:a maximum of |up to )?(\d{2,6}) (?:consecutive |contiguous )?(?:tokens?|word ?pieces|subwords)", re.I),
+    re.compile(r"(?:less than|at most|up to|maximum of) (\d{2,6}) tokens", re.I),
+    re.compile(r"max(?:imum)?[ _](?:input[ _])?seq(?:uence)?[ _](?:length|len)\)?\s{0,3}(?:of|:|=|is|was|\|)?\s{0,3}(\d{2,6})\b",
+               re.I),
+    re.compile(r"sequence length of (\d{2,6})\b", re.I),
 ]
 _VOCAB = [
-    re.compile(r"vocab(?:ulary)?(?:[ _]size)?\s*(?:of|:|=|is|\|)\s*(?:size )?(\d{1,3}(?:,\d{3})+|\d{3,7}|\d+(?:\.\d+)?[kK])\b"),
+    re.compile(r"vocab(?:ulary)?(?:[ _]size)?\s{0,3}(?:of|:|=|is|\|)\s{0,3}(?:size )?(\d{1,3}(?:,\d{3})+|\d{3,7}|\d+(?:\.\d+)?[kK])\b"),
     re.compile(r"(\d{1,3}(?:,\d{3})+|\d{4,7}|\d+[kK])[ \-](?:token |word ?piece |subword |wordpiece |BPE |sentencepiece )?"
                r"vocab", re.I),
 ]
 _INPUT_SIZE = [
-    re.compile(r"(?:resolution|image size|input size|images? of size)\s*(?:\*\*)?\s*(?:of|:|=)?\s*(?:\*\*)?\s*"
-               r"(?:train\s*=\s*)?(\d{2,4})\s*[x×]\s*(\d{2,4})", re.I),
-    re.compile(r"(\d{2,4})\s*[x×]\s*(\d{2,4})\s*(?:pixels|px|resolution)", re.I),
+    re.compile(r"(?:resolution|image size|input size|images? of size)\s{0,3}(?:\*\*)?\s{0,3}(?:of|:|=)?\s{0,3}(?:\*\*)?\s{0,3}"
+               r"(?:train\s{0,3}=\s{0,3})?(\d{2,4})\s{0,3}[x×]\s{0,3}(\d{2,4})", re.I),
+    re.compile(r"(\d{2,4})\s{0,3}[x×]\s{0,3}(\d{2,4})\s{0,3}(?:pixels|px|resolution)", re.I),
 ]
-_RL = re.compile(r"\*\*([\w\- ]{1,40}?)\*\*\s+agent playing\s+\*\*([\w\-./ ]{1,80}?)\*\*", re.I)
+_RL = re.compile(r"\*\*([\w\- ]{1,40}?)\*\*\s{1,3}agent playing\s{1,3}\*\*([\w\-./ ]{1,80}?)\*\*", re.I)
 
 
 def _prose(c: Ctx) -> None:
     b, t, p = c.b, c.text, c.prose
     body = c.body
     # parameter counts
-    if not b.has("parameter_count"):
-        for rx in _PARAMS:
-            m = rx.search(p, body)
-            if m:
-                unit = m.group(2) if m.lastindex and m.lastindex >= 2 else None
-                n = _number(m.group(1), unit)
-                if rx is _PARAMS[3]:
-                    n = _number(m.group(1), "m")
-                if n and 1e3 <= n < 1e13:
-                    b.add("parameter_count", int(round(n)), "prose-rule", (m.start(), m.end()), 0.85)
-                    break
+    spans = c.windows(("param",), 60, 60) if not b.has("parameter_count") else []
+    for rx in (_PARAMS if spans else ()):
+        m = c.search(rx, p, spans)
+        if m:
+            unit = m.group(2) if m.lastindex and m.lastindex >= 2 else None
+            n = _number(m.group(1), unit)
+            if rx is _PARAMS[3]:
+                n = _number(m.group(1), "m")
+            if n and 1e3 <= n < 1e13:
+                b.add("parameter_count", int(round(n)), "prose-rule", (m.start(), m.end()), 0.85)
+                break
     # hardware
-    for m in _HARDWARE.finditer(p, body):
-        lo = max(body, p.rfind("\n\n", 0, m.start()))
-        hi = p.find("\n\n", m.end())
-        hi = len(p) if hi < 0 else hi
+    for m in c.finditer(_HARDWARE, p, c.windows(_HARDWARE_WORDS, 40, 40)):
+        lo = max(body, p.rfind("\n\n", max(0, m.start() - 1500), m.start()), m.start() - 1500)
+        hi = p.find("\n\n", m.end(), m.end() + 1500)
+        hi = min(len(p), m.end() + 1500) if hi < 0 else hi
         para = p[lo:hi]
         if not _TRAIN_CONTEXT.search(para) or re.search(r"inference|deploy", p[max(lo, m.start() - 60):m.start()], re.I):
             continue
@@ -445,37 +490,21 @@ def _prose(c: Ctx) -> None:
         if len(b.fields["hardware"]) >= 3:
             break
     # CO2
-    if not b.has("carbon_emitted"):
-        for rx in _CO2:
-            m = rx.search(p, body)
-            if m:
-                n = _number(m.group(1))
-                unit = (m.group(2) if m.lastindex and m.lastindex >= 2 else "g").lower()
-                factor = 1000 if unit.startswith("k") else 1e6 if unit.startswith("t") else 453.6 if unit.startswith(
-                    "lb") else 1
-                if n is not None:
-                    b.add("carbon_emitted", n * factor, "prose-rule", (m.start(), m.end()), 0.85)
-                break
-    # papers
-    for rx in (_ARXIV, _DOI, _ANTHOLOGY):
-        for m in rx.finditer(t, body):
-            title = m.group(1)
-            if title and (re.match(r"https?://|arxiv|paper|link|here|pdf|\d", title.strip(), re.I)):
-                title = None
-            url = m.group(2)
-            if rx is _ARXIV:
-                url = f"https://arxiv.org/abs/{m.group(3)}"
-            b.add("papers", {"url": url, **({"title": title.strip("*_ ")} if title else {})}, "prose-rule",
-                  (m.start(), m.end()), 0.9)
-    for m in _EPRINT.finditer(t, body):
-        tm = None
-        for tm in _BIBTITLE.finditer(t, max(body, m.start() - 600), m.start()):
-            pass
-        b.add("papers", {"url": f"https://arxiv.org/abs/{m.group(1)}"}, "prose-rule", (m.start(1), m.end(1)), 0.85)
-        _ = tm
+    spans = c.windows(("co2", "co₂", "carbon"), 60, 60) if not b.has("carbon_emitted") else []
+    for rx in (_CO2 if spans else ()):
+        m = c.search(rx, p, spans)
+        if m:
+            n = _number(m.group(1))
+            unit = (m.group(2) if m.lastindex and m.lastindex >= 2 else "g").lower()
+            factor = 1000 if unit.startswith("k") else 1e6 if unit.startswith("t") else 453.6 if unit.startswith(
+                "lb") else 1
+            if n is not None:
+                b.add("carbon_emitted", n * factor, "prose-rule", (m.start(), m.end()), 0.85)
+            break
+    extract_papers(c)
     # GitHub repository
     repos: dict[str, tuple[int, int, str]] = {}
-    for m in _GITHUB.finditer(p, body):
+    for m in (_GITHUB.finditer(p, body) if "github.com" in c.low else ()):
         owner, name = m.group(1), re.sub(r"\.git$", "", m.group(2).rstrip("."))
         key = f"{owner}/{name}".lower()
         if key in _GENERIC_REPOS or owner.lower() in ("sponsors", "orgs", "topics"):
@@ -489,8 +518,9 @@ def _prose(c: Ctx) -> None:
         start, end, url = next(iter(repos.values()))
         b.add("github_repo", url, "prose-rule", (start, end), 0.85 if len(repos) == 1 else 0.6)
     # license named in the text (kept alongside the YAML one; a disagreement is flagged by the builder)
-    for rx in _LICENSE_PROSE:
-        for m in rx.finditer(p, body):
+    for rx, words in zip(_LICENSE_PROSE, (("licensed under", "released under", "distributed under", "available under"),
+                                          ("licen",))):
+        for m in c.finditer(rx, p, c.windows(words, 10, 120)):
             lic = nz.license_id(m.group(1))
             if nz.is_known_license(lic):
                 ctx = p[max(body, m.start() - 150):m.end()].lower()
@@ -500,25 +530,28 @@ def _prose(c: Ctx) -> None:
                     b.add("license", lic, "prose-rule", (m.start(1), m.end(1)), 0.75)
                 break
     # RL agent / environment
-    if m := _RL.search(p, body):
+    if "agent playing" in c.low and (m := _RL.search(p, body)):
         b.add("rl_agent", m.group(1).strip(), "prose-rule", (m.start(1), m.end(1)), 0.92)
         if not b.has("rl_environment"):
             b.add("rl_environment", m.group(2).strip(), "prose-rule", (m.start(2), m.end(2)), 0.92)
     # domain-specific numbers
-    for field, rxs, conv in (("sample_rate", _SAMPLE_RATE, _hz), ("max_sequence_length", _SEQ, _int),
-                             ("vocabulary_size", _VOCAB, _int)):
-        for rx in rxs:
-            m = rx.search(t, body)
+    for field, rxs, conv, words in (("sample_rate", _SAMPLE_RATE, _hz, ("khz", "sampl")),
+                                    ("max_sequence_length", _SEQ, _int, ("seq", "token", "context")),
+                                    ("vocabulary_size", _VOCAB, _int, ("vocab",))):
+        spans = c.windows(words, 60, 60)
+        for rx in (rxs if spans else ()):
+            m = c.search(rx, t, spans)
             if m and (v := conv(m.group(1))):
                 b.add(field, v, "prose-rule", (m.start(), m.end()), 0.8)
                 break
-    for rx in _INPUT_SIZE:
-        m = rx.search(t, body)
+    spans = c.windows(("resolution", "image size", "input size", "of size", "pixel", "px"), 30, 60)
+    for rx in (_INPUT_SIZE if spans else ()):
+        m = c.search(rx, t, spans)
         if m:
             b.add("input_size", f"{m.group(1)}x{m.group(2)}", "prose-rule", (m.start(), m.end()), 0.8)
             break
     # grant / funding
-    if m := _GRANT.search(p, body):
+    if m := c.search(_GRANT, p, c.windows(("grant", "fund", "supported by", "sponsored by"), 10, 20)):
         lo = max(p.rfind(".", max(body, m.start() - 300), m.start()), p.rfind("\n", max(body, m.start() - 300),
                                                                              m.start())) + 1
         hi_dot, hi_nl = p.find(".", m.end(), m.end() + 300), p.find("\n", m.end(), m.end() + 300)
@@ -553,7 +586,27 @@ _ROW_FIELD = [
     ("vocabulary_size", re.compile(r"n_?\{?vocab|^vocab(?:ulary)?(?:[ _]size)?$", re.I)),
     ("max_sequence_length", re.compile(r"n_?\{?ctx|^max(?:imum)?[ _]seq(?:uence)?[ _]len(?:gth)?$|^context length$", re.I)),
 ]
-_LEAD_NUMBER = re.compile(r"^\s*(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s*([BMK]|billion|million)?\b", re.I)
+_LEAD_NUMBER = re.compile(r"^\s{0,3}(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s{0,3}([BMK]|billion|million)?\b", re.I)
+
+
+_METRIC_HEAD = re.compile(r"^\W{0,3}(?:metrics?|measure)\W{0,3}$", re.I)
+_SCORE_HEAD = re.compile(r"^\W{0,3}(?:values?|scores?|results?)\W{0,3}$", re.I)
+
+
+def _metric_rows(c: Ctx, tab) -> None:
+    """A | metric | value | table: evaluation results (dataset when the card names exactly one)."""
+    dsets = [v.name for v in c.b.values("datasets")]
+    for row in tab.rows[:MAX_EVAL]:
+        if len(row) < 2 or not row[0][0] or not row[1][0]:
+            continue
+        name, raw = _clean_cell(row[0][0]), _clean_cell(row[1][0])
+        num = _LEAD_NUMBER.match(raw)
+        if not name or not num or len(name) > 60:
+            continue
+        value = _number(num.group(1))
+        c.b.add("evaluation", {"metric": name, "value": value if value is not None else raw,
+                               "dataset": dsets[0] if len(dsets) == 1 else None},
+                "prose-rule", (row[0][1], row[1][2]), 0.85)
 
 
 def _clean_cell(cell: str) -> str:
@@ -561,10 +614,14 @@ def _clean_cell(cell: str) -> str:
 
 
 def _tables(c: Ctx) -> None:
-    """Two-column key/value tables: hyper-parameters, and parameter count / vocabulary / context rows."""
+    """Two-column key/value tables: hyper-parameters, parameter count / vocabulary / context rows, metric/value."""
     b = c.b
-    for tab in tables(c.prose, c.body):
+    for tab in tables(c.prose, c.body, want=lambda head: len(head) >= 2 and bool(_KEY_HEAD.search(head[0]) or
+                                                                                 _METRIC_HEAD.search(head[0]))):
         if len(tab.header) < 2 or not tab.rows:
+            continue
+        if _METRIC_HEAD.search(tab.header[0]) and _SCORE_HEAD.search(tab.header[1]):
+            _metric_rows(c, tab)
             continue
         key_value = _KEY_HEAD.search(tab.header[0]) and (_VALUE_HEAD.search(tab.header[1]) or
                                                           re.search(r"hyper", tab.header[0], re.I))
@@ -633,6 +690,7 @@ def _sections(c: Ctx) -> None:
 
 def _domain(c: Ctx) -> None:
     b = c.b
+    task_fallback(c)
     for e in b.fields["model_task"]:
         if e.state == "value" and e.value in nz.TASK_DOMAIN:
             span = (e.evidence_start, e.evidence_end) if e.evidence_start is not None else None
@@ -640,6 +698,7 @@ def _domain(c: Ctx) -> None:
             return
     if b.has("rl_agent") or any(v in ("stable-baselines3", "ml-agents", "sample-factory") for v in b.values("libraries")):
         b.add("domain", "reinforcement-learning", "prose-rule", None, 0.85)
+    domain_fallback(c)
 
 
 # Fields stated in formulaic ways (YAML keys, links, numbers with units, headed sections, code fences) that the
@@ -656,6 +715,8 @@ def _absent(c: Ctx, fields) -> None:
     if len(c.text) < 20:
         return
     for field in fields:
+        if field == "papers" and c.papers_seen:
+            continue  # paper links that are not the model's own: left to a reader
         c.b.not_stated(field, "prose-rule", None, ABSENT_CONFIDENCE)
 
 
@@ -669,9 +730,12 @@ def extract_rules(text: str, tags: list[str] | None = None, absent=ABSENT_FIELDS
         if isinstance(tag, str) and tag:
             _tag(c, tag, "tags", None, 0.95)
     _trainer(c)
+    base_model(c)
+    datasets(c)
     _tables(c)
     _prose(c)
     _sections(c)
     _domain(c)
+    io_format(c)
     _absent(c, absent)
     return c.b

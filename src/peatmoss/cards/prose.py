@@ -1,0 +1,252 @@
+"""Facts stated in free prose: base model, training datasets, and the task when no tag names it.
+
+Each family of patterns runs only when a cheap keyword check finds its wording in the card; every quantifier is
+bounded. Values carry their evidence span and a confidence below the YAML / Trainer-template ones.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from . import normalize as nz
+
+# --------------------------------------------------------------------------- base model
+
+_HF_LINK = re.compile(r"\[`?([^\]\n`]{1,120})`?\]\((https?://huggingface\.co/(?!datasets/|spaces/|docs/|blog/|papers/)"
+                      r"([\w.\-]{1,96}(?:/[\w.\-]{1,96})?))/?\)")
+_BASE_BEFORE = re.compile(r"(?:fine-?tun\w{0,4}|initiali[sz]ed|resumed|base model|checkpoint (?:of|for)|pre-?trained|"
+                          r"distilled|continued|further (?:pre-?)?trained|starting from|adapted from|on top of|built on|"
+                          r"version of|based on|trained from|weights of|derived from|quantized|merged?)"
+                          r"[^.\n]{0,40}$", re.I)
+_BASE_AFTER = re.compile(r"^[`*]{0,2}(?: model)?,?(?: and| which)? (?:was |is |has been )?(?:then )?"
+                         r"(?:fine-?tuned|further|after being trained|trained further)", re.I)
+_NOT_BASE = re.compile(r"if you|larger|smaller|\balso\b|other|\bsee\b|check out|similar|compare|instead|"
+                       r"tokeni[sz]er|recommend|try|demo|\bspace\b|model card|\bcard\b", re.I)
+_EMPH_BASE = re.compile(r"(?:initiali[sz]ed|resumed|started|fine-?tuned|distilled) (?:with|from|on top of) (?:the )?"
+                        r"(?:weights of )?(?:the )?(?:pre-?trained )?[*_`]{1,2}([\w][\w.\-/ ]{1,60}?)[*_`]{1,2}", re.I)
+_IS_A_MODEL = re.compile(r"\b(?:is|was) (?:an? |the )?[*_`]{0,2}([A-Za-z][\w.]{0,30}-[\w.\-]{1,60}(?:/[\w.\-]{1,60})?)"
+                         r"[*_`]{0,2} model (?:that |which )?(?:was |has been )?(?:fine-?tuned|further (?:pre-?)?trained|"
+                         r"trained on)", re.I)
+_BASE_LINE = re.compile(r"^[ \t]{0,8}[-*]?[ \t]{0,4}\**(?:base[ _]model|language model)\**[ \t]{0,4}:\**[ \t]{0,4}\[?`?"
+                        r"([\w][\w.\-]{0,96}(?:/[\w.\-]{1,96})?)", re.I | re.M)
+_BASE_GATE = ("language model:", "fine-tun", "finetun", "fine tun", "initiali", "based on", "distill", "resumed", "base model",
+              "base_model", "checkpoint of", "checkpoint for", "version of", "further pre", "further train",
+              "continued pre", "derived from", "adapted from", "on top of", "pretrained", "pre-trained", "weights of")
+# cards that name no derivation at all: the base model is "not stated"
+_DERIVED_WORDS = ("language model:", "fine-tuned version", "finetuned version", "fine-tuned from", "finetuned from", "fine-tune checkpoint",
+                  "fine-tuned checkpoint", "initialized", "initialised", "based on", "distilled", "resumed from",
+                  "base model", "base_model", "adapter", "lora", "quantiz", "merge", "converted from", "derived from",
+                  "version of", "further pre", "further train", "continued pre", "checkpoint of", "checkpoint for",
+                  "on top of", "weights of", "starting from", "adapted from", "fine-tuned on", "finetuned on",
+                  "fine-tuned", "finetuned", "fine tuned")
+
+
+def _ok_id(raw: str) -> bool:
+    low = raw.lower()
+    return (("-" in raw or "/" in raw or any(ch.isdigit() for ch in raw)) and len(raw) >= 3
+            and low not in ("state-of-the-art", "pre-trained", "fine-tuned") and not low.startswith(("http", "www")))
+
+
+def base_model(c) -> None:
+    b, p = c.b, c.prose
+    if not c.has(*_BASE_GATE):
+        if not b.fields["base_model"] and not c.has(*_DERIVED_WORDS) and len(c.text) >= 20:
+            b.not_stated("base_model", "prose-rule", None, 0.5)
+        return
+    found = 0
+    if "huggingface.co/" in c.low:
+        for m in c.finditer(_HF_LINK, p, c.windows(("](https://huggingface.co/", "](http://huggingface.co/"), 130, 200)):
+            lo = max(c.body, p.rfind("\n", 0, m.start()) + 1, m.start() - 120)
+            before = p[lo:m.start()]
+            cut = before.rfind(". ")
+            before = before[cut + 2:] if cut >= 0 else before
+            after = p[m.end():m.end() + 60]
+            if _NOT_BASE.search(before) or _NOT_BASE.search(m.group(1)) or before.lstrip().startswith("|"):
+                continue
+            if _BASE_BEFORE.search(before) or _BASE_AFTER.search(after):
+                mid = m.group(3)
+                if mid.split("/")[0] in ("models", "transformers", "course", "settings", "join", "pricing"):
+                    continue
+                b.add("base_model", {"id": mid, "url": m.group(2), "relation": "finetune"}, "prose-rule",
+                      (m.start(), m.end()), 0.8)
+                found += 1
+    for rx, words, before in ((_EMPH_BASE, ("initiali", "resumed", "started", "tuned with", "tuned from", "tuned on top",
+                                            "distilled"), 10),
+                              (_IS_A_MODEL, ("model that", "model which", "model fine", "model further",
+                                             "model trained"), 100),
+                              (_BASE_LINE, ("base model", "base_model", "language model"), 30)):
+        if found:
+            break
+        for m in c.finditer(rx, p, c.windows(words, before, 120)):
+            raw = m.group(1).strip()
+            if _ok_id(raw) or rx is _EMPH_BASE and len(raw.split()) <= 4:
+                b.add("base_model", {"id": raw, "relation": "finetune"}, "prose-rule", (m.start(1), m.end(1)), 0.75)
+                found += 1
+                break
+    if not found and not b.fields["base_model"] and not c.has(*_DERIVED_WORDS):
+        b.not_stated("base_model", "prose-rule", None, 0.5)
+
+
+# --------------------------------------------------------------------------- datasets
+
+_DS_LINK = re.compile(r"(?:fine-?tuned|trained|pre-?trained)(?: it)? on (?:an? |the )?(?:[\w\-]{1,20} ){0,5}?"
+                      r"\[([^\]\n]{2,80})\]\((https?://[^)\s]{3,300})\)", re.I)
+_DS_NAMED = re.compile(r"(?i:fine-?tuned|trained|pre-?trained) on (?i:an? |the )?(?:English )?[*_`]{0,2}"
+                       r"([A-Z][\w\-.]{0,40}(?: [A-Z0-9][\w\-.]{0,30}){0,3})[*_`]{0,2} "
+                       r"(?i:dataset|corpus|data ?set|benchmark|task)")
+_DS_CODE = re.compile(r"(?:fine-?tuned|trained) on (?:the )?[*_`]{0,2}([A-Z][A-Za-z]{1,20}[\-\d][\w\-.]{0,20})\b")
+_NOT_DS = re.compile(r"^(?:GPU|TPU|[A-Z]\d{2,4}|V100|A100|English|this|these|our|the|a|an|custom|private|internal|"
+                     r"large|small|none|unknown|null|n/a)$", re.I)
+
+
+def datasets(c) -> None:
+    b, p = c.b, c.prose
+    if b.has("datasets") or not c.has("trained on", "tuned on", "trained it on"):
+        return
+    n = 0
+    spans = c.windows(("trained on", "tuned on", "trained it on"), 30, 200)
+    for rx in (_DS_LINK, _DS_NAMED, _DS_CODE):
+        for m in c.finditer(rx, p, spans):
+            name = re.sub(r"\s(?:dataset|corpus|data ?set)$", "", m.group(1).strip().strip("*_`"), flags=re.I)
+            if _NOT_DS.match(name) or len(name) < 2:
+                continue
+            if rx is _DS_LINK:
+                url = m.group(2)
+                if "huggingface.co/datasets/" in url:
+                    name = url.split("huggingface.co/datasets/", 1)[1].rstrip("/")
+                elif "huggingface.co/" in url and "/datasets/" not in url:
+                    continue  # a model link
+                b.add("datasets", {"name": name, "url": url}, "prose-rule", (m.start(1), m.end(2)), 0.75)
+            else:
+                b.add("datasets", {"name": name}, "prose-rule", (m.start(1), m.end(1)), 0.7)
+            n += 1
+            if n >= 3:
+                return
+        if n:
+            return
+
+
+# --------------------------------------------------------------------------- task and domain fallbacks
+
+_ARCH = re.compile(r"For(SequenceClassification|TokenClassification|QuestionAnswering|MaskedLM|CausalLM|Seq2SeqLM|"
+                   r"ImageClassification|CTC|SpeechSeq2Seq|ObjectDetection|AudioClassification|MultipleChoice|"
+                   r"SemanticSegmentation|DepthEstimation|ZeroShotImageClassification|AudioFrameClassification|"
+                   r"UniversalSegmentation|VisionText\w{0,20}|Pretraining)\b")
+_ARCH_TASK = {
+    "SequenceClassification": "text-classification", "TokenClassification": "token-classification",
+    "QuestionAnswering": "question-answering", "MaskedLM": "fill-mask", "CausalLM": "text-generation",
+    "Seq2SeqLM": "text2text-generation", "ImageClassification": "image-classification",
+    "CTC": "automatic-speech-recognition", "SpeechSeq2Seq": "automatic-speech-recognition",
+    "ObjectDetection": "object-detection", "AudioClassification": "audio-classification",
+    "MultipleChoice": "multiple-choice", "SemanticSegmentation": "image-segmentation",
+    "UniversalSegmentation": "image-segmentation", "DepthEstimation": "depth-estimation",
+    "ZeroShotImageClassification": "zero-shot-image-classification", "AudioFrameClassification": "audio-classification",
+}
+_ARCH_WORDS = tuple(f"for{k.lower()}" for k in ("SequenceClassification", "TokenClassification", "QuestionAnswering",
+                                                  "MaskedLM", "CausalLM", "Seq2SeqLM", "ImageClassification", "CTC",
+                                                  "SpeechSeq2Seq", "ObjectDetection", "AudioClassification",
+                                                  "MultipleChoice", "SemanticSegmentation", "DepthEstimation",
+                                                  "ZeroShotImageClassification", "AudioFrameClassification",
+                                                  "UniversalSegmentation"))
+_PIPE = re.compile(r"pipeline\(\s{0,3}(?:task\s{0,3}=\s{0,3})?[\"']([\w\-]{3,40})[\"']")
+_LIB_TASK = {"timm": "image-classification", "sentence-transformers": "sentence-similarity",
+             "stable-baselines3": "reinforcement-learning", "ml-agents": "reinforcement-learning",
+             "sample-factory": "reinforcement-learning"}
+_LIB_DOMAIN = {"speechbrain": "audio", "espnet": "audio", "pyannote-audio": "audio", "pyannote.audio": "audio",
+               "nemo": "audio", "flair": "nlp", "spacy": "nlp", "fasttext": "nlp", "diffusers": "multimodal",
+               "open_clip": "multimodal", "fairseq": "nlp"}
+# the card's opening: "a masked language modeling objective", "for named entity recognition"
+_LEAD_TASK = re.compile(
+    r"(?P<fill_mask>masked language model)|(?P<text_generation>causal language model)|"
+    r"(?P<token_classification>named entity recognition|\bNER\b|part-of-speech|POS tagging)|"
+    r"(?P<text_classification>sentiment (?:analysis|classification)|text classification)|"
+    r"(?P<question_answering>(?<!visual )question answering|extractive QA)|"
+    r"(?P<automatic_speech_recognition>speech recognition|speech-to-text|\bASR\b)|"
+    r"(?P<translation>\btranslation model|machine translation)|(?P<summarization>summari[sz]ation)|"
+    r"(?P<image_classification>image classification)|(?P<text_to_speech>text-to-speech|\bTTS\b)|"
+    r"(?P<text_to_image>text-to-image)|(?P<object_detection>object detection)", re.I)
+_LEAD_WORDS = ("masked language", "causal language", "ner", "named entity", "part-of-speech", "pos tagging", "sentiment",
+               "text classification", "question answering", "extractive qa", "speech", "asr", "translation",
+               "summari", "image classification", "tts", "text-to-image", "object detection")
+_LEAD_CHARS = 700
+
+
+def task_fallback(c) -> None:
+    """model_task from the architecture class, a `pipeline("task")` call or the card's opening sentences."""
+    b, t = c.b, c.text
+    if b.has("model_task"):
+        return
+    if "pipeline(" in t:
+        for m in c.finditer(_PIPE, t, c.windows(("pipeline(",), 0, 80)):
+            if m.group(1) in nz.TASKS:
+                b.add("model_task", m.group(1), "prose-rule", (m.start(1), m.end(1)), 0.8)
+                return
+    spans = c.windows(_ARCH_WORDS, 0, 60)
+    if spans:
+        hits = [(m, _ARCH_TASK[m.group(1)]) for m in c.finditer(_ARCH, t, spans) if m.group(1) in _ARCH_TASK]
+        if hits:
+            counts = Counter(task for _, task in hits)
+            task, n = counts.most_common(1)[0]
+            if len(counts) == 1 or n > len(hits) / 2:
+                m = next(m for m, tk in hits if tk == task)
+                b.add("model_task", task, "prose-rule", (m.start(), m.end()), 0.75)
+                return
+    libs = b.values("libraries")
+    for lib in libs:
+        if lib in _LIB_TASK:
+            b.add("model_task", _LIB_TASK[lib], "prose-rule", None, 0.7)
+            return
+    lead = c.low[c.body:c.body + _LEAD_CHARS]
+    if not any(w in lead for w in _LEAD_WORDS):
+        return
+    hits = [(m.lastgroup.replace("_", "-"), m) for m in _LEAD_TASK.finditer(c.prose, c.body, c.body + _LEAD_CHARS)]
+    if len({task for task, _ in hits}) == 1:
+        task, m = hits[0]
+        b.add("model_task", task, "prose-rule", (m.start(), m.end()), 0.7)
+
+
+def domain_fallback(c) -> None:
+    """domain from the library when no task gives it."""
+    b = c.b
+    if b.has("domain"):
+        return
+    for lib in b.values("libraries"):
+        if lib in _LIB_DOMAIN:
+            b.add("domain", _LIB_DOMAIN[lib], "prose-rule", None, 0.7)
+            return
+
+
+# --------------------------------------------------------------------------- input / output format
+
+# the task's input and output, in a small fixed vocabulary (scored against the gold labels)
+TASK_IO = {
+    "text-classification": ("text", "label"), "zero-shot-classification": ("text", "label"),
+    "multiple-choice": ("text", "label"), "token-classification": ("text", "token-labels"),
+    "question-answering": ("text", "span"), "fill-mask": ("text", "tokens"), "text-generation": ("text", "text"),
+    "text2text-generation": ("text", "text"), "summarization": ("text", "text"), "translation": ("text", "text"),
+    "conversational": ("text", "text"), "sentence-similarity": ("text", "embedding"),
+    "image-classification": ("image", "label"), "object-detection": ("image", "boxes"),
+    "image-segmentation": ("image", "mask"), "depth-estimation": ("image", "depth"), "image-to-text": ("image", "text"),
+    "text-to-image": ("text", "image"), "image-to-image": ("image", "image"),
+    "zero-shot-image-classification": ("image+text", "label"), "visual-question-answering": ("image+text", "text"),
+    "automatic-speech-recognition": ("audio", "text"), "audio-classification": ("audio", "label"),
+    "text-to-speech": ("text", "audio"), "audio-to-audio": ("audio", "audio"),
+    "voice-activity-detection": ("audio", "label"), "tabular-classification": ("tabular", "label"),
+    "tabular-regression": ("tabular", "number"), "reinforcement-learning": ("observation", "action"),
+}
+
+
+def io_format(c) -> None:
+    """input_format / output_format from the task (evidence: where the task is stated)."""
+    b = c.b
+    tasks = [e for e in b.fields["model_task"] if e.state == "value"]
+    if not tasks or b.has("input_format"):
+        return
+    best = max(tasks, key=lambda e: e.confidence)
+    if best.value not in TASK_IO:
+        return
+    span = (best.evidence_start, best.evidence_end) if best.evidence_start is not None else None
+    inp, out = TASK_IO[best.value]
+    b.add("input_format", inp, best.source, span, max(0.5, best.confidence - 0.1))
+    b.add("output_format", out, best.source, span, max(0.5, best.confidence - 0.1))
