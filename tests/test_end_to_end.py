@@ -12,19 +12,17 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import func, select
 
-from peatmoss.analysis.report import write_report
-from peatmoss.cards.run import extract_models
+from peatmoss.analysis import report as build_report
+from peatmoss.cards import extract
 from peatmoss.core.identity import model_key
 from peatmoss.core.runs import run_totals
 from peatmoss.db import get_engine
 from peatmoss.db import models as m
-from peatmoss.licenses.analyze import analyze
-from peatmoss.licenses.check import check
+from peatmoss.licenses import analyze, check
 from peatmoss.licenses.textmatch import reference_texts
-from peatmoss.registries.huggingface import CollectOptions, collect_huggingface
+from peatmoss.registries import CollectOptions, collect_huggingface, collect_pytorch_hub
 from peatmoss.registries.hubserver import HubServer, RecordSource
-from peatmoss.registries.pytorch_hub import collect_pytorch_hub
-from peatmoss.usage.mine import mine
+from peatmoss.usage import mine
 
 pytestmark = pytest.mark.shared
 
@@ -123,7 +121,8 @@ def test_collect_mine_extract_licenses_report_join_up(db_url, shared_data, tmp_p
     with get_engine(db_url).connect() as conn:
         problems = conn.execute(select(m.CollectionError.item, m.CollectionError.error_kind, m.CollectionError.message)).all()
     assert summary.complete and summary.errors == 0 and summary.deep_models == len(HUB) + 1, problems
-    collect_pytorch_hub(db_url, shared_data / "pytorch_hub")
+    torch_hub = collect_pytorch_hub(db_url, shared_data / "pytorch_hub")
+    assert torch_hub.models > 100
 
     # 2. usage: the repositories, from local folders
     apps = _apps(tmp_path)
@@ -131,9 +130,9 @@ def test_collect_mine_extract_licenses_report_join_up(db_url, shared_data, tmp_p
     assert (mined.scanned, mined.failed) == (len(APPS), 0)
 
     # 3. cards, 4. licenses, 5. report
-    extract_models(db_url)
+    assert extract(db_url)["cards"] == len(HUB) + 1
     analyze(db_url, outdir=tmp_path / "licenses", static_format=None)
-    report = write_report(db_url, tmp_path / "report")
+    report = build_report(db_url, tmp_path / "report")
     assert Path(report).exists()
 
     engine = get_engine(db_url)

@@ -1,6 +1,7 @@
 """Model-card extraction: turn unstructured model cards into queryable metadata with evidence.
 
-`extract_card(text)` is the pure API (no database); `peatmoss.cards.run` writes the `card_field` rows.
+`extract_card(text)` is the pure API (no database); `extract(url, pipeline=...)` extracts every selected
+model's card into the `card_field` rows and returns its counts.
 """
 
 from __future__ import annotations
@@ -23,4 +24,11 @@ def extract_card(text: str, *, tags: list[str] | None = None, pipeline: str = "r
     return builder.build()
 
 
-__all__ = ["extract_card", "CardMetadata", "Extracted", "FIELDS"]
+def extract(url: str, pipeline: str = "rules", **options) -> dict:
+    """Extract the cards of the database at `url` (see `peatmoss.cards.run.extract_models`)."""
+    from .run import extract_models
+
+    return extract_models(url, pipeline=pipeline, **options)
+
+
+__all__ = ["extract", "extract_card", "CardMetadata", "Extracted", "FIELDS"]

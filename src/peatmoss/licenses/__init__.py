@@ -7,9 +7,11 @@ detect/textmatch (repository license from files), analyze (the database), lineag
 sankey (Figure 12), check and bom (a repository's gate and its CycloneDX ML-BOM), cli, demo.
 """
 
-from .detect import FolderTree, RepoTree, detect_repo_license, detect_repository_license
+from .detect import FolderTree, RepoTree, detect_repo_license, detect_repository_license  # first: usage imports it
+from .analyze import AnalyzeResult, analyze
+from .check import CheckReport, check
 from .engine import Context, Verdict, verdict
 from .normalize import normalize
 
-__all__ = ["Context", "FolderTree", "RepoTree", "Verdict", "detect_repo_license", "detect_repository_license",
-           "normalize", "verdict"]
+__all__ = ["AnalyzeResult", "CheckReport", "Context", "FolderTree", "RepoTree", "Verdict", "detect_repo_license", "detect_repository_license",
+           "analyze", "check", "normalize", "verdict"]

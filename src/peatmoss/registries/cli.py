@@ -95,11 +95,11 @@ def collect_pytorch_hub_cmd(
 
     counts = collect_pytorch_hub(db_url(ctx), source, hubconf_dir)
     if as_json or fmt == "json":
-        typer.echo(json.dumps(counts))
+        typer.echo(json.dumps(vars(counts)))
     else:
-        console().print(f"PyTorch Hub: {counts['pages']} pages, {counts['entries']} (repo, model) entries, "
-                      f"{counts['models']} models, {counts['errors']} errors")
-    exit_if_failed(counts["errors"], "PyTorch Hub pages or entries")
+        console().print(f"PyTorch Hub: {counts.pages} pages, {counts.entries} (repo, model) entries, "
+                      f"{counts.models} models, {counts.errors} errors")
+    exit_if_failed(counts.errors, "PyTorch Hub pages or entries")
 
 
 def status(

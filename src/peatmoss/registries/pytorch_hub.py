@@ -212,15 +212,25 @@ def iter_pages(source: Path) -> Iterator[tuple[str, str | bytes]]:
         raise FileNotFoundError(f"not a folder or archive of pytorch/hub: {source}")
 
 
-def collect_pytorch_hub(url: str | None, source: str | Path, hubconf_dir: str | Path | None = None) -> dict:
-    """Load every page of `source` into the database (an unfinished run of the same source is resumed).
+@dataclass
+class PytorchHubSummary:
+    """What a PyTorch Hub collection did; `errors` counts the run's error rows."""
 
-    Returns counts; `errors` counts the run's error rows."""
+    run_id: int
+    pages: int = 0
+    entries: int = 0
+    models: int = 0
+    errors: int = 0
+
+
+def collect_pytorch_hub(url: str | None, source: str | Path,
+                        hubconf_dir: str | Path | None = None) -> PytorchHubSummary:
+    """Load every page of `source` into the database (an unfinished run of the same source is resumed)."""
     engine = init_db(url)
-    counts = {"pages": 0, "entries": 0, "models": 0, "errors": 0}
     with engine.begin() as conn:
         registry_id = ensure_registry(conn, "pytorch_hub", "https://pytorch.org/hub")
         run_id = open_run(conn, "collect", "pytorch_hub", str(source), params={}, registry_id=registry_id).id
+    counts = PytorchHubSummary(run_id)
     for name, raw in iter_pages(Path(source)):
         slug = name[:-3]
         try:
@@ -238,19 +248,19 @@ def collect_pytorch_hub(url: str | None, source: str | Path, hubconf_dir: str | 
                 record_error(conn, run_id, "collect.pytorch_hub", f"{name}: {expr}", "unresolved_entrypoint",
                              "torch.hub.load argument is not a string the page assigns")
             advance(conn, run_id, items=1)
-        counts["pages"] += 1
-        counts["entries"] += n
+        counts.pages += 1
+        counts.entries += n
     if hubconf_dir:
-        counts["entries"] += _collect_hubconfs(engine, registry_id, run_id, Path(hubconf_dir))
+        counts.entries += _collect_hubconfs(engine, registry_id, run_id, Path(hubconf_dir))
     with engine.begin() as conn:  # the snapshot's membership, for per-snapshot counts (PyTorch Hub has no downloads)
         model = m.Model.__table__
         members = select(literal(run_id), model.c.id).where(model.c.registry_id == registry_id,
                                                             model.c.last_seen_run_id == run_id)
         conn.execute(m.ModelStats.__table__.insert().from_select(["run_id", "model_id"], members))
-        counts["models"] = conn.execute(select(func.count()).select_from(m.Model.__table__)
+        counts.models = conn.execute(select(func.count()).select_from(m.Model.__table__)
                                         .where(m.Model.registry_id == registry_id)).scalar_one()
         finish_run(conn, run_id)
-        counts["errors"] = count_errors(conn, run_id)
+        counts.errors = count_errors(conn, run_id)
     return counts
 
 
