@@ -6,22 +6,6 @@ import re
 
 from peatmoss.core.identity import split_ref
 
-_LICENSE_ALIASES = {
-    "apache 2.0": "apache-2.0", "apache2": "apache-2.0", "apache-2": "apache-2.0", "apache 2": "apache-2.0",
-    "apache license 2.0": "apache-2.0", "apache license, version 2.0": "apache-2.0",
-    "apache license version 2.0": "apache-2.0", "apache": "apache-2.0", "apache license": "apache-2.0",
-    "apache-2.0 license": "apache-2.0", "apache 2.0 license": "apache-2.0",
-    "mit license": "mit", "the mit license": "mit",
-    "bsd-3": "bsd-3-clause", "bsd 3-clause": "bsd-3-clause", "bsd-3-clause license": "bsd-3-clause",
-    "gpl": "gpl", "gplv3": "gpl-3.0", "gpl-3": "gpl-3.0", "gpl v3": "gpl-3.0", "gnu gpl v3": "gpl-3.0",
-    "agpl-3": "agpl-3.0", "cc0": "cc0-1.0", "cc by 4.0": "cc-by-4.0", "cc-by 4.0": "cc-by-4.0",
-    "cc by-sa 4.0": "cc-by-sa-4.0", "cc-by-sa 4.0": "cc-by-sa-4.0", "cc by-nc 4.0": "cc-by-nc-4.0",
-    "cc by-nc-sa 4.0": "cc-by-nc-sa-4.0", "cc-by-nc-sa 4.0": "cc-by-nc-sa-4.0", "cc by-nc-nd 4.0": "cc-by-nc-nd-4.0",
-    "creative commons attribution 4.0": "cc-by-4.0", "creativeml openrail-m": "creativeml-openrail-m",
-    "creativeml openrail m": "creativeml-openrail-m", "openrail++-m": "openrail++",
-    "academic free license v3.0": "afl-3.0", "bigscience bloom rail 1.0": "bigscience-bloom-rail-1.0",
-}
-
 KNOWN_LICENSES = {
     "apache-2.0", "mit", "bsd-3-clause", "bsd-2-clause", "bsd", "gpl", "gpl-2.0", "gpl-3.0", "lgpl-3.0", "agpl-3.0",
     "afl-3.0", "cc0-1.0", "cc-by-2.0", "cc-by-3.0", "cc-by-4.0", "cc-by-sa-3.0", "cc-by-sa-4.0", "cc-by-nc-2.0",
@@ -33,19 +17,20 @@ KNOWN_LICENSES = {
 
 
 def license_id(raw: object) -> str | None:
-    """A license as the Hub spells it ("apache-2.0"), or the cleaned raw string when unknown."""
+    """A license as the Hub spells it ("apache-2.0") through the licenses stage's normaliser, or the cleaned
+    raw string (lower case) when it names no license the Hub has an id for."""
     if raw is None:
         return None
     s = re.sub(r"\s+", " ", str(raw)).strip().strip("\"'`*[]().,;:").strip()
     if not s:
         return None
+    from peatmoss.licenses import hub_license_id
+
     low = s.lower()
-    if low in _LICENSE_ALIASES:
-        return _LICENSE_ALIASES[low]
-    low2 = re.sub(r"\s+licen[sc]e$", "", low).strip()
-    if low2 in _LICENSE_ALIASES:
-        return _LICENSE_ALIASES[low2]
-    dashed = low2.replace(" ", "-")
+    hub = hub_license_id(s) or hub_license_id(re.sub(r"\s+licen[sc]e$", "", low).strip())
+    if hub:
+        return hub
+    dashed = low.replace(" ", "-")
     return dashed if dashed in KNOWN_LICENSES else low
 
 

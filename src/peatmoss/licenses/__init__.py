@@ -11,7 +11,7 @@ from .detect import FolderTree, RepoTree, detect_repo_license, detect_repository
 from .analyze import AnalyzeResult, analyze
 from .check import CheckReport, check
 from .engine import Context, Verdict, verdict
-from .normalize import normalize
+from .normalize import hub_license_id, normalize
 
 __all__ = ["AnalyzeResult", "CheckReport", "Context", "FolderTree", "RepoTree", "Verdict", "detect_repo_license", "detect_repository_license",
-           "analyze", "check", "normalize", "verdict"]
+           "analyze", "check", "hub_license_id", "normalize", "verdict"]

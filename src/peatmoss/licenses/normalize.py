@@ -219,6 +219,25 @@ def normalize(raw: str | list | None, license_name: str | None = None,
     return Normalized(raw, None, "unrecognised", f"license string {text[:200]!r} not recognised")
 
 
+@lru_cache(maxsize=1)
+def _spdx_to_hub() -> dict[str, str]:
+    out: dict[str, str] = {}
+    for hub, expr in hub_ids().items():
+        out.setdefault(expr, hub)  # the first Hub id of an expression is its usual spelling
+    return out
+
+
+def hub_license_id(raw: str | None) -> str | None:
+    """A license as the Hub spells it ("apache-2.0"): `normalize`, then the Hub id of that expression.
+    None when the text names no license the Hub has an id for."""
+    if raw is None or not str(raw).strip():
+        return None
+    low = str(raw).strip().lower()
+    if low in hub_ids():
+        return low
+    return _spdx_to_hub().get(normalize(raw).expression or "")
+
+
 def normalize_many(keys: list[str]) -> Normalized:
     """Several licenses found in one repository -> one AND expression (noise keys dropped)."""
     if not keys:
