@@ -22,7 +22,7 @@ from importlib import resources
 from pathlib import Path
 
 from peatmoss.core import http
-from peatmoss.core.archive import ArchiveServer, Recorder, is_miss
+from peatmoss.core.archive import Archive, ArchiveServer, Recorder, is_miss
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +77,8 @@ class LlmClient:
         self._lock = threading.Lock()
         self._sem = threading.Semaphore(self.concurrency)
         self._memory: dict[str, dict] = {}
+        if replay is not None and not Archive.exists(replay):
+            raise FileNotFoundError(f"{replay} holds no recording (index.jsonl); record one with --record")
         self.replay = replay
         self.policy = http.Policy(retries=1)
         self.stats = {"calls": 0, "cache_hits": 0, "prompt_tokens": 0, "completion_tokens": 0, "cost_usd": 0.0,
@@ -151,7 +153,7 @@ class LlmClient:
                     base_url = server.url
                 elif self.record is not None:
                     hooks = Recorder(self.record, self.base_url).client_hooks()
-                self._client = OpenAI(base_url=base_url, api_key=self._api_key, max_retries=0,
+                self._client = OpenAI(base_url=base_url, api_key=self._api_key, max_retries=0, timeout=self.timeout,
                                       http_client=http.httpx.Client(timeout=self.timeout, event_hooks=hooks))
         return self._client
 
