@@ -117,7 +117,7 @@ def test_server_errors_and_timeouts_become_error_rows(fail, kind):
 
 
 def test_cache_replay_and_budget(tmp_path, sqlite_url):
-    rec = tmp_path / "rec.jsonl"
+    rec = tmp_path / "llm-archive"
     with FakeOpenAI(good_handler) as srv:
         llm = client(srv.base_url, record=rec, cache_url=sqlite_url)
         extract_card(CARD, pipeline="accurate", llm=llm)

@@ -12,7 +12,7 @@ from peatmoss.db import get_engine, init_db
 from peatmoss.db.fingerprint import fingerprint
 from peatmoss.registries.hubserver import Fault, HubServer, RecordSource
 from peatmoss.registries.huggingface import CollectOptions, collect_huggingface
-from peatmoss.registries.replay import Cassette
+from peatmoss.core.archive import ArchiveServer
 
 from hub import hub_data
 from killing import finish, kill_repeatedly
@@ -42,7 +42,7 @@ def test_twenty_kills_of_a_replayed_collection(tmp_path):
             cursor = conn.execute(text("select cursor from collection_run")).scalar()
         phases.append("deep" if cursor and cursor.startswith("deep:") else "listing")
 
-    with HubServer(Cassette(cassette), faults=slow) as replay:
+    with ArchiveServer(cassette, faults=slow) as replay:
         cmd = [sys.executable, "-m", "peatmoss", "--db", killed, "collect", "huggingface", "--endpoint", replay.url,
                "--page-size", "10", "--snapshot", "2024-01-01", "--min-downloads", str(MIN_DOWNLOADS), "--no-progress"]
         env = dict(os.environ, HF_HUB_DISABLE_TELEMETRY="1")

@@ -15,7 +15,7 @@ from peatmoss.db.fingerprint import fingerprint
 from peatmoss.db.models import CollectionError, ModelCard
 from peatmoss.registries.hubserver import Fault, HubServer, RecordSource
 from peatmoss.registries.huggingface import CollectOptions, collect_huggingface
-from peatmoss.registries.replay import Cassette
+from peatmoss.core.archive import ArchiveServer
 
 from hub import hub_data
 
@@ -61,9 +61,10 @@ def test_transient_faults_are_retried_with_backoff(tmp_path, served):
     cassette = tmp_path / "cassette"
     with HubServer(RecordSource(records, extra), page_size=10) as hub:
         assert collect_huggingface(clean, _opts(hub.url, record_dir=str(cassette))).deep_models == DEEP
-    source = RecordSource(records, extra) if served == "records" else Cassette(cassette)
     plan = Plan()
-    with HubServer(source, page_size=10, faults=plan) as hub:
+    server = HubServer(RecordSource(records, extra), page_size=10, faults=plan) if served == "records" \
+        else ArchiveServer(cassette, faults=plan)
+    with server as hub:
         summary = collect_huggingface(faulty, _opts(hub.url))
     assert summary.complete and summary.errors == 0
     kinds = {k for _, _, k in plan.injected}

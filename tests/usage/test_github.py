@@ -1,4 +1,4 @@
-"""GitHub client against a real HTTP server on 127.0.0.1 serving recorded JSON (tests/usage/fixtures_repo/github)."""
+"""GitHub client against a real HTTP server on 127.0.0.1 replaying an archive (tests/usage/fixtures_repo/github)."""
 
 from __future__ import annotations
 
@@ -14,14 +14,17 @@ from peatmoss.db.models import (
     GithubReactionGroup, GithubReview, GithubStatusCheck, GithubUser, ReuseRepository, issue_to_assignee,
     issue_to_label, issue_to_review_request,
 )
-from peatmoss.usage.github import GitHub, GitHubError, ReplayServer, collect_repo, discover_repos
+from peatmoss.core.archive import ArchiveServer
+from peatmoss.usage.github import (
+    GitHub, GitHubError, collect_github_meta, collect_repo, discover_repos, github_client,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures_repo" / "github"
 
 
 @pytest.fixture
 def server():
-    with ReplayServer(FIXTURES) as srv:
+    with ArchiveServer(FIXTURES) as srv:
         yield srv
 
 
@@ -68,7 +71,7 @@ def test_rate_limit_retry_after_is_waited_out(server):
     with GitHub(server.url, token="") as gh:
         data = gh.get("/repos/acme/limited").json()
     assert data["stargazers_count"] == 1
-    assert gh.slept == pytest.approx(1.0)
+    assert gh.slept == pytest.approx(2.0)  # Retry-After: 1, plus the policy's second against rounding
 
 
 def test_server_errors_back_off_then_succeed(server):
@@ -91,14 +94,26 @@ def test_code_search_is_sharded_by_size(server):
 
 def test_record_then_replay_without_token(server, tmp_path):
     rec = tmp_path / "rec"
-    with GitHub(server.url, token="secret-token-123", record_dir=rec) as gh:
+    with GitHub(server.url, token="secret-token-123", record=rec) as gh:
         first = list(gh.paginate("/repos/acme/demo/issues", {"state": "all", "direction": "asc"}))
-    text = "".join(p.read_text() for p in rec.glob("*.json"))
+    text = (rec / "index.jsonl").read_text()
     assert "secret-token-123" not in text and server.url not in text and "{base}" in text
-    with ReplayServer(rec) as again, GitHub(again.url, token="") as gh:
+    with github_client(replay=rec, token="") as gh:
         second = list(gh.paginate("/repos/acme/demo/issues", {"state": "all", "direction": "asc"}))
     assert [i["number"] for i in first] == [i["number"] for i in second] == [1, 2]
-    assert json.loads(next(rec.glob("*.json")).read_text())["responses"][0]["status"] == 200
+    assert [json.loads(line)["status"] for line in text.splitlines()] == [200, 200]
+
+
+def test_replay_of_a_folder_without_recording_says_so(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no recording"), github_client(replay=tmp_path):
+        pass
+
+
+def test_collect_github_meta_returns_counts_and_failures(sqlite_url, server):
+    result = collect_github_meta(sqlite_url, ["acme/demo", "https://github.com/acme/gone"], api=server.url,
+                                 token="")
+    assert (result.repositories, result.issues, result.pull_requests) == (2, 1, 1)
+    assert result.failed == [("acme/gone", "github_404")] and not result.ok
 
 
 def test_github_meta_and_search_commands_replay(sqlite_url, tmp_path, monkeypatch):

@@ -1,4 +1,5 @@
-"""A fake OpenAI-compatible server on 127.0.0.1 (real HTTP) for offline tests and harness runs.
+"""A fake OpenAI-compatible server on 127.0.0.1 (real HTTP, a `core.archive.LoopbackServer`) for offline
+tests and harness runs; it answers new prompts, where `core.archive.ArchiveServer` replays recorded ones.
 
 `FakeOpenAI(handler)` serves POST /v1/chat/completions; `handler(request_json)` returns the reply text, or a
 `Fail(status, body, delay)` to simulate errors and timeouts. `oracle_handler` answers from the gold labels
@@ -16,12 +17,12 @@ import argparse
 import hashlib
 import json
 import re
-import threading
 import time
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Callable
+
+from peatmoss.core.archive import LoopbackServer
 
 Handler = Callable[[dict], "str | Fail"]
 
@@ -34,63 +35,43 @@ class Fail:
 
 
 class FakeOpenAI:
+    """`with FakeOpenAI(handler) as srv: ... srv.base_url ...`; `requests` holds the JSON bodies received."""
+
     def __init__(self, handler: Handler, port: int = 0):
         self.handler = handler
         self.requests: list[dict] = []
-        outer = self
+        self.server = LoopbackServer(answer=self._answer, port=port)
 
-        class _H(BaseHTTPRequestHandler):
-            def log_message(self, *args):  # quiet
-                pass
-
-            def do_POST(self):  # noqa: N802
-                length = int(self.headers.get("Content-Length") or 0)
-                body = json.loads(self.rfile.read(length) or b"{}")
-                outer.requests.append(body)
-                if not self.path.rstrip("/").endswith("/chat/completions"):
-                    return self._send(404, '{"error": {"message": "not found"}}')
-                result = outer.handler(body)
-                if isinstance(result, Fail):
-                    if result.delay:
-                        time.sleep(result.delay)
-                    return self._send(result.status, result.body)
-                prompt = sum(len(m.get("content") or "") for m in body.get("messages", []))
-                reply = {
-                    "id": "fake-" + hashlib.sha1(result.encode()).hexdigest()[:12], "object": "chat.completion",
-                    "created": int(time.time()), "model": body.get("model", "fake"),
-                    "choices": [{"index": 0, "finish_reason": "stop",
-                                 "message": {"role": "assistant", "content": result}}],
-                    "usage": {"prompt_tokens": prompt // 4, "completion_tokens": len(result) // 4,
-                              "total_tokens": prompt // 4 + len(result) // 4},
-                }
-                self._send(200, json.dumps(reply))
-
-            def _send(self, status: int, text: str):
-                data = text.encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                try:
-                    self.wfile.write(data)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), _H)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+    def _answer(self, method: str, path: str, raw: bytes):
+        body = json.loads(raw or b"{}")
+        self.requests.append(body)
+        if method != "POST" or not path.rstrip("/").endswith("/chat/completions"):
+            return 404, {}, b'{"error": {"message": "not found"}}'
+        result = self.handler(body)
+        if isinstance(result, Fail):
+            if result.delay:
+                time.sleep(result.delay)
+            return result.status, {}, result.body.encode()
+        prompt = sum(len(m.get("content") or "") for m in body.get("messages", []))
+        reply = {
+            "id": "fake-" + hashlib.sha1(result.encode()).hexdigest()[:12], "object": "chat.completion",
+            "created": int(time.time()), "model": body.get("model", "fake"),
+            "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": result}}],
+            "usage": {"prompt_tokens": prompt // 4, "completion_tokens": len(result) // 4,
+                      "total_tokens": prompt // 4 + len(result) // 4},
+        }
+        return 200, {}, json.dumps(reply).encode()
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+        return f"{self.server.url}/v1"
 
     def __enter__(self) -> "FakeOpenAI":
-        self.thread.start()
+        self.server.__enter__()
         return self
 
     def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.server.__exit__(*exc)
 
 
 # --------------------------------------------------------------------------- request helpers

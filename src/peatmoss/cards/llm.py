@@ -1,8 +1,10 @@
 """An OpenAI-compatible chat client with a response cache, record/replay, cost accounting and a budget.
 
 The cache key is the model plus a hash of the prompt (messages + output mode), so a re-run costs $0.
-The cache lives in the `llm_call` table when a database URL is given, else in memory; `record` appends
-every response to a JSONL file and `replay` answers from such a file without any network.
+The cache lives in the `llm_call` table when a database URL is given, else in memory. Record/replay is the
+core archive: `record` stores every HTTP exchange in an archive folder (no API key), `replay` serves such a
+folder on a loopback server the real openai client talks to, without any network ($0, counted as cache hits).
+Retries follow the core HTTP policy.
 """
 
 from __future__ import annotations
@@ -13,10 +15,14 @@ import logging
 import threading
 import time
 import tomllib
+import weakref
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
+
+from peatmoss.core import http
+from peatmoss.core.archive import Archive, ArchiveServer, Recorder, is_miss
 
 log = logging.getLogger(__name__)
 
@@ -71,13 +77,10 @@ class LlmClient:
         self._lock = threading.Lock()
         self._sem = threading.Semaphore(self.concurrency)
         self._memory: dict[str, dict] = {}
-        self._replay: dict[str, dict] = {}
-        if replay:
-            with open(replay, encoding="utf-8") as fh:
-                for line in fh:
-                    if line.strip():
-                        rec = json.loads(line)
-                        self._replay[rec["cache_key"]] = rec
+        if replay is not None and not Archive.exists(replay):
+            raise FileNotFoundError(f"{replay} holds no recording (index.jsonl); record one with --record")
+        self.replay = replay
+        self.policy = http.Policy(retries=1)
         self.stats = {"calls": 0, "cache_hits": 0, "prompt_tokens": 0, "completion_tokens": 0, "cost_usd": 0.0,
                       "errors": 0, "latency_s": 0.0}
 
@@ -107,8 +110,6 @@ class LlmClient:
     def _cached(self, key: str) -> dict | None:
         if key in self._memory:
             return self._memory[key]
-        if key in self._replay:
-            return self._replay[key]
         if self.cache_url:
             from sqlalchemy import select
 
@@ -123,9 +124,6 @@ class LlmClient:
 
     def _store(self, key: str, prompt_hash: str, rec: dict) -> None:
         self._memory[key] = rec
-        if self.record:
-            with self._lock, open(self.record, "a", encoding="utf-8") as fh:
-                fh.write(json.dumps({"cache_key": key, "model": self.model, **rec}) + "\n")
         if self.cache_url:
             from sqlalchemy import select
             from sqlalchemy.exc import IntegrityError
@@ -145,10 +143,18 @@ class LlmClient:
     # ----------------------------------------------------------------- calls
 
     def _openai(self):
-        if self._client is None:
-            from openai import OpenAI
-            self._client = OpenAI(base_url=self.base_url, api_key=self._api_key, timeout=self.timeout,
-                                  max_retries=1)
+        with self._lock:
+            if self._client is None:
+                from openai import OpenAI
+                base_url, hooks = self.base_url, None
+                if self.replay is not None:
+                    server = ArchiveServer(self.replay).__enter__()
+                    weakref.finalize(self, server.__exit__)
+                    base_url = server.url
+                elif self.record is not None:
+                    hooks = Recorder(self.record, self.base_url).client_hooks()
+                self._client = OpenAI(base_url=base_url, api_key=self._api_key, max_retries=0, timeout=self.timeout,
+                                      http_client=http.httpx.Client(timeout=self.timeout, event_hooks=hooks))
         return self._client
 
     def response_format(self, schema: dict | None) -> dict | None:
@@ -165,8 +171,8 @@ class LlmClient:
             with self._lock:
                 self.stats["cache_hits"] += 1
             return Reply(hit["response"], hit.get("prompt_tokens", 0), hit.get("completion_tokens", 0), 0.0, 0.0, True)
-        if self.base_url is None:
-            raise LlmError("llm_replay_miss", "no recorded response for this prompt and no --llm-base-url")
+        if self.base_url is None and self.replay is None:
+            raise LlmError("llm_replay_miss", "no cached response for this prompt and no --llm-base-url or --replay")
         if self.over_budget():
             raise BudgetExceeded(f"spent ${self.stats['cost_usd']:.4f} of --max-cost ${self.max_cost}")
         kwargs = {"model": self.model, "messages": messages, "temperature": 0, "max_tokens": self.max_tokens}
@@ -176,10 +182,12 @@ class LlmClient:
         t0 = time.perf_counter()
         with self._sem:
             try:
-                resp = self._openai().chat.completions.create(**kwargs)
+                resp = http.call(self.policy, self._openai().chat.completions.create, **kwargs)
             except Exception as exc:  # openai raises APIStatusError, APITimeoutError, APIConnectionError...
                 with self._lock:
                     self.stats["errors"] += 1
+                if is_miss(getattr(exc, "response", None)):
+                    raise LlmError("llm_replay_miss", f"no response for this prompt in {self.replay}") from None
                 kind = "llm_timeout" if "Timeout" in type(exc).__name__ else "llm_http_error"
                 raise LlmError(kind, f"{type(exc).__name__}: {str(exc)[:300]}") from None
         latency = time.perf_counter() - t0
@@ -187,6 +195,12 @@ class LlmClient:
         usage = getattr(resp, "usage", None)
         pt = int(getattr(usage, "prompt_tokens", 0) or 0)
         ct = int(getattr(usage, "completion_tokens", 0) or 0)
+        if self.replay is not None:  # answered from the archive: nothing spent
+            if not text.strip():
+                raise LlmError("llm_empty", "the model returned no content")
+            with self._lock:
+                self.stats["cache_hits"] += 1
+            return Reply(text, pt, ct, 0.0, 0.0, True)
         cost = self.price(pt, ct)
         with self._lock:
             self.stats["calls"] += 1

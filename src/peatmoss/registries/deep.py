@@ -1,9 +1,10 @@
 """Deep snapshots of popular models: card, commits, refs, discussions with events, and files.
 
 One model per transaction; the run's cursor (`deep:<model id>`) moves with it, so an
-interrupted deep phase resumes after the last model written. A part that fails (5xx after
-retries, bad JSON) becomes an error row and the other parts go on; so does a 404: `no_card` for
-a model without README.md, `not_found` for a part of a model that is gone.
+interrupted deep phase resumes after the last model written. Each part is fetched under the
+core HTTP policy (`core.http`: 429, 5xx and time-outs retried with back-off). A part that fails
+(5xx after retries, bad JSON) becomes an error row and the other parts go on; so does a 404: `no_card`
+for a model without README.md, `not_found` for a part of a model that is gone.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-import time
 from fnmatch import fnmatch
 from pathlib import Path
 
@@ -19,20 +19,16 @@ from huggingface_hub import HfApi, hf_hub_url
 from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status
 from sqlalchemy import delete, func, select, update
 
+from ..core import http
 from ..db import models as m
 from ..core.runs import advance, now, record_error
 
-try:  # the HTTP library under huggingface_hub: httpx2 in 2.x, httpx in 1.x
-    import httpx2 as httpx
-except ImportError:  # pragma: no cover
-    import httpx
 from .progress import progress_bar
 
 log = logging.getLogger(__name__)
 WEIGHT_PATTERNS = ("*.bin", "*.safetensors", "*.pt", "*.pth", "*.ckpt", "*.h5", "*.msgpack", "*.onnx", "*.gguf",
                    "*.ot", "*.pkl", "*.pickle", "*.joblib", "*.npz", "*.tflite", "*.mlmodel", "*.zip", "*.tar*")
 DEFAULT_ALLOW = ["*.md", "*.json", "*.txt", "*.yaml", "*.yml", "*.py", "LICENSE*"]
-RETRY_STATUS = {408, 429, 500, 502, 503, 504}
 DIFF_FILE = re.compile(r"^diff --git a/(.+?) b/", re.M)
 
 
@@ -74,35 +70,6 @@ def collect_deep(engine, api: HfApi, endpoint: str, run_id: int, opts, start_aft
     return done
 
 
-def _transient(exc: Exception) -> float | None:
-    """Seconds to wait before retrying `exc` (429, 5xx, time-out, dropped connection), or None."""
-    response = getattr(exc, "response", None)
-    status = getattr(response, "status_code", None)
-    if status in RETRY_STATUS:
-        retry_after = (response.headers or {}).get("Retry-After") if response is not None else None
-        try:
-            # +1 s against rounding, as huggingface_hub's own http_backoff does for the listing
-            return min(float(retry_after) + 1, 60.0) if retry_after else 0.0
-        except ValueError:
-            return 0.0
-    if isinstance(exc, (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)):
-        return 0.0
-    return None
-
-
-def with_retries(fn, max_retries: int, base_wait: float = 0.5):
-    """Call `fn`, retrying transient failures with exponential back-off (honouring Retry-After)."""
-    for attempt in range(max_retries + 1):
-        try:
-            return fn()
-        except Exception as exc:  # noqa: BLE001 - re-raised unless transient
-            wait = _transient(exc)
-            if wait is None or attempt == max_retries:
-                raise
-            time.sleep(max(wait, min(base_wait * 2 ** attempt, 8.0)))
-    raise AssertionError("unreachable")
-
-
 def _fetched(todo: list, api: HfApi, endpoint: str, opts):
     """(row, (parts, errors)) for every model in `todo`, in its order (the cursor moves by model id).
 
@@ -140,7 +107,7 @@ def _fetch_model(api: HfApi, endpoint: str, hub_id: str, sha: str | None, opts):
 
     def attempt(name: str, fn):
         try:
-            parts[name] = with_retries(fn, opts.max_retries)
+            parts[name] = http.call(http.Policy(retries=opts.max_retries), fn)
         except Exception as exc:  # noqa: BLE001 - one failed part must not stop the others
             if _not_found(exc):
                 missing.append(name)

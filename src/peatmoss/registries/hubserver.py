@@ -1,23 +1,21 @@
-"""A loopback HTTP server that answers like the Hugging Face Hub API from recorded model records.
+"""A loopback HTTP server that answers like the Hugging Face Hub API from model records.
 
 It serves `GET /api/models` (cursor pagination through a `Link` header, `author`, `search`,
-`sort`, `limit`), `GET /api/models/{id}`, and extra recorded responses (commits, refs,
-discussions, files) from an optional directory. Tests, the demo and the benchmark point the
-real `huggingface_hub` client at it with an endpoint of `http://127.0.0.1:PORT`.
-Faults (429, 5xx, hangs, truncated JSON) can be injected to test the collector's recovery.
+`sort`, `limit`), `GET /api/models/{id}`, and extra responses (commits, refs, discussions,
+files) from an optional directory. Tests and benchmarks point the real `huggingface_hub`
+client at it with an endpoint of `http://127.0.0.1:PORT`. It is a `core.archive.LoopbackServer`,
+so faults (429, 5xx, hangs, resets, truncated JSON) can be injected to test recovery.
 """
 
 from __future__ import annotations
 
 import gzip
 import json
-import threading
-import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
+
+from peatmoss.core.archive import Answer, Fault, FaultPlan, LoopbackServer
 
 SORT_KEYS = {"downloads": "downloads", "likes": "likes", "lastModified": "lastModified",
              "last_modified": "lastModified", "createdAt": "createdAt", "created_at": "createdAt",
@@ -97,123 +95,38 @@ def _id(record: dict) -> str:
     return record.get("id") or record.get("modelId") or ""
 
 
-@dataclass
-class Fault:
-    """An injected failure: status (429/500/502/503), 'hang' (sleep past the client timeout),
-    'delay' (sleep, then answer), 'truncate' (cut JSON) or 'reset' (close the connection)."""
+class HubServer(LoopbackServer):
+    """Answers like the Hub from a `RecordSource`: `with HubServer(source) as hub: ... hub.url ...`.
+    (A recorded archive is replayed by `peatmoss.core.archive.ArchiveServer`.)"""
 
-    kind: str
-    retry_after: float = 0.0
-    hang_seconds: float = 5.0
+    def __init__(self, source: RecordSource, *, faults: FaultPlan | None = None, page_size: int = 1000,
+                 port: int = 0):
+        super().__init__(faults=faults, port=port)
+        self.source = source
+        self.page_size = page_size
 
-
-FaultPlan = Callable[[str, int], Fault | None]  # (path, request number) -> fault or None
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: "HubServer"
-    protocol_version = "HTTP/1.1"
-    wbufsize = 1 << 16  # headers and body leave in one write (no delayed-ACK stalls)
-    disable_nagle_algorithm = True
-
-    def log_message(self, *args) -> None:  # keep test output quiet
-        pass
-
-    def do_HEAD(self) -> None:
-        self.do_GET(head=True)
-
-    def do_GET(self, head: bool = False) -> None:  # noqa: N802
-        hub = self.server
-        with hub.lock:
-            hub.requests += 1
-            number = hub.requests
-        parts = urlsplit(self.path)
-        fault = hub.faults(parts.path, number) if hub.faults else None
-        if fault and self._fault(fault):
-            return
-        exact = getattr(hub.source, "exact", None)
-        if exact is not None:
-            recorded = exact(self.path)
-            if recorded is None:
-                return self._send(404, b'{"error": "not in the recording"}', {"X-Error-Code": "EntryNotFound"})
-            status, headers, body = recorded
-            if "Link" in headers:
-                headers = dict(headers, Link=headers["Link"].replace("<", "<" + hub.url, 1))
-            return self._send(status, body, headers, head=head)
+    def answer(self, method: str, path_qs: str, body: bytes) -> Answer:
+        parts = urlsplit(path_qs)
         params = dict(parse_qsl(parts.query))
         path = unquote(parts.path)
         if path == "/api/models":
             offset = int(params.pop("cursor", "0") or 0)
-            limit = max(1, min(int(params.get("limit", hub.page_size) or hub.page_size), hub.page_size))
-            items, more = hub.source.page(params, offset, limit)
+            limit = max(1, min(int(params.get("limit", self.page_size) or self.page_size), self.page_size))
+            items, more = self.source.page(params, offset, limit)
             headers = {}
             if more:
                 nxt = [(k, v) for k, v in parse_qsl(parts.query) if k != "cursor"] + [("cursor", str(offset + limit))]
-                headers["Link"] = f'<{hub.url}/api/models?{urlencode(nxt)}>; rel="next"'
-            body = json.dumps(items).encode()
-            if fault and fault.kind == "truncate":
-                body = body[: len(body) // 2]
-            return self._send(200, body, headers, head=head)
+                headers["Link"] = f'<{self.url}/api/models?{urlencode(nxt)}>; rel="next"'
+            return 200, headers, json.dumps(items).encode()
         if path.startswith("/api/models/") and "/" in path[len("/api/models/"):]:
-            rest = path[len("/api/models/"):]
-            model = hub.source.model(rest)
+            model = self.source.model(path[len("/api/models/"):])
             if model is not None:
-                return self._send(200, json.dumps(model).encode(), head=head)
-        extra = hub.source.extra(self.path)
+                return 200, {}, json.dumps(model).encode()
+        extra = self.source.extra(path_qs)
         if extra is not None:
-            ctype = "application/json" if self.path.startswith("/api/") else "text/plain; charset=utf-8"
-            return self._send(200, extra, {"Content-Type": ctype}, head=head)
-        self._send(404, json.dumps({"error": "Not found"}).encode(), {"X-Error-Code": "EntryNotFound"}, head=head)
-
-    def _fault(self, fault: Fault) -> bool:
-        if fault.kind == "delay":  # slow but successful
-            time.sleep(fault.hang_seconds)
-            return False
-        if fault.kind == "hang":
-            time.sleep(fault.hang_seconds)
-            self.close_connection = True
-            return True
-        if fault.kind == "reset":
-            self.close_connection = True
-            self.connection.close()
-            return True
-        if fault.kind.isdigit():
-            headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after else {}
-            self._send(int(fault.kind), json.dumps({"error": "injected"}).encode(), headers)
-            return True
-        return False  # 'truncate' is applied to the body
-
-    def _send(self, status: int, body: bytes, headers: dict | None = None, head: bool = False) -> None:
-        self.send_response(status)
-        headers = {"Content-Type": "application/json", **(headers or {})}
-        for k, v in headers.items():
-            self.send_header(k, v)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if not head:
-            self.wfile.write(body)
+            ctype = "application/json" if path_qs.startswith("/api/") else "text/plain; charset=utf-8"
+            return 200, {"Content-Type": ctype}, extra
+        return 404, {"X-Error-Code": "EntryNotFound"}, json.dumps({"error": "Not found"}).encode()
 
 
-class HubServer(ThreadingHTTPServer):
-    """Start with `with HubServer(source) as hub: ... hub.url ...`; it runs in a daemon thread."""
-
-    daemon_threads = True
-
-    def __init__(self, source, *, faults: FaultPlan | None = None, page_size: int = 1000, port: int = 0):
-        super().__init__(("127.0.0.1", port), _Handler)
-        self.source = source
-        self.faults = faults
-        self.page_size = page_size
-        self.requests = 0
-        self.lock = threading.Lock()
-        self.url = f"http://127.0.0.1:{self.server_address[1]}"
-        self._thread: threading.Thread | None = None
-
-    def __enter__(self) -> "HubServer":
-        self._thread = threading.Thread(target=self.serve_forever, daemon=True)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.shutdown()
-        self.server_close()
+__all__ = ["Fault", "HubServer", "RecordSource", "merge_by_id", "read_records"]

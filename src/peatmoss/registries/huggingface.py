@@ -1,7 +1,7 @@
 """Collect model metadata from the Hugging Face Hub into the database.
 
-Listing: pages of `GET /api/models` fetched with `huggingface_hub`'s HTTP session and its
-`http_backoff` (HTTP 429 `Retry-After`, 5xx and time-outs are retried with backoff). Each page
+Listing: pages of `GET /api/models` fetched with `huggingface_hub`'s HTTP session under the
+core HTTP policy (`core.http`: 429 `Retry-After`, 5xx and time-outs are retried with back-off). Each page
 is written in one transaction together with the run's cursor, so a crash or Ctrl-C resumes
 from the last committed page. Deep collection (card, commits, refs, discussions, optional
 files) goes through `HfApi` for models with at least `min_downloads` downloads.
@@ -19,17 +19,17 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from huggingface_hub import HfApi, constants
-from huggingface_hub.utils import build_hf_headers, hf_raise_for_status, http_backoff
-from sqlalchemy import select
+from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status
+from sqlalchemy import select, update
 
+from ..core import http
+from ..core.archive import ArchiveServer, record_hub
 from ..db import init_db, models as m
 from ..core.runs import (advance, count_errors, fail_run, finish_run, open_run, record_error, snapshot_date,
                          snapshot_models)
 from .deep import collect_deep
-from .hubserver import HubServer
 from .progress import progress_bar
 from .records import RecordError, normalise
-from .replay import Cassette, record
 from .store import ModelStore, dialect_insert, resolve_edge_parents
 
 log = logging.getLogger(__name__)
@@ -37,7 +37,6 @@ log = logging.getLogger(__name__)
 EXPAND = ["author", "cardData", "config", "createdAt", "disabled", "downloads", "downloadsAllTime", "gated",
           "lastModified", "library_name", "likes", "pipeline_tag", "private", "safetensors", "sha", "siblings",
           "tags", "usedStorage"]
-PAGE_RETRIES = 3
 
 
 @dataclass
@@ -103,25 +102,31 @@ def _next_link(response) -> str | None:
     return _relative(nxt) if nxt else None
 
 
+class UnreadableListing(ValueError):
+    """A listing page whose body is not a JSON list (a cut or garbled answer): retried, like a 5xx."""
+
+
 def fetch_page(endpoint: str, cursor: str | None, params: dict, token: str | None, opts: CollectOptions):
-    """One listing page -> (items, next cursor). Bad JSON is retried, then raises PageError."""
+    """One listing page -> (items, next cursor), under the core HTTP policy (429 Retry-After, 5xx, time-outs
+    and unreadable bodies are retried with back-off). Raises PageError when retries run out."""
     url = endpoint + (cursor or "/api/models")
-    last: Exception | None = None
-    for _ in range(PAGE_RETRIES):
-        response = http_backoff("GET", url, params=None if cursor else params,
-                                headers=build_hf_headers(token=token), timeout=opts.timeout,
-                                max_retries=opts.max_retries, base_wait_time=0.5, max_wait_time=8)
-        hf_raise_for_status(response)
+
+    def attempt():
+        response = get_session().get(url, params=None if cursor else params, headers=build_hf_headers(token=token),
+                                     timeout=opts.timeout)
+        hf_raise_for_status(response)  # the error carries the response: the policy retries 429/5xx
         try:
             items = response.json()
         except ValueError as exc:
-            last = exc
-            continue
+            raise UnreadableListing(f"not JSON: {exc}") from None
         if not isinstance(items, list):
-            last = ValueError(f"listing page is a {type(items).__name__}, not a list")
-            continue
+            raise UnreadableListing(f"listing page is a {type(items).__name__}, not a list")
         return items, _next_link(response)
-    raise PageError(f"unreadable listing page {url}: {last}")
+
+    try:
+        return http.call(http.Policy(retries=opts.max_retries, retry_also=(UnreadableListing,)), attempt)
+    except UnreadableListing as exc:
+        raise PageError(f"unreadable listing page {url}: {exc}") from None
 
 
 def collect_huggingface(url: str | None = None, opts: CollectOptions | None = None) -> CollectSummary:
@@ -135,12 +140,12 @@ def collect_huggingface(url: str | None = None, opts: CollectOptions | None = No
     with ExitStack() as stack:
         endpoint = (opts.endpoint or os.environ.get("HF_ENDPOINT") or constants.ENDPOINT).rstrip("/")
         if opts.replay_dir:
-            endpoint = stack.enter_context(HubServer(Cassette(opts.replay_dir))).url
+            endpoint = stack.enter_context(ArchiveServer(opts.replay_dir)).url
         if endpoint != getattr(constants, "_HF_DEFAULT_ENDPOINT", "https://huggingface.co"):
             # telemetry would call huggingface.co itself, beside the chosen endpoint
             constants.HF_HUB_DISABLE_TELEMETRY = True
         if opts.record_dir:
-            stack.enter_context(record(opts.record_dir, endpoint))
+            stack.enter_context(record_hub(opts.record_dir, endpoint))
         summary = _collect(engine, endpoint, token, opts, snap)
     with engine.connect() as conn:
         summary.in_snapshot = snapshot_models(conn, summary.run_id)

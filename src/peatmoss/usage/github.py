@@ -1,27 +1,26 @@
-"""GitHub REST: repository metadata, issues and pull requests, code-search discovery.
+"""GitHub REST: repository metadata, issues and pull requests (`collect_github_meta`), code-search discovery.
 
 `GitHub` is a small client: token from $GITHUB_TOKEN (sent, never logged or recorded), base URL from
-`base_url` / $GITHUB_API_URL, waits out rate limits (403/429 with `X-RateLimit-Remaining: 0` or
-`Retry-After`, capped), backs off on 5xx. `record_dir` stores every final response (no request headers,
-so no token); `ReplayServer(dir)` serves such a directory on 127.0.0.1 for offline runs and tests.
+`base_url` / $GITHUB_API_URL; retries follow the core HTTP policy (`core.http`: rate limits waited out from
+`Retry-After` / `X-RateLimit-Reset`, capped by `max_sleep`; 5xx and time-outs backed off). `record` stores
+every response in a `core.archive` folder; `github_client(replay=folder)` serves one on 127.0.0.1.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
-import re
-import threading
 import time
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Iterator
-from urllib.parse import parse_qsl, urlencode, urlsplit
 
-import httpx
 from sqlalchemy import delete, insert, select
+
+from peatmoss.core import http
+from peatmoss.core.archive import Archive, ArchiveServer, Recorder
+from peatmoss.core.http import httpx
 
 from peatmoss.db.models import (
     GithubComment, GithubCommit, GithubIssue, GithubLabel, GithubMilestone, GithubPullRequestFile,
@@ -30,7 +29,6 @@ from peatmoss.db.models import (
 )
 
 API = "https://api.github.com"
-KEEP_HEADERS = ("content-type", "link", "retry-after", "x-ratelimit-remaining", "x-ratelimit-reset")
 
 
 class GitHubError(Exception):
@@ -39,70 +37,14 @@ class GitHubError(Exception):
         self.status = status
 
 
-# --------------------------------------------------------------------------- record / replay
-
-
-def request_key(path: str, query: list[tuple[str, str]]) -> str:
-    """File name of a recorded response: readable path part + hash of path and sorted query."""
-    q = urlencode(sorted(query))
-    digest = hashlib.sha1(f"{path}?{q}".encode()).hexdigest()[:12]
-    slug = re.sub(r"[^A-Za-z0-9]+", "_", path).strip("_")[:80]
-    return f"{slug}-{digest}.json"
-
-
-class ReplayServer:
-    """Serves recorded responses on 127.0.0.1. A file's `responses` are served in turn; the last repeats."""
-
-    def __init__(self, directory: str | Path):
-        self.dir = Path(directory)
-        self.hits: dict[str, int] = {}
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802
-                parts = urlsplit(self.path)
-                name = request_key(parts.path, parse_qsl(parts.query, keep_blank_values=True))
-                file = outer.dir / name
-                if not file.is_file():
-                    self._send(404, {}, {"message": "Not Found (not recorded)"})
-                    return
-                responses = json.loads(file.read_text())["responses"]
-                i = outer.hits.get(name, 0)
-                outer.hits[name] = i + 1
-                r = responses[min(i, len(responses) - 1)]
-                self._send(r["status"], r.get("headers", {}), r.get("body"))
-
-            def _send(self, status, headers, body):
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                for k, v in headers.items():
-                    if k.lower() != "content-length":
-                        self.send_header(k, v.replace("{base}", outer.url))
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def __enter__(self) -> "ReplayServer":
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 # --------------------------------------------------------------------------- client
 
 
 class GitHub:
-    def __init__(self, base_url: str | None = None, token: str | None = None, record_dir: str | Path | None = None,
+    """A GitHub REST client: `get` (retried under the core policy, errors raised as GitHubError) and
+    `paginate`. `record` is an archive folder every response goes to."""
+
+    def __init__(self, base_url: str | None = None, token: str | None = None, record: str | Path | None = None,
                  max_sleep: float = 900.0, backoff: float = 2.0, retries: int = 5, timeout: float = 30.0):
         self.base = (base_url or os.environ.get("GITHUB_API_URL") or API).rstrip("/")
         token = token if token is not None else os.environ.get("GITHUB_TOKEN")
@@ -110,10 +52,11 @@ class GitHub:
                    "User-Agent": "peatmoss"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        self.http = httpx.Client(headers=headers, timeout=timeout, follow_redirects=True)
-        self.record_dir = Path(record_dir) if record_dir else None
-        self.max_sleep, self.backoff, self.retries = max_sleep, backoff, retries
-        self.slept = 0.0  # total seconds waited (rate limits and backoff)
+        hooks = Recorder(record, self.base).client_hooks() if record else None
+        self.http = httpx.Client(headers=headers, timeout=timeout, follow_redirects=True, event_hooks=hooks)
+        self.policy = http.Policy(retries=retries, base_wait=backoff, max_wait=60.0, max_retry_after=max_sleep)
+        self.max_sleep = max_sleep
+        self.slept = 0.0  # total seconds waited (rate limits and back-off)
 
     def close(self) -> None:
         self.http.close()
@@ -129,29 +72,12 @@ class GitHub:
         self.slept += seconds
         time.sleep(seconds)
 
-    def get(self, path_or_url: str, params: dict | None = None) -> httpx.Response:
+    def get(self, path_or_url: str, params: dict | None = None):
         url = path_or_url if path_or_url.startswith("http") else self.base + path_or_url
-        for attempt in range(self.retries + 1):
-            try:
-                r = self.http.get(url, params=params)
-            except httpx.TransportError as exc:
-                if attempt == self.retries:
-                    raise GitHubError(0, f"transport: {type(exc).__name__}") from None
-                self._sleep(self.backoff * 2 ** attempt)
-                continue
-            if r.status_code in (403, 429) and ("retry-after" in r.headers
-                                               or r.headers.get("x-ratelimit-remaining") == "0"):
-                if "retry-after" in r.headers:
-                    wait = float(r.headers["retry-after"])
-                else:
-                    wait = float(r.headers.get("x-ratelimit-reset", time.time() + 60)) - time.time() + 1
-                self._sleep(wait)
-                continue
-            if r.status_code >= 500 and attempt < self.retries:
-                self._sleep(self.backoff * 2 ** attempt)
-                continue
-            break
-        self._record(r)
+        try:
+            r = http.send(self.policy, lambda: self.http.get(url, params=params), sleep=self._sleep)
+        except httpx.TransportError as exc:
+            raise GitHubError(0, f"transport: {type(exc).__name__}") from None
         if r.status_code >= 400:
             try:
                 message = r.json().get("message", "")
@@ -160,23 +86,8 @@ class GitHub:
             raise GitHubError(r.status_code, message)
         return r
 
-    def _record(self, r: httpx.Response) -> None:
-        if not self.record_dir:
-            return
-        self.record_dir.mkdir(parents=True, exist_ok=True)
-        base_path = urlsplit(self.base).path
-        path = r.url.path[len(base_path):] if r.url.path.startswith(base_path) else r.url.path
-        headers = {k: r.headers[k].replace(self.base, "{base}") for k in KEEP_HEADERS if k in r.headers}
-        try:
-            body = r.json()
-        except ValueError:
-            body = r.text
-        entry = {"path": path, "query": sorted(r.url.params.multi_items()),
-                 "responses": [{"status": r.status_code, "headers": headers, "body": body}]}
-        (self.record_dir / request_key(path, list(r.url.params.multi_items()))).write_text(json.dumps(entry, indent=1))
-
     def paginate(self, path: str, params: dict | None = None, limit: int | None = None,
-                 first: httpx.Response | None = None) -> Iterator[dict]:
+                 first=None) -> Iterator[dict]:
         """Items of a list endpoint (or of a search's `items`), following `Link: rel=next`."""
         n = 0
         r = first or self.get(path, {"per_page": 100, **(params or {})})
@@ -191,6 +102,19 @@ class GitHub:
             if not nxt:
                 return
             r = self.get(nxt)
+
+
+@contextmanager
+def github_client(api: str | None = None, *, token: str | None = None, record: str | Path | None = None,
+                  replay: str | Path | None = None, **kw) -> Iterator[GitHub]:
+    """A `GitHub` client for `api` (default $GITHUB_API_URL or api.github.com), or for a loopback server
+    replaying the archive `replay`; `record` stores every response in an archive folder."""
+    with ExitStack() as stack:
+        if replay is not None:
+            if not Archive.exists(replay):
+                raise FileNotFoundError(f"{replay} holds no recording (index.jsonl); record one with --record")
+            api = stack.enter_context(ArchiveServer(replay)).url
+        yield stack.enter_context(GitHub(api, token=token, record=record, **kw))
 
 
 # --------------------------------------------------------------------------- repository metadata
@@ -401,6 +325,53 @@ def collect_repo(session, gh: GitHub, full_name: str, issues: bool = True, limit
             row = store_issue(session, repo, item, users)
             counts["pull_requests" if row.is_pull_request else "issues"] += 1
     return counts
+
+
+@dataclass
+class GithubMetaResult:
+    """What `collect_github_meta` did: the run, counts, and the repositories that failed (name, error kind)."""
+
+    run_id: int
+    repositories: int
+    issues: int = 0
+    pull_requests: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+def collect_github_meta(url: str, repos: list[str], *, issues: bool = True, max_issues: int | None = None,
+                        api: str | None = None, token: str | None = None, record: str | Path | None = None,
+                        replay: str | Path | None = None) -> GithubMetaResult:
+    """Metadata (and issues and pull requests) of GitHub repositories (`owner/repo` or URLs) into the database
+    at `url`, in one `collect`/`github` run; a repository that fails is an error row `github_<status>`."""
+    from peatmoss.db import init_db, session_scope
+    from peatmoss.core.runs import finish_run, record_error, start_run
+
+    from .sources import describe
+
+    init_db(url)
+    names = [describe(spec).full_name for spec in repos]
+    with github_client(api, token=token, record=record, replay=replay) as gh:
+        with session_scope(url) as s:
+            run = start_run(s, "collect", "github", key=",".join(sorted(names))[:255])
+            result = GithubMetaResult(run_id=run.id, repositories=len(names))
+        for name in names:
+            try:
+                with session_scope(url) as s:
+                    counts = collect_repo(s, gh, name, issues=issues, limit=max_issues)
+                result.issues += counts["issues"]
+                result.pull_requests += counts["pull_requests"]
+            except GitHubError as exc:
+                kind = f"github_{exc.status}"
+                result.failed.append((name, kind))
+                with session_scope(url) as s:
+                    record_error(s, s.merge(run), "collect", name, kind, str(exc))
+        with session_scope(url) as s:
+            finish_run(s, s.merge(run))
+    return result
 
 
 # --------------------------------------------------------------------------- code search

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 
 import typer
@@ -68,35 +67,13 @@ def github_meta(
     replay: Path = Recording,
 ) -> None:
     """Repository metadata, issues and pull requests from the GitHub REST API (token: $GITHUB_TOKEN)."""
-    from peatmoss.db import init_db, session_scope
-    from peatmoss.core.runs import finish_run, record_error, start_run
+    from .github import collect_github_meta
 
-    from .github import GitHub, GitHubError, ReplayServer, collect_repo
-    from .sources import describe
-
-    url = db_url(ctx)
-    names = [describe(spec).full_name for spec in _specs(repos, list_file, None)]  # owner/repo or GitHub URLs
-    init_db(url)
-    with contextlib.ExitStack() as stack:
-        base = stack.enter_context(ReplayServer(replay)).url if replay else github_api
-        gh = stack.enter_context(GitHub(base, record_dir=record))
-        with session_scope(url) as s:
-            run = start_run(s, "collect", "github", key=",".join(sorted(names))[:255])
-        totals = {"issues": 0, "pull_requests": 0, "failed": 0}
-        for name in names:
-            try:
-                with session_scope(url) as s:
-                    for k, v in collect_repo(s, gh, name, issues=issues, limit=max_issues).items():
-                        totals[k] += v
-            except GitHubError as exc:
-                totals["failed"] += 1
-                with session_scope(url) as s:
-                    record_error(s, s.merge(run), "collect", name, f"github_{exc.status}", str(exc))
-        with session_scope(url) as s:
-            finish_run(s, s.merge(run))
-    typer.echo(f"{len(names)} repositories: {totals['issues']} issues, {totals['pull_requests']} pull requests, "
-               f"{totals['failed']} failed")
-    exit_if_failed(totals["failed"], "repositories")
+    r = collect_github_meta(db_url(ctx), _specs(repos, list_file, None), issues=issues, max_issues=max_issues,
+                            api=github_api, record=record, replay=replay)
+    typer.echo(f"{r.repositories} repositories: {r.issues} issues, {r.pull_requests} pull requests, "
+               f"{len(r.failed)} failed")
+    exit_if_failed(len(r.failed), "repositories")
 
 
 def github_search(
@@ -108,11 +85,9 @@ def github_search(
     replay: Path = Recording,
 ) -> None:
     """Discover repositories by code search, sharded by file size past the 1,000-result cap."""
-    from .github import GitHub, GitHubError, ReplayServer, discover_repos
+    from .github import GitHubError, discover_repos, github_client
 
-    with contextlib.ExitStack() as stack:
-        base = stack.enter_context(ReplayServer(replay)).url if replay else github_api
-        gh = stack.enter_context(GitHub(base, record_dir=record))
+    with github_client(github_api, record=record, replay=replay) as gh:
         try:
             names = discover_repos(gh, query, hi=max_size)
         except GitHubError as exc:

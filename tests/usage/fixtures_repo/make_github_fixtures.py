@@ -1,13 +1,17 @@
-"""Writes the recorded GitHub responses in ./github (hand-made, in the shape of the REST API)."""
+"""Writes the recorded GitHub responses in ./github, a core.archive folder (hand-made, in the shape of the REST API)."""
 
 import json
+import shutil
 from pathlib import Path
-from peatmoss.usage.github import request_key
+from urllib.parse import urlencode
+from peatmoss.core.archive import Archive
 D = Path(__file__).parent / "github"
-for f in D.glob("*.json"): f.unlink()
+shutil.rmtree(D, ignore_errors=True)
+A = Archive(D)
 def put(path, query, responses):
-    q = sorted((k, str(v)) for k, v in query.items())
-    (D / request_key(path, q)).write_text(json.dumps({"path": path, "query": q, "responses": responses}, indent=1) + "\n")
+    url = path + ("?" + urlencode(sorted((k, str(v)) for k, v in query.items())) if query else "")
+    for r in responses:  # served in turn, the last repeating
+        A.add("GET", url, None, r["status"], {"content-type": "application/json", **r["headers"]}, json.dumps(r["body"]).encode())
 def ok(body, headers=None): return {"status": 200, "headers": headers or {}, "body": body}
 alice = {"login": "alice", "id": 1, "type": "User"}
 bob = {"login": "bob", "id": 2, "type": "User"}

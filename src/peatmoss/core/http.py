@@ -1,0 +1,141 @@
+"""One HTTP client policy for every stage: which failures are retried and how long to wait (tenacity).
+
+Retried: HTTP 408/429/5xx, time-outs and dropped connections, and GitHub's rate-limited 403
+(`X-RateLimit-Remaining: 0`). The wait is the server's word when it gives one (`Retry-After` seconds or
+date, the IETF `RateLimit` header, GitHub's `X-RateLimit-Reset`), plus one second against rounding, capped
+by `Policy.max_retry_after`; otherwise exponential back-off from `base_wait` up to `max_wait`.
+
+`retrying(policy)` is a tenacity `Retrying` for any call that raises an exception with a `.response`
+(huggingface_hub's `HfHubHTTPError`, httpx's `HTTPStatusError`, openai's `APIStatusError`);
+`send(policy, do)` runs one request under it and hands back the last response when retries run out.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+
+import tenacity
+from huggingface_hub.utils import parse_ratelimit_headers
+
+try:  # the HTTP library under huggingface_hub and openai: httpx2 (huggingface_hub 2.x), else httpx
+    import httpx2 as httpx
+except ImportError:  # pragma: no cover
+    import httpx
+
+RETRY_STATUS = frozenset({408, 429, 500, 502, 503, 504})
+TRANSPORT_ERRORS: tuple[type[Exception], ...] = (httpx.TimeoutException, httpx.NetworkError,
+                                                 httpx.RemoteProtocolError)
+
+
+@dataclass(frozen=True)
+class Policy:
+    retries: int = 5  # attempts after the first
+    base_wait: float = 0.5  # first back-off (s), doubled each retry
+    max_wait: float = 8.0  # back-off cap (s)
+    max_retry_after: float = 60.0  # cap on a wait the server asks for (s)
+    retry_also: tuple[type[BaseException], ...] = ()  # more exception types to retry (e.g. a cut body)
+
+
+class RetryableResponse(Exception):
+    """A response whose status asks for a retry (raised inside `send` so that tenacity sees it)."""
+
+    def __init__(self, response):
+        super().__init__(f"HTTP {response.status_code}")
+        self.response = response
+
+
+def _header(headers: Mapping[str, str] | None, name: str) -> str | None:
+    if not headers:
+        return None
+    value = headers.get(name)
+    if value is None:
+        value = next((v for k, v in headers.items() if k.lower() == name), None)
+    return value
+
+
+def server_wait(headers: Mapping[str, str] | None, now: float | None = None) -> float | None:
+    """Seconds the server asks to wait (Retry-After, RateLimit, X-RateLimit-Reset), or None."""
+    now = time.time() if now is None else now
+    retry_after = _header(headers, "retry-after")
+    if retry_after:
+        try:
+            return max(0.0, float(retry_after))
+        except ValueError:
+            try:
+                return max(0.0, parsedate_to_datetime(retry_after).timestamp() - now)
+            except (TypeError, ValueError):
+                pass
+    info = parse_ratelimit_headers(headers) if headers else None
+    if info is not None and info.remaining == 0:
+        return float(info.reset_in_seconds)
+    if _header(headers, "x-ratelimit-remaining") == "0":
+        reset = _header(headers, "x-ratelimit-reset")
+        try:
+            return max(0.0, float(reset) - now) if reset else None
+        except ValueError:
+            return None
+    return None
+
+
+def retryable(response) -> bool:
+    """Is this response worth another try (408/429/5xx, or a rate-limited 403)?"""
+    status = getattr(response, "status_code", None)
+    if status in RETRY_STATUS:
+        return True
+    return status == 403 and _header(response.headers, "x-ratelimit-remaining") == "0"
+
+
+def transient(exc: BaseException) -> bool:
+    """A failure to retry: a transport error (or one wrapping it, as openai's do), or an error carrying a
+    retryable response."""
+    if isinstance(exc, TRANSPORT_ERRORS) or isinstance(exc.__cause__, TRANSPORT_ERRORS):
+        return True
+    response = getattr(exc, "response", None)
+    return response is not None and retryable(response)
+
+
+def wait_seconds(policy: Policy, exc: BaseException | None, attempt: int) -> float:
+    """The wait before retry number `attempt` (1-based) after `exc`."""
+    response = getattr(exc, "response", None)
+    asked = server_wait(getattr(response, "headers", None)) if response is not None else None
+    if asked is not None:
+        return min(asked + 1.0, policy.max_retry_after)
+    return min(policy.base_wait * 2 ** (attempt - 1), policy.max_wait)
+
+
+def retrying(policy: Policy, sleep: Callable[[float], None] = time.sleep) -> tenacity.Retrying:
+    """A tenacity `Retrying` applying the policy; the last exception is re-raised when retries run out."""
+    return tenacity.Retrying(
+        retry=tenacity.retry_if_exception(lambda exc: transient(exc) or isinstance(exc, policy.retry_also)),
+        wait=lambda state: wait_seconds(policy, state.outcome.exception(), state.attempt_number),
+        stop=tenacity.stop_after_attempt(policy.retries + 1),
+        sleep=sleep,
+        reraise=True,
+    )
+
+
+def call(policy: Policy, fn: Callable, *args, **kwargs):
+    """`fn(*args, **kwargs)` under the policy."""
+    return retrying(policy)(fn, *args, **kwargs)
+
+
+def send(policy: Policy, do: Callable[[], object], sleep: Callable[[float], None] = time.sleep):
+    """Run `do()` (one HTTP request returning a response) under the policy; the last response when retries
+    run out on a retryable status; a transport error is raised when they run out on it."""
+
+    def once():
+        response = do()
+        if retryable(response):
+            raise RetryableResponse(response)
+        return response
+
+    try:
+        return retrying(policy, sleep)(once)
+    except RetryableResponse as exc:
+        return exc.response
+
+
+__all__ = ["Policy", "RETRY_STATUS", "call", "httpx", "retryable", "retrying", "send", "server_wait", "transient"]
