@@ -139,7 +139,7 @@ def normalise(item: dict) -> ModelRecord:
     author = item.get("author")
     if not isinstance(author, str) or not author:
         author = hub_id.split("/", 1)[0] if "/" in hub_id else None
-    tags = _strs(item.get("tags"))
+    tags = list(dict.fromkeys(_strs(item.get("tags"))))
     config = item.get("config") if isinstance(item.get("config"), dict) else {}
     card = item.get("cardData") if isinstance(item.get("cardData"), dict) else None
     safetensors = item.get("safetensors") if isinstance(item.get("safetensors"), dict) else {}
@@ -186,7 +186,7 @@ def normalise(item: dict) -> ModelRecord:
         hub_id=hub_id,
         author=author,
         row=row,
-        tags=list(dict.fromkeys(tags)),
+        tags=tags,
         architectures=list(dict.fromkeys(_strs(config.get("architectures")))),
         model_type=config.get("model_type") if isinstance(config.get("model_type"), str) else None,
         files=files,
