@@ -8,6 +8,8 @@ so a first load deletes nothing. Re-writing the same page changes nothing.
 
 from __future__ import annotations
 
+from itertools import chain
+
 from sqlalchemy import Connection, Table, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -32,6 +34,7 @@ FILE_ROW = ("model_id", "path", "size", "blob_id", "lfs_sha256", "lfs_size")
 EDGE_ROW = ("child_id", "parent_raw_id", "relation", "source", "confidence", "run_id")
 REPLACED = ("model_to_tag", "model_to_architecture", "model_to_license", "model_file")  # a re-listing's rows
 MAX_PARAMS = 30000  # bound parameters per statement (SQLite allows 32,766)
+STAGE_ROWS = 200  # on PostgreSQL, from this many rows an upsert goes through COPY and a staging table
 CHUNK = 500  # ids per IN (...) clause
 
 
@@ -81,7 +84,8 @@ def insert_rows(conn: Connection, table: Table, columns, rows: list[tuple]) -> N
 def upsert_rows(conn: Connection, table: Table, columns, rows: list[tuple], keys, keep=(),
                 returning: tuple = ()) -> list[tuple]:
     """Insert or update rows by their unique `keys` (columns in `keep` are left as they were);
-    returns the `returning` columns of every row. One statement per page on either backend."""
+    returns the `returning` columns of every row. One multi-row statement, or on PostgreSQL for many
+    rows COPY into a staging table and one INSERT … SELECT."""
     if not rows:
         return []
     rows = _processed(conn, table, columns, rows)
@@ -90,20 +94,24 @@ def upsert_rows(conn: Connection, table: Table, columns, rows: list[tuple], keys
     conflict = f"ON CONFLICT ({', '.join(keys)}) DO " + (
         "UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in changed) if changed else "NOTHING")
     tail = f" RETURNING {', '.join(returning)}" if returning else ""
-    if conn.dialect.name == "postgresql":
+    if conn.dialect.name == "postgresql" and len(rows) >= STAGE_ROWS:
         stage = f"stage_{table.name}"
-        conn.exec_driver_sql(f"CREATE TEMP TABLE IF NOT EXISTS {stage} ON COMMIT DELETE ROWS AS "
-                             f"SELECT {cols} FROM {table.name} WITH NO DATA")
+        made = conn.connection.info.setdefault("peatmoss_stages", set())  # temp tables live per connection
+        if stage not in made:
+            conn.exec_driver_sql(f"CREATE TEMP TABLE IF NOT EXISTS {stage} ON COMMIT DELETE ROWS AS "
+                                 f"SELECT {cols} FROM {table.name} WITH NO DATA")
+            made.add(stage)
         _copy(conn, stage, columns, rows)
         out = conn.exec_driver_sql(f"INSERT INTO {table.name} ({cols}) SELECT {cols} FROM {stage} {conflict}{tail}")
         result = out.all() if returning else []
         conn.exec_driver_sql(f"DELETE FROM {stage}")
         return result
     result: list[tuple] = []
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     per = max(1, MAX_PARAMS // len(columns))
     for chunk in _chunks(rows, per):
-        marks = ", ".join(["(" + ", ".join(["?"] * len(columns)) + ")"] * len(chunk))
-        flat = tuple(v for row in chunk for v in row)
+        marks = ", ".join(["(" + ", ".join([mark] * len(columns)) + ")"] * len(chunk))
+        flat = tuple(chain.from_iterable(chunk))
         out = conn.exec_driver_sql(f"INSERT INTO {table.name} ({cols}) VALUES {marks} {conflict}{tail}", flat)
         if returning:
             result.extend(out.all())
@@ -161,7 +169,7 @@ class ModelStore:
         model = m.Model.__table__
         newest = conn.exec_driver_sql("SELECT MAX(id) FROM model").scalar() or 0
         run = self.run_id
-        rows = [(self.registry_id, *[r.row.get(k) for k in MODEL_COLUMNS], [f[0] for f in r.files] or None,
+        rows = [(self.registry_id, *[r.row.get(k) for k in MODEL_COLUMNS], r.file_names or None,
                  authors.get(r.author), families.get(r.model_type), run, run, False) for r in records]
         ids = {hub_id: id_ for id_, hub_id in upsert_rows(conn, model, MODEL_ROW, rows, ("registry_id", "hub_id"),
                                                           keep=MODEL_KEEP, returning=("id", "hub_id"))}
