@@ -11,9 +11,11 @@ import sys
 from datetime import datetime, timezone
 
 import pytest
+from alembic import command
 from sqlalchemy import text
 
 from peatmoss.db import get_engine, init_db
+from peatmoss.db.migrate import alembic_config
 from peatmoss.registries.hubserver import Fault, HubServer, RecordSource, merge_by_id, read_records
 from peatmoss.registries.huggingface import CollectOptions, collect_huggingface
 
@@ -55,12 +57,17 @@ def _plain(value):
     return value
 
 
+def _set(value):
+    """File names as a set: model_file rows had no order, so a migrated database may list them in another."""
+    return sorted(value) if isinstance(value, list) and all(isinstance(v, str) for v in value) else value
+
+
 def content(url: str) -> dict[str, tuple[int, str]]:
     """part -> (rows, sha256 of its sorted rows); no surrogate ids, no run bookkeeping."""
     out = {}
     with get_engine(url).connect() as conn:
         for part, sql in PARTS.items():
-            rows = sorted(json.dumps([_plain(v) for v in row], sort_keys=True, default=str)
+            rows = sorted(json.dumps([_set(_plain(v)) for v in row], sort_keys=True, default=str)
                           for row in conn.execute(text(sql)))
             out[part] = (len(rows), hashlib.sha256("\n".join(rows).encode()).hexdigest())
     return out
@@ -127,3 +134,25 @@ def test_relisting_replaces_related_rows(db_url):
         licenses = conn.execute(text("SELECT count(*) FROM model_to_license")).scalar_one()
     assert tags == ["fr", "tf"] and files == 0 and licenses == 0
     assert views == {"framework": ["tensorflow"], "language": ["fr"], "library": ["transformers"], "dataset": []}
+
+
+def test_migration_down_and_up_keeps_the_content(db_url):
+    """Databases collected before the per-kind views and `model.file_names` keep their content when migrated."""
+    records = [{"id": "org/a", "tags": ["pytorch", "tf", "en", "language:en", "dataset:squad", "arxiv:1810.04805",
+                                        "transformers", "license:mit"], "library_name": "transformers",
+                "siblings": [{"rfilename": "README.md"}, {"rfilename": "w.bin", "size": 9, "lfs": {"size": 9}}]},
+               {"id": "org/b", "tags": ["jax"], "library_name": "superb", "siblings": [{"rfilename": "x.json"}]},
+               {"id": "org/c", "tags": []}]
+    with HubServer(RecordSource(records)) as hub:
+        collect_huggingface(db_url, CollectOptions(endpoint=hub.url, deep=False, progress=False, snapshot="s1"))
+    before = content(db_url)
+    cfg = alembic_config(db_url)
+    with get_engine(db_url).begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "9350fdb9ff9c")
+    with get_engine(db_url).connect() as conn:
+        files = conn.execute(text("SELECT count(*) FROM model_file")).scalar_one()
+        frameworks = conn.execute(text("SELECT count(*) FROM model_to_framework")).scalar_one()
+    assert files == 3 and frameworks == 3  # every listed file has its row again; links are tables again
+    init_db(db_url)
+    assert content(db_url) == before

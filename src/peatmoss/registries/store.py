@@ -2,8 +2,8 @@
 
 Plain tuples through the driver, ids from `INSERT … RETURNING` (no lookup SELECTs), and on
 PostgreSQL `COPY` (into a staging table + one `INSERT … SELECT … ON CONFLICT` where rows may already
-exist). A model whose id is newer than the page's start is new: it has no related rows to replace,
-so a first load deletes nothing. Re-writing the same page changes nothing.
+exist). Only a model held before has related rows to replace, so a first load deletes nothing.
+Re-writing the same page changes nothing.
 """
 
 from __future__ import annotations
@@ -95,12 +95,9 @@ def upsert_rows(conn: Connection, table: Table, columns, rows: list[tuple], keys
         "UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in changed) if changed else "NOTHING")
     tail = f" RETURNING {', '.join(returning)}" if returning else ""
     if conn.dialect.name == "postgresql" and len(rows) >= STAGE_ROWS:
-        stage = f"stage_{table.name}"
-        made = conn.connection.info.setdefault("peatmoss_stages", set())  # temp tables live per connection
-        if stage not in made:
-            conn.exec_driver_sql(f"CREATE TEMP TABLE IF NOT EXISTS {stage} ON COMMIT DELETE ROWS AS "
-                                 f"SELECT {cols} FROM {table.name} WITH NO DATA")
-            made.add(stage)
+        stage = f"stage_{table.name}"  # per connection; made again if a rolled-back page took it away
+        conn.exec_driver_sql(f"CREATE TEMP TABLE IF NOT EXISTS {stage} ON COMMIT DELETE ROWS AS "
+                             f"SELECT {cols} FROM {table.name} WITH NO DATA")
         _copy(conn, stage, columns, rows)
         out = conn.exec_driver_sql(f"INSERT INTO {table.name} ({cols}) SELECT {cols} FROM {stage} {conflict}{tail}")
         result = out.all() if returning else []
@@ -167,13 +164,22 @@ class ModelStore:
         authors = self.ids(conn, "author", {r.author for r in records if r.author})
         families = self.ids(conn, "family", {r.model_type for r in records if r.model_type})
         model = m.Model.__table__
-        newest = conn.exec_driver_sql("SELECT MAX(id) FROM model").scalar() or 0
         run = self.run_id
         rows = [(self.registry_id, *[r.row.get(k) for k in MODEL_COLUMNS], r.file_names or None,
                  authors.get(r.author), families.get(r.model_type), run, run, False) for r in records]
-        ids = {hub_id: id_ for id_, hub_id in upsert_rows(conn, model, MODEL_ROW, rows, ("registry_id", "hub_id"),
-                                                          keep=MODEL_KEEP, returning=("id", "hub_id"))}
-        held = [i for i in ids.values() if i <= newest]  # models held before this page: replace their rows
+        # models held before this page have related rows to replace; the others are new. PostgreSQL says
+        # which rows it inserted (xmax = 0); on SQLite, whose writers take turns, new rows get ids above
+        # the largest before the page
+        if conn.dialect.name == "postgresql":
+            written = upsert_rows(conn, model, MODEL_ROW, rows, ("registry_id", "hub_id"), keep=MODEL_KEEP,
+                                  returning=("id", "hub_id", "xmax = 0"))
+            held = [id_ for id_, _, inserted in written if not inserted]
+        else:
+            newest = conn.exec_driver_sql("SELECT MAX(id) FROM model").scalar() or 0
+            written = upsert_rows(conn, model, MODEL_ROW, rows, ("registry_id", "hub_id"), keep=MODEL_KEEP,
+                                  returning=("id", "hub_id"))
+            held = [id_ for id_, _ in written if id_ <= newest]
+        ids = {row[1]: row[0] for row in written}
         for chunk in _chunks(held):
             marks = ", ".join(str(int(i)) for i in chunk)
             for name in REPLACED:

@@ -93,5 +93,5 @@ def downgrade() -> None:
         files = "SELECT m.id, f.value FROM model m, json_each(m.file_names) AS f"
     op.execute(f"INSERT INTO model_file (model_id, path) {files} WHERE m.file_names IS NOT NULL "
                "AND NOT EXISTS (SELECT 1 FROM model_file x WHERE x.model_id = m.id AND x.path = f.value)")
-    with op.batch_alter_table('model', schema=None) as batch_op:
-        batch_op.drop_column('file_names')
+    # not a batch rebuild: on SQLite, dropping the old `model` table would cascade into its child tables
+    op.execute("ALTER TABLE model DROP COLUMN file_names")
