@@ -67,16 +67,23 @@ def test_shared_recordings_lose_no_field(db_url, shared_records):
     assert count(db_url, model, model.c.card_data.is_not(None)) == has("cardData")
     assert count(db_url, m.model_to_tag) == per_model(tags)
     assert count(db_url, m.model_to_architecture) == per_model(lambda r: (r.get("config") or {}).get("architectures") or [])
-    assert count(db_url, m.ModelFile.__table__) == per_model(lambda r: [s["rfilename"] for s in r.get("siblings") or []])
+    with get_engine(db_url).connect() as conn:
+        names = conn.execute(select(model.c.file_names).where(model.c.file_names.is_not(None))).scalars().all()
+    assert sum(len(set(n)) for n in names) == per_model(lambda r: [s["rfilename"] for s in r.get("siblings") or []])
+    # model_file holds only files the Hub described beyond their name (size, LFS)
+    assert count(db_url, m.ModelFile.__table__) == per_model(lambda r: [s["rfilename"] for s in r.get("siblings") or []
+                                                                       if len(s) > 1])
     assert count(db_url, m.model_to_dataset) == per_model(lambda r: kinds(r, "dataset"))
     assert count(db_url, m.model_to_paper) == per_model(lambda r: kinds(r, "arxiv"))
     assert count(db_url, m.model_to_framework) == per_model(lambda r: [classify_tag(t)[1] for t in tags(r)
                                                                       if classify_tag(t)[0] == "framework"])
     assert count(db_url, m.model_to_license) >= per_model(lambda r: kinds(r, "license"))
     assert count(db_url, m.model_to_language) == per_model(lambda r: kinds(r, "language"))
+    assert count(db_url, m.model_to_library) == per_model(lambda r: kinds(r, "library") + ([r["library_name"]]
+                                                                                          if r.get("library_name") else []))
     # the framework (pytorch/tf/jax) is kept apart from the model family (config.model_type)
     with get_engine(db_url).connect() as conn:
-        frameworks = set(conn.execute(select(m.Framework.name)).scalars())
+        frameworks = set(conn.execute(select(m.framework_view.c.name)).scalars())
         families = set(conn.execute(select(m.ModelFamily.name)).scalars())
     assert frameworks <= {"pytorch", "tensorflow", "jax"} and "bert" in families and "bert" not in frameworks
 

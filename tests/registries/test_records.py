@@ -15,7 +15,17 @@ def test_2022_list_shape():
     assert rec.row["created_at"] is None and rec.row["last_modified"].year == 2021
     assert rec.model_type == "bert" and rec.architectures == ["BertForMaskedLM"]
     assert rec.licenses == [("apache-2.0", "tag")]
-    assert [f[0] for f in rec.files] == ["config.json"]
+    assert rec.file_names == ["config.json"] and rec.files == []  # a name only: no model_file row
+
+
+def test_file_facts_and_repeated_tags():
+    rec = normalise({"id": "a/b", "tags": ["license:mit", "en", "license:mit"],
+                     "siblings": [{"rfilename": "README.md"},
+                                  {"rfilename": "model.bin", "size": 10, "blobId": "b1",
+                                   "lfs": {"sha256": "c" * 64, "size": 10}}]})
+    assert rec.file_names == ["README.md", "model.bin"]
+    assert rec.files == [("model.bin", 10, "b1", "c" * 64, 10)]
+    assert rec.tags == ["license:mit", "en"] and rec.licenses == [("mit", "tag")]
 
 
 def test_2024_shape_keeps_new_fields():
@@ -40,7 +50,7 @@ def test_wrong_types_become_null():
     rec = normalise({"id": "a/b", "downloads": "many", "likes": True, "tags": "notalist", "siblings": [1, None],
                      "config": [], "createdAt": "yesterday", "cardData": "text"})
     assert rec.row["downloads"] is None and rec.row["likes"] is None
-    assert rec.row["created_at"] is None and rec.tags == ["notalist"] and rec.files == []
+    assert rec.row["created_at"] is None and rec.tags == ["notalist"] and rec.file_names == []
 
 
 @pytest.mark.parametrize("tag,kind,value", [

@@ -1,4 +1,4 @@
-"""`peatmoss export`: every table of the database as Parquet (typed from the schema) or CSV files."""
+"""`peatmoss export`: every table and view of the database as Parquet (typed from the schema) or CSV files."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Float, Integer, Table, inspect, select
 
 from ..db import get_engine
-from ..db.models import Base
+from ..db.models import VIEWS, Base
 from .load import require_db
 
 CHUNK = 100_000
@@ -46,8 +46,10 @@ def _tidy(df: pd.DataFrame, table: Table) -> pd.DataFrame:
 
 
 def tables(engine) -> list[Table]:
-    present = set(inspect(engine).get_table_names())
-    return [t for t in Base.metadata.sorted_tables if t.name in present]
+    """Every table, then the per-kind views over tags (framework, model_to_framework, ...)."""
+    found = inspect(engine)
+    present = set(found.get_table_names()) | set(found.get_view_names())
+    return [t for t in [*Base.metadata.sorted_tables, *VIEWS.tables.values()] if t.name in present]
 
 
 def export(url: str, out: Path, fmt: str = "parquet") -> dict[str, int]:

@@ -21,6 +21,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    MetaData,
     String,
     Table,
     Text,
@@ -123,6 +124,7 @@ class Model(Base):
     used_storage: Mapped[int | None] = mapped_column(BigInteger)
     card_data: Mapped[dict | None] = mapped_column(JSONN)  # the card's YAML as the Hub parsed it
     repo_url: Mapped[str | None] = mapped_column(String(1024))
+    file_names: Mapped[list | None] = mapped_column(JSONN)  # the listing's file names (siblings); sizes in model_file
     has_snapshot: Mapped[bool] = mapped_column(Boolean, default=False)
     first_seen_run_id: Mapped[int | None] = _fk("collection_run.id", nullable=True, ondelete="SET NULL")
     last_seen_run_id: Mapped[int | None] = _fk("collection_run.id", nullable=True, ondelete="SET NULL")
@@ -162,14 +164,11 @@ def _lookup(name: str, **extra) -> type:
 
 
 Architecture = _lookup("architecture")
-Framework = _lookup("framework")  # pytorch | tensorflow | jax | ...
-Library = _lookup("library")  # transformers | diffusers | timm | ...
-Dataset = _lookup("dataset")
-Language = _lookup("language")  # name holds the code as tagged ("en")
-Paper = _lookup("paper", title=(Text, Mapped[str | None]), url=(String(1024), Mapped[str | None]))  # name = "arxiv:1810.04805"
 
 
 class Tag(Base):
+    """A raw Hub tag, split into kind and value. The one tag table: the per-kind views below read it."""
+
     __tablename__ = "tag"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(512), unique=True)  # the raw tag, "dataset:squad"
@@ -197,24 +196,39 @@ def _link_table(name: str, left: str, right: str, *extra: Column) -> Table:
 
 
 model_to_architecture = _link_table("model_to_architecture", "model", "architecture")
-model_to_framework = _link_table("model_to_framework", "model", "framework")
-model_to_library = _link_table("model_to_library", "model", "library")
-model_to_dataset = _link_table("model_to_dataset", "model", "dataset")
-model_to_language = _link_table("model_to_language", "model", "language")
-model_to_paper = _link_table("model_to_paper", "model", "paper")
 model_to_tag = _link_table("model_to_tag", "model", "tag")
 model_to_license = _link_table("model_to_license", "model", "license", Column("source", String(32)))
+
+# Per-kind views over `tag` and `model_to_tag` (created by migration 9f8d3f7bd884): the PeaTMOSS
+# framework/library/dataset/language/paper tables and their model_to_* links, without a second copy
+# of each tag. A lookup view's id is the smallest id of the tags that name it; `library` and
+# `model_to_library` also hold `model.library_name` (the collector keeps a `library:<name>` tag for it).
+VIEWS = MetaData()
+
+
+def _kind_view(kind: str) -> tuple[Table, Table]:
+    lookup = Table(kind, VIEWS, Column("id", Integer), Column("name", String(512)))
+    link = Table(f"model_to_{kind}", VIEWS, Column("model_id", Integer), Column(f"{kind}_id", Integer))
+    return lookup, link
+
+
+framework_view, model_to_framework = _kind_view("framework")  # pytorch | tensorflow | jax | ...
+library_view, model_to_library = _kind_view("library")  # transformers | diffusers | timm | ...
+dataset_view, model_to_dataset = _kind_view("dataset")
+language_view, model_to_language = _kind_view("language")  # name holds the code as tagged ("en")
+paper_view, model_to_paper = _kind_view("paper")  # name = "arxiv:1810.04805"
 
 
 # --------------------------------------------------------------------------- model history (deep snapshots)
 
 
 class ModelFile(Base):
-    """A file of a model repo (the Hub's siblings), with LFS facts when known."""
+    """A file of a model repo with facts beyond its name: size, LFS data, or a stored copy (deep snapshots).
+    The listing's names alone are in model.file_names."""
 
     __tablename__ = "model_file"
     id: Mapped[int] = mapped_column(primary_key=True)
-    model_id: Mapped[int] = _fk("model.id")
+    model_id: Mapped[int] = _fk("model.id", index=False)  # uq_model_file leads with model_id
     path: Mapped[str] = mapped_column(String(1024))
     size: Mapped[int | None] = mapped_column(BigInteger)
     blob_id: Mapped[str | None] = mapped_column(String(64))

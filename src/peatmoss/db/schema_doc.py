@@ -45,14 +45,15 @@ def _type(col) -> str:
 
 
 def render() -> str:
-    tables = m.Base.metadata.tables
+    tables = {**m.Base.metadata.tables, **m.VIEWS.tables}
     listed = {t for names in AREAS.values() for t in names}
     missing = sorted(set(tables) - listed)
     if missing:
         raise SystemExit(f"tables not placed in an area of schema_doc.AREAS: {missing}")
     out = ["# Database schema", "",
            "Generated from `src/peatmoss/db/models.py` by `python -m peatmoss.db.schema_doc`; do not edit by hand.",
-           f"{len(tables)} tables on SQLite and PostgreSQL; migrations in `src/peatmoss/db/migrations/`.", ""]
+           f"{len(m.Base.metadata.tables)} tables and {len(m.VIEWS.tables)} views on SQLite and PostgreSQL; "
+           "migrations in `src/peatmoss/db/migrations/`.", ""]
     for area, names in AREAS.items():
         out += [f"## {area}", "", "```mermaid", "erDiagram"]
         for name in names:
@@ -65,7 +66,7 @@ def render() -> str:
         out += ["```", ""]
         for name in names:
             table = tables[name]
-            out += [f"### `{name}`", ""]
+            out += [f"### `{name}`" + (" (view)" if name in m.VIEWS.tables else ""), ""]
             if _doc(table):
                 out += [_doc(table), ""]
             out += ["| column | type | null | key |", "|---|---|---|---|"]

@@ -24,6 +24,7 @@ from ..db import models as m
 from ..core.runs import advance, now, record_error
 
 from .progress import progress_bar
+from .store import dialect_insert
 
 log = logging.getLogger(__name__)
 WEIGHT_PATTERNS = ("*.bin", "*.safetensors", "*.pt", "*.pth", "*.ckpt", "*.h5", "*.msgpack", "*.onnx", "*.gguf",
@@ -194,10 +195,12 @@ def _write_model(conn, model_id: int, run_id: int, parts: dict) -> None:
     if "discussions" in parts:
         _write_discussions(conn, model_id, parts["discussions"])
     if "files" in parts:
-        table = m.ModelFile.__table__
-        for path, digest in parts["files"].items():
-            conn.execute(update(table).where(table.c.model_id == model_id, table.c.path == path)
-                         .values(stored_digest=digest))
+        table = m.ModelFile.__table__  # a stored file gets a row (the listing's names are on model.file_names)
+        rows = [{"model_id": model_id, "path": path, "stored_digest": digest} for path, digest in parts["files"].items()]
+        if rows:
+            stmt = dialect_insert(conn, table)
+            conn.execute(stmt.on_conflict_do_update(index_elements=["model_id", "path"],
+                                                    set_={"stored_digest": stmt.excluded.stored_digest}), rows)
         conn.execute(update(m.Model.__table__).where(m.Model.id == model_id).values(has_snapshot=True))
 
 

@@ -64,20 +64,27 @@ def parse_time(value) -> datetime | None:
     if not value or not isinstance(value, str):
         return None
     try:
-        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        dt = datetime.fromisoformat(value)  # Python >= 3.11 reads a trailing "Z"
     except ValueError:
         return None
     return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
 
 
 def _int(value) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
+    kind = type(value)
+    if kind is int:  # bool is not int here: True is no count
         return value
-    if isinstance(value, float) and value.is_integer():
+    if kind is float and value.is_integer():
         return int(value)
     return None
+
+
+def _str(value) -> str | None:
+    return value if type(value) is str else None
+
+
+def _bool(value) -> bool | None:
+    return value if type(value) is bool else None
 
 
 def _strs(value) -> list[str]:
@@ -122,7 +129,8 @@ class ModelRecord:
     tags: list[str] = field(default_factory=list)
     architectures: list[str] = field(default_factory=list)
     model_type: str | None = None
-    files: list[tuple] = field(default_factory=list)  # (path, size, blob_id, lfs_sha256, lfs_size)
+    file_names: list[str] = field(default_factory=list)  # the repo's files as listed
+    files: list[tuple] = field(default_factory=list)  # (path, size, blob_id, lfs_sha256, lfs_size), when known
     licenses: list[tuple[str, str]] = field(default_factory=list)  # (name, source)
     edges: list[tuple[str, str, str]] = field(default_factory=list)
 
@@ -139,41 +147,41 @@ def normalise(item: dict) -> ModelRecord:
     author = item.get("author")
     if not isinstance(author, str) or not author:
         author = hub_id.split("/", 1)[0] if "/" in hub_id else None
-    tags = _strs(item.get("tags"))
-    config = item.get("config") if isinstance(item.get("config"), dict) else {}
-    card = item.get("cardData") if isinstance(item.get("cardData"), dict) else None
-    safetensors = item.get("safetensors") if isinstance(item.get("safetensors"), dict) else {}
+    tags = list(dict.fromkeys(_strs(item.get("tags"))))
+    config = item.get("config")
+    config = config if type(config) is dict else {}
+    card = item.get("cardData")
+    card = card if type(card) is dict else None
+    safetensors = item.get("safetensors")
     gated = item.get("gated")
     row = {
         "hub_id": hub_id,
         "name": hub_id.split("/", 1)[-1],
-        "sha": item.get("sha") if isinstance(item.get("sha"), str) else None,
+        "sha": _str(item.get("sha")),
         "created_at": parse_time(item.get("createdAt") or item.get("created_at")),
         "last_modified": parse_time(item.get("lastModified") or item.get("last_modified")),
-        "pipeline_tag": item.get("pipeline_tag") if isinstance(item.get("pipeline_tag"), str) else None,
-        "library_name": item.get("library_name") if isinstance(item.get("library_name"), str) else None,
-        "private": item.get("private") if isinstance(item.get("private"), bool) else None,
-        "disabled": item.get("disabled") if isinstance(item.get("disabled"), bool) else None,
+        "pipeline_tag": _str(item.get("pipeline_tag")),
+        "library_name": _str(item.get("library_name")),
+        "private": _bool(item.get("private")),
+        "disabled": _bool(item.get("disabled")),
         "gated": str(gated).lower() if isinstance(gated, (bool, str)) else None,
         "downloads": _int(item.get("downloads")),
         "downloads_all_time": _int(item.get("downloadsAllTime")),
         "likes": _int(item.get("likes")),
-        "parameter_count": _int(safetensors.get("total")),
+        "parameter_count": _int(safetensors.get("total")) if type(safetensors) is dict else None,
         "used_storage": _int(item.get("usedStorage")),
         "card_data": card,
         "repo_url": f"https://huggingface.co/{hub_id}",
     }
-    files = []
     siblings = item.get("siblings")
-    for sib in siblings if isinstance(siblings, list) else ():
-        if type(sib) is not dict or type(sib.get("rfilename")) is not str:
-            continue
-        if len(sib) == 1:  # the list API's usual shape: a name only
-            files.append((sib["rfilename"], None, None, None, None))
-            continue
-        lfs = sib.get("lfs") if isinstance(sib.get("lfs"), dict) else {}
-        files.append((sib["rfilename"], _int(sib.get("size")), sib.get("blobId"), lfs.get("sha256"),
-                      _int(lfs.get("size"))))
+    siblings = [s for s in siblings if type(s) is dict] if type(siblings) is list else []
+    file_names = [name for s in siblings if type(name := s.get("rfilename")) is str]
+    files = []
+    for sib in siblings:
+        if len(sib) > 1 and type(sib.get("rfilename")) is str:  # more than the list API's usual name: sizes, LFS
+            lfs = sib.get("lfs") if type(sib.get("lfs")) is dict else {}
+            files.append((sib["rfilename"], _int(sib.get("size")), sib.get("blobId"), lfs.get("sha256"),
+                          _int(lfs.get("size"))))
     licenses = [(t[len("license:"):], "tag") for t in tags if t.startswith("license:")]
     if card:
         named = {name for name, _ in licenses}
@@ -186,9 +194,10 @@ def normalise(item: dict) -> ModelRecord:
         hub_id=hub_id,
         author=author,
         row=row,
-        tags=list(dict.fromkeys(tags)),
+        tags=tags,
         architectures=list(dict.fromkeys(_strs(config.get("architectures")))),
         model_type=config.get("model_type") if isinstance(config.get("model_type"), str) else None,
+        file_names=file_names,
         files=files,
         licenses=licenses,
         edges=base_model_edges(tags, card),
