@@ -50,6 +50,7 @@ class Repo:
                 self._suffix.setdefault(".".join(parts[i:]), []).append(path)
         self._cli: dict[str, Value | None] = {}
         self._config_map: dict[str, list[str]] | None = None
+        self._extra_keys: dict[str, list[str]] = {}
         self.config_status: dict[str, tuple[str, str | None, str | None]] = {}  # consulted config files
         self.resolver = Resolver(self)
 
@@ -203,7 +204,25 @@ class Repo:
                     self._config_map.setdefault(k.lower(), [])
                     if v not in self._config_map[k.lower()]:
                         self._config_map[k.lower()].append(v)
-        return self._config_map.get(key, [])
+        if key in MODEL_KEYS:
+            return self._config_map.get(key, [])
+        return self._config_key_values(key)
+
+    def _config_key_values(self, key: str) -> list[str]:
+        """String values of another key (one a load's argument reads, `settings["model_string"]`) in the
+        config files that mention it."""
+        if key not in self._extra_keys:
+            found: list[str] = []
+            needle = key.encode()
+            for path in sorted(self._configs):
+                data = self._configs[path]()
+                if needle not in data.lower():
+                    continue
+                for k, v in _config_pairs(load_config(path, data), keys=frozenset({key})):
+                    if v not in found:
+                        found.append(v)
+            self._extra_keys[key] = found
+        return self._extra_keys[key]
 
 
 def load_config(path: str, data: bytes):
@@ -219,19 +238,19 @@ def load_config(path: str, data: bytes):
         return None
 
 
-def _config_pairs(data, depth: int = 0):
-    """(key, value) for every string value whose key is a model-id key, at any depth."""
+def _config_pairs(data, depth: int = 0, keys: frozenset[str] = MODEL_KEYS):
+    """(key, value) for every string value whose key is one of `keys` (model-id keys), at any depth."""
     if depth > 50:
         return
     if isinstance(data, dict):
         for k, v in data.items():
-            if isinstance(k, str) and k.lower() in MODEL_KEYS and isinstance(v, str) and v:
+            if isinstance(k, str) and k.lower() in keys and isinstance(v, str) and v:
                 yield k, v
             elif isinstance(v, (dict, list)):
-                yield from _config_pairs(v, depth + 1)
+                yield from _config_pairs(v, depth + 1, keys)
     elif isinstance(data, list):
         for item in data:
-            yield from _config_pairs(item, depth + 1)
+            yield from _config_pairs(item, depth + 1, keys)
 
 
 def is_config(path: str) -> bool:
