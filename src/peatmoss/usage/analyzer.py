@@ -67,6 +67,9 @@ class ModuleAnalyzer(ast.NodeVisitor):
         self.classes.pop(0)
 
     def visit_Call(self, node: ast.Call) -> None:
+        if isinstance(node.func, ast.Attribute) and not self.catalog.may_end(node.func.attr):
+            self.generic_visit(node)  # `x.method(...)` keeps its method name whatever `x` is: no signature can match
+            return
         qualified = self.repo.qualname(node.func, self.mod)
         sig = self.catalog.lookup(qualified) if qualified else None
         if sig is None and qualified:

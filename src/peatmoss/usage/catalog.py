@@ -77,6 +77,7 @@ class Catalog:
     _wild: list[Signature] = field(default_factory=list, repr=False)
     _owners: dict[str, bool] = field(default_factory=dict, repr=False)
     _roots: set[str] = field(default_factory=set, repr=False)
+    _lasts: dict[str, bool] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         for sig in self.signatures:
@@ -97,6 +98,13 @@ class Catalog:
             if sig.kind == kind and (sig.instance or not instance) and sig.matches(qualname):
                 return sig
         return None
+
+    def may_end(self, name: str) -> bool:
+        """False when no signature's callable can be named `name` (a cheap test before resolving a call)."""
+        if name not in self._lasts:
+            self._lasts[name] = name in self._by_last or any(
+                fnmatchcase(name, _last(p)) for sig in self._wild for p in sig.match)
+        return self._lasts[name]
 
     def owns(self, qualname: str) -> bool:
         """True when some signature matches a callable directly under this name (`huggingface_hub.X` for
