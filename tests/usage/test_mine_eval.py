@@ -53,3 +53,28 @@ def test_matching_prefers_exact_lines():
     found = [Finding("a.py", 87, 0, None, "timm", "timm.create_model", "", None, None)]
     assert eval_mining.match([row(89), row(87)], found) == {1: 0}  # 89 does not steal 87's finding
     assert eval_mining.match([row(88)], found) == {0: 0}  # a call split over lines
+
+
+def test_round_labels_and_kinds(tmp_path):
+    labels = tmp_path / "labels.md"
+    labels.write_text(
+        "## 1. someone/app\n- HEAD `" + "a" * 40 + "` (2024-01-01); bare git: `github.com/someone/app`\n\n"
+        "| file:line | call | model |\n|---|---|---|\n"
+        "| app.py:3 | `torch.load(p)` | local: models/best.pt |\n"
+        "| app.py:5 | `WhisperModel(size)` | dynamic: size (assigned 'tiny', 'base') |\n"
+        "| nb.ipynb#cell2:1 | `AutoModel.from_pretrained(x)` | bert-base-uncased |\n"
+        "| app.py:9 | `pipeline(task)` | dynamic: task |\n")
+    (repo,) = eval_mining.parse_dev(labels)
+    assert [e.kind for e in repo.rows] == ["local path", "candidate set", "id", "dynamic"]
+    assert repo.rows[0].local == "models/best.pt" and repo.rows[1].assigned == ["tiny", "base"]
+    assert eval_mining._same_path("./models\\best.pt", "models/best.pt")
+
+
+def test_write_round_replaces_only_its_block(tmp_path):
+    doc = tmp_path / "accuracy.md"
+    doc.write_text("# Accuracy\n\n## Usage mining\n\nold figures\n\n### Round 1, a\n\nstale\n\n## Licenses\n\nkeep\n")
+    eval_mining.write_round("fresh", "Round 1, a", doc)
+    eval_mining.write_round("other", "Round 1, b", doc)
+    text = doc.read_text()
+    assert "stale" not in text and "fresh" in text and "old figures" in text and "keep" in text
+    assert text.index("Round 1, b") < text.index("## Licenses")

@@ -81,3 +81,25 @@ def test_self_referencing_reassignments_resolve_quickly():
     result = scan_files([SourceFile("loop.py", len(data), lambda: data)])
     assert time.perf_counter() - start < 5
     assert len(result.findings) == 1 and result.files[0].status == "ok"
+
+
+def test_module_cache_is_bounded_and_rebuilds(monkeypatch):
+    from peatmoss.usage import repo as repo_mod
+
+    monkeypatch.setattr(repo_mod, "MAX_MODULES", 3)
+    texts = {f"pkg/m{i}.py": (lambda i=i: f"NAME = 'org/model-{i}'\n") for i in range(6)}
+    repo = repo_mod.Repo(texts, {})
+    for path in texts:
+        assert repo.module_at(path) is not None
+    assert len(repo._modules) == 3
+    again = repo.module_at("pkg/m0.py")  # evicted, parsed again, same facts
+    assert again.name == "pkg.m0" and "NAME" in again.scope.assigns
+    assert repo.constant("pkg.m1.NAME", 0).values == ["org/model-1"]
+
+
+def test_catalog_may_end():
+    from peatmoss.usage.catalog import load_catalog
+
+    catalog = load_catalog()
+    assert catalog.may_end("from_pretrained") and catalog.may_end("load_model")  # plain and `*load*` names
+    assert not catalog.may_end("append") and not catalog.may_end("groupby")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from typing import Callable
 
 from .catalog import Catalog, Signature
@@ -16,10 +17,15 @@ from .reuse import call_mode, choose, dotted, evidence
 Locate = Callable[[int], tuple[int | None, int]]  # module line -> (cell, line in cell)
 
 CONFIDENCE = {"literal": 1.0, "constant": 0.95, "imported_constant": 0.9, "class_attr": 0.9, "default_arg": 0.85,
-              "dict_lookup": 0.85, "format": 0.85, "cli_default": 0.8, "env_default": 0.8, "task_default": 0.75,
+              "dict_lookup": 0.85, "format": 0.85, "call_arg": 0.8, "cli_default": 0.8, "choices": 0.6, "env_default": 0.8, "task_default": 0.75,
               "config_file": 0.6, "token_scan": 0.5, "dynamic": 0.3}
 MAX_TEXT = 300
 OFF_FLAGS = ("pretrained", "weights")
+CHECKPOINT_EXT = (".pt", ".pth", ".ckpt", ".bin", ".safetensors", ".h5", ".keras", ".tar", ".pkl")
+WEIGHTS_HINT = re.compile(r"ckpt|checkpoint|state_dict|weight|model|pretrain|\bnet\b|_net|encoder|backbone", re.I)
+# first path segment of an id-shaped value that names a training output folder, not a Hub owner
+LOCAL_ROOT = re.compile(r"^(outputs?|checkpoints?|ckpts?|results?|runs|saved?_models?|saves?|weights|artifacts|"
+                        r"experiments?|exps?|logs|tmp|trained_models?|finetuned(_models?)?|models?)([_-]\w+)?$", re.I)
 
 
 def _is_off(expr: ast.expr) -> bool:
@@ -39,6 +45,7 @@ class ModuleAnalyzer(ast.NodeVisitor):
         self.classes: list[ClassInfo | None] = [None]
         self.findings: list[Finding] = []
         self.nodes: list[ast.expr] = []  # the call/attribute node of each finding
+        self._parents: dict | None = None  # child -> parent node, built when a torch.load needs it
         self.roots = catalog.root_names
         self.attr_roots = {a for a, q in mod.imports.items() if q.split(".", 1)[0] in catalog.attribute_roots}
 
@@ -60,6 +67,9 @@ class ModuleAnalyzer(ast.NodeVisitor):
         self.classes.pop(0)
 
     def visit_Call(self, node: ast.Call) -> None:
+        if isinstance(node.func, ast.Attribute) and not self.catalog.may_end(node.func.attr):
+            self.generic_visit(node)  # `x.method(...)` keeps its method name whatever `x` is: no signature can match
+            return
         qualified = self.repo.qualname(node.func, self.mod)
         sig = self.catalog.lookup(qualified) if qualified else None
         if sig is None and qualified:
@@ -164,6 +174,9 @@ class ModuleAnalyzer(ast.NodeVisitor):
             self._add(call, sig, qualified, weights, Value([sig.fixed_model], "literal"))
             return
         arg = call_arg(call, sig.arg_pos, sig.arg_kw)
+        if sig.local:
+            self._local(call, sig, qualified, arg, ctx)
+            return
         if sig.normalize == "torch_hub":
             self._torch_hub(call, sig, qualified, ctx)
             return
@@ -171,7 +184,43 @@ class ModuleAnalyzer(ast.NodeVisitor):
             self._missing(call, sig, qualified, ctx)
             return
         value = self.repo.resolver.resolve(arg, ctx)
+        if value and (sig.tag_pos is not None or sig.tag_kw):
+            value = self._tagged(call, sig, value, ctx)
         self._add(call, sig, qualified, arg, value)
+
+    def _tagged(self, call: ast.Call, sig: Signature, value: Value, ctx: Ctx) -> Value:
+        """open_clip (architecture, pretrained tag): the Hub repository of that pair when the catalog knows it."""
+        tag = self.repo.resolver.resolve(call_arg(call, sig.tag_pos, sig.tag_kw), ctx)
+        if not tag:
+            return value
+        pairs = [self.catalog.pretrained_tags.get(f"{a}/{t}") for a in value.values for t in tag.values]
+        if not all(pairs):
+            return value
+        return Value(list(dict.fromkeys(pairs)), chain(value.kind, tag.kind))
+
+    def _local(self, call: ast.Call, sig: Signature, qualified: str, arg: ast.expr | None, ctx: Ctx) -> None:
+        """Weights read from a local file: torch.load counts when the code shows it reads a model (a checkpoint
+        file name, a `load_state_dict(...)` around it, a weights-like target or argument name)."""
+        value = self.repo.resolver.resolve(arg, ctx)
+        if sig.id == "torch.load" and not self._weights(call, arg, value):
+            return
+        self._add(call, sig, qualified, arg, value, local=True, raw=True)
+
+    def _weights(self, call: ast.Call, arg: ast.expr | None, value: Value | None) -> bool:
+        if value and any(v.lower().endswith(CHECKPOINT_EXT) for v in value.values):
+            return True
+        if arg is not None and WEIGHTS_HINT.search(self._text(arg)):
+            return True
+        if self._parents is None:
+            self._parents = {c: p for p in ast.walk(self.mod.tree) for c in ast.iter_child_nodes(p)}
+        parent = self._parents.get(call)
+        if isinstance(parent, ast.Call) and isinstance(parent.func, ast.Attribute) \
+                and parent.func.attr in ("load_state_dict", "load_checkpoint"):
+            return True
+        if isinstance(parent, (ast.Assign, ast.AnnAssign)):
+            targets = parent.targets if isinstance(parent, ast.Assign) else [parent.target]
+            return any(WEIGHTS_HINT.search(ast.unparse(t)) for t in targets)
+        return False
 
     def _loads(self, call: ast.Call, sig: Signature, ctx: Ctx) -> bool:
         """False when the call builds an architecture without pre-trained weights."""
@@ -225,12 +274,16 @@ class ModuleAnalyzer(ast.NodeVisitor):
         cell, line = self.locate(node.lineno)
         hub, model, candidates = sig.hub, None, []
         if value and value.values:
+            values = value.values
+            if sig.normalize == "open_clip_pair":  # "ViT-L-14/openai" -> its Hub repository
+                values = [self.catalog.pretrained_tags.get(v, v) for v in values]
             normalized = [(v, *normalize(sig.normalize, v, sig.hub)) if not raw else (v, v, sig.hub)
-                          for v in value.values]
+                          for v in values]
             candidates = list(dict.fromkeys(n for _, n, _ in normalized))
             original, model, hub = normalized[0]
             if local is None:
-                local = is_local_path(original, sig.hub)
+                local = is_local_path(original, sig.hub) or (
+                    hub == "huggingface" and original.count("/") == 1 and bool(LOCAL_ROOT.match(original.split("/")[0])))
         kind = value.kind if value and value.values else "dynamic"
         confidence = CONFIDENCE[kind] - (0.1 if len(candidates) > 1 else 0.0)
         call = node if isinstance(node, ast.Call) else None

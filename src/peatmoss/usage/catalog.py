@@ -33,6 +33,9 @@ class Signature:
     peatmoss: dict | None = None
     added: bool = False
     instance: bool = False  # also matches a call on an instance of the class (`x = Cls(); x.method(...)`)
+    local: bool = False  # reads model weights from a local file (torch.load, keras load_model)
+    tag_pos: int | None = None  # open_clip: the `pretrained` tag argument that picks the weights
+    tag_kw: str | None = None
 
     def matches(self, qualname: str) -> bool:
         return any(fnmatchcase(qualname, p) for p in self.match) and not any(
@@ -47,6 +50,7 @@ def _signature(raw: dict) -> Signature:
     pos, kw = _pair(raw.get("arg"))
     pos2, kw2 = _pair(raw.get("arg2"))
     tpos, tkw = _pair(raw.get("task_arg"))
+    gpos, gkw = _pair(raw.get("tag_arg"))
     return Signature(
         id=raw["id"], library=raw["library"], hub=raw.get("hub"), match=tuple(raw["match"]),
         kind=raw.get("kind", "call"), arg_pos=pos, arg_kw=kw, arg2_pos=pos2, arg2_kw=kw2,
@@ -54,7 +58,7 @@ def _signature(raw: dict) -> Signature:
         default_model=raw.get("default_model"), load_if=tuple(raw.get("load_if", ())),
         load_if_prefix=raw.get("load_if_prefix"), normalize=raw.get("normalize"),
         exclude=tuple(raw.get("exclude", ())), peatmoss=raw.get("peatmoss"), added=bool(raw.get("added")),
-        instance=bool(raw.get("instance")))
+        instance=bool(raw.get("instance")), local=bool(raw.get("local")), tag_pos=gpos, tag_kw=gkw)
 
 
 def _last(pattern: str) -> str:
@@ -68,10 +72,12 @@ class Catalog:
     version: int
     signatures: list[Signature]
     task_defaults: dict[str, str]
+    pretrained_tags: dict[str, str] = field(default_factory=dict)  # open_clip "arch/tag" -> Hub repo
     _by_last: dict[str, list[Signature]] = field(default_factory=dict, repr=False)
     _wild: list[Signature] = field(default_factory=list, repr=False)
     _owners: dict[str, bool] = field(default_factory=dict, repr=False)
     _roots: set[str] = field(default_factory=set, repr=False)
+    _lasts: dict[str, bool] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         for sig in self.signatures:
@@ -92,6 +98,13 @@ class Catalog:
             if sig.kind == kind and (sig.instance or not instance) and sig.matches(qualname):
                 return sig
         return None
+
+    def may_end(self, name: str) -> bool:
+        """False when no signature's callable can be named `name` (a cheap test before resolving a call)."""
+        if name not in self._lasts:
+            self._lasts[name] = name in self._by_last or any(
+                fnmatchcase(name, _last(p)) for sig in self._wild for p in sig.match)
+        return self._lasts[name]
 
     def owns(self, qualname: str) -> bool:
         """True when some signature matches a callable directly under this name (`huggingface_hub.X` for
@@ -130,4 +143,5 @@ def load_catalog() -> Catalog:
     text = resources.files("peatmoss.usage").joinpath("signatures.yaml").read_text("utf-8")
     raw = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     return Catalog(version=raw["version"], signatures=[_signature(s) for s in raw["signatures"]],
-                   task_defaults=dict(raw.get("task_defaults") or {}))
+                   task_defaults=dict(raw.get("task_defaults") or {}),
+                   pretrained_tags=dict(raw.get("open_clip_pretrained") or {}))

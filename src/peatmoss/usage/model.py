@@ -46,7 +46,8 @@ class Finding:
 
 RESOLUTIONS = (
     "literal", "constant", "default_arg", "cli_default", "env_default", "dict_lookup", "format",
-    "class_attr", "imported_constant", "config_file", "task_default", "dynamic", "token_scan",
+    "class_attr", "imported_constant", "config_file", "task_default", "dynamic", "token_scan", "call_arg",
+    "choices",
 )
 
 

@@ -72,6 +72,8 @@ class ModuleInfo:
     uses_fire: bool = False
     star_imports: list[str] = field(default_factory=list)  # modules of `from m import *`
     uses_hf_argparser: bool = False
+    cli_choices: dict[str, ast.expr] = field(default_factory=dict)  # argparse dest -> `choices=` expression
+    call_sites: dict | None = None  # callee last name -> calls.Site list (calls.sites fills it on first use)
 
 
 def _add(table: dict[str, list[Assign]], name: str, line: int, value: ast.expr) -> None:
@@ -178,13 +180,16 @@ def _cli_default(call: ast.Call, facts: ModuleInfo) -> None:
     kw = {k.arg: k.value for k in call.keywords if k.arg}
     strs = [a.value for a in call.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
     if attr in CLI_CALLS and strs:
-        if "default" not in kw:
+        if "default" not in kw and "choices" not in kw:
             return
         dest = kw["dest"].value if isinstance(kw.get("dest"), ast.Constant) else None
         if dest is None:
             longs = [s for s in strs if s.startswith("--")]
             dest = (longs[0] if longs else strs[0]).lstrip("-").replace("-", "_")
-        facts.cli_defaults.setdefault(dest, kw["default"])
+        if "default" in kw:
+            facts.cli_defaults.setdefault(dest, kw["default"])
+        if "choices" in kw:
+            facts.cli_choices.setdefault(dest, kw["choices"])
     elif attr.startswith("DEFINE_") and strs:
         default = kw.get("default", call.args[1] if len(call.args) > 1 else None)
         if default is not None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 _MAGIC = re.compile(r"^\s*(%|!|\?)|^\s*[\w.]+\s*=\s*[!%]|^\s*[\w.]+\?{1,2}\s*$")
 _PERCENT = re.compile(r"^# ?%%")
+_PYTHON_CELL_MAGIC = re.compile(r"^\s*%%(capture|time|timeit|prun|debug)\b")  # the cell body is still Python
 
 
 class NotebookError(ValueError):
@@ -43,7 +44,9 @@ def notebook_cells(data: bytes) -> list[CellSource]:
         src = cell.get("source", cell.get("input", ""))
         text = "".join(src) if isinstance(src, list) else src if isinstance(src, str) else ""
         lines = text.split("\n")
-        if lines and lines[0].lstrip().startswith("%%"):  # cell magic: not Python
+        if lines and _PYTHON_CELL_MAGIC.match(lines[0]):
+            lines = [""] + lines[1:]
+        elif lines and lines[0].lstrip().startswith("%%"):  # another cell magic: not Python
             lines = [""] * len(lines)
         out.append(CellSource(i, "\n".join(_clean(line) for line in lines)))
     return out

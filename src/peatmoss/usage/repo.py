@@ -6,6 +6,7 @@ import ast
 import json
 import os
 import tomllib
+from collections import OrderedDict
 from typing import Callable
 
 import yaml
@@ -14,6 +15,7 @@ from .module import ModuleInfo, build_module
 from .resolve import MODEL_KEYS, Ctx, Resolver, Value
 
 CONFIG_SUFFIXES = (".yaml", ".yml", ".json", ".toml")
+MAX_MODULES = 400  # parsed modules kept per repository
 _MODEL_KEY_BYTES = tuple(k.encode() for k in MODEL_KEYS)
 
 
@@ -40,7 +42,9 @@ class Repo:
         self.catalog = catalog  # lets a model-id argument be a loaded model (resolved to its id)
         self._texts = texts  # python path -> lazy decoded text (None when unreadable)
         self._configs = configs  # config path -> lazy bytes
-        self._modules: dict[str, ModuleInfo | None] = {}
+        self._modules: OrderedDict[str, ModuleInfo | None] = OrderedDict()
+        self._split: dict[str, tuple[str, int] | None] = {}  # dotted name -> (module path, segments in it)
+        self._reexports: dict[str, str] = {}
         self._suffix: dict[str, list[str]] = {}
         for path in texts:
             if not path.endswith(".py"):
@@ -50,6 +54,7 @@ class Repo:
                 self._suffix.setdefault(".".join(parts[i:]), []).append(path)
         self._cli: dict[str, Value | None] = {}
         self._config_map: dict[str, list[str]] | None = None
+        self._extra_keys: dict[str, list[str]] = {}
         self.config_status: dict[str, tuple[str, str | None, str | None]] = {}  # consulted config files
         self.resolver = Resolver(self)
 
@@ -62,15 +67,22 @@ class Repo:
         return self._texts
 
     def module_at(self, path: str) -> ModuleInfo | None:
-        if path not in self._modules:
-            self._modules[path] = None
-            text = self._texts.get(path, lambda: None)()
-            if text is not None:
-                try:
-                    self._modules[path] = build_module(parse(text, path), module_name(path), path, text)
-                except (SyntaxError, ValueError, RecursionError, MemoryError):
-                    pass
-        return self._modules[path]
+        """The parsed module at `path`. At most MAX_MODULES parsed modules stay cached (least recently used go,
+        and are parsed again if asked for), so memory does not grow with the size of the tree."""
+        if path in self._modules:
+            self._modules.move_to_end(path)
+            return self._modules[path]
+        info = None
+        text = self._texts.get(path, lambda: None)()
+        if text is not None:
+            try:
+                info = build_module(parse(text, path), module_name(path), path, text)
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                pass
+        self._modules[path] = info
+        if len(self._modules) > MAX_MODULES:
+            self._modules.popitem(last=False)
+        return info
 
     def find_module(self, dotted_name: str) -> str | None:
         paths = self._suffix.get(dotted_name)
@@ -80,13 +92,15 @@ class Repo:
 
     def split(self, qualified: str) -> tuple[ModuleInfo, list[str]] | None:
         """The longest repo-module prefix of a dotted name, and the remaining segments."""
-        parts = qualified.split(".")
-        for i in range(len(parts) - 1, 0, -1):
-            path = self.find_module(".".join(parts[:i]))
-            if path:
-                info = self.module_at(path)
-                return (info, parts[i:]) if info else None
-        return None
+        if qualified not in self._split:
+            parts = qualified.split(".")
+            self._split[qualified] = next(((path, i) for i in range(len(parts) - 1, 0, -1)
+                                           if (path := self.find_module(".".join(parts[:i])))), None)
+        found = self._split[qualified]
+        if found is None:
+            return None
+        info = self.module_at(found[0])
+        return (info, qualified.split(".")[found[1]:]) if info else None
 
     # -- names -------------------------------------------------------------------------------------
     def qualname(self, expr: ast.expr, mod: ModuleInfo, depth: int = 0) -> str | None:
@@ -125,7 +139,12 @@ class Repo:
         return None
 
     def reexport(self, qualified: str, depth: int = 0) -> str:
-        """Follow `from .x import Y` chains inside the repo to the library name they stand for."""
+        """Follow `from .x import Y` chains inside the repo to the library name they stand for (remembered)."""
+        if qualified not in self._reexports:
+            self._reexports[qualified] = self._reexport(qualified, depth)
+        return self._reexports[qualified]
+
+    def _reexport(self, qualified: str, depth: int) -> str:
         if depth > 8:
             return qualified
         found = self.split(qualified)
@@ -203,7 +222,25 @@ class Repo:
                     self._config_map.setdefault(k.lower(), [])
                     if v not in self._config_map[k.lower()]:
                         self._config_map[k.lower()].append(v)
-        return self._config_map.get(key, [])
+        if key in MODEL_KEYS:
+            return self._config_map.get(key, [])
+        return self._config_key_values(key)
+
+    def _config_key_values(self, key: str) -> list[str]:
+        """String values of another key (one a load's argument reads, `settings["model_string"]`) in the
+        config files that mention it."""
+        if key not in self._extra_keys:
+            found: list[str] = []
+            needle = key.encode()
+            for path in sorted(self._configs):
+                data = self._configs[path]()
+                if needle not in data.lower():
+                    continue
+                for k, v in _config_pairs(load_config(path, data), keys=frozenset({key})):
+                    if v not in found:
+                        found.append(v)
+            self._extra_keys[key] = found
+        return self._extra_keys[key]
 
 
 def load_config(path: str, data: bytes):
@@ -219,19 +256,19 @@ def load_config(path: str, data: bytes):
         return None
 
 
-def _config_pairs(data, depth: int = 0):
-    """(key, value) for every string value whose key is a model-id key, at any depth."""
+def _config_pairs(data, depth: int = 0, keys: frozenset[str] = MODEL_KEYS):
+    """(key, value) for every string value whose key is one of `keys` (model-id keys), at any depth."""
     if depth > 50:
         return
     if isinstance(data, dict):
         for k, v in data.items():
-            if isinstance(k, str) and k.lower() in MODEL_KEYS and isinstance(v, str) and v:
+            if isinstance(k, str) and k.lower() in keys and isinstance(v, str) and v:
                 yield k, v
             elif isinstance(v, (dict, list)):
-                yield from _config_pairs(v, depth + 1)
+                yield from _config_pairs(v, depth + 1, keys)
     elif isinstance(data, list):
         for item in data:
-            yield from _config_pairs(item, depth + 1)
+            yield from _config_pairs(item, depth + 1, keys)
 
 
 def is_config(path: str) -> bool:

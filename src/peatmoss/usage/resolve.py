@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import ast
 import itertools
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from .calls import Site, sites
 from .module import ClassInfo, ModuleInfo, Scope
 
 if TYPE_CHECKING:
@@ -21,7 +23,11 @@ MODEL_KEYS = frozenset({
     "base_model_name", "base_model_name_or_path", "base_model_id", "model_checkpoint", "hf_model_name",
     "tokenizer_name", "tokenizer_name_or_path", "pretrained_model", "model_type_or_path",
 })
+MODEL_LIKE_KEY = re.compile(r"model|ckpt|checkpoint|backbone|encoder|tokenizer|controlnet|embedding|weights|"
+                            r"pretrained|vae|lora|adapter", re.I)  # other config keys a load argument may read
 ENV_FUNCS = ("os.environ.get", "os.getenv", "os.environ.setdefault")
+CHOICE_CALLS = ("selectbox", "radio", "select_slider", "Dropdown", "Radio", "dropdown")  # UI choice widgets
+MAX_SITES = 50  # call sites followed per parameter
 
 
 @dataclass
@@ -38,10 +44,11 @@ class Ctx:
     line: int
     depth: int = 0
     budget: list[int] = field(default_factory=lambda: [BUDGET])  # shared by one resolution: steps left
+    seen: tuple = ()  # parameters whose call sites are being followed (no cycles)
 
     def deeper(self, **changes) -> "Ctx":
         fields = dict(mod=self.mod, scopes=self.scopes, cls=self.cls, line=self.line, depth=self.depth + 1,
-                      budget=self.budget)
+                      budget=self.budget, seen=self.seen)
         fields.update(changes)
         return Ctx(**fields)
 
@@ -106,6 +113,7 @@ class Resolver:
 
     def __init__(self, repo: "Repo") -> None:
         self.repo = repo
+        self._importer_cache: dict[tuple[str, str], list[str]] = {}
 
     # -- entry -------------------------------------------------------------------------------------
     def resolve(self, expr: ast.expr | None, ctx: Ctx) -> Value | None:
@@ -139,6 +147,9 @@ class Resolver:
                 if value:
                     return Value(value.values, chain("cli_default", value.kind))
             if not is_module and name in scope.defaults:
+                passed = self._callers(scope, name, ctx, i)
+                if passed:
+                    return passed
                 default = scope.defaults[name]
                 if default is None:
                     return None
@@ -164,10 +175,17 @@ class Resolver:
                 value = self._class_attr(ctx.mod.classes[base.id], expr.attr, ctx)
                 if value:
                     return value
-            if base.id in ctx.mod.imports:  # module.CONSTANT of a repo module
+            if base.id in ctx.mod.imports:  # module.CONSTANT of a repo module, or Class.attr of a repo class
                 value = self._imported(f"{ctx.mod.imports[base.id]}.{expr.attr}", ctx)
                 if value:
                     return value
+                found = self.repo.split(ctx.mod.imports[base.id])
+                if found and len(found[1]) == 1 and found[1][0] in found[0].classes:
+                    info = found[0].classes[found[1][0]]
+                    if expr.attr in info.attrs:
+                        value = self._class_attr(info, expr.attr, ctx.deeper(mod=found[0], scopes=[found[0].scope]))
+                        if value:
+                            return value
             default = ctx.mod.cli_defaults.get(expr.attr)
             if default is not None:
                 value = self.resolve(default, ctx.deeper(scopes=[ctx.mod.scope], line=10**9))
@@ -176,6 +194,11 @@ class Resolver:
             found = self.repo.cli_default(expr.attr, ctx.depth)
             if found:
                 return Value(found.values, chain("cli_default", found.kind))
+            choices = ctx.mod.cli_choices.get(expr.attr)
+            if choices is not None:
+                value = self._choices(choices, None, ctx.deeper(scopes=[ctx.mod.scope], line=10**9))
+                if value:
+                    return value
             fields = self._dataclass_field(expr.attr, ctx)
             if fields:
                 return fields
@@ -242,6 +265,11 @@ class Resolver:
             # pipeline(model=AutoModel.from_pretrained("x")) or a variable holding such a model: its id
             inner = call_arg(expr, sig.arg_pos, sig.arg_kw)
             return self.resolve(inner, ctx.deeper()) if inner is not None else None
+        if name.rsplit(".", 1)[-1] in CHOICE_CALLS:  # st.selectbox("Model", options, index=i) / gr.Dropdown(choices)
+            options = call_arg(expr, 1, "options") or call_arg(expr, None, "choices") or (
+                expr.args[0] if name.rsplit(".", 1)[-1] in ("Dropdown", "Radio", "dropdown") and expr.args else None)
+            if options is not None:
+                return self._choices(options, expr, ctx.deeper())
         if name.rsplit(".", 1)[-1] == "field":  # dataclasses.field(default="...")
             default = next((k.value for k in expr.keywords if k.arg == "default"), None)
             return self.resolve(default, ctx.deeper())
@@ -310,9 +338,132 @@ class Resolver:
             return None
         return Value(_dedup([x for v in found for x in v.values]), chain("constant", found[0].kind))
 
+    def _choices(self, options: ast.expr, widget: ast.Call | None, ctx: Ctx) -> Value | None:
+        """The values a choice list allows (argparse `choices`, a UI dropdown), the widget's default first."""
+        items = self._sequence(options, ctx)
+        if not items:
+            return None
+        found = [v for v in (self.resolve(e, ctx.deeper(scopes=[ctx.mod.scope], line=10**9)) for e in items) if v]
+        values = [x for v in found for x in v.values]
+        if not values:
+            return None
+        first = None
+        if widget is not None:
+            index = call_arg(widget, None, "index")
+            default = call_arg(widget, None, "value")
+            if isinstance(index, ast.Constant) and isinstance(index.value, int) and 0 <= index.value < len(values):
+                first = values[index.value]
+            elif default is not None:
+                picked = self.resolve(default, ctx.deeper())
+                first = picked.values[0] if picked else None
+        ordered = _dedup(([first] if first else []) + values)
+        return Value(ordered, "choices")
+
+    def _callers(self, scope: Scope, name: str, ctx: Ctx, i: int) -> Value | None:
+        """A parameter's values from the calls of its function (or class, for `__init__`) in this module
+        and in the repo modules that import it: argument passed, else the function's own default."""
+        fn = scope.node
+        if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) or (id(fn), name) in ctx.seen:
+            return None
+        params = fn.args.posonlyargs + fn.args.args
+        index = next((k for k, a in enumerate(params) if a.arg == name), None)
+        cls = ctx.cls if ctx.cls is not None and fn in ctx.cls.node.body else None
+        method = cls is not None and not any(dotted(d) == "staticmethod" for d in fn.decorator_list)
+        if method and index is not None:
+            index = index - 1 if index > 0 else None
+        callee = cls.node.name if cls is not None and fn.name == "__init__" else fn.name
+        found = self._sites(callee, ctx.mod, fn, cls)
+        if not found:
+            return None
+        values: list[str] = []
+        inner = None
+        seen = ctx.seen + ((id(fn), name),)
+        default = scope.defaults.get(name)
+        outer = ctx.scopes[i + 1:] or [ctx.mod.scope]
+        for site in found[:MAX_SITES]:
+            arg = site.argument(name, index)
+            if arg is not None:
+                value = self.resolve(arg, Ctx(mod=site.mod, scopes=site.scopes, cls=site.cls, line=site.call.lineno,
+                                              depth=ctx.depth + 1, budget=ctx.budget, seen=seen))
+            elif default is not None:
+                value = self.resolve(default, ctx.deeper(scopes=outer, line=10**9, seen=seen))
+            else:
+                value = None
+            if value:
+                values.extend(value.values)
+                inner = inner or value.kind
+        return Value(_dedup(values), chain("call_arg", inner)) if values else None
+
+    def _sites(self, callee: str, mod: ModuleInfo, fn: ast.AST, cls: ClassInfo | None) -> list[Site]:
+        """Calls of `callee` defined in `mod`: same-module calls by plain name (or `self.m(...)` for a method),
+        and calls in other repo modules through an import of `mod`."""
+        out = []
+        method = cls is not None and callee != cls.node.name
+        for site in sites(mod).get(callee, ()):
+            func = site.func
+            if method and isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) \
+                    and func.value.id in ("self", "cls") and site.cls is cls:
+                out.append(site)
+            elif method and isinstance(func, ast.Attribute) and self._instance_of(func.value, site, cls.node.name):
+                out.append(site)
+            elif not method and isinstance(func, ast.Name) and (cls is None or func.id == cls.node.name):
+                if cls is None and not any(n is fn for n in mod.functions if getattr(n, "name", None) == callee):
+                    continue
+                out.append(site)
+        if method:
+            for path in self._importers(cls.node.name, mod):
+                other = self.repo.module_at(path)
+                if other is not None and other is not mod and cls.node.name in other.imports:
+                    out += [site for site in sites(other).get(callee, ()) if isinstance(site.func, ast.Attribute)
+                            and self._instance_of(site.func.value, site, cls.node.name)]
+            return out
+        for path in self._importers(callee, mod):
+            other = self.repo.module_at(path)
+            if other is None or other is mod:
+                continue
+            for site in sites(other).get(callee, ()):
+                func = site.func
+                target = other.imports.get(func.id) if isinstance(func, ast.Name) else None
+                if isinstance(func, ast.Attribute):
+                    base = dotted(func.value)
+                    target = f"{other.imports.get(base, base)}.{func.attr}" if base else None
+                if target and target.rsplit(".", 1)[-1] == callee and \
+                        self.repo.find_module(target.rsplit(".", 1)[0]) == mod.path:
+                    out.append(site)
+        return out
+
+    @staticmethod
+    def _instance_of(receiver: ast.expr, site: Site, class_name: str) -> bool:
+        """`x` in `x.method(...)` is bound, in the site's scopes, only to instances `ClassName(...)`."""
+        if not isinstance(receiver, ast.Name):
+            return False
+        for scope in site.scopes:
+            if receiver.id in scope.assigns:
+                values = [v for _, v in scope.assigns[receiver.id]]
+                return bool(values) and all(isinstance(v, ast.Call) and dotted(v.func) is not None
+                                            and dotted(v.func).rsplit(".", 1)[-1] == class_name for v in values)
+        return False
+
+    def _importers(self, name: str, mod: ModuleInfo) -> list[str]:
+        """Repo python files that mention `name` and the last segment of `mod`'s name (a cheap text test)."""
+        key = (name, mod.path)
+        if key not in self._importer_cache:
+            last = mod.name.rsplit(".", 1)[-1]
+            found = []
+            for path, text_of in self.repo.known.items():
+                if path == mod.path or not path.endswith(".py"):
+                    continue
+                text = text_of()
+                if text and name in text and last in text:
+                    found.append(path)
+            self._importer_cache[key] = found
+        return self._importer_cache[key]
+
     def _sequence(self, expr: ast.expr, ctx: Ctx) -> list[ast.expr] | None:
         if isinstance(expr, (ast.List, ast.Tuple, ast.Set)):
             return list(expr.elts)
+        if isinstance(expr, ast.Call) and dotted(expr.func) in ("list", "tuple", "sorted") and len(expr.args) == 1:
+            return self._sequence(expr.args[0], ctx) if ctx.depth < MAX_DEPTH else None
         if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and expr.func.attr in ("keys", "values"):
             table = self._dict(expr.func.value, ctx)
             if table is None:
@@ -427,7 +578,7 @@ class Resolver:
         elif isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and expr.func.attr == "get" \
                 and expr.args and isinstance(expr.args[0], ast.Constant):
             key = expr.args[0].value
-        if not isinstance(key, str) or key.lower() not in MODEL_KEYS:
+        if not isinstance(key, str) or (key.lower() not in MODEL_KEYS and not MODEL_LIKE_KEY.search(key)):
             return None
         values = self.repo.config_values(key.lower())
         return Value(values, "config_file") if values else None
