@@ -35,8 +35,8 @@ def _rows(url: str) -> dict[str, dict]:
             out[model.hub_id] = {
                 "tags": names(m.model_to_tag, m.Tag, "tag_id"),
                 "author": model.author.name if model.author else None, "library_name": model.library_name,
-                "libraries": names(m.model_to_library, m.Library, "library_id"),
-                "frameworks": names(m.model_to_framework, m.Framework, "framework_id"),
+                "libraries": names(m.model_to_library, m.library_view.c, "library_id"),
+                "frameworks": names(m.model_to_framework, m.framework_view.c, "framework_id"),
                 "licenses": names(m.model_to_license, m.License, "license_id")}
     return out
 

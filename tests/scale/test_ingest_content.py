@@ -97,10 +97,10 @@ def test_same_content_on_either_backend_and_after_kills(db_url, shared_data, tmp
     slow = lambda path, n: Fault("delay", hang_seconds=0.02)  # noqa: E731 - so kills land mid-run
     with HubServer(RecordSource(records), page_size=100, faults=slow) as hub:
         summary = collect_huggingface(db_url, CollectOptions(endpoint=hub.url, page_size=100, deep=False,
-                                                             progress=False, snapshot="s1"))
+                                                             progress=False, snapshot="2024-01-01"))
         assert summary.complete and summary.models == len(records)
         cmd = [sys.executable, "-m", "peatmoss", "--db", killed, "collect", "huggingface", "--endpoint", hub.url,
-               "--page-size", "40", "--snapshot", "s1", "--no-deep", "--no-progress"]
+               "--page-size", "40", "--snapshot", "2024-01-01", "--no-deep", "--no-progress"]
         env = dict(os.environ, HF_HUB_DISABLE_TELEMETRY="1")
         points = kill_repeatedly(cmd, env, 5, lambda: hub.requests, steps=(2, 6))
         finish(cmd, env)
@@ -119,7 +119,7 @@ def test_relisting_replaces_related_rows(db_url):
              {"id": "org/b", "tags": ["jax"], "downloads": 2}]
     second = [{"id": "org/a", "tags": ["tf", "fr"], "library_name": "transformers",
                "siblings": [{"rfilename": "b.bin"}], "downloads": 3}] + first[1:]
-    for snapshot, records in (("s1", first), ("s2", second)):
+    for snapshot, records in (("2024-01-01", first), ("2024-02-01", second)):
         with HubServer(RecordSource(records)) as hub:
             collect_huggingface(db_url, CollectOptions(endpoint=hub.url, deep=False, progress=False,
                                                        snapshot=snapshot))
@@ -144,7 +144,7 @@ def test_migration_down_and_up_keeps_the_content(db_url):
                {"id": "org/b", "tags": ["jax"], "library_name": "superb", "siblings": [{"rfilename": "x.json"}]},
                {"id": "org/c", "tags": []}]
     with HubServer(RecordSource(records)) as hub:
-        collect_huggingface(db_url, CollectOptions(endpoint=hub.url, deep=False, progress=False, snapshot="s1"))
+        collect_huggingface(db_url, CollectOptions(endpoint=hub.url, deep=False, progress=False, snapshot="2024-01-01"))
     before = content(db_url)
     cfg = alembic_config(db_url)
     with get_engine(db_url).begin() as conn:

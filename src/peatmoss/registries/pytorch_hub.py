@@ -309,13 +309,12 @@ def _model_id(conn, registry_id: int, run_id: int, repo: str, entrypoint: str, f
     conn.execute(stmt.on_conflict_do_update(index_elements=["registry_id", "hub_id"], set_=update), [row])
     model_id = conn.execute(select(table.c.id).where(table.c.registry_id == registry_id,
                                                      table.c.hub_id == hub_id)).scalar_one()
-    names = list(dict.fromkeys(t.strip() for t in tags if isinstance(t, str) and t.strip()))
+    # library and framework are tags too (the per-kind tables are views over them)
+    names = list(dict.fromkeys([*(t.strip() for t in tags if isinstance(t, str) and t.strip()),
+                                LIBRARY, f"library:{LIBRARY}"]))
     tag_ids = _lookup_ids(conn, m.Tag.__table__, names, kind=lambda n: classify_tag(n)[0],
                           value=lambda n: classify_tag(n)[1])
     _link(conn, m.model_to_tag, "tag_id", model_id, tag_ids.values())
-    _link(conn, m.model_to_library, "library_id", model_id, _lookup_ids(conn, m.Library.__table__, [LIBRARY]).values())
-    _link(conn, m.model_to_framework, "framework_id", model_id,
-          _lookup_ids(conn, m.Framework.__table__, [LIBRARY]).values())
     keys = repo_licenses().get(repo.lower()) or repo_licenses().get((github_id or "").lower()) or []
     _link(conn, m.model_to_license, "license_id", model_id, _lookup_ids(conn, m.License.__table__, keys).values(),
           source="repository")
