@@ -18,7 +18,7 @@ from cardsdata import seed
 from killing import finish
 
 KILLS = 20
-MODELS = 600
+MODELS = 1000  # enough card work that kills land after start-up, with the faster rules
 
 
 def test_twenty_kills_of_extract(tmp_path):
