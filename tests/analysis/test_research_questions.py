@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
+from sqlalchemy import text
 from typer.testing import CliRunner
 
 from peatmoss.analysis import queries
@@ -100,7 +103,8 @@ def test_list_shows_the_papers_questions(sqlite_url):
     assert "popularity" in lines[0] and "serialization" in lines[4] and "sign" in lines[14]
 
 
-def test_every_paper_question_runs_on_the_demo_database(tmp_path, monkeypatch):
+@pytest.mark.shared
+def test_every_paper_question_and_table_answers_on_the_demo_database(tmp_path, monkeypatch, shared_data):
     monkeypatch.chdir(tmp_path)
     db = tmp_path / "demo.db"
     built = runner.invoke(app, ["--db", str(db), "demo", "--out", str(tmp_path / "report"), "--no-progress"])
@@ -111,3 +115,8 @@ def test_every_paper_question_runs_on_the_demo_database(tmp_path, monkeypatch):
         assert '"query": "%s"' % name in result.output
     formats = run(f"sqlite:///{db}", "PTM-5")[0].set_index(["hub", "format"])
     assert formats.loc[("huggingface", "pickle"), "models"] > formats.loc[("huggingface", "safetensors"), "models"]
+    schema = json.loads((shared_data / "peatmoss" / "peatmoss_schema.json").read_text())
+    with get_engine(f"sqlite:///{db}").connect() as conn:
+        for table in schema["tables"]:
+            conn.execute(text(f"SELECT * FROM {table} LIMIT 1"))
+        assert conn.execute(text("SELECT COUNT(*) FROM model_to_reuse_repository")).scalar_one() >= 5
