@@ -55,12 +55,15 @@ def integer_ticks(ax, axis: str = "y") -> None:
         (ax.yaxis if axis == "y" else ax.xaxis).set_major_locator(MaxNLocator(integer=True))
 
 
-def source_shares(sources: pd.Series, what: str) -> str:
+SOURCES = {"created_source": ("hub API", "first commit"), "size_source": ("hub API", "model card")}
+
+
+def source_shares(sources: pd.Series, what: str, names: tuple[str, ...] = ()) -> str:
     """'creation date from: hub API 35 (1.2 %), first commit 0 (0.0 %), none 2,990 (98.8 %)'."""
     counts = sources.value_counts()
     total = max(int(counts.sum()), 1)
     parts = [f"{name} {int(counts.get(name, 0)):,} ({100 * counts.get(name, 0) / total:.1f} %)"
-             for name in dict.fromkeys([*counts.index.drop("none", errors="ignore"), "none"])]
+             for name in dict.fromkeys([*names, *counts.index.drop("none", errors="ignore"), "none"])]
     return f"{what} from: " + ", ".join(parts)
 
 
@@ -277,7 +280,7 @@ def _dated(d: Data) -> tuple[pd.DataFrame, list[str]]:
 
 
 def _source_note(m: pd.DataFrame, column: str, what: str) -> str:
-    return source_shares(m[column], what) if column in m else ""
+    return source_shares(m[column], what, SOURCES[column]) if column in m else ""
 
 
 def _domain_lines(ax, table: pd.DataFrame, marker: str = "") -> None:
