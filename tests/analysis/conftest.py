@@ -122,3 +122,53 @@ def fixture_url(db_url) -> str:
 def fixture_sqlite(sqlite_url) -> str:
     build_fixture(sqlite_url)
     return sqlite_url
+
+
+def add_question_data(url: str) -> None:
+    """Weight files, Hub discussions, issue labels and comments, scanned files, a pinned link and a tag on top
+    of the fixture, for the Table 3 queries (expected results in tests/analysis/test_research_questions.py)."""
+    with session_scope(url) as s:
+        names = {1: ["config.json", "model.safetensors", "pytorch_model.bin"], 2: ["pytorch_model.bin", "tf_model.h5"],
+                 3: ["pytorch_model.bin", "training_args.bin", "README.md"], 4: ["llama-7b.Q4_K_M.gguf"]}
+        for mid, files in names.items():
+            s.get(M.Model, mid).file_names = files
+        s.add_all([M.ModelFile(model_id=5, path="detr.pth", size=10),
+                   M.ModelFile(model_id=1, path="model.safetensors", size=5, lfs_sha256="ab" * 32),
+                   M.ModelVersion(model_id=1, commit_id="c1"),
+                   M.GitRef(model_id=1, kind="tag", name="v1", ref="refs/tags/v1")])
+        d1 = M.Discussion(model_id=1, num=1, status="open", author="alice", created_at=dt(2024, 1, 1))
+        d2 = M.Discussion(model_id=1, num=2, status="closed", author="carol", is_pull_request=True,
+                          created_at=dt(2024, 1, 2))
+        d3 = M.Discussion(model_id=2, num=1, status="open", author="dan", created_at=dt(2024, 1, 11))
+        s.add_all([d1, d2, d3])
+        s.flush()
+        s.add_all([M.DiscussionEvent(discussion_id=d1.id, event_id="e1", type="comment", author="alice",
+                                     created_at=dt(2024, 1, 1)),
+                   M.DiscussionEvent(discussion_id=d1.id, event_id="e2", type="comment", author="bob",
+                                     created_at=dt(2024, 1, 3))])
+        issue = s.query(M.GithubIssue).filter_by(repository_id=1, number=1).one()
+        issue.body = "the checkpoint will not load"
+        s.add(M.GithubIssue(repository_id=1, number=3, title="typo in readme", body="fix docs", state="CLOSED",
+                            is_pull_request=False))
+        label = M.GithubLabel(repository_id=1, name="bug")
+        s.add_all([label, M.GithubUser(login="helper")])
+        s.flush()
+        helper = s.query(M.GithubUser).filter_by(login="helper").one()
+        s.execute(M.issue_to_label.insert().values(github_issue_id=issue.id, github_label_id=label.id))
+        s.add(M.GithubComment(issue_id=issue.id, author_id=helper.id, body="try again"))
+        app, test, main = (M.ReuseFile(scan_id=3, repository_id=2, path="src/app.py", kind="python"),
+                           M.ReuseFile(scan_id=3, repository_id=2, path="tests/test_model.py", kind="python"),
+                           M.ReuseFile(scan_id=4, repository_id=3, path="main.py", kind="python"))
+        s.add_all([app, test, main])
+        s.flush()
+        for link in s.query(M.ModelReuse).filter_by(scan_id=3):
+            link.file_id = test.id if link.model_id == 3 else app.id
+            if link.model_id == 3:
+                link.trust_remote_code, link.revision = True, "v1"
+
+
+@pytest.fixture
+def questions_url(db_url) -> str:
+    build_fixture(db_url)
+    add_question_data(db_url)
+    return db_url

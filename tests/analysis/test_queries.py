@@ -62,19 +62,19 @@ def test_ptm2_naming(fixture_url):
 
 
 def test_gh_and_i_queries(fixture_url):
-    gh1, _ = run(fixture_url, "GH-1")
-    assert gh1["links"].sum() == 8 and gh1["repositories"].max() == 5
+    use1, _ = run(fixture_url, "USE-1")
+    assert use1["links"].sum() == 8 and use1["repositories"].max() == 5
     gh2, _ = run(fixture_url, "GH-2")
     kinds = gh2.set_index("kind")
     assert kinds.loc["issue", "total"] == 1 and kinds.loc["issue", "mentioning_models"] == 1  # app6 has no links
     assert kinds.loc["pull request", "total"] == 1
-    i2, _ = run(fixture_url, "I-2")
+    i2, _ = run(fixture_url, "LIC-1")
     assert dict(zip(i2["verdict"], i2["pairs"])) == {"compatible": 2, "unknown": 1, "incompatible": 1}
-    i3, _ = run(fixture_url, "I-3")
+    i3, _ = run(fixture_url, "DOM-1")
     nlp = i3.set_index("domain").loc["NLP"]
     assert nlp["models"] == 4 and nlp["reused_models"] == 2 and nlp["repositories"] == 4  # 3 HF + roberta (PT Hub)
-    ptm1, _ = run(fixture_url, "PTM-1")
-    rules = ptm1[ptm1["pipeline"] == "rules"].set_index("field")
+    card1, _ = run(fixture_url, "CARD-1")
+    rules = card1[card1["pipeline"] == "rules"].set_index("field")
     assert float(rules.loc["datasets", "pct_stated"]) == 50.0
 
 
@@ -93,7 +93,7 @@ def test_cli_query(fixture_sqlite):
     assert js.exit_code == 0, js.output
     body = json.loads(js.output)
     assert body["query"] == "I-1" and len(body["rows"]) == 4 and body["summary"]["spearman_rho"] > 0.8
-    csv = runner.invoke(app, ["--db", fixture_sqlite, "query", "GH-1", "--format", "csv"])
+    csv = runner.invoke(app, ["--db", fixture_sqlite, "query", "USE-1", "--format", "csv"])
     assert csv.output.splitlines()[0] == "library,reuse_mode,links,repositories,models"
     table = runner.invoke(app, ["--db", fixture_sqlite, "query", "GH-3"])
     assert table.exit_code == 0 and "org/app1" in table.output and "share_changed" in table.output
@@ -131,7 +131,7 @@ def test_i3_and_figure8_give_every_model_the_same_domain(fixture_url):
     from peatmoss.analysis.load import load
     from peatmoss.db import get_engine
 
-    i3, _ = run(fixture_url, "I-3")
+    i3, _ = run(fixture_url, "DOM-1")
     f8 = fig8_domains(load(get_engine(fixture_url))).data.groupby("domain")["models"].sum()
     assert dict(zip(i3["domain"], i3["models"])) == {k: int(v) for k, v in f8.items() if v}
     assert f8["CV"] >= 1  # resnet18, a PyTorch Hub model, by its tags (not "Other")

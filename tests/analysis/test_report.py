@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+import numpy as np
 import pandas as pd
 from typer.testing import CliRunner
 
@@ -14,7 +15,7 @@ from peatmoss.cli import app
 from peatmoss.db import get_engine, session_scope
 from peatmoss.db import models as M
 
-FIGURES = ["fig07_metadata", "fig08_domains", "fig09_reuse_domains", "fig10_creation", "fig11_size",
+FIGURES = ["fig05_libraries", "fig07_metadata", "fig08_domains", "fig09_reuse_domains", "fig10_creation", "fig11_size",
            "fig12_licenses", "trends"]
 
 
@@ -32,7 +33,7 @@ def test_report_files(fixture_url, tmp_path):
     page = write_report(fixture_url, tmp_path)
     assert page == tmp_path / "report.html"
     for key in FIGURES:
-        for ext in ("png", "svg", "csv"):
+        for ext in ("png", "svg", "pdf", "csv"):
             assert (tmp_path / f"{key}.{ext}").stat().st_size > 0, (key, ext)
     assert (tmp_path / "table1.csv").exists() and (tmp_path / "headline.csv").exists()
     html = page.read_text()
@@ -182,3 +183,40 @@ def test_top10_is_exact_with_ties(sqlite_url):
     row = results(sqlite_url)["table1"].data.iloc[0]
     assert (row["models"], row["downloads"], row["top10_downloads"]) == (21, 1010, 200)
     assert row["top10_share"] == round(200 / 1010, 4)
+
+
+def test_paper_ready_files(fixture_url, tmp_path):
+    from matplotlib.image import imread
+
+    write_report(fixture_url, tmp_path)
+    assert (tmp_path / "fig08_domains.pdf").read_bytes().startswith(b"%PDF")
+    assert b"<svg" in (tmp_path / "fig08_domains.svg").read_bytes()[:500]
+    height, width = imread(tmp_path / "fig08_domains.png").shape[:2]
+    assert (width, height) == (9 * 300, round(5.5 * 300))  # 9 x 5.5 inches at 300 dpi
+    md = (tmp_path / "summary.md").read_text()
+    assert "None" not in md and "= n/a" not in md.split("## I-1")[1].split("##")[0]
+    html = (tmp_path / "report.html").read_text()
+    assert "<td>1,000</td>" in html  # google/bert-base's downloads in PTM-1, with a thousands separator
+
+
+def test_figure5_projects_per_library(fixture_url):
+    f5 = results(fixture_url)["fig05_libraries"]
+    assert f5.data.to_dict("records") == [{"library": "transformers", "repositories": 5, "links": 8}]
+    ticks = f5.fig.axes[0].get_xticks()
+    assert all(float(t).is_integer() for t in ticks)
+
+
+def test_creation_and_size_fallbacks_and_gaps(fixture_url):
+    with session_scope(fixture_url) as s:  # whisper-tiny has no API date: its first commit dates it
+        s.add(M.ModelVersion(model_id=6, commit_id="c0", created_at=datetime(2023, 6, 2, tzinfo=timezone.utc)))
+        s.add(M.CardField(model_id=5, pipeline="rules", field="parameter_count", state="value",  # detr's card size
+                          value=41_000_000, value_text="41000000", source="prose-rule", confidence=0.85))
+    res = results(fixture_url)
+    f10 = res["fig10_creation"]
+    assert ("2023-06", "Audio") in set(zip(f10.data["month"], f10.data["domain"]))
+    assert "hub API 7 (87.5 %), first commit 1 (12.5 %), none 0 (0.0 %)" in f10.caption
+    assert not any("no creation date" in note for note in f10.missing)
+    f11 = res["fig11_size"]
+    assert "model card 1" in f11.caption
+    line = f10.fig.axes[0].get_lines()[0]  # months between Jan and Jun 2023 without a model are gaps (NaN)
+    assert np.isnan(np.asarray(line.get_ydata(), dtype=float)).any()

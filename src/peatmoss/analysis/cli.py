@@ -1,4 +1,4 @@
-"""Commands of the analysis stage: report, query, browse, export."""
+"""Commands of the analysis stage: report, query, browse, export, publish."""
 
 from __future__ import annotations
 
@@ -119,8 +119,23 @@ def export(ctx: typer.Context,
     typer.echo(f"exported {len(counts)} tables ({sum(counts.values()):,} rows) to {out}")
 
 
+def publish(ctx: typer.Context,
+            out: Path = typer.Option(Path("release"), "--out", help="Directory to write the release folder into."),
+            version: str = typer.Option(None, "--version", help="Release version (default: today, YYYY.MM.DD).")) -> None:
+    """Write a versioned release: SQLite file, Parquet tables, datasheet, Croissant JSON-LD, SHA256SUMS."""
+    from .publish import publish as run_publish
+
+    url = _data_url(ctx)
+    try:
+        release = run_publish(url, out, version)
+    except Exception as exc:  # noqa: BLE001
+        _fail(exc)
+    typer.echo(f"release written: {release}")
+
+
 def register(app: typer.Typer) -> None:
     app.command("report")(report)
     app.command("query")(query)
     app.command("browse")(browse)
     app.command("export")(export)
+    app.command("publish")(publish)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from .domains import DOMAINS
 from .load import Data, month
@@ -46,6 +47,24 @@ def log_if_wide(ax, values, axis: str = "y") -> None:
     v = np.asarray([x for x in np.ravel(values) if x is not None and not pd.isna(x) and x > 0], dtype=float)
     if v.size and v.max() / v.min() >= 100:
         (ax.set_yscale if axis == "y" else ax.set_xscale)("log")
+
+
+def integer_ticks(ax, axis: str = "y") -> None:
+    """Whole-number ticks on an axis of counts (no 0.5 models); a log axis keeps its own ticks."""
+    if (ax.get_yscale() if axis == "y" else ax.get_xscale()) == "linear":
+        (ax.yaxis if axis == "y" else ax.xaxis).set_major_locator(MaxNLocator(integer=True))
+
+
+SOURCES = {"created_source": ("hub API", "first commit"), "size_source": ("hub API", "model card")}
+
+
+def source_shares(sources: pd.Series, what: str, names: tuple[str, ...] = ()) -> str:
+    """'creation date from: hub API 35 (1.2 %), first commit 0 (0.0 %), none 2,990 (98.8 %)'."""
+    counts = sources.value_counts()
+    total = max(int(counts.sum()), 1)
+    parts = [f"{name} {int(counts.get(name, 0)):,} ({100 * counts.get(name, 0) / total:.1f} %)"
+             for name in dict.fromkeys([*names, *counts.index.drop("none", errors="ignore"), "none"])]
+    return f"{what} from: " + ", ".join(parts)
 
 
 def placeholder(title: str, lines: list[str]) -> Figure:
@@ -142,6 +161,27 @@ def headline(d: Data) -> Result:
 PIPELINES = {"rules": "rules", "cheap": "LLM (cheap)", "accurate": "LLM (accurate)"}
 
 
+def fig5_libraries(d: Data) -> Result:
+    title = "Figure 5: GitHub projects per library used to load PTMs"
+    cols = ["library", "repositories", "links"]
+    if d.links.empty or "library" not in d.links:
+        return Result("fig05_libraries", title, "", pd.DataFrame(columns=cols),
+                      missing=["no reuse links mined (model_reuse is empty)"])
+    per = (d.links.groupby("library").agg(repositories=("repository_id", "nunique"), links=("repository_id", "size"))
+           .reset_index().sort_values(["repositories", "library"], ascending=[False, True], ignore_index=True))
+    fig, ax = new_fig(9, max(3.5, 0.35 * len(per) + 1.5))
+    bars = ax.barh(per["library"][::-1], per["repositories"][::-1], color="#1f77b4")
+    ax.bar_label(bars, labels=[f"{v:,}" for v in per["repositories"][::-1]], fontsize=8, padding=2)
+    log_if_wide(ax, per["repositories"].to_numpy(), axis="x")
+    integer_ticks(ax, "x")
+    ax.set_xlabel("repositories (distinct)" + (" (log scale)" if ax.get_xscale() == "log" else ""))
+    ax.set_ylabel("library")
+    ax.set_title(title)
+    caption = (f"{int(d.links['repository_id'].nunique()):,} repositories with current links; a repository counts "
+               "once per library it loads PTMs with, so the bars add up to more.")
+    return Result("fig05_libraries", title, caption, per[cols], fig)
+
+
 def fig7_metadata(d: Data) -> Result:
     title = "Figure 7: share of models with each metadata category stated"
     c = d.card_fields.copy()
@@ -180,6 +220,7 @@ def _hub_domain_bars(table: pd.DataFrame, title: str, ylabel: str) -> Figure:
     table.index = [hub_label(h) for h in table.index]
     grouped_bars(ax, table, COLORS)
     log_if_wide(ax, table.to_numpy())
+    integer_ticks(ax)
     ax.set_xlabel("hub")
     ax.set_ylabel(ylabel + (" (log scale)" if ax.get_yscale() == "log" else ""))
     ax.set_title(title)
@@ -233,8 +274,13 @@ def _dated(d: Data) -> tuple[pd.DataFrame, list[str]]:
     dated = m.dropna(subset=["created_at"])
     missing = []
     if len(dated) < len(m):
-        missing.append(f"{len(m) - len(dated):,} of {len(m):,} models have no creation date and are left out")
+        missing.append(f"{len(m) - len(dated):,} of {len(m):,} models have no creation date (neither the hub's "
+                       "nor a first commit) and are left out")
     return dated.assign(month=month(dated["created_at"])), missing
+
+
+def _source_note(m: pd.DataFrame, column: str, what: str) -> str:
+    return source_shares(m[column], what, SOURCES[column]) if column in m else ""
 
 
 def _domain_lines(ax, table: pd.DataFrame, marker: str = "") -> None:
@@ -252,16 +298,20 @@ def fig10_creation(d: Data) -> Result:
         return Result("fig10_creation", title, "", pd.DataFrame(columns=cols),
                       missing=missing or ["no models collected"])
     counts = dated.groupby(["month", "domain"]).size().rename("models").reset_index()
-    table = counts.pivot(index="month", columns="domain", values="models").fillna(0)
+    table = counts.pivot(index="month", columns="domain", values="models")
+    months = pd.date_range(table.index.min(), table.index.max(), freq="MS")
+    table = table.reindex(months)  # a month without models of a domain is a gap in its line, not a bridge
     fig, ax = new_fig()
-    _domain_lines(ax, table.replace(0, np.nan), marker="." if len(table) < 40 else "")
+    _domain_lines(ax, table, marker="." if len(table) < 40 else "")
     log_if_wide(ax, table.to_numpy())
+    integer_ticks(ax)
     ax.set_xlabel("month of creation")
     ax.set_ylabel("models created" + (" (log scale)" if ax.get_yscale() == "log" else ""))
     ax.set_title(title)
     counts["month"] = counts["month"].dt.strftime("%Y-%m")
     return Result("fig10_creation", title, "All hubs together; months with no model are gaps; the newest month "
-                  "is usually partial.", counts, fig, missing)
+                  f"is usually partial. {_source_note(d.models, 'created_source', 'Creation date')}.",
+                  counts, fig, missing)
 
 
 def fig11_size(d: Data) -> Result:
@@ -278,6 +328,7 @@ def fig11_size(d: Data) -> Result:
     g = sized.groupby(["quarter", "domain"])["parameter_count"]
     stats = pd.DataFrame({"median_parameters": g.median(), "models": g.size()}).reset_index()
     table = stats.pivot(index="quarter", columns="domain", values="median_parameters")
+    table = table.reindex(pd.date_range(table.index.min(), table.index.max(), freq="QS"))  # gaps stay gaps
     fig, ax = new_fig()
     _domain_lines(ax, table, marker="o")
     ax.set_yscale("log")
@@ -285,7 +336,9 @@ def fig11_size(d: Data) -> Result:
     ax.set_ylabel("median parameter count (log scale)")
     ax.set_title(title)
     stats["quarter"] = stats["quarter"].dt.to_period("Q").astype(str)
-    return Result("fig11_size", title, "Only models whose size is known.", stats[cols], fig, missing)
+    caption = (f"Only models whose size is known. {_source_note(dated, 'size_source', 'Parameter count')}; "
+               f"{_source_note(d.models, 'created_source', 'creation date')}.")
+    return Result("fig11_size", title, caption, stats[cols], fig, missing)
 
 
 def trends(d: Data) -> Result:
@@ -311,6 +364,7 @@ def trends(d: Data) -> Result:
         ax2.plot(order, g["downloads"], marker="o", label=hub_label(hub))
     for ax, col, what in ((ax1, "models", "models in the snapshot"), (ax2, "downloads", "downloads reported (sum)")):
         log_if_wide(ax, per[col].to_numpy())
+        integer_ticks(ax)
         ax.set_xlabel("snapshot")
         ax.set_ylabel(what + (" (log scale)" if ax.get_yscale() == "log" else ""))
         ax.legend(title="hub")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 from pathlib import Path
 
@@ -40,10 +41,10 @@ class Data:
     """Everything the figures draw from; each frame may be empty."""
 
     hubs: list[str]
-    models: pd.DataFrame  # id, hub, created_at, pipeline_tag, parameter_count, downloads, has_snapshot, domain
+    models: pd.DataFrame  # id, hub, created_at (+ created_source), pipeline_tag, parameter_count (+ size_source), downloads, has_snapshot, domain
     snapshots: pd.DataFrame  # run_id, hub, snapshot_date, label
     stats: pd.DataFrame  # run_id, hub, downloads, n: how many models of the snapshot had that download count
-    links: pd.DataFrame  # repository_id, model_id (current links)
+    links: pd.DataFrame  # repository_id, model_id, library (current links)
     repositories: int
     edges: pd.DataFrame  # total, with_parent
     card_fields: pd.DataFrame  # pipeline, field, models_stated, models_extracted
@@ -52,18 +53,28 @@ class Data:
     missing_tables: list[str] = field(default_factory=list)
 
 
-NEEDED = ("registry", "model", "collection_run", "model_stats", "model_reuse", "reuse_repository",
+NEEDED = ("registry", "model", "model_version", "collection_run", "model_stats", "model_reuse", "reuse_repository",
           "model_edge", "card_field", "license_verdict", "license", "model_to_license",
           "pytorch_hub_entry", "pytorch_hub_page", "tag", "model_to_tag")
 
 
 def _models(engine: Engine) -> pd.DataFrame:
     m = frame(engine, f"""
-        SELECT m.id, r.name AS hub, m.created_at, m.pipeline_tag, m.parameter_count, m.downloads, m.has_snapshot,
-               d.domain
-        FROM model m JOIN registry r ON r.id = m.registry_id JOIN ({sql_model_domains()}) d ON d.model_id = m.id""")
-    m["created_at"] = to_datetime(m["created_at"])
-    m["parameter_count"] = pd.to_numeric(m["parameter_count"], errors="coerce")
+        SELECT m.id, r.name AS hub, m.created_at, v.first_commit, m.pipeline_tag, m.parameter_count,
+               c.card_parameters, m.downloads, m.has_snapshot, d.domain
+        FROM model m JOIN registry r ON r.id = m.registry_id JOIN ({sql_model_domains()}) d ON d.model_id = m.id
+        LEFT JOIN (SELECT model_id, MIN(created_at) AS first_commit FROM model_version GROUP BY model_id) v
+               ON v.model_id = m.id
+        LEFT JOIN (SELECT model_id, MAX(value_text) AS card_parameters FROM card_field
+                   WHERE field = 'parameter_count' AND state = 'value' GROUP BY model_id) c ON c.model_id = m.id""")
+    # creation date: the hub's, else the first commit; size: the hub's count, else the card's (sources kept)
+    api, first = to_datetime(m.pop("created_at")), to_datetime(m.pop("first_commit"))
+    m["created_at"] = api.fillna(first)
+    m["created_source"] = np.where(api.notna(), "hub API", np.where(first.notna(), "first commit", "none"))
+    hub_size = pd.to_numeric(m.pop("parameter_count"), errors="coerce").where(lambda x: x > 0)
+    card_size = pd.to_numeric(m.pop("card_parameters"), errors="coerce").where(lambda x: x > 0)
+    m["parameter_count"] = hub_size.fillna(card_size)
+    m["size_source"] = np.where(hub_size.notna(), "hub API", np.where(card_size.notna(), "model card", "none"))
     m["downloads"] = pd.to_numeric(m["downloads"], errors="coerce")
     m["has_snapshot"] = m["has_snapshot"].fillna(False).astype(bool)
     return m
@@ -93,7 +104,7 @@ def load(engine: Engine) -> Data:
     stats = stats.assign(hub=stats.pop("registry_id").map(registry_names),
                          downloads=pd.to_numeric(stats["downloads"], errors="coerce"))
     links = frame(engine, """
-        SELECT repository_id, model_id FROM model_reuse WHERE is_current = TRUE""")
+        SELECT repository_id, model_id, library FROM model_reuse WHERE is_current = TRUE""")
     repositories = int(frame(engine, "SELECT COUNT(*) AS n FROM reuse_repository")["n"].iloc[0])
     edges = frame(engine, "SELECT COUNT(*) AS total, COUNT(parent_id) AS with_parent FROM model_edge")
     card_fields = frame(engine, """

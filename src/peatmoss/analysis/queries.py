@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, text
 
+from . import formats
 from .domains import sql_model_domains
 
 
@@ -23,10 +24,22 @@ class Query:
     description: str
     sql: str
     summary: Callable[[pd.DataFrame], dict] | None = None
+    post: Callable[[pd.DataFrame], pd.DataFrame] | None = None  # turns the SQL's rows into the answer
+
+    @property
+    def paper(self) -> bool:
+        """One of the paper's Table 3 questions (else one of our own analyses)."""
+        return self.name in PAPER_IDS
 
     def sql_for(self, dialect: str) -> str:
         """The SQL for a dialect: ILIKE (case-insensitive) is PostgreSQL's; SQLite's LIKE already ignores case."""
         return self.sql if dialect == "postgresql" else self.sql.replace(" ILIKE ", " LIKE ")
+
+
+PAPER_IDS = ("PTM-1", "PTM-2", "PTM-3", "PTM-4", "PTM-5", "GH-1", "GH-2", "GH-3", "GH-4",
+             "I-1", "I-2", "I-3", "I-4", "I-5", "I-6")
+NEEDS_HISTORY = ("needs repository history: no repository was scanned at more than one commit yet "
+                 "(mine a repository's history, then run this again)")
 
 
 def average_ranks(x: np.ndarray) -> np.ndarray:
@@ -51,18 +64,94 @@ def spearman(a: pd.Series, b: pd.Series) -> float | None:
 
 def _i1_summary(df: pd.DataFrame) -> dict:
     rho = spearman(df["downloads"], df["dependent_repositories"]) if len(df) else None
-    return {"models": len(df), "spearman_rho": None if rho is None else round(rho, 4)}
+    return {"models": len(df), "spearman_rho": "n/a" if rho is None else round(rho, 4)}
 
 
 def _gh3_summary(df: pd.DataFrame) -> dict:
     changed = int(((df["models_added"] + df["models_dropped"]) > 0).sum()) if len(df) else 0
+    if not len(df):
+        return {"repositories_scanned_more_than_once": 0, "note": NEEDS_HISTORY}
     return {"repositories_scanned_more_than_once": len(df), "repositories_that_changed_models": changed,
-            "share_changed": round(changed / len(df), 4) if len(df) else None}
+            "share_changed": round(changed / len(df), 4)}
 
 
-QUERIES: tuple[Query, ...] = (
+def _mentions_ptm(*cols: str) -> str:
+    """SQL: true when any of the text columns names a pre-trained model (keyword match, case-insensitive)."""
+    words = ("model", "checkpoint", "pretrained", "pre-trained", "hugging", "weights", "from_pretrained")
+    return "(" + " OR ".join(f"LOWER({c}) LIKE '%{w}%'" for c in cols for w in words) + ")"
+
+
+def _ptm1_summary(df: pd.DataFrame) -> dict:
+    out: dict = {"models": len(df)}
+    for factor in ("likes", "card_length", "fields_stated", "has_license", "dependent_repositories",
+                   "parameter_count"):
+        rho = spearman(df["downloads"], df[factor]) if len(df) else None
+        out[f"rho_downloads_{factor}"] = "n/a" if rho is None else round(rho, 4)
+    return out
+
+
+def _history_summary(df: pd.DataFrame) -> dict:
+    out = {"repositories": len(df),
+           "links_pinned": int(df["pinned_links"].sum()) if len(df) else 0,
+           "links": int(df["links"].sum()) if len(df) else 0}
+    if not len(df) or int(df["scans"].max()) < 2:
+        out["note"] = NEEDS_HISTORY
+    return out
+
+
+def _i3_summary(df: pd.DataFrame) -> dict:
+    return {"repositories": len(df), "with_test_files": int((df["test_files"] > 0).sum()) if len(df) else 0,
+            "with_tests_loading_ptms": int((df["test_files_loading_ptms"] > 0).sum()) if len(df) else 0}
+
+
+def _days(later: pd.Series, earlier: pd.Series) -> pd.Series:
+    a = pd.to_datetime(later, utc=True, errors="coerce")
+    b = pd.to_datetime(earlier, utc=True, errors="coerce")
+    return (a - b).dt.total_seconds() / 86400
+
+
+def _i5_table(df: pd.DataFrame) -> pd.DataFrame:
+    """Per source and kind: volume, density, openness, responsiveness and staleness of issue reports."""
+    cols = ["source", "kind", "items", "parents", "items_per_parent", "pct_open", "pct_answered",
+            "median_days_to_answer", "median_days_open"]
+    if df.empty:
+        return pd.DataFrame(columns=cols)
+    df = df.assign(kind=df["is_pull_request"].map(lambda v: "pull request" if v in (True, 1) else "issue"),
+                   wait=_days(df["first_answer_at"], df["created_at"]))
+    as_of = pd.to_datetime(df["created_at"], utc=True, errors="coerce").max()  # the newest item: reproducible
+    df["age"] = (as_of - pd.to_datetime(df["created_at"], utc=True, errors="coerce")).dt.total_seconds() / 86400
+    rows = []
+    for (source, kind), g in df.groupby(["source", "kind"], sort=True):
+        is_open = g["is_open"].astype(bool)
+        rows.append({"source": source, "kind": kind, "items": len(g), "parents": g["parent_id"].nunique(),
+                     "items_per_parent": round(len(g) / g["parent_id"].nunique(), 2),
+                     "pct_open": round(100.0 * is_open.mean(), 1),
+                     "pct_answered": round(100.0 * g["answered"].astype(bool).mean(), 1),
+                     "median_days_to_answer": _round(g["wait"].median()),
+                     "median_days_open": _round(g.loc[is_open, "age"].median())})
+    return pd.DataFrame(rows, columns=cols)
+
+
+def _round(x) -> float | None:
+    return None if pd.isna(x) else round(float(x), 1)
+
+
+def _i6_summary(df: pd.DataFrame) -> dict:
+    return {"models": int(df["models"].sum()) if len(df) else 0,
+            "note": "commit and tag signatures are not collected (the Hub API and our GitHub fields carry no "
+                    "signature data); these counts show what a signing study starts from"}
+
+
+_WEIGHT_ROWS = """SELECT m.id AS model_id, g.name AS hub, m.hub_id AS model, m.downloads, m.file_names, NULL AS path
+FROM model m JOIN registry g ON g.id = m.registry_id
+UNION ALL
+SELECT m.id, g.name, m.hub_id, m.downloads, NULL, f.path
+FROM model_file f JOIN model m ON m.id = f.model_id JOIN registry g ON g.id = m.registry_id"""
+
+
+_QUERIES: tuple[Query, ...] = (
     Query(
-        "GH-1", "What kinds of projects reuse PTMs, and how do they load them (library, inference or fine-tuning)?",
+        "USE-1", "How do projects load PTMs: which library, inference or fine-tuning?",
         "Current links grouped by loading library and reuse mode, with distinct repositories and models.",
         """SELECT library, COALESCE(reuse_mode, 'unknown') AS reuse_mode, COUNT(*) AS links,
        COUNT(DISTINCT repository_id) AS repositories, COUNT(DISTINCT model_id) AS models
@@ -70,9 +159,10 @@ FROM model_reuse WHERE is_current = TRUE
 GROUP BY library, COALESCE(reuse_mode, 'unknown')
 ORDER BY links DESC"""),
     Query(
-        "GH-2", "What do developers discuss about PTM use in issues and pull requests?",
+        "GH-2", "What do developers discuss about PTM use in issues and pull requests, with what sentiment and expertise?",
         "Issues and pull requests of repositories that load a PTM: how many, how many open, how many "
-        "mention models in their title.",
+        "mention models in their title. Sentiment and the authors' expertise need human judgement: the texts "
+        "are in github_issue and github_comment.",
         """SELECT CASE WHEN i.is_pull_request = TRUE THEN 'pull request' ELSE 'issue' END AS kind,
        COUNT(*) AS total, COUNT(DISTINCT i.repository_id) AS repositories,
        SUM(CASE WHEN UPPER(i.state) = 'OPEN' THEN 1 ELSE 0 END) AS open,
@@ -84,9 +174,10 @@ WHERE EXISTS (SELECT 1 FROM model_reuse mr WHERE mr.repository_id = i.repository
 GROUP BY CASE WHEN i.is_pull_request = TRUE THEN 'pull request' ELSE 'issue' END
 ORDER BY kind"""),
     Query(
-        "GH-3", "How often does a project change the PTM it loads?",
+        "GH-3", "How often do developers change the PTM behind a feature, and why?",
         "Repositories scanned at more than one commit: models (canonical id) that appear after the first scan "
-        "(added) or are gone by the newest scan (dropped).",
+        "(added) or are gone by the newest scan (dropped). Needs repository history: without repeated scans "
+        "the summary says so. Why a model changed needs reading the commits.",
         """WITH multi AS (SELECT repository_id FROM repo_scan GROUP BY repository_id HAVING COUNT(*) > 1),
 s AS (
   SELECT rs.id, rs.repository_id,
@@ -108,7 +199,7 @@ ORDER BY SUM(CASE WHEN u.first_n > 1 THEN 1 ELSE 0 END) + SUM(CASE WHEN u.last_n
          r.full_name""",
         _gh3_summary),
     Query(
-        "PTM-1", "How well are PTMs documented: which metadata do their cards state?",
+        "CARD-1", "How well are PTMs documented: which metadata do their cards state?",
         "Per extraction pipeline and field: models whose card states a value, of the models extracted.",
         """SELECT pipeline, field,
        COUNT(DISTINCT CASE WHEN state = 'value' THEN model_id END) AS models_stated,
@@ -119,7 +210,7 @@ FROM card_field
 GROUP BY pipeline, field
 ORDER BY pipeline, pct_stated DESC"""),
     Query(
-        "PTM-2", "What naming conventions do PTM packages follow?",
+        "PTM-2", "What naming conventions do PTMs follow, and are they consistent enough to find similar models?",
         "Per hub: models whose id carries a quantization marker (gguf, gptq, awq), a fine-tuning marker "
         "(fine-tuned, lora) or a chat/instruct marker (case-insensitive substring matches).",
         """SELECT r.name AS hub, x.models, x.quantized, x.fine_tuned, x.chat_instruct
@@ -132,7 +223,7 @@ FROM (SELECT registry_id, COUNT(*) AS models,
 JOIN registry r ON r.id = x.registry_id
 ORDER BY r.name"""),
     Query(
-        "PTM-3", "How do PTMs derive from one another: which lineage families are largest?",
+        "PTM-3", "How do PTM authors build on each other's models: what is the phylogeny of PTM families?",
         "Roots of the model_edge graph (parents that are nobody's child) with their transitive descendants "
         "and the depth of the family (at most 20 generations, so cycles end).",
         """WITH RECURSIVE fam(root_id, model_id, depth) AS (
@@ -154,7 +245,7 @@ ORDER BY x.descendants DESC, x.root_id"""),
        COUNT(DISTINCT child_id) AS children
 FROM model_edge GROUP BY relation, source ORDER BY edges DESC"""),
     Query(
-        "I-1", "Do a PTM's downloads correlate with the number of projects that depend on it?",
+        "I-1", "Do a PTM's downloads correlate with the GitHub projects that depend on it?",
         "Models with at least one current dependent repository: downloads and dependent repositories; "
         "the summary gives Spearman's rho over these models.",
         """SELECT m.hub_id AS model, g.name AS hub, m.downloads, u.dependent_repositories
@@ -165,7 +256,7 @@ JOIN registry g ON g.id = m.registry_id
 ORDER BY u.dependent_repositories DESC, m.downloads DESC, m.hub_id""",
         _i1_summary),
     Query(
-        "I-2", "Are PTM licenses respected by the projects that reuse them?",
+        "LIC-1", "Are PTM licenses respected by the projects that reuse them?",
         "License verdicts per rule set, kind (dependency or lineage) and verdict.",
         """SELECT rules, kind, verdict, COUNT(*) AS pairs, COUNT(DISTINCT model_id) AS models,
        COUNT(DISTINCT repository_id) AS repositories
@@ -173,7 +264,7 @@ FROM license_verdict
 GROUP BY rules, kind, verdict
 ORDER BY rules, kind, pairs DESC"""),
     Query(
-        "I-3", "Which problem domains do projects take PTMs from, compared with what the hubs offer?",
+        "DOM-1", "Which problem domains do projects take PTMs from, compared with what the hubs offer?",
         "Per domain (reconciled task->domain table: pipeline_tag, or a PyTorch Hub model's tags, as Figure 8): "
         "models on the hubs, models reused and repositories reusing them.",
         f"""WITH md AS ({sql_model_domains()})
@@ -185,7 +276,154 @@ LEFT JOIN (SELECT md.domain, COUNT(DISTINCT mr.model_id) AS reused_models,
            FROM model_reuse mr JOIN md ON md.model_id = mr.model_id
            WHERE mr.is_current = TRUE GROUP BY md.domain) u ON u.domain = d.domain
 ORDER BY d.models DESC"""),
+    Query(
+        "PTM-1", "What predicts a PTM's popularity, and how much do engineering-quality signals matter?",
+        "Per model: downloads and likes with candidate factors (card length, card fields stated, a declared "
+        "license, dependent GitHub repositories, parameter count); the summary gives Spearman's rho of "
+        "downloads with each. Accuracy and latency are not collected: a researcher adds them from cards.",
+        """SELECT m.hub_id AS model, g.name AS hub, m.downloads, m.likes, c.card_length,
+       COALESCE(f.fields_stated, 0) AS fields_stated,
+       CASE WHEN EXISTS (SELECT 1 FROM model_to_license ml WHERE ml.model_id = m.id) THEN 1 ELSE 0 END AS has_license,
+       COALESCE(u.dependent_repositories, 0) AS dependent_repositories, m.parameter_count
+FROM model m JOIN registry g ON g.id = m.registry_id
+LEFT JOIN (SELECT model_id, MAX(length) AS card_length FROM model_card GROUP BY model_id) c ON c.model_id = m.id
+LEFT JOIN (SELECT model_id, COUNT(DISTINCT field) AS fields_stated FROM card_field WHERE state = 'value'
+           GROUP BY model_id) f ON f.model_id = m.id
+LEFT JOIN (SELECT model_id, COUNT(DISTINCT repository_id) AS dependent_repositories FROM model_reuse
+           WHERE is_current = TRUE AND model_id IS NOT NULL GROUP BY model_id) u ON u.model_id = m.id
+WHERE m.downloads IS NOT NULL
+ORDER BY m.downloads DESC, m.hub_id""",
+        _ptm1_summary),
+    Query(
+        "PTM-4", "How common are PTMs with unexpected or malicious behaviour?",
+        "Models whose weight files are all pickle-based (.bin, .pt, .pth, .ckpt, .pkl, ...: loading them can "
+        "run code), most downloaded first; the summary gives the share among models with weight files. "
+        "File names only: no file is opened. Whether a model misbehaves needs a scanner or a human.",
+        _WEIGHT_ROWS, formats.weights_summary, formats.pickle_only),
+    Query(
+        "PTM-5", "Which serialization formats does the model infrastructure use (safety, interoperability)?",
+        "Per hub and weight format (from file names: listing and stored files): models shipping it, files and "
+        "% of the hub's models.",
+        _WEIGHT_ROWS, formats.weights_summary, formats.formats_in_use),
+    Query(
+        "GH-1", "Which defects do projects report about PTM use, and how do they differ from their other defects?",
+        "Issues (not pull requests) of repositories that load a PTM, split by whether the title or body names a "
+        "model (keyword match): issues, bug-labelled, open, repositories. Defect kinds need human labelling; "
+        "the issues are in github_issue.",
+        f"""SELECT CASE WHEN {_mentions_ptm("i.title", "i.body")} THEN 'mentions a PTM' ELSE 'other' END AS topic,
+       COUNT(*) AS issues,
+       SUM(CASE WHEN EXISTS (SELECT 1 FROM github_issue_label il JOIN github_label l ON l.id = il.github_label_id
+                             WHERE il.github_issue_id = i.id AND (LOWER(l.name) LIKE '%bug%'
+                                   OR LOWER(l.name) LIKE '%defect%' OR LOWER(l.name) LIKE '%error%'))
+                THEN 1 ELSE 0 END) AS bug_labelled,
+       SUM(CASE WHEN UPPER(i.state) = 'OPEN' THEN 1 ELSE 0 END) AS open,
+       COUNT(DISTINCT i.repository_id) AS repositories
+FROM github_issue i
+WHERE i.is_pull_request = FALSE
+  AND EXISTS (SELECT 1 FROM model_reuse mr WHERE mr.repository_id = i.repository_id AND mr.is_current = TRUE)
+GROUP BY CASE WHEN {_mentions_ptm("i.title", "i.body")} THEN 'mentions a PTM' ELSE 'other' END
+ORDER BY topic"""),
+    Query(
+        "GH-4", "Do PTMs underpin, enhance or replace features built with ordinary code, and how common is each?",
+        "Per repository loading PTMs: files loading them against files scanned, models, and links by reuse mode. "
+        "The adoption mode of a feature needs human judgement; these are the repositories and files to read.",
+        """SELECT r.full_name AS repository, s.files_scanned,
+       COUNT(DISTINCT mr.file_id) AS files_loading_ptms,
+       COUNT(DISTINCT COALESCE(mr.canonical_model_id, mr.raw_model_id)) AS models,
+       SUM(CASE WHEN mr.reuse_mode = 'inference' THEN 1 ELSE 0 END) AS inference_links,
+       SUM(CASE WHEN mr.reuse_mode = 'finetune' THEN 1 ELSE 0 END) AS finetune_links,
+       SUM(CASE WHEN mr.reuse_mode IS NULL THEN 1 ELSE 0 END) AS unknown_mode_links
+FROM model_reuse mr JOIN repo_scan s ON s.id = mr.scan_id JOIN reuse_repository r ON r.id = mr.repository_id
+WHERE mr.is_current = TRUE
+GROUP BY r.id, r.full_name, s.id, s.files_scanned
+ORDER BY files_loading_ptms DESC, r.full_name"""),
+    Query(
+        "I-2", "What are the code smells of PTM use in downstream repositories?",
+        "Per loading library: current links with smell candidates: remote code trusted, no pinned revision, "
+        "a model id computed at run time, a local path, a model id no hub knows. Whether each is a smell "
+        "and how it affects a project needs human judgement.",
+        """SELECT library, COUNT(*) AS links, COUNT(DISTINCT repository_id) AS repositories,
+       SUM(CASE WHEN trust_remote_code = TRUE THEN 1 ELSE 0 END) AS trust_remote_code,
+       SUM(CASE WHEN revision IS NULL AND is_local_path = FALSE THEN 1 ELSE 0 END) AS unpinned,
+       SUM(CASE WHEN link_status = 'dynamic' THEN 1 ELSE 0 END) AS dynamic_id,
+       SUM(CASE WHEN is_local_path = TRUE THEN 1 ELSE 0 END) AS local_path,
+       SUM(CASE WHEN link_status = 'unknown_model' THEN 1 ELSE 0 END) AS unknown_model
+FROM model_reuse WHERE is_current = TRUE
+GROUP BY library ORDER BY links DESC, library"""),
+    Query(
+        "I-3", "How do engineers test their PTM-enabled features, and how do tests handle PTM stochasticity?",
+        "Per repository loading PTMs: files scanned, test files (path names test), and test files that load a "
+        "PTM. Testing practice and flakiness handling need reading the tests; these are where to start.",
+        """SELECT r.full_name AS repository, COUNT(DISTINCT f.id) AS files,
+       COUNT(DISTINCT CASE WHEN LOWER(f.path) LIKE 'test%' OR LOWER(f.path) LIKE '%/test%'
+                             OR LOWER(f.path) LIKE '%_test.py' THEN f.id END) AS test_files,
+       COUNT(DISTINCT CASE WHEN mr.id IS NOT NULL THEN f.id END) AS files_loading_ptms,
+       COUNT(DISTINCT CASE WHEN mr.id IS NOT NULL AND (LOWER(f.path) LIKE 'test%' OR LOWER(f.path) LIKE '%/test%'
+                             OR LOWER(f.path) LIKE '%_test.py') THEN f.id END) AS test_files_loading_ptms
+FROM reuse_file f JOIN repo_scan s ON s.id = f.scan_id AND s.is_current = TRUE
+JOIN reuse_repository r ON r.id = f.repository_id
+LEFT JOIN model_reuse mr ON mr.file_id = f.id AND mr.is_current = TRUE
+WHERE EXISTS (SELECT 1 FROM model_reuse x WHERE x.repository_id = r.id AND x.is_current = TRUE)
+GROUP BY r.id, r.full_name
+ORDER BY test_files_loading_ptms DESC, r.full_name""",
+        _i3_summary),
+    Query(
+        "I-4", "How often do engineers update the PTMs they depend on, and with how much technical lag?",
+        "Needs repository history (scans at several commits). Per repository today: models loaded, links, links "
+        "pinned to a revision and how many scans we hold; the summary says when history is missing.",
+        """SELECT r.full_name AS repository,
+       COUNT(DISTINCT COALESCE(mr.canonical_model_id, mr.raw_model_id)) AS models, COUNT(*) AS links,
+       SUM(CASE WHEN mr.revision IS NOT NULL THEN 1 ELSE 0 END) AS pinned_links,
+       (SELECT COUNT(*) FROM repo_scan s WHERE s.repository_id = r.id) AS scans
+FROM model_reuse mr JOIN reuse_repository r ON r.id = mr.repository_id
+WHERE mr.is_current = TRUE
+GROUP BY r.id, r.full_name
+ORDER BY scans DESC, links DESC, r.full_name""",
+        _history_summary),
+    Query(
+        "I-5", "How do issue reports on PTM packages (Hub discussions) compare with GitHub issues?",
+        "Per source and kind: items, parents (models or repositories with any), items per parent, % open, "
+        "% answered by someone other than the author, median days to that answer, median age of open items "
+        "(as of the newest item). The kinds of questions asked need human labelling.",
+        """SELECT 'huggingface' AS source, d.model_id AS parent_id, d.is_pull_request,
+       CASE WHEN LOWER(d.status) = 'open' THEN 1 ELSE 0 END AS is_open, d.created_at,
+       CASE WHEN EXISTS (SELECT 1 FROM discussion_event e WHERE e.discussion_id = d.id AND e.type = 'comment'
+          AND e.author IS NOT NULL AND (d.author IS NULL OR e.author <> d.author)) THEN 1 ELSE 0 END AS answered,
+       (SELECT MIN(e.created_at) FROM discussion_event e WHERE e.discussion_id = d.id AND e.type = 'comment'
+          AND e.author IS NOT NULL AND (d.author IS NULL OR e.author <> d.author)) AS first_answer_at
+FROM discussion d
+UNION ALL
+SELECT 'github', i.repository_id, i.is_pull_request,
+       CASE WHEN UPPER(i.state) = 'OPEN' THEN 1 ELSE 0 END, i.created_at,
+       CASE WHEN EXISTS (SELECT 1 FROM github_comment c WHERE c.issue_id = i.id
+          AND c.author_id IS NOT NULL AND (i.author_id IS NULL OR c.author_id <> i.author_id)) THEN 1 ELSE 0 END,
+       (SELECT MIN(c.created_at) FROM github_comment c WHERE c.issue_id = i.id
+          AND c.author_id IS NOT NULL AND (i.author_id IS NULL OR c.author_id <> i.author_id))
+FROM github_issue i""",
+        post=_i5_table),
+    Query(
+        "I-6", "What signing do PTMs need, and which signatures work for PTMs and their training?",
+        "Per hub: models, models with commit history, with tags, with content-hashed (LFS sha256) files and "
+        "with a stored copy. Signatures themselves are not collected (see the summary).",
+        """SELECT g.name AS hub, COUNT(*) AS models,
+       SUM(CASE WHEN EXISTS (SELECT 1 FROM model_version v WHERE v.model_id = m.id) THEN 1 ELSE 0 END) AS with_history,
+       SUM(CASE WHEN EXISTS (SELECT 1 FROM git_ref t WHERE t.model_id = m.id AND t.kind = 'tag') THEN 1 ELSE 0 END) AS with_tags,
+       SUM(CASE WHEN EXISTS (SELECT 1 FROM model_file f WHERE f.model_id = m.id AND f.lfs_sha256 IS NOT NULL)
+                THEN 1 ELSE 0 END) AS with_hashed_files,
+       SUM(CASE WHEN EXISTS (SELECT 1 FROM model_file f WHERE f.model_id = m.id AND f.stored_digest IS NOT NULL)
+                THEN 1 ELSE 0 END) AS with_stored_files
+FROM model m JOIN registry g ON g.id = m.registry_id
+GROUP BY g.name ORDER BY g.name""",
+        _i6_summary),
 )
+
+
+def _order(q: Query) -> tuple:
+    return (0, PAPER_IDS.index(q.name)) if q.name in PAPER_IDS else (1, q.name)
+
+
+QUERIES = tuple(sorted(_QUERIES, key=_order))
+
 
 BY_NAME = {q.name.lower(): q for q in QUERIES}
 
@@ -201,4 +439,5 @@ def run(engine: Engine, name: str) -> tuple[pd.DataFrame, dict | None]:
     query = get(name)
     with engine.connect() as conn:
         df = pd.read_sql(text(query.sql_for(engine.dialect.name)), conn)
-    return df, (query.summary(df) if query.summary else None)
+    summary = query.summary(df) if query.summary else None  # from the SQL's rows
+    return (query.post(df) if query.post else df), summary

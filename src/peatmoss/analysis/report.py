@@ -1,4 +1,4 @@
-"""`peatmoss report`: every table and figure as PNG + SVG + CSV, a Markdown summary and one self-contained HTML."""
+"""`peatmoss report`: every table and figure as PDF + SVG + 300-dpi PNG + CSV, a Markdown summary and one self-contained HTML."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import logging
 from datetime import datetime, timezone
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..db import get_engine
@@ -18,7 +19,7 @@ from .sankey import fig12_licenses
 
 log = logging.getLogger(__name__)
 
-BUILDERS = (figures.table1, figures.headline, figures.fig7_metadata, figures.fig8_domains,
+BUILDERS = (figures.table1, figures.headline, figures.fig5_libraries, figures.fig7_metadata, figures.fig8_domains,
             figures.fig9_reuse_domains, figures.fig10_creation, figures.fig11_size, fig12_licenses, figures.trends)
 
 
@@ -37,6 +38,32 @@ def build(data) -> list[Result]:
 
 
 PREVIEW = 20
+PNG_DPI = 300
+
+
+def plain(value) -> str:
+    """A value as a reader sees it: thousands separators, at most 4 significant decimals, '' for a gap,
+    'n/a' for None (a summary that could not be computed)."""
+    if value is None:
+        return "n/a"
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value))
+    if isinstance(value, (int, np.integer)):
+        return f"{int(value):,}"
+    if isinstance(value, (float, np.floating)):
+        if pd.isna(value):
+            return ""
+        if float(value).is_integer():
+            return f"{int(value):,}"
+        return f"{value:,.1f}" if abs(value) >= 1000 else f"{value:.4g}"
+    if value is pd.NA or value is pd.NaT:
+        return ""
+    return str(value)
+
+
+def formatted(df: pd.DataFrame) -> pd.DataFrame:
+    """The frame with every cell as its plain text (for HTML and Markdown tables; the CSVs keep raw values)."""
+    return df.apply(lambda col: col.map(plain)) if len(df.columns) else df
 
 
 def research_questions(engine) -> list[Result]:
@@ -51,7 +78,7 @@ def research_questions(engine) -> list[Result]:
             out.append(Result(key, f"{q.name}: {q.question}", q.description, pd.DataFrame(), table=True,
                               missing=[f"could not be run: {type(exc).__name__}: {exc}"]))
             continue
-        caption = q.description + (" Summary: " + ", ".join(f"{k} = {v}" for k, v in summary.items()) + "."
+        caption = q.description + (" Summary: " + ", ".join(f"{k} = {plain(v)}" for k, v in summary.items()) + "."
                                    if summary else "")
         missing = [] if len(df) else ["no rows: the tables this question needs are empty"]
         out.append(Result(key, f"{q.name}: {q.question}", caption, df, missing=missing, table=True))
@@ -63,14 +90,15 @@ def _write(result: Result, out: Path) -> None:
     if result.table:
         return
     fig = result.fig or placeholder(result.title, result.missing)
-    fig.savefig(out / f"{result.key}.png")
-    fig.savefig(out / f"{result.key}.svg")
+    fig.savefig(out / f"{result.key}.png", dpi=PNG_DPI)  # print resolution
+    for vector in ("pdf", "svg"):
+        fig.savefig(out / f"{result.key}.{vector}")
 
 
 def md_table(df: pd.DataFrame) -> str:
     if df.empty:
         return "_(no rows)_"
-    cells = [[("" if pd.isna(v) else str(v)).replace("|", "\\|") for v in row] for row in df.itertuples(index=False)]
+    cells = [[str(v).replace("|", "\\|") for v in row] for row in formatted(df).itertuples(index=False)]
     lines = ["| " + " | ".join(map(str, df.columns)) + " |", "|" + "---|" * len(df.columns)]
     return "\n".join(lines + ["| " + " | ".join(c) + " |" for c in cells])
 
@@ -116,7 +144,7 @@ def _html(results: list[Result], created: str, out: Path) -> str:
         if r.html:
             parts.append(f"<details><summary>Interactive version</summary>{r.html}</details>")
         if not r.data.empty:
-            table = r.data.head(PREVIEW).to_html(index=False, border=0, na_rep="")
+            table = formatted(r.data.head(PREVIEW)).to_html(index=False, border=0, na_rep="")
             if len(r.data) > PREVIEW:
                 table += f"<p>First {PREVIEW} of {len(r.data):,} rows; all in {r.key}.csv.</p>"
             parts.append(table if r.table else f"<details><summary>Data ({len(r.data):,} rows)</summary>{table}</details>")
