@@ -84,6 +84,6 @@ def test_shared_pages_get_model_rows(db_url, shared_data, tmp_path):
     # one domain per model for query I-3 and Figure 8; most PyTorch Hub models are vision models
     f8 = fig8_domains(load(get_engine(db_url))).data
     pt = f8[f8["hub"] == "pytorch_hub"].set_index("domain")["models"]
-    i3, _ = run(get_engine(db_url), "I-3")
+    i3, _ = run(get_engine(db_url), "DOM-1")
     assert dict(zip(i3["domain"], i3["models"])) == {k: int(v) for k, v in pt.items() if v}
     assert pt["CV"] > len(rows) / 2 and pt.get("Audio", 0) > 0 and pt.get("NLP", 0) > 0
