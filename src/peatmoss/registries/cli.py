@@ -46,6 +46,7 @@ def collect_huggingface_cmd(
                                   "(then retried)."),
     deadline: float = typer.Option(120.0, min=0.001, help="Seconds a whole request may take, however the server "
                                    "trickles its answer (then retried)."),
+    max_retries: int = typer.Option(5, min=0, help="Retries of a failed request (429, 5xx, time-outs)."),
     max_retry_after: float = typer.Option(60.0, min=0, help="Longest wait (s) obeyed from Retry-After."),
     max_page_bytes: int = typer.Option(256 * 1024 ** 2, min=1, help="Largest listing page (bytes); a larger one "
                                        "ends the run with an error row."),
@@ -76,7 +77,7 @@ def collect_huggingface_cmd(
                           store_dir=str(store), allow_patterns=allow or None, include_weights=weights,
                           snapshot=snapshot, record_dir=str(record) if record else None,
                           replay_dir=str(replay) if replay else None, timeout=timeout, deadline=deadline,
-                          max_retry_after=max_retry_after, max_page_bytes=max_page_bytes,
+                          max_retries=max_retries, max_retry_after=max_retry_after, max_page_bytes=max_page_bytes,
                           max_page_items=max_page_items, max_card_bytes=max_card_bytes,
                           max_deep_items=max_deep_items, recollect=recollect,
                           progress=progress and not as_json, dask=dask)

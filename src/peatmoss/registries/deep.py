@@ -170,15 +170,14 @@ def _fetch_model(api: HfApi, endpoint: str, hub_id: str, sha: str | None, opts):
 def _discussions(api: HfApi, hub_id: str, max_items: int) -> list:
     """Every discussion with its details; a discussion number met twice (a looping server) or more than
     `max_items` discussions raise `PaginationLoop`."""
-    out, seen = [], set()
-    for disc in api.get_repo_discussions(hub_id):
-        if disc.num in seen:
+    nums: list[int] = []
+    for disc in api.get_repo_discussions(hub_id):  # the whole list first: a loop is found before any detail
+        if disc.num in nums:
             raise http.PaginationLoop(f"discussion {disc.num} listed twice: the server's pagination loops")
-        if len(seen) >= max_items:
+        if len(nums) >= max_items:
             raise http.PaginationLoop(f"more than {max_items:,} discussions: stopped")
-        seen.add(disc.num)
-        out.append(api.get_discussion_details(hub_id, disc.num))
-    return out
+        nums.append(disc.num)
+    return [api.get_discussion_details(hub_id, num) for num in nums]
 
 
 def _snapshot_files(api: HfApi, endpoint: str, hub_id: str, sha: str | None, opts) -> dict[str, str]:

@@ -25,7 +25,7 @@ from sqlalchemy import select, update
 from ..core import http
 from ..core.archive import ArchiveServer, record_hub
 from ..db import init_db, models as m
-from ..core.redact import redact
+from ..core.redact import install_log_filter, redact
 from ..core.runs import (advance, complete_run, count_errors, fail_run, finish_run, open_run, record_error, snapshot_date,
                          snapshot_models)
 from .deep import collect_deep
@@ -170,6 +170,7 @@ def collect_huggingface(url: str | None = None, opts: CollectOptions | None = No
     Raises `SnapshotError` (a ValueError) before touching the database when `opts.snapshot` is not a date."""
     opts = opts or CollectOptions()
     check_options(opts)
+    install_log_filter()  # URLs with user-info and echoed tokens reach the logs of httpx and huggingface_hub
     snap = snapshot_date(opts.snapshot)
     engine = init_db(url)
     token = os.environ.get("HF_TOKEN") or None
