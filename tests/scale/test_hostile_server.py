@@ -113,17 +113,17 @@ def _dripping_handler():
             with self.server.lock:
                 self.server.requests += 1
             data = b"[" + b" " * 10_000 + b"]"
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.flush()
             try:
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.flush()
                 for byte in data:
                     self.wfile.write(bytes([byte]))
                     self.wfile.flush()
                     time.sleep(self.server.gap)
-            except (BrokenPipeError, ConnectionResetError):
+            except OSError:
                 pass
 
     return Handler
@@ -265,3 +265,17 @@ def test_bad_page_size_and_limit_are_one_line_errors(tmp_path):
         proc, _ = _cli(["--db", db, "collect", "huggingface", "--endpoint", "http://127.0.0.1:9", *args],
                        dict(os.environ))
         assert proc.returncode == 2 and "Traceback" not in proc.stderr, (args, proc.stderr)
+
+
+def test_deep_parts_of_a_silent_server_time_out(tmp_path, sqlite_url):
+    """huggingface_hub's own calls (refs, discussions) set no time-out: the collector's limits bound them."""
+    records, extra = hub_data(tmp_path, 1)
+
+    def faults(path, n):
+        return Fault("hang", hang_seconds=60) if path.endswith(("/refs", "/discussions")) else None
+
+    start = time.monotonic()
+    with HubServer(RecordSource(records, extra), faults=faults) as hub:
+        summary = collect_huggingface(sqlite_url, _opts(hub.url, timeout=1, deadline=2))
+    assert time.monotonic() - start < SECONDS and summary.complete
+    assert {stage for stage, *_ in _errors(sqlite_url)} == {"collect.deep.refs", "collect.deep.discussions"}

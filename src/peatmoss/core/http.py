@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 
@@ -83,6 +84,60 @@ def bounded_get(client, url: str, *, deadline: float, max_bytes: int, cut: bool 
                             request=request)
     answer.extensions["cut"] = was_cut
     return answer
+
+
+class _BoundedStream(httpx.SyncByteStream):
+    """A response body stream that fails past a wall-clock moment or a byte count."""
+
+    def __init__(self, stream, request, until: float, deadline: float, max_bytes: int):
+        self.stream, self.request, self.until, self.max_bytes = stream, request, until, max_bytes
+        self.deadline = deadline
+
+    def __iter__(self):
+        size = 0
+        for chunk in self.stream:
+            size += len(chunk)
+            if size > self.max_bytes:
+                raise TooLarge(f"response over {self.max_bytes:,} bytes: {self.request.url}")
+            if time.monotonic() > self.until:
+                raise DeadlineExceeded(f"no full answer within {self.deadline:g} s: {self.request.url}",
+                                       request=self.request)
+            yield chunk
+
+    def close(self) -> None:
+        self.stream.close()
+
+
+def limit_hooks(timeout: float, deadline: float, max_bytes: int) -> dict:
+    """httpx `event_hooks` bounding every request of a client: `timeout` per read when the caller set none,
+    the whole exchange within `deadline` seconds and `max_bytes` (as sent). Put them before other response
+    hooks (a recorder reading the body then reads it through the bounds)."""
+    started = "peatmoss_started"
+
+    def on_request(request) -> None:
+        request.extensions[started] = time.monotonic()
+        limits = dict(request.extensions.get("timeout") or {})
+        request.extensions["timeout"] = {k: min(v or timeout, deadline) for k, v in
+                                         {"connect": None, "read": None, "write": None, "pool": None, **limits}.items()}
+
+    def on_response(response) -> None:
+        until = response.request.extensions.get(started, time.monotonic()) + deadline
+        response.stream = _BoundedStream(response.stream, response.request, until, deadline, max_bytes)
+
+    return {"request": [on_request], "response": [on_response]}
+
+
+@contextmanager
+def bounded_client(client, timeout: float, deadline: float, max_bytes: int):
+    """Bound every request `client` (an httpx client, e.g. huggingface_hub's session) sends in the block."""
+    hooks = client.event_hooks
+    limits = limit_hooks(timeout, deadline, max_bytes)
+    client.event_hooks = {"request": list(hooks.get("request", [])) + limits["request"],
+                          "response": limits["response"] + list(hooks.get("response", []))}
+    try:
+        yield client
+    finally:
+        client.event_hooks = hooks
 
 
 class Pages:
@@ -210,4 +265,4 @@ def send(policy: Policy, do: Callable[[], object], sleep: Callable[[float], None
         return exc.response
 
 
-__all__ = ["DeadlineExceeded", "Pages", "PaginationLoop", "Policy", "TooLarge", "bounded_get", "RETRY_STATUS", "call", "httpx", "retryable", "retrying", "send", "server_wait", "transient"]
+__all__ = ["DeadlineExceeded", "Pages", "bounded_client", "limit_hooks", "PaginationLoop", "Policy", "TooLarge", "bounded_get", "RETRY_STATUS", "call", "httpx", "retryable", "retrying", "send", "server_wait", "transient"]

@@ -183,6 +183,10 @@ def collect_huggingface(url: str | None = None, opts: CollectOptions | None = No
             constants.HF_HUB_DISABLE_TELEMETRY = True
         if opts.record_dir:
             stack.enter_context(record_hub(opts.record_dir, endpoint))
+        # every request of huggingface_hub's session (it sets no time-out of its own) within the limits;
+        # installed after the recorder so that the recorder reads bodies through them
+        stack.enter_context(http.bounded_client(get_session(), opts.timeout, opts.deadline, max(
+            opts.max_page_bytes, opts.max_card_bytes, 64 * 1024 ** 2)))
         summary = _collect(engine, endpoint, token, opts, snap)
     with engine.connect() as conn:
         summary.in_snapshot = snapshot_models(conn, summary.run_id)
