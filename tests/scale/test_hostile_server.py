@@ -279,3 +279,37 @@ def test_deep_parts_of_a_silent_server_time_out(tmp_path, sqlite_url):
         summary = collect_huggingface(sqlite_url, _opts(hub.url, timeout=1, deadline=2))
     assert time.monotonic() - start < SECONDS and summary.complete
     assert {stage for stage, *_ in _errors(sqlite_url)} == {"collect.deep.refs", "collect.deep.discussions"}
+
+
+def test_bad_json_retries_are_spaced(sqlite_url):
+    times = []
+
+    def answer(method, path, body):
+        times.append(time.monotonic())
+        return 200, {}, b"[{not json"
+
+    with LoopbackServer(answer=answer) as server:
+        summary = collect_huggingface(sqlite_url, _opts(server.url, max_retries=3))
+    assert not summary.complete and len(times) == 4
+    gaps = [b - a for a, b in zip(times, times[1:])]
+    assert all(gap >= 0.4 for gap in gaps), gaps
+    [(stage, kind, _, message)] = _errors(sqlite_url)
+    assert kind == "PageError" and "not JSON" in message
+
+
+def test_cut_json_of_a_deep_part_is_retried_after_a_backoff(tmp_path, sqlite_url):
+    records, extra = hub_data(tmp_path, 1)
+    times = []
+
+    def faults(path, n):
+        if path.endswith(("/refs", "/commits/main")):
+            times.append((path, time.monotonic()))
+            return Fault("truncate") if sum(p == path for p, _ in times) == 1 else None
+        return None
+
+    with HubServer(RecordSource(records, extra), faults=faults) as hub:
+        summary = collect_huggingface(sqlite_url, _opts(hub.url))
+    assert summary.complete and summary.errors == 0
+    for path in {p for p, _ in times}:
+        first, second = [t for p, t in times if p == path]
+        assert second - first >= 0.4

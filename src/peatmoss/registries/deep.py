@@ -10,6 +10,7 @@ for a model without README.md, `not_found` for a part of a model that is gone.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import re
 from fnmatch import fnmatch
@@ -143,7 +144,8 @@ def _fetch_model(api: HfApi, endpoint: str, hub_id: str, sha: str | None, opts):
 
     def attempt(name: str, fn):
         try:
-            parts[name] = http.call(http.Policy(retries=opts.max_retries, max_retry_after=opts.max_retry_after), fn)
+            parts[name] = http.call(http.Policy(retries=opts.max_retries, max_retry_after=opts.max_retry_after,
+                                                retry_also=(json.JSONDecodeError,)), fn)  # a cut body: retried
         except Exception as exc:  # noqa: BLE001 - one failed part must not stop the others
             if _not_found(exc):
                 missing.append(name)
