@@ -77,7 +77,8 @@ def test_listing_loop_ends_with_error_row(tmp_path, sqlite_url, bounce, limit):
         assert conn.execute(select(CollectionRun.status)).scalar_one() == "failed"
 
 
-def test_deep_commit_and_discussion_loops_are_error_rows(tmp_path, sqlite_url):
+@pytest.mark.parametrize("empty", [False, True])
+def test_deep_commit_and_discussion_loops_are_error_rows(tmp_path, sqlite_url, empty):
     records, extra = hub_data(tmp_path, 2)
     rid = records[0]["id"]
 
@@ -86,11 +87,12 @@ def test_deep_commit_and_discussion_loops_are_error_rows(tmp_path, sqlite_url):
             commit = {"id": "a" * 40, "authors": [], "date": "2024-01-01T00:00:00Z", "title": "t", "message": ""}
             return 200, {"Link": f'<{hub.url}/api/models/{rid}/commits/main?p=1>; rel="next"'}, \
                 json.dumps([commit]).encode()
-        if path_qs.startswith(f"/api/models/{rid}/discussions?"):  # the same page, whatever page is asked
+        if path_qs.startswith(f"/api/models/{rid}/discussions?"):
             disc = {"num": 1, "title": "x", "status": "open", "isPullRequest": False, "createdAt": "2024-01-01T00:00:00Z",
                     "author": {"name": "a"}, "repo": {"name": rid, "type": "model"}, "numComments": 0,
                     "pinned": False}
-            return 200, {}, json.dumps({"discussions": [disc], "count": 10 ** 9, "start": 0}).encode()
+            # the same page whatever page is asked, or empty pages claiming a billion discussions
+            return 200, {}, json.dumps({"discussions": [] if empty else [disc], "count": 10 ** 9, "start": 0}).encode()
         return HubServer.answer(hub, method, path_qs, body)
 
     hub = HubServer(RecordSource(records, extra))
@@ -313,3 +315,20 @@ def test_cut_json_of_a_deep_part_is_retried_after_a_backoff(tmp_path, sqlite_url
     for path in {p for p, _ in times}:
         first, second = [t for p, t in times if p == path]
         assert second - first >= 0.4
+
+
+def test_cli_huge_listing_page_bounded_memory(tmp_path):
+    """A 300,000-item listing page: refused (items over --max-page-items), exit 1, the process under 1 GiB."""
+    page = json.dumps([{"id": f"o/m{i}"} for i in range(300_000)]).encode()
+    db = f"sqlite:///{tmp_path / 'h.db'}"
+    with LoopbackServer(answer=lambda m, p, b: (200, {}, page)) as server:
+        code = ("import resource, runpy, sys; sys.argv = ['peatmoss'] + sys.argv[1:]\n"
+                "try:\n    runpy.run_module('peatmoss', run_name='__main__')\n"
+                "finally:\n    print('maxrss', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)")
+        proc = subprocess.run([sys.executable, "-c", code, "--db", db, "collect", "huggingface", "--endpoint",
+                               server.url, "--no-progress", "--max-retries", "0"], capture_output=True, text=True,
+                              timeout=120)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr[-2000:]
+    rss_kb = int(proc.stderr.rsplit("maxrss", 1)[1].split()[0])
+    assert rss_kb < 1024 * 1024, rss_kb
+    assert "300,000 items" in _errors(db)[0][3]

@@ -48,7 +48,7 @@ def collect_huggingface_cmd(
                                    "trickles its answer (then retried)."),
     max_retries: int = typer.Option(5, min=0, help="Retries of a failed request (429, 5xx, time-outs)."),
     max_retry_after: float = typer.Option(60.0, min=0, help="Longest wait (s) obeyed from Retry-After."),
-    max_page_bytes: int = typer.Option(256 * 1024 ** 2, min=1, help="Largest listing page (bytes); a larger one "
+    max_page_bytes: int = typer.Option(64 * 1024 ** 2, min=1, help="Largest listing page (bytes); a larger one "
                                        "ends the run with an error row."),
     max_page_items: int = typer.Option(10_000, min=1, help="Most items on one listing page."),
     max_card_bytes: int = typer.Option(2 * 1024 ** 2, min=1, help="Longer cards are cut here, with a marker."),

@@ -62,10 +62,10 @@ def fetch_commits(endpoint: str, hub_id: str, token, opts) -> list[GitCommitInfo
     """The commits of the model's main branch, page by page (`Link` headers); a page already read (a looping
     server) or more than `opts.max_deep_items` commits raise `PaginationLoop`."""
     url = f"{endpoint}/api/models/{hub_id}/commits/main"
-    pages, out = http.Pages(), []
+    pages, out = http.Pages(max_pages=max(10, opts.max_deep_items // 10)), []
     while url:
         pages.check(url)
-        response = _get(url, token, opts, max_bytes=64 * 1024 ** 2)
+        response = _get(url, token, opts, max_bytes=opts.max_page_bytes)
         hf_raise_for_status(response)
         items = response.json()
         if not isinstance(items, list):
@@ -158,7 +158,7 @@ def _fetch_model(api: HfApi, endpoint: str, hub_id: str, sha: str | None, opts):
         missing.append("card")
     attempt("commits", lambda: fetch_commits(endpoint, hub_id, api.token, opts))
     attempt("refs", lambda: api.list_repo_refs(hub_id, include_pull_requests=True))
-    attempt("discussions", lambda: _discussions(api, hub_id, opts.max_deep_items))
+    attempt("discussions", lambda: _discussions(api, endpoint, hub_id, opts))
     if opts.files:
         attempt("files", lambda: _snapshot_files(api, endpoint, hub_id, sha, opts))
     if "commits" in missing and "refs" in missing:  # the repository itself answers 404: one row for the model
@@ -169,17 +169,29 @@ def _fetch_model(api: HfApi, endpoint: str, hub_id: str, sha: str | None, opts):
     return parts, errors
 
 
-def _discussions(api: HfApi, hub_id: str, max_items: int) -> list:
-    """Every discussion with its details; a discussion number met twice (a looping server) or more than
-    `max_items` discussions raise `PaginationLoop`."""
+def discussion_numbers(endpoint: str, hub_id: str, token, opts) -> list[int]:
+    """Numbers of the model's discussions, page by page (`?p=N`, as huggingface_hub reads them). A number met
+    twice, an empty page that claims more, or more than `opts.max_deep_items` raise `PaginationLoop`."""
     nums: list[int] = []
-    for disc in api.get_repo_discussions(hub_id):  # the whole list first: a loop is found before any detail
-        if disc.num in nums:
-            raise http.PaginationLoop(f"discussion {disc.num} listed twice: the server's pagination loops")
-        if len(nums) >= max_items:
-            raise http.PaginationLoop(f"more than {max_items:,} discussions: stopped")
-        nums.append(disc.num)
-    return [api.get_discussion_details(hub_id, num) for num in nums]
+    for page in range(opts.max_deep_items + 1):
+        response = _get(f"{endpoint}/api/models/{hub_id}/discussions", token, opts, max_bytes=opts.max_page_bytes,
+                        params={"p": page})
+        hf_raise_for_status(response)
+        data = response.json()
+        found = [d["num"] for d in data["discussions"]]
+        if any(num in nums for num in found) or not found and data["start"] < data["count"]:
+            raise http.PaginationLoop(f"discussion page {page} repeats or is empty: the server's pagination loops")
+        nums.extend(found)
+        if len(nums) > opts.max_deep_items:
+            raise http.PaginationLoop(f"more than {opts.max_deep_items:,} discussions: stopped")
+        if not found or data["start"] + len(found) >= data["count"]:
+            return nums
+    raise http.PaginationLoop(f"more than {opts.max_deep_items:,} discussion pages: stopped")
+
+
+def _discussions(api: HfApi, endpoint: str, hub_id: str, opts) -> list:
+    """Every discussion with its details (the whole list first: a loop is found before any detail)."""
+    return [api.get_discussion_details(hub_id, num) for num in discussion_numbers(endpoint, hub_id, api.token, opts)]
 
 
 def _snapshot_files(api: HfApi, endpoint: str, hub_id: str, sha: str | None, opts) -> dict[str, str]:

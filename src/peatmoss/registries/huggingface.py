@@ -61,7 +61,7 @@ class CollectOptions:
     deadline: float = 120.0  # wall-clock seconds for a whole request (a dripping server is cut)
     max_retries: int = 5
     max_retry_after: float = 60.0  # cap on a wait a server asks for (Retry-After, rate-limit headers)
-    max_page_bytes: int = 256 * 1024 ** 2  # a listing page over this (decoded) is an error
+    max_page_bytes: int = 64 * 1024 ** 2  # a listing page over this (decoded) is an error
     max_page_items: int = 10_000  # a listing page with more items is an error
     max_card_bytes: int = 2 * 1024 ** 2  # a longer card is cut and marked (CARD_CUT)
     max_deep_items: int = 10_000  # commits or discussions of one model; more is an error
@@ -186,7 +186,7 @@ def collect_huggingface(url: str | None = None, opts: CollectOptions | None = No
         # every request of huggingface_hub's session (it sets no time-out of its own) within the limits;
         # installed after the recorder so that the recorder reads bodies through them
         stack.enter_context(http.bounded_client(get_session(), opts.timeout, opts.deadline, max(
-            opts.max_page_bytes, opts.max_card_bytes, 64 * 1024 ** 2)))
+            opts.max_page_bytes, opts.max_card_bytes, 1024 ** 3)))
         summary = _collect(engine, endpoint, token, opts, snap)
     with engine.connect() as conn:
         summary.in_snapshot = snapshot_models(conn, summary.run_id)
