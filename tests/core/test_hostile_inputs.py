@@ -96,3 +96,10 @@ def test_redact(monkeypatch):
     assert redact("plain text: nothing@here, http://host/path") == "plain text: nothing@here, http://host/path"
     assert redact_bytes(b"echo hf_abcdefghijklmnop") == b"echo " + REDACTED.encode()
     assert redact_data({"endpoint": "http://u:p4ss@h", "n": 3}) == {"endpoint": f"http://{REDACTED}@h", "n": 3}
+
+
+def test_repository_config_alias_bomb_is_not_walked():
+    from peatmoss.usage.repo import load_config
+
+    assert load_config("config.yaml", ("model: org/x\n" + BOMB).encode()) is None
+    assert load_config("config.yaml", b"model_name: org/x\n") == {"model_name": "org/x"}
