@@ -46,6 +46,9 @@ def root(
 ) -> None:
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
+    from .core.redact import install_log_filter
+
+    install_log_filter()  # no URL password or token in any log line
 
 
 for _stage in STAGES:

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from peatmoss.core import http
 from peatmoss.core.archive import Archive, ArchiveServer, Recorder, is_miss
+from peatmoss.core.redact import add_secret
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +74,8 @@ class LlmClient:
         self.prices = prices if prices is not None else load_prices()
         self.record, self.cache_url, self.timeout, self.max_tokens = record, cache_url, timeout, max_tokens
         self._api_key = api_key  # never logged
+        if api_key != "not-needed":
+            add_secret(api_key)  # redacted wherever it appears (a server may echo it in an error)
         self._client = None
         self._lock = threading.Lock()
         self._sem = threading.Semaphore(self.concurrency)

@@ -32,15 +32,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+from .redact import SECRET_HEADERS, SECRET_PARAMS, redact, redact_bytes
+
 KEPT_HEADERS = ("content-type", "link", "location", "retry-after", "etag", "x-error-code", "x-error-message",
                 "x-repo-commit", "x-linked-etag", "x-linked-size", "x-ratelimit-limit", "x-ratelimit-remaining",
                 "x-ratelimit-reset", "ratelimit", "ratelimit-policy")
-SECRET_HEADERS = ("authorization", "proxy-authorization", "x-api-key", "api-key", "cookie")
-SECRET_PARAMS = ("token", "access_token", "api_key", "apikey", "key", "secret", "password", "client_secret", "sig",
-                 "signature")
 MISS_HEADER = "X-Archive-Miss"
 BASE = "{base}"
-REDACTED = "<redacted>"
 
 
 def _public_query(query: str) -> list[tuple[str, str]]:
@@ -137,12 +135,6 @@ def _secrets(request) -> list[str]:
     return sorted({s for s in found if len(s) >= 4}, key=len, reverse=True)
 
 
-def _scrub(text: str, secrets: list[str]) -> str:
-    for secret in secrets:
-        text = text.replace(secret, REDACTED)
-    return text
-
-
 class Recorder:
     """An httpx response event hook storing every exchange under `base` into an archive."""
 
@@ -158,16 +150,14 @@ class Recorder:
             return
         response.read()
         secrets = _secrets(request)
-        headers = {k.lower(): _scrub(v.replace(self.base, BASE), secrets)
+        headers = {k.lower(): redact(v.replace(self.base, BASE), secrets)
                    for k, v in response.headers.items() if k.lower() in KEPT_HEADERS}
-        body = response.content
-        for secret in secrets:
-            body = body.replace(secret.encode(), REDACTED.encode())
+        body = redact_bytes(response.content, secrets)
         try:
             sent = request.content
         except Exception:  # noqa: BLE001 - a streamed request body: matched without it
             sent = None
-        self.archive.add(request.method, url[len(self.base):] or "/", sent, response.status_code, headers, body)
+        self.archive.add(request.method, redact(url[len(self.base):] or "/", secrets), sent, response.status_code, headers, body)
 
     def client_hooks(self, hooks: dict | None = None) -> dict:
         """`event_hooks` for an httpx client: the given hooks plus this recorder."""

@@ -1,5 +1,5 @@
 """YAML front matter of a Markdown page (model cards, PyTorch Hub pages), read tolerantly: a YAML that
-fails to parse is salvaged line by line."""
+fails to parse, or that `core.safeyaml` refuses (an alias bomb, a giant integer), is salvaged line by line."""
 
 from __future__ import annotations
 
@@ -8,10 +8,7 @@ from dataclasses import dataclass, field
 
 import yaml
 
-try:
-    _Loader = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - libyaml missing
-    _Loader = yaml.SafeLoader
+from . import safeyaml
 
 _OPEN = re.compile(r"\A\ufeff?\s*---[ \t]*\r?\n")
 _CLOSE = re.compile(r"^(?:---|\.\.\.)[ \t]*\r?$", re.M)
@@ -47,7 +44,7 @@ def split_front_matter(text: str, curly_quotes: bool = False) -> FrontMatter:
     if curly_quotes:
         raw = raw.translate(_CURLY)
     try:
-        data = yaml.load(raw, Loader=_Loader)  # noqa: S506 - a safe loader
+        data = safeyaml.load(raw)
     except yaml.YAMLError as exc:
         fm.error = f"invalid YAML: {str(exc).splitlines()[0][:300]}"
         fm.data = salvage(raw)
@@ -68,7 +65,7 @@ def _scalar(raw: str):
     if raw[0] in "\"'" and raw[-1:] == raw[0]:
         return raw[1:-1]
     try:
-        value = yaml.load(raw, Loader=_Loader)  # noqa: S506
+        value = safeyaml.load(raw, max_aliases=0)
     except yaml.YAMLError:
         return raw
     return value if isinstance(value, (str, int, float, bool, list)) else raw

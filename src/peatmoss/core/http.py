@@ -8,12 +8,17 @@ by `Policy.max_retry_after`; otherwise exponential back-off from `base_wait` up 
 `retrying(policy)` is a tenacity `Retrying` for any call that raises an exception with a `.response`
 (huggingface_hub's `HfHubHTTPError`, httpx's `HTTPStatusError`, openai's `APIStatusError`);
 `send(policy, do)` runs one request under it and hands back the last response when retries run out.
+
+`bounded_get(client, url, deadline=..., max_bytes=...)` reads one response within a wall-clock deadline for
+the whole request (a server dripping a byte at a time is cut, not only a silent one) and a size limit;
+`Pages` follows pagination links or cursors and stops on one it has already seen (a looping server).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 
@@ -37,6 +42,128 @@ class Policy:
     max_wait: float = 8.0  # back-off cap (s)
     max_retry_after: float = 60.0  # cap on a wait the server asks for (s)
     retry_also: tuple[type[BaseException], ...] = ()  # more exception types to retry (e.g. a cut body)
+
+
+class DeadlineExceeded(httpx.TimeoutException):
+    """A request that took longer than its wall-clock deadline (retried like a time-out)."""
+
+
+class TooLarge(ValueError):
+    """A response body over its size limit (not retried: the server would send it again)."""
+
+
+class PaginationLoop(ValueError):
+    """A next page (URL or cursor) that was already read: the server loops."""
+
+
+def bounded_get(client, url: str, *, deadline: float, max_bytes: int, cut: bool = False, **kw):
+    """GET `url` with `client` (httpx), the whole exchange within `deadline` seconds and the body within
+    `max_bytes` (decoded). Over the size, `TooLarge` is raised, or with `cut=True` the body is cut there
+    (the answer then has `extensions["cut"] = True`). Returns a fully read `httpx.Response`."""
+    start = time.monotonic()
+    timeout = kw.pop("timeout", None)
+    timeout = deadline if timeout is None else min(float(timeout), deadline)
+    request = client.build_request("GET", url, timeout=timeout, **kw)
+    response = client.send(request, stream=True)
+    chunks, size, was_cut = [], 0, False
+    try:
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            if size > max_bytes:
+                if not cut:
+                    raise TooLarge(f"response over {max_bytes:,} bytes: {request.url}")
+                chunks.append(chunk[: len(chunk) - (size - max_bytes)])
+                was_cut = True
+                break
+            chunks.append(chunk)
+            if time.monotonic() - start > deadline:
+                raise DeadlineExceeded(f"no full answer within {deadline:g} s: {request.url}", request=request)
+    finally:
+        response.close()
+    answer = httpx.Response(response.status_code, headers=response.headers, content=b"".join(chunks),
+                            request=request)
+    answer.extensions["cut"] = was_cut
+    return answer
+
+
+class _BoundedStream(httpx.SyncByteStream):
+    """A response body stream that fails past a wall-clock moment or a byte count."""
+
+    def __init__(self, stream, request, until: float, deadline: float, max_bytes: int):
+        self.stream, self.request, self.until, self.max_bytes = stream, request, until, max_bytes
+        self.deadline = deadline
+
+    def __iter__(self):
+        size = 0
+        for chunk in self.stream:
+            size += len(chunk)
+            if size > self.max_bytes:
+                raise TooLarge(f"response over {self.max_bytes:,} bytes: {self.request.url}")
+            if time.monotonic() > self.until:
+                raise DeadlineExceeded(f"no full answer within {self.deadline:g} s: {self.request.url}",
+                                       request=self.request)
+            yield chunk
+
+    def close(self) -> None:
+        self.stream.close()
+
+
+def limit_hooks(timeout: float, deadline: float, max_bytes: int) -> dict:
+    """httpx `event_hooks` bounding every request of a client: `timeout` per read when the caller set none,
+    the whole exchange within `deadline` seconds and `max_bytes` (as sent). Put them before other response
+    hooks (a recorder reading the body then reads it through the bounds)."""
+    started = "peatmoss_started"
+
+    def on_request(request) -> None:
+        request.extensions[started] = time.monotonic()
+        limits = dict(request.extensions.get("timeout") or {})
+        request.extensions["timeout"] = {k: min(v or timeout, deadline) for k, v in
+                                         {"connect": None, "read": None, "write": None, "pool": None, **limits}.items()}
+
+    def on_response(response) -> None:
+        until = response.request.extensions.get(started, time.monotonic()) + deadline
+        response.stream = _BoundedStream(response.stream, response.request, until, deadline, max_bytes)
+
+    return {"request": [on_request], "response": [on_response]}
+
+
+@contextmanager
+def bounded_client(client, timeout: float, deadline: float, max_bytes: int):
+    """Bound every request `client` (an httpx client, e.g. huggingface_hub's session) sends in the block."""
+    hooks = client.event_hooks
+    limits = limit_hooks(timeout, deadline, max_bytes)
+    client.event_hooks = {"request": list(hooks.get("request", [])) + limits["request"],
+                          "response": limits["response"] + list(hooks.get("response", []))}
+    try:
+        yield client
+    finally:
+        client.event_hooks = hooks
+
+
+class Pages:
+    """Loop detection for pagination: `check(key)` raises `PaginationLoop` for a page already seen; keys are
+    URLs (query order does not matter) or cursors."""
+
+    def __init__(self, max_pages: int | None = None):
+        self.seen: set[str] = set()
+        self.max_pages = max_pages
+
+    @staticmethod
+    def key(page: str) -> str:
+        parts = page.split("?", 1)
+        if len(parts) == 1:
+            return page
+        from urllib.parse import parse_qsl, urlencode
+
+        return parts[0] + "?" + urlencode(sorted(parse_qsl(parts[1], keep_blank_values=True)))
+
+    def check(self, page: str) -> None:
+        key = self.key(page)
+        if key in self.seen:
+            raise PaginationLoop(f"page {page} was already read: the server's pagination loops")
+        if self.max_pages is not None and len(self.seen) >= self.max_pages:
+            raise PaginationLoop(f"more than {self.max_pages:,} pages: stopped")
+        self.seen.add(key)
 
 
 class RetryableResponse(Exception):
@@ -138,4 +265,4 @@ def send(policy: Policy, do: Callable[[], object], sleep: Callable[[float], None
         return exc.response
 
 
-__all__ = ["Policy", "RETRY_STATUS", "call", "httpx", "retryable", "retrying", "send", "server_wait", "transient"]
+__all__ = ["DeadlineExceeded", "Pages", "bounded_client", "limit_hooks", "PaginationLoop", "Policy", "TooLarge", "bounded_get", "RETRY_STATUS", "call", "httpx", "retryable", "retrying", "send", "server_wait", "transient"]

@@ -15,6 +15,7 @@ from datetime import date, datetime, timezone
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from .redact import redact, redact_data
 from ..db.models import CollectionError, CollectionRun, ModelStats
 
 MAX_ITEM = 2000
@@ -65,7 +66,7 @@ def open_run(db, stage: str, source: str, key: str = "", *, params: dict | None 
     A resumed run keeps its cursor and progress (without a cursor it starts over, from zero).
     `reuse_complete`: a complete run with the same key is started again in the same row (a snapshot
     collected again keeps its run id); its progress starts from zero, its earlier error rows stay."""
-    key = key[:MAX_KEY]
+    key, source = redact(key)[:MAX_KEY], redact(source)
     if resume:
         row = db.execute(select(RUN.c.id, RUN.c.status, RUN.c.cursor, RUN.c.items_done)
                          .where(RUN.c.stage == stage, RUN.c.source == source, RUN.c.key == key)
@@ -80,9 +81,17 @@ def open_run(db, stage: str, source: str, key: str = "", *, params: dict | None 
             return state
     when = datetime.combine(snapshot, datetime.min.time(), timezone.utc) if snapshot else now()
     run_id = db.execute(RUN.insert().values(
-        stage=stage, source=source, key=key, params=params, registry_id=registry_id, snapshot_date=when,
+        stage=stage, source=source, key=key, params=redact_data(params), registry_id=registry_id, snapshot_date=when,
         started_at=now(), status="running", items_done=0, error_count=0).returning(RUN.c.id)).scalar_one()
     return RunState(run_id)
+
+
+def complete_run(db, key: str, stage: str = "collect", source: str = "huggingface"):
+    """The newest run with this stage, source and key when it is complete (its id and items_done), else None."""
+    row = db.execute(select(RUN.c.id, RUN.c.status, RUN.c.items_done)
+                     .where(RUN.c.stage == stage, RUN.c.source == redact(source), RUN.c.key == redact(key)[:MAX_KEY])
+                     .order_by(RUN.c.id.desc())).first()
+    return row if row is not None and row.status == "complete" else None
 
 
 def start_run(session: Session, stage: str, source: str, key: str = "", params: dict | None = None,
@@ -104,9 +113,9 @@ def _run_id(run: CollectionRun | int | None) -> int | None:
 
 
 def record_error(db, run: CollectionRun | int | None, stage: str, item, kind: str, message) -> None:
-    """One error row (an item that could not be processed). Callers must not put secrets in messages."""
-    db.execute(ERROR.insert().values(run_id=_run_id(run), stage=stage, item=str(item)[:MAX_ITEM],
-                                     error_kind=str(kind)[:64], message=str(message)[:MAX_MESSAGE],
+    """One error row (an item that could not be processed); item and message are redacted (`core.redact`)."""
+    db.execute(ERROR.insert().values(run_id=_run_id(run), stage=stage, item=redact(item)[:MAX_ITEM],
+                                     error_kind=str(kind)[:64], message=redact(message)[:MAX_MESSAGE],
                                      created_at=now()))
 
 
@@ -150,5 +159,5 @@ def snapshot_models(db, run_id: int) -> int:
     return db.execute(select(func.count()).select_from(stats).where(stats.c.run_id == run_id)).scalar_one()
 
 
-__all__ = ["RunState", "SnapshotError", "advance", "count_errors", "fail_run", "finish_run", "now", "open_run",
+__all__ = ["RunState", "SnapshotError", "advance", "complete_run", "count_errors", "fail_run", "finish_run", "now", "open_run",
            "record_error", "run_totals", "snapshot_date", "snapshot_models", "start_run"]

@@ -31,7 +31,7 @@ def collect_huggingface_cmd(
     sort: str = typer.Option(None, help="Sort the listing: downloads, likes, lastModified, createdAt."),
     author: str = typer.Option(None, help="Only models of this user or organisation."),
     search: str = typer.Option(None, help="Only models whose id contains this text."),
-    page_size: int = typer.Option(1000, min=1, help="Models per listing page."),
+    page_size: int = typer.Option(1000, min=1, max=10_000, help="Models per listing page."),
     min_downloads: int = typer.Option(50, help="Deep-collect models with at least this many downloads."),
     deep: bool = typer.Option(True, help="Collect card, commits, refs and discussions of popular models."),
     files: bool = typer.Option(False, help="Also snapshot the files of deep models into --store."),
@@ -42,7 +42,19 @@ def collect_huggingface_cmd(
                                  "[default: today, UTC]; the same date resumes or re-collects that snapshot."),
     record: Path = typer.Option(None, help="Store every raw response in this folder."),
     replay: Path = typer.Option(None, help="Serve responses recorded with --record instead of the network."),
-    timeout: float = typer.Option(30.0, help="Seconds before a request times out (then retried)."),
+    timeout: float = typer.Option(30.0, min=0.001, help="Seconds without data before a request times out "
+                                  "(then retried)."),
+    deadline: float = typer.Option(120.0, min=0.001, help="Seconds a whole request may take, however the server "
+                                   "trickles its answer (then retried)."),
+    max_retries: int = typer.Option(5, min=0, help="Retries of a failed request (429, 5xx, time-outs)."),
+    max_retry_after: float = typer.Option(60.0, min=0, help="Longest wait (s) obeyed from Retry-After."),
+    max_page_bytes: int = typer.Option(64 * 1024 ** 2, min=1, help="Largest listing page (bytes); a larger one "
+                                       "ends the run with an error row."),
+    max_page_items: int = typer.Option(10_000, min=1, help="Most items on one listing page."),
+    max_card_bytes: int = typer.Option(2 * 1024 ** 2, min=1, help="Longer cards are cut here, with a marker."),
+    max_deep_items: int = typer.Option(10_000, min=1, help="Most commits or discussions read for one model."),
+    recollect: bool = typer.Option(False, help="Fetch a snapshot again even when it is complete "
+                                   "(by default a complete snapshot is left as it is)."),
     progress: bool = typer.Option(True, help="Show progress bars."),
     fmt: Fmt = "table",
     as_json: JsonFlag = False,
@@ -64,7 +76,10 @@ def collect_huggingface_cmd(
                           page_size=page_size, min_downloads=min_downloads, deep=deep, files=files,
                           store_dir=str(store), allow_patterns=allow or None, include_weights=weights,
                           snapshot=snapshot, record_dir=str(record) if record else None,
-                          replay_dir=str(replay) if replay else None, timeout=timeout,
+                          replay_dir=str(replay) if replay else None, timeout=timeout, deadline=deadline,
+                          max_retries=max_retries, max_retry_after=max_retry_after, max_page_bytes=max_page_bytes,
+                          max_page_items=max_page_items, max_card_bytes=max_card_bytes,
+                          max_deep_items=max_deep_items, recollect=recollect,
                           progress=progress and not as_json, dask=dask)
     try:
         summary = collect_huggingface(db_url(ctx), opts)
@@ -75,6 +90,8 @@ def collect_huggingface_cmd(
         typer.echo(json.dumps(vars(summary), default=str))
     else:
         state = "complete" if summary.complete else "[yellow]incomplete (re-run to resume)[/yellow]"
+        if summary.skipped:
+            state += " (already collected: nothing fetched; --recollect fetches it again)"
         console().print(f"Snapshot {summary.snapshot} (run {summary.run_id}): {summary.in_snapshot:,} models, "
                       f"{summary.deep_models:,} deep, {summary.errors:,} errors - {state}")
     if not summary.complete:

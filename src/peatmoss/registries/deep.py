@@ -10,16 +10,19 @@ for a model without README.md, `not_found` for a part of a model that is gone.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import re
 from fnmatch import fnmatch
 from pathlib import Path
 
-from huggingface_hub import HfApi, hf_hub_url
+from huggingface_hub import GitCommitInfo, HfApi, hf_hub_url
+from huggingface_hub.utils import parse_datetime
 from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status
 from sqlalchemy import delete, func, select, update
 
 from ..core import http
+from ..core.redact import redact
 from ..db import models as m
 from ..core.runs import advance, now, record_error
 
@@ -33,15 +36,48 @@ DEFAULT_ALLOW = ["*.md", "*.json", "*.txt", "*.yaml", "*.yml", "*.py", "LICENSE*
 DIFF_FILE = re.compile(r"^diff --git a/(.+?) b/", re.M)
 
 
-def fetch_card(endpoint: str, repo_id: str, revision: str | None, token, timeout: float) -> str | None:
-    """The model's README.md text, or None when it has none."""
+CARD_CUT = "\n\n<!-- peatmoss: card cut at {:,} bytes -->\n"
+
+
+def _get(url: str, token, opts, *, max_bytes: int, cut: bool = False, params=None):
+    """One GET within the collection's deadline and a size limit (`core.http.bounded_get`)."""
+    return http.bounded_get(get_session(), url, params=params, headers=build_hf_headers(token=token or None),
+                            timeout=opts.timeout, deadline=opts.deadline, max_bytes=max_bytes, cut=cut)
+
+
+def fetch_card(endpoint: str, repo_id: str, revision: str | None, token, opts) -> str | None:
+    """The model's README.md text, or None when it has none; a card over `opts.max_card_bytes` is cut there
+    and ends with the CARD_CUT marker."""
     url = hf_hub_url(repo_id, "README.md", revision=revision, endpoint=endpoint)
-    response = get_session().get(url, headers=build_hf_headers(token=token or None), timeout=timeout)
+    response = _get(url, token, opts, max_bytes=opts.max_card_bytes, cut=True)
     if response.status_code == 404:
         return None
     hf_raise_for_status(response)
     # undecodable bytes and NUL (which PostgreSQL text cannot hold) become U+FFFD; the cards stage flags them
-    return response.content.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
+    text = response.content.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
+    return text + CARD_CUT.format(opts.max_card_bytes) if response.extensions.get("cut") else text
+
+
+def fetch_commits(endpoint: str, hub_id: str, token, opts) -> list[GitCommitInfo]:
+    """The commits of the model's main branch, page by page (`Link` headers); a page already read (a looping
+    server) or more than `opts.max_deep_items` commits raise `PaginationLoop`."""
+    url = f"{endpoint}/api/models/{hub_id}/commits/main"
+    pages, out = http.Pages(max_pages=max(10, opts.max_deep_items // 10)), []
+    while url:
+        pages.check(url)
+        response = _get(url, token, opts, max_bytes=opts.max_page_bytes)
+        hf_raise_for_status(response)
+        items = response.json()
+        if not isinstance(items, list):
+            raise ValueError(f"commits page is a {type(items).__name__}, not a list")
+        out.extend(GitCommitInfo(commit_id=c["id"], authors=[a["user"] for a in c.get("authors") or []],
+                                 created_at=parse_datetime(c["date"]), title=c.get("title", ""),
+                                 message=c.get("message", ""), formatted_title=None, formatted_message=None)
+                   for c in items)
+        if len(out) > opts.max_deep_items:
+            raise http.PaginationLoop(f"more than {opts.max_deep_items:,} commits: stopped")
+        url = response.links.get("next", {}).get("url")
+    return out
 
 
 def _not_found(exc: Exception) -> bool:
@@ -108,19 +144,21 @@ def _fetch_model(api: HfApi, endpoint: str, hub_id: str, sha: str | None, opts):
 
     def attempt(name: str, fn):
         try:
-            parts[name] = http.call(http.Policy(retries=opts.max_retries), fn)
+            parts[name] = http.call(http.Policy(retries=opts.max_retries, max_retry_after=opts.max_retry_after,
+                                                retry_also=(json.JSONDecodeError,)), fn)  # a cut body: retried
         except Exception as exc:  # noqa: BLE001 - one failed part must not stop the others
             if _not_found(exc):
                 missing.append(name)
             else:
-                errors.append((name, type(exc).__name__, str(exc)))
+                kind = "pagination_loop" if isinstance(exc, http.PaginationLoop) else type(exc).__name__
+                errors.append((name, kind, redact(exc)))
 
-    attempt("card", lambda: fetch_card(endpoint, hub_id, sha, api.token, opts.timeout))
+    attempt("card", lambda: fetch_card(endpoint, hub_id, sha, api.token, opts))
     if "card" in parts and parts["card"] is None:
         missing.append("card")
-    attempt("commits", lambda: list(api.list_repo_commits(hub_id)))
+    attempt("commits", lambda: fetch_commits(endpoint, hub_id, api.token, opts))
     attempt("refs", lambda: api.list_repo_refs(hub_id, include_pull_requests=True))
-    attempt("discussions", lambda: _discussions(api, hub_id))
+    attempt("discussions", lambda: _discussions(api, endpoint, hub_id, opts))
     if opts.files:
         attempt("files", lambda: _snapshot_files(api, endpoint, hub_id, sha, opts))
     if "commits" in missing and "refs" in missing:  # the repository itself answers 404: one row for the model
@@ -131,11 +169,29 @@ def _fetch_model(api: HfApi, endpoint: str, hub_id: str, sha: str | None, opts):
     return parts, errors
 
 
-def _discussions(api: HfApi, hub_id: str) -> list:
-    out = []
-    for disc in api.get_repo_discussions(hub_id):
-        out.append(api.get_discussion_details(hub_id, disc.num))
-    return out
+def discussion_numbers(endpoint: str, hub_id: str, token, opts) -> list[int]:
+    """Numbers of the model's discussions, page by page (`?p=N`, as huggingface_hub reads them). A number met
+    twice, an empty page that claims more, or more than `opts.max_deep_items` raise `PaginationLoop`."""
+    nums: list[int] = []
+    for page in range(opts.max_deep_items + 1):
+        response = _get(f"{endpoint}/api/models/{hub_id}/discussions", token, opts, max_bytes=opts.max_page_bytes,
+                        params={"p": page})
+        hf_raise_for_status(response)
+        data = response.json()
+        found = [d["num"] for d in data["discussions"]]
+        if any(num in nums for num in found) or not found and data["start"] < data["count"]:
+            raise http.PaginationLoop(f"discussion page {page} repeats or is empty: the server's pagination loops")
+        nums.extend(found)
+        if len(nums) > opts.max_deep_items:
+            raise http.PaginationLoop(f"more than {opts.max_deep_items:,} discussions: stopped")
+        if not found or data["start"] + len(found) >= data["count"]:
+            return nums
+    raise http.PaginationLoop(f"more than {opts.max_deep_items:,} discussion pages: stopped")
+
+
+def _discussions(api: HfApi, endpoint: str, hub_id: str, opts) -> list:
+    """Every discussion with its details (the whole list first: a loop is found before any detail)."""
+    return [api.get_discussion_details(hub_id, num) for num in discussion_numbers(endpoint, hub_id, api.token, opts)]
 
 
 def _snapshot_files(api: HfApi, endpoint: str, hub_id: str, sha: str | None, opts) -> dict[str, str]:
@@ -230,4 +286,4 @@ def _write_discussions(conn, model_id: int, discussions: list) -> None:
                          [{"discussion_id": disc_id, "path": p} for p in sorted(paths)])
 
 
-__all__ = ["collect_deep", "fetch_card"]
+__all__ = ["CARD_CUT", "collect_deep", "fetch_card", "fetch_commits"]

@@ -16,7 +16,7 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from huggingface_hub import HfApi, constants
 from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status
@@ -25,7 +25,8 @@ from sqlalchemy import select, update
 from ..core import http
 from ..core.archive import ArchiveServer, record_hub
 from ..db import init_db, models as m
-from ..core.runs import (advance, count_errors, fail_run, finish_run, open_run, record_error, snapshot_date,
+from ..core.redact import install_log_filter, redact
+from ..core.runs import (advance, complete_run, count_errors, fail_run, finish_run, open_run, record_error, snapshot_date,
                          snapshot_models)
 from .deep import collect_deep
 from .progress import progress_bar
@@ -56,11 +57,41 @@ class CollectOptions:
     snapshot: str | None = None  # YYYY-MM-DD or YYYY-MM (the 1st); the same date re-collects that snapshot
     record_dir: str | None = None
     replay_dir: str | None = None
-    timeout: float = 30.0
+    timeout: float = 30.0  # seconds without data before a read fails
+    deadline: float = 120.0  # wall-clock seconds for a whole request (a dripping server is cut)
     max_retries: int = 5
+    max_retry_after: float = 60.0  # cap on a wait a server asks for (Retry-After, rate-limit headers)
+    max_page_bytes: int = 64 * 1024 ** 2  # a listing page over this (decoded) is an error
+    max_page_items: int = 10_000  # a listing page with more items is an error
+    max_card_bytes: int = 2 * 1024 ** 2  # a longer card is cut and marked (CARD_CUT)
+    max_deep_items: int = 10_000  # commits or discussions of one model; more is an error
+    recollect: bool = False  # collect a snapshot again even when its run is complete
     progress: bool = True
     stop_after_pages: int | None = None  # for tests: simulate an interruption
     dask: str | None = None  # deep snapshots on Dask: a scheduler address, or "local"
+
+
+MAX_PAGE_SIZE = 10_000
+
+
+def check_options(opts: CollectOptions) -> None:
+    """Raise `ValueError` (one line: what is wrong) for options that cannot work."""
+    if not 1 <= opts.page_size <= MAX_PAGE_SIZE:
+        raise ValueError(f"page size must be between 1 and {MAX_PAGE_SIZE:,}, not {opts.page_size}")
+    if opts.limit is not None and opts.limit < 0:
+        raise ValueError(f"limit must be 0 or more, not {opts.limit}")
+    for name in ("timeout", "deadline"):
+        if not getattr(opts, name) > 0:
+            raise ValueError(f"{name} must be more than 0 seconds, not {getattr(opts, name)}")
+    for name in ("max_retries", "max_retry_after", "max_page_bytes", "max_page_items", "max_card_bytes",
+                 "max_deep_items"):
+        if getattr(opts, name) < 0:
+            raise ValueError(f"{name.replace('_', '-')} must be 0 or more, not {getattr(opts, name)}")
+
+
+def policy(opts: CollectOptions, **kw) -> http.Policy:
+    """The core HTTP policy with the collection's retry count and Retry-After cap."""
+    return http.Policy(retries=opts.max_retries, max_retry_after=opts.max_retry_after, **kw)
 
 
 @dataclass
@@ -74,6 +105,7 @@ class CollectSummary:
     deep_models: int = 0
     resumed: bool = False
     complete: bool = False
+    skipped: bool = False  # the snapshot was already complete: nothing fetched
 
 
 class PageError(RuntimeError):
@@ -112,8 +144,9 @@ def fetch_page(endpoint: str, cursor: str | None, params: dict, token: str | Non
     url = endpoint + (cursor or "/api/models")
 
     def attempt():
-        response = get_session().get(url, params=None if cursor else params, headers=build_hf_headers(token=token),
-                                     timeout=opts.timeout)
+        response = http.bounded_get(get_session(), url, params=None if cursor else params,
+                                    headers=build_hf_headers(token=token), timeout=opts.timeout,
+                                    deadline=opts.deadline, max_bytes=opts.max_page_bytes)
         hf_raise_for_status(response)  # the error carries the response: the policy retries 429/5xx
         try:
             items = response.json()
@@ -121,11 +154,13 @@ def fetch_page(endpoint: str, cursor: str | None, params: dict, token: str | Non
             raise UnreadableListing(f"not JSON: {exc}") from None
         if not isinstance(items, list):
             raise UnreadableListing(f"listing page is a {type(items).__name__}, not a list")
+        if len(items) > opts.max_page_items:
+            raise http.TooLarge(f"listing page of {len(items):,} items (limit {opts.max_page_items:,})")
         return items, _next_link(response)
 
     try:
-        return http.call(http.Policy(retries=opts.max_retries, retry_also=(UnreadableListing,)), attempt)
-    except UnreadableListing as exc:
+        return http.call(policy(opts, retry_also=(UnreadableListing,)), attempt)
+    except (UnreadableListing, http.TooLarge) as exc:
         raise PageError(f"unreadable listing page {url}: {exc}") from None
 
 
@@ -134,6 +169,8 @@ def collect_huggingface(url: str | None = None, opts: CollectOptions | None = No
 
     Raises `SnapshotError` (a ValueError) before touching the database when `opts.snapshot` is not a date."""
     opts = opts or CollectOptions()
+    check_options(opts)
+    install_log_filter()  # URLs with user-info and echoed tokens reach the logs of httpx and huggingface_hub
     snap = snapshot_date(opts.snapshot)
     engine = init_db(url)
     token = os.environ.get("HF_TOKEN") or None
@@ -146,6 +183,10 @@ def collect_huggingface(url: str | None = None, opts: CollectOptions | None = No
             constants.HF_HUB_DISABLE_TELEMETRY = True
         if opts.record_dir:
             stack.enter_context(record_hub(opts.record_dir, endpoint))
+        # every request of huggingface_hub's session (it sets no time-out of its own) within the limits;
+        # installed after the recorder so that the recorder reads bodies through them
+        stack.enter_context(http.bounded_client(get_session(), opts.timeout, opts.deadline, max(
+            opts.max_page_bytes, opts.max_card_bytes, 1024 ** 3)))
         summary = _collect(engine, endpoint, token, opts, snap)
     with engine.connect() as conn:
         summary.in_snapshot = snapshot_models(conn, summary.run_id)
@@ -162,6 +203,10 @@ def _collect(engine, endpoint: str, token: str | None, opts: CollectOptions, sna
         params["direction"] = -1
     with engine.begin() as conn:
         registry_id = ensure_registry(conn, "huggingface", "https://huggingface.co")
+        done = None if opts.recollect else complete_run(conn, run_key(opts, snapshot))
+        if done is not None:  # a finished snapshot: nothing to fetch (--recollect asks to fetch it again)
+            return CollectSummary(run_id=done.id, snapshot=snapshot, models=done.items_done or 0,
+                                  errors=count_errors(conn, done.id), complete=True, skipped=True)
         run = open_run(conn, "collect", "huggingface", run_key(opts, snapshot), registry_id=registry_id,
                        params={k: v for k, v in vars(opts).items() if k not in ("progress",)}, snapshot=snap,
                        reuse_complete=True)
@@ -169,6 +214,9 @@ def _collect(engine, endpoint: str, token: str | None, opts: CollectOptions, sna
     summary = CollectSummary(run_id=run_id, snapshot=snapshot, resumed=run.resumed, models=run.items_done)
     store = ModelStore(registry_id, run_id)
     in_deep_phase = bool(cursor and cursor.startswith("deep:"))
+    pages = http.Pages()  # pages read by this run: a next page already read means the server loops
+    if not in_deep_phase:
+        pages.check(cursor or "/api/models?" + urlencode(params, doseq=True))
     with progress_bar(opts.progress, "Listing models", total=opts.limit) as bar, \
             ThreadPoolExecutor(1, thread_name_prefix="prefetch") as pool, _gc_relaxed():
         pending = None  # the next page, fetched while this one is written
@@ -180,12 +228,15 @@ def _collect(engine, endpoint: str, token: str | None, opts: CollectOptions, sna
                     pending = pool.submit(fetch_page, endpoint, cursor, params, token, opts)
                 items, next_cursor = pending.result()
                 pending = None
+                if next_cursor is not None:
+                    pages.check(next_cursor)
             except Exception as exc:  # noqa: BLE001 - any failure of a page ends the listing, resumable
+                kind = "pagination_loop" if isinstance(exc, http.PaginationLoop) else type(exc).__name__
                 with engine.begin() as conn:
-                    record_error(conn, run_id, "collect.listing", cursor or "/api/models", type(exc).__name__, exc)
+                    record_error(conn, run_id, "collect.listing", cursor or "/api/models", kind, exc)
                     fail_run(conn, run_id)
                     summary.errors = count_errors(conn, run_id)
-                log.error("listing stopped: %s (re-run to resume)", exc)
+                log.error("listing stopped: %s (re-run to resume)", redact(exc))
                 return summary
             if opts.limit is not None:
                 items = items[: opts.limit - summary.models]

@@ -188,26 +188,64 @@ def hubconf_modules(source: str) -> dict[str, str]:
             if isinstance(node, ast.ImportFrom) and node.module for a in node.names}
 
 
-def iter_pages(source: Path) -> Iterator[tuple[str, str | bytes]]:
-    """(file name, content) of every model page in a folder, .zip or .tar(.gz) of pytorch/hub."""
+MAX_PAGE_BYTES = 4 * 1024 ** 2  # a model page is a few KB
+MAX_MEMBERS = 100_000  # archive entries looked at
+MAX_ARCHIVE_BYTES = 1024 ** 3  # uncompressed bytes walked in a .tar(.gz)
+MAX_RATIO = 200  # uncompressed / compressed size of one zip member
+
+
+class ArchiveLimit(ValueError):
+    """A page or archive over a size, count or compression-ratio limit (an error row, never inflated)."""
+
+
+def _page_member(path: str) -> str | None:
+    name = path.rsplit("/", 1)[-1]
+    return name if name.endswith(".md") and name not in SKIP_PAGES and path.strip("./").count("/") <= 1 else None
+
+
+def iter_pages(source: Path) -> Iterator[tuple[str, str | bytes | ArchiveLimit]]:
+    """(file name, content) of every model page in a folder, .zip or .tar(.gz) of pytorch/hub. A page over
+    MAX_PAGE_BYTES (or a zip member inflating over MAX_RATIO) comes as an `ArchiveLimit` in place of its
+    content; an archive over MAX_MEMBERS entries or MAX_ARCHIVE_BYTES ends with one (named after it)."""
     source = Path(source)
     if source.is_dir():
         for path in sorted(source.glob("*.md")):
-            if path.name not in SKIP_PAGES:
-                yield path.name, path.read_bytes()
+            if path.name in SKIP_PAGES or not path.is_file():
+                continue
+            size = path.stat().st_size
+            yield path.name, path.read_bytes() if size <= MAX_PAGE_BYTES else \
+                ArchiveLimit(f"page of {size:,} bytes (limit {MAX_PAGE_BYTES:,})")
     elif zipfile.is_zipfile(source):
         with zipfile.ZipFile(source) as zf:
-            for info in zf.infolist():
-                name = info.filename.rsplit("/", 1)[-1]
-                if name.endswith(".md") and name not in SKIP_PAGES and info.filename.count("/") <= 1:
-                    yield name, zf.read(info)
+            infos = zf.infolist()
+            if len(infos) > MAX_MEMBERS:
+                yield source.name, ArchiveLimit(f"archive of {len(infos):,} entries (limit {MAX_MEMBERS:,})")
+                return
+            for info in infos:
+                name = _page_member(info.filename)
+                if name is None or info.is_dir():
+                    continue
+                if info.file_size > MAX_PAGE_BYTES or info.file_size > MAX_RATIO * max(info.compress_size, 1):
+                    yield name, ArchiveLimit(f"page of {info.file_size:,} bytes from {info.compress_size:,} "
+                                             f"(limits {MAX_PAGE_BYTES:,} bytes, ratio {MAX_RATIO})")
+                    continue
+                with zf.open(info) as fh:  # the declared size may lie: read no more than the limit
+                    data = fh.read(MAX_PAGE_BYTES + 1)
+                yield name, data if len(data) <= MAX_PAGE_BYTES else ArchiveLimit("page over its declared size")
     elif tarfile.is_tarfile(source):
         with tarfile.open(source) as tf:
-            for member in tf:
-                name = member.name.rsplit("/", 1)[-1]
-                if member.isfile() and name.endswith(".md") and name not in SKIP_PAGES \
-                        and member.name.strip("./").count("/") <= 1:
-                    yield name, tf.extractfile(member).read()
+            for count, member in enumerate(tf):
+                if count >= MAX_MEMBERS or member.offset_data + member.size > MAX_ARCHIVE_BYTES:
+                    yield source.name, ArchiveLimit(f"archive over {MAX_MEMBERS:,} entries or "
+                                                    f"{MAX_ARCHIVE_BYTES:,} bytes: stopped")
+                    return
+                name = _page_member(member.name)
+                if name is None or not member.isfile():
+                    continue
+                if member.size > MAX_PAGE_BYTES:
+                    yield name, ArchiveLimit(f"page of {member.size:,} bytes (limit {MAX_PAGE_BYTES:,})")
+                    continue
+                yield name, tf.extractfile(member).read(MAX_PAGE_BYTES)
     else:
         raise FileNotFoundError(f"not a folder or archive of pytorch/hub: {source}")
 
@@ -234,6 +272,8 @@ def collect_pytorch_hub(url: str | None, source: str | Path,
     for name, raw in iter_pages(Path(source)):
         slug = name[:-3]
         try:
+            if isinstance(raw, ArchiveLimit):
+                raise raw
             text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
             page = parse_page(slug, text)
         except (UnicodeDecodeError, ValueError, yaml.YAMLError) as exc:

@@ -42,7 +42,9 @@ def notebook_cells(data: bytes) -> list[CellSource]:
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
         src = cell.get("source", cell.get("input", ""))
-        text = "".join(src) if isinstance(src, list) else src if isinstance(src, str) else ""
+        # a list holding anything but strings (numbers, nulls from a hostile or broken file): its strings only
+        text = "".join(s for s in src if isinstance(s, str)) if isinstance(src, list) else \
+            src if isinstance(src, str) else ""
         lines = text.split("\n")
         if lines and _PYTHON_CELL_MAGIC.match(lines[0]):
             lines = [""] + lines[1:]

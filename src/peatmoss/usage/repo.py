@@ -11,6 +11,7 @@ from typing import Callable
 
 import yaml
 
+from ..core import safeyaml
 from .module import ModuleInfo, build_module
 from .resolve import MODEL_KEYS, Ctx, Resolver, Value
 
@@ -251,7 +252,7 @@ def load_config(path: str, data: bytes):
             return json.loads(text)
         if path.endswith(".toml"):
             return tomllib.loads(text)
-        return yaml.safe_load(text)
+        return safeyaml.load(text)  # an alias bomb or a giant integer is refused, not walked
     except (ValueError, yaml.YAMLError, RecursionError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return None
 
