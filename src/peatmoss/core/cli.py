@@ -56,6 +56,10 @@ def _known(exc: BaseException) -> str | None:
     """The one-line message for an error a user can fix, or None for a bug (which keeps its traceback)."""
     from sqlalchemy.exc import ArgumentError, OperationalError
 
+    from ..db.engine import DatabaseUnavailable
+
+    if isinstance(exc, DatabaseUnavailable):
+        return f"{exc}; {exc.hint}"
     if isinstance(exc, json.JSONDecodeError):
         return f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno}); fix the input file"
     if isinstance(exc, (FileNotFoundError, NotADirectoryError, IsADirectoryError)):
@@ -109,13 +113,15 @@ class Policy(TyperGroup):
         return code
 
 
-def db_url(ctx: typer.Context, *, existing: bool = False) -> str:
+def db_url(ctx: typer.Context, *, existing: bool = False, readonly: bool = False) -> str:
     """The database URL of the global --db option (else $PEATMOSS_DB, else ./peatmoss.db), checked.
 
-    A URL that cannot be opened is an InputError. With `existing`, a database that is missing or was never
-    initialised is a Failed saying how to get data, and no file is created.
+    A URL that cannot be opened, or another application's SQLite file, is an InputError (nothing written).
+    With `existing`, a database that is missing or was never initialised is a Failed saying how to get data,
+    and no file is created. With `readonly` (commands that only read), every engine of this process opens the
+    SQLite file with `mode=ro`: no migration, no journal-mode change.
     """
-    from ..db.engine import DatabaseUnavailable, check_database, resolve_url
+    from ..db.engine import DatabaseUnavailable, check_database, mark_read_only, resolve_url
 
     root = ctx.find_root()
     url = resolve_url(root.params.get("db"))
@@ -123,6 +129,8 @@ def db_url(ctx: typer.Context, *, existing: bool = False) -> str:
         check_database(url, existing=existing)
     except DatabaseUnavailable as exc:
         raise (Failed(str(exc), DATA_HINT) if exc.missing else InputError(str(exc), exc.hint)) from None
+    if readonly:
+        mark_read_only(url)
     return url
 
 

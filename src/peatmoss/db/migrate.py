@@ -97,7 +97,7 @@ def init_db(url: str | None = None) -> Engine:
         return get_engine(url)
     if url in _READ_ONLY:
         raise DatabaseUnavailable(f"database {safe_url(url)} needs a schema upgrade, which a read-only command "
-                                  "does not do", "run `peatmoss db upgrade` first")
+                                  "does not do", "run `peatmoss init` first")
     engine = _transactional(url)
     try:
         with engine.begin() as conn:
