@@ -18,6 +18,7 @@ import functools
 import inspect
 import json
 import os
+import re
 import sys
 import typing
 from contextlib import contextmanager
@@ -79,7 +80,7 @@ def first_line(exc: BaseException) -> str:
 
 
 def _say(message: str) -> None:
-    typer.echo(f"error: {message}", err=True)
+    typer.echo(f"error: {clean(message, markup=False)}", err=True)
 
 
 class Policy(TyperGroup):
@@ -186,6 +187,27 @@ def dask_option(what: str) -> Any:
 
 # -- output ----------------------------------------------------------------------------------------
 
+# C0 and C1 controls, DEL, and the bidirectional overrides that reorder what a terminal shows
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_SHOWN = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _shown(m: re.Match) -> str:
+    c = m.group()
+    return _SHOWN.get(c) or (f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}")
+
+
+def clean(value: Any, markup: bool = True) -> str:
+    """An untrusted string (model id, path, server message) safe for a terminal: control characters, escape
+    sequences and line breaks are shown as `\\x1b`, `\\n`; with `markup`, Rich markup such as `[red]` is
+    printed as text. JSON output never goes through here (it stays exact)."""
+    text = _UNSAFE.sub(_shown, str(value))
+    if not markup:
+        return text
+    from rich.markup import escape
+
+    return escape(text)
+
 
 def format_type(*choices: str) -> Any:
     """The shared `--format` option, with the formats a command supports (table, json, jsonl, csv, or its own).
@@ -209,10 +231,14 @@ def console(stderr: bool = False):  # noqa: ANN201 - rich is imported lazily
 
 
 def table(*columns: str, title: str | None = None, **kwargs: Any):  # noqa: ANN201
-    """A rich Table whose columns never wrap (ids stay whole)."""
+    """A rich Table whose columns never wrap (ids stay whole); string cells are shown as text (`clean`)."""
     from rich.table import Table
 
-    t = Table(title=title, **kwargs)
+    class SafeTable(Table):
+        def add_row(self, *cells: Any, **kw: Any) -> None:
+            super().add_row(*(clean(c) if isinstance(c, str) else c for c in cells), **kw)
+
+    t = SafeTable(title=title, **kwargs)
     for col in columns:
         t.add_column(col, no_wrap=True)
     return t
