@@ -58,9 +58,12 @@ def _known(exc: BaseException) -> str | None:
     from sqlalchemy.exc import ArgumentError, OperationalError
 
     from ..db.engine import DatabaseUnavailable
+    from .runs import RunBusy
 
     if isinstance(exc, DatabaseUnavailable):
         return f"{exc}; {exc.hint}"
+    if isinstance(exc, RunBusy):
+        return str(exc)
     if isinstance(exc, json.JSONDecodeError):
         return f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno}); fix the input file"
     if isinstance(exc, (FileNotFoundError, NotADirectoryError, IsADirectoryError)):
