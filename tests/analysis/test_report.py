@@ -157,7 +157,8 @@ def test_cli_report_bad_database(tmp_path):
 
     sqlite3.connect(plain).execute("CREATE TABLE t (x)").connection.close()
     r = CliRunner().invoke(app, ["--db", str(plain), "report", "--out", str(tmp_path)])
-    assert r.exit_code == 1 and "lacks tables" in r.output and "Traceback" not in r.output
+    assert r.exit_code == 2 and "another application's SQLite database" in r.output  # never touched
+    assert "Traceback" not in r.output
 
 
 def test_demo_step(fixture_sqlite, tmp_path):

@@ -7,13 +7,16 @@ from __future__ import annotations
 import inspect
 import json
 import re
+import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 from sqlalchemy import Table
 from sqlalchemy.engine import make_url
 
+from ..core.lifetime import preexec
 from ..db import models as schema
 from .queries import QUERIES
 
@@ -156,8 +159,25 @@ def command(url: str, metadata_file: Path, host: str = "127.0.0.1", port: int = 
 
 
 def serve(url: str, metadata_file: Path, host: str = "127.0.0.1", port: int = 8001) -> int:
+    """Run Datasette until it ends. SIGTERM (or Ctrl-C) of this process stops it and returns, so the caller's
+    temporary folder is removed; if this process is killed outright, Datasette gets SIGTERM from the kernel."""
     path = sqlite_path(url)
     if not path.exists():
         raise FileNotFoundError(f"no database at {path}")
     write_metadata(url, metadata_file)
-    return subprocess.call(command(url, metadata_file, host, port))
+    proc = subprocess.Popen(command(url, metadata_file, host, port), preexec_fn=preexec(signal.SIGTERM))
+    main = threading.current_thread() is threading.main_thread()
+    old = signal.signal(signal.SIGTERM, lambda *_: proc.terminate()) if main else None
+    try:
+        code = proc.wait()
+    finally:
+        if main:
+            signal.signal(signal.SIGTERM, old)
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+    return 128 - code if code < 0 else code  # killed by signal N: the shell's 128+N

@@ -27,7 +27,7 @@ def _fail(exc: Exception) -> None:
 
 def _data_url(ctx: typer.Context) -> str:
     """The database, which must exist and hold data (never created here)."""
-    url = db_url(ctx, existing=True)
+    url = db_url(ctx, existing=True, readonly=True)
     require_rows(url, *DATA_TABLES)
     return url
 
@@ -93,7 +93,7 @@ def browse(ctx: typer.Context,
     """Serve the (SQLite) database with Datasette: documented tables, facets, research queries."""
     from .browse import serve
 
-    url = db_url(ctx, existing=True)
+    url = db_url(ctx, existing=True, readonly=True)
     try:
         if metadata_out:
             code = serve(url, metadata_out, host, port)
@@ -111,7 +111,7 @@ def export(ctx: typer.Context,
     """Export every table as Parquet or CSV (see docs/export.md for DuckDB and pandas examples)."""
     from .export import export as run_export
 
-    url = db_url(ctx, existing=True)
+    url = db_url(ctx, existing=True, readonly=True)
     try:
         counts = run_export(url, out, fmt.value)
     except Exception as exc:  # noqa: BLE001

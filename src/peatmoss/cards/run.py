@@ -14,8 +14,8 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from peatmoss.db import session_scope
-from peatmoss.db.models import CardField, Model, ModelCard, Tag, model_to_tag
-from peatmoss.core.runs import finish_run, record_error, start_run
+from peatmoss.db.models import CardField, CollectionError, CollectionRun, Model, ModelCard, Tag, model_to_tag
+from peatmoss.core.runs import finish_run, mark_interrupted, record_error, start_run
 
 from .builder import Builder
 from .edges import write_edges
@@ -89,11 +89,18 @@ def extract_models(url: str, pipeline: str = "rules", models: list[str] | None =
     if pipeline != "rules" and llm is None:
         raise ValueError(f"pipeline {pipeline!r} needs an LLM client")
     stats: Counter = Counter()
+    key = ",".join(models or [])[:200]
     with session_scope(url) as session:
-        run = start_run(session, "extract", pipeline, key=",".join(models or [])[:200],
+        mark_interrupted(session, "extract", pipeline)  # runs killed earlier: no longer "running"
+        done = _done_by_interrupted(session, pipeline, key)
+        run = start_run(session, "extract", pipeline, key=key,
                         params={"pipeline": pipeline, "models": models, "limit": limit}, resume=False)
         run_id = run.id
         pairs = [(m.id, m.hub_id, card_id) for m, card_id in _select_models(session, models, limit)]
+        kept = [p for p in pairs if p[0] not in done[0] and p[1] not in done[1]]
+        if len(kept) < len(pairs):
+            stats["done_by_interrupted_runs"] = len(pairs) - len(kept)
+        pairs = kept
     workers = llm.concurrency if llm is not None else 1
     with _client(dask if llm is None else None) as client:
         for start in range(0, len(pairs), BATCH):
@@ -119,7 +126,6 @@ def extract_models(url: str, pipeline: str = "rules", models: list[str] | None =
                 stats["stopped_at_budget"] = 1
                 break
     with session_scope(url) as session:
-        from peatmoss.db.models import CollectionRun
         run = session.get(CollectionRun, run_id)
         run.items_done = stats["cards"]
         if llm is not None:
@@ -129,6 +135,22 @@ def extract_models(url: str, pipeline: str = "rules", models: list[str] | None =
     if llm is not None:
         stats.update({k: v for k, v in llm.ledger().items() if isinstance(v, (int, float))})
     return dict(stats)
+
+
+def _done_by_interrupted(session: Session, pipeline: str, key: str) -> tuple[set[int], set[str]]:
+    """Models that interrupted runs (since the last complete one of this pipeline and selection) already
+    wrote fields or error rows for: the next run goes on after them, so nothing is written twice."""
+    runs = CollectionRun.__table__
+    last = session.scalar(select(func.max(runs.c.id)).where(
+        runs.c.stage == "extract", runs.c.source == pipeline, runs.c.key == key, runs.c.status == "complete")) or 0
+    ids = session.scalars(select(runs.c.id).where(
+        runs.c.stage == "extract", runs.c.source == pipeline, runs.c.key == key, runs.c.status == "interrupted",
+        runs.c.id > last)).all()
+    if not ids:
+        return set(), set()
+    fields = set(session.scalars(select(CardField.model_id).where(CardField.run_id.in_(ids)).distinct()))
+    errors = set(session.scalars(select(CollectionError.item).where(CollectionError.run_id.in_(ids)).distinct()))
+    return fields, errors
 
 
 def _read(session: Session, run_id: int, model_id: int, hub_id: str, card_id: int | None,

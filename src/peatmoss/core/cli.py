@@ -18,6 +18,7 @@ import functools
 import inspect
 import json
 import os
+import re
 import sys
 import typing
 from contextlib import contextmanager
@@ -56,6 +57,13 @@ def _known(exc: BaseException) -> str | None:
     """The one-line message for an error a user can fix, or None for a bug (which keeps its traceback)."""
     from sqlalchemy.exc import ArgumentError, OperationalError
 
+    from ..db.engine import DatabaseUnavailable
+    from .runs import RunBusy
+
+    if isinstance(exc, DatabaseUnavailable):
+        return f"{exc}; {exc.hint}"
+    if isinstance(exc, RunBusy):
+        return str(exc)
     if isinstance(exc, json.JSONDecodeError):
         return f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno}); fix the input file"
     if isinstance(exc, (FileNotFoundError, NotADirectoryError, IsADirectoryError)):
@@ -75,7 +83,7 @@ def first_line(exc: BaseException) -> str:
 
 
 def _say(message: str) -> None:
-    typer.echo(f"error: {message}", err=True)
+    typer.echo(f"error: {clean(message, markup=False)}", err=True)
 
 
 class Policy(TyperGroup):
@@ -109,13 +117,15 @@ class Policy(TyperGroup):
         return code
 
 
-def db_url(ctx: typer.Context, *, existing: bool = False) -> str:
+def db_url(ctx: typer.Context, *, existing: bool = False, readonly: bool = False) -> str:
     """The database URL of the global --db option (else $PEATMOSS_DB, else ./peatmoss.db), checked.
 
-    A URL that cannot be opened is an InputError. With `existing`, a database that is missing or was never
-    initialised is a Failed saying how to get data, and no file is created.
+    A URL that cannot be opened, or another application's SQLite file, is an InputError (nothing written).
+    With `existing`, a database that is missing or was never initialised is a Failed saying how to get data,
+    and no file is created. With `readonly` (commands that only read), every engine of this process opens the
+    SQLite file with `mode=ro`: no migration, no journal-mode change.
     """
-    from ..db.engine import DatabaseUnavailable, check_database, resolve_url
+    from ..db.engine import DatabaseUnavailable, check_database, mark_read_only, resolve_url
 
     root = ctx.find_root()
     url = resolve_url(root.params.get("db"))
@@ -123,6 +133,8 @@ def db_url(ctx: typer.Context, *, existing: bool = False) -> str:
         check_database(url, existing=existing)
     except DatabaseUnavailable as exc:
         raise (Failed(str(exc), DATA_HINT) if exc.missing else InputError(str(exc), exc.hint)) from None
+    if readonly:
+        mark_read_only(url)
     return url
 
 
@@ -178,6 +190,27 @@ def dask_option(what: str) -> Any:
 
 # -- output ----------------------------------------------------------------------------------------
 
+# C0 and C1 controls, DEL, and the bidirectional overrides that reorder what a terminal shows
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_SHOWN = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _shown(m: re.Match) -> str:
+    c = m.group()
+    return _SHOWN.get(c) or (f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}")
+
+
+def clean(value: Any, markup: bool = True) -> str:
+    """An untrusted string (model id, path, server message) safe for a terminal: control characters, escape
+    sequences and line breaks are shown as `\\x1b`, `\\n`; with `markup`, Rich markup such as `[red]` is
+    printed as text. JSON output never goes through here (it stays exact)."""
+    text = _UNSAFE.sub(_shown, str(value))
+    if not markup:
+        return text
+    from rich.markup import escape
+
+    return escape(text)
+
 
 def format_type(*choices: str) -> Any:
     """The shared `--format` option, with the formats a command supports (table, json, jsonl, csv, or its own).
@@ -201,10 +234,14 @@ def console(stderr: bool = False):  # noqa: ANN201 - rich is imported lazily
 
 
 def table(*columns: str, title: str | None = None, **kwargs: Any):  # noqa: ANN201
-    """A rich Table whose columns never wrap (ids stay whole)."""
+    """A rich Table whose columns never wrap (ids stay whole); string cells are shown as text (`clean`)."""
     from rich.table import Table
 
-    t = Table(title=title, **kwargs)
+    class SafeTable(Table):
+        def add_row(self, *cells: Any, **kw: Any) -> None:
+            super().add_row(*(clean(c) if isinstance(c, str) else c for c in cells), **kw)
+
+    t = SafeTable(title=title, **kwargs)
     for col in columns:
         t.add_column(col, no_wrap=True)
     return t

@@ -8,7 +8,9 @@ from counters kept on the side.
 
 from __future__ import annotations
 
+import os
 import re
+import socket
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
@@ -48,6 +50,51 @@ def snapshot_date(label: str | None) -> date:
         raise SnapshotError(f"snapshot {label!r} is not a date: use YYYY-MM-DD (or YYYY-MM for the 1st)") from None
 
 
+class RunBusy(Exception):
+    """The run is being written by another live process (a second writer of the same snapshot)."""
+
+
+def owner() -> dict:
+    """Who writes a run: this process on this host (kept in the run's params)."""
+    return {"pid": os.getpid(), "host": socket.gethostname()}
+
+
+def owner_alive(params: dict | None) -> bool:
+    """Whether the process that opened a run still runs. No owner recorded (older runs), or this very
+    process: False. Another host: True (it cannot be asked)."""
+    own = (params or {}).get("owner") if isinstance(params, dict) else None
+    if not isinstance(own, dict) or not isinstance(own.get("pid"), int):
+        return False
+    if own.get("host") != socket.gethostname():
+        return True
+    if own["pid"] == os.getpid():
+        return False
+    try:
+        os.kill(own["pid"], 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _busy(run_id: int, stage: str, source: str, params: dict) -> RunBusy:
+    own = params["owner"]
+    return RunBusy(f"run {run_id} ({stage} {source}) is being written by process {own['pid']} on {own['host']}; "
+                   "wait for it to finish or stop it, then run again")
+
+
+def mark_interrupted(db, stage: str, source: str | None = None) -> list[int]:
+    """Runs of `stage` (and `source`) left `running` by a process that is gone: marked `interrupted`."""
+    query = select(RUN.c.id, RUN.c.params).where(RUN.c.stage == stage, RUN.c.status == "running")
+    if source is not None:
+        query = query.where(RUN.c.source == source)
+    dead = [r.id for r in db.execute(query) if not owner_alive(r.params)]
+    if dead:
+        db.execute(update(RUN).where(RUN.c.id.in_(dead)).values(status="interrupted", finished_at=now()))
+    return dead
+
+
 @dataclass
 class RunState:
     """An open run: its id, where a resumed run picks up, and whether it was resumed."""
@@ -68,20 +115,25 @@ def open_run(db, stage: str, source: str, key: str = "", *, params: dict | None 
     collected again keeps its run id); its progress starts from zero, its earlier error rows stay."""
     key, source = redact(key)[:MAX_KEY], redact(source)
     if resume:
-        row = db.execute(select(RUN.c.id, RUN.c.status, RUN.c.cursor, RUN.c.items_done)
+        row = db.execute(select(RUN.c.id, RUN.c.status, RUN.c.cursor, RUN.c.items_done, RUN.c.params)
                          .where(RUN.c.stage == stage, RUN.c.source == source, RUN.c.key == key)
                          .order_by(RUN.c.id.desc())).first()
         if row is not None and (row.status != "complete" or reuse_complete):
+            if row.status == "running" and owner_alive(row.params):
+                raise _busy(row.id, stage, source, row.params)
             unfinished = row.status != "complete"
             cursor = row.cursor if unfinished else None
             # without a cursor the run starts over, so its progress does too
             state = RunState(row.id, cursor, unfinished, (row.items_done or 0) if cursor else 0)
+            kept = row.params if isinstance(row.params, dict) else {}
             db.execute(update(RUN).where(RUN.c.id == row.id).values(
-                status="running", finished_at=None, cursor=state.cursor, items_done=state.items_done))
+                status="running", finished_at=None, cursor=state.cursor, items_done=state.items_done,
+                params={**kept, "owner": owner()}))
             return state
     when = datetime.combine(snapshot, datetime.min.time(), timezone.utc) if snapshot else now()
     run_id = db.execute(RUN.insert().values(
-        stage=stage, source=source, key=key, params=redact_data(params), registry_id=registry_id, snapshot_date=when,
+        stage=stage, source=source, key=key, params={**(redact_data(params) or {}), "owner": owner()},
+        registry_id=registry_id, snapshot_date=when,
         started_at=now(), status="running", items_done=0, error_count=0).returning(RUN.c.id)).scalar_one()
     return RunState(run_id)
 
@@ -159,5 +211,6 @@ def snapshot_models(db, run_id: int) -> int:
     return db.execute(select(func.count()).select_from(stats).where(stats.c.run_id == run_id)).scalar_one()
 
 
-__all__ = ["RunState", "SnapshotError", "advance", "complete_run", "count_errors", "fail_run", "finish_run", "now", "open_run",
+__all__ = ["RunBusy", "RunState", "SnapshotError", "advance", "complete_run", "count_errors", "fail_run",
+           "finish_run", "mark_interrupted", "now", "open_run", "owner", "owner_alive",
            "record_error", "run_totals", "snapshot_date", "snapshot_models", "start_run"]

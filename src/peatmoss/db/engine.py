@@ -69,10 +69,13 @@ def check_database(url: str, existing: bool = False) -> None:
             header = fh.read(len(SQLITE_HEADER))
         if header and header != SQLITE_HEADER:
             raise DatabaseUnavailable(f"{path} is not a SQLite database", "choose another --db")
+        kind = identify(path)
+        if kind.startswith("foreign"):
+            raise DatabaseUnavailable(f"{path} is another application's SQLite database ({kind[8:]}), not peatmoss's;"
+                                      " nothing was changed", "choose another --db")
         if not existing:
             return
-        with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as conn:  # changes nothing
-            ready = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'model'").fetchone() is not None
+        ready = kind == "ours"
     else:
         try:
             with get_engine(url).connect() as conn:
@@ -87,30 +90,105 @@ def check_database(url: str, existing: bool = False) -> None:
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    """Per-connection settings; none writes to the file (WAL is set once, by init_db, on our own databases)."""
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=30000")
-    cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA cache_size=-131072")  # 128 MiB of page cache: index inserts stay in memory
     cur.execute("PRAGMA temp_store=MEMORY")
     cur.close()
 
 
-_ENGINES: dict[str, Engine] = {}
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite URL (None for other databases and in-memory SQLite)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
 
 
-def get_engine(url: str | None = None) -> Engine:
-    """One cached engine per URL. SQLite gets WAL and a busy timeout so readers work during writes."""
+def _writable(path: Path) -> bool:
+    return os.access(path, os.W_OK) and os.access(path.resolve().parent, os.W_OK)
+
+
+def ro_connect(path: Path) -> sqlite3.Connection:
+    """A read-only connection (`mode=ro`): it cannot write, migrate or change the journal mode. On a read-only
+    file or folder the database is opened as immutable (nobody can write it), so WAL files are not needed."""
+    uri = f"{path.resolve().as_uri()}?mode=ro" + ("" if _writable(path) else "&immutable=1")
+    return sqlite3.connect(uri, uri=True, timeout=30, check_same_thread=False)
+
+
+# -- which database is this? -----------------------------------------------------------------------
+
+APPLICATION_ID = 0x50544D53  # "PTMS": PRAGMA application_id of every SQLite database peatmoss creates
+_OURS_EXTRA = {"alembic_version", "sqlite_sequence", "sqlite_stat1", "sqlite_stat4"}
+
+
+def _our_names() -> set[str]:
+    from .models import Base
+
+    return set(Base.metadata.tables)
+
+
+def identify(path: Path) -> str:
+    """What the SQLite file at `path` is, read without changing it: "new" (no file, or an empty database),
+    "ours" (our application_id, or peatmoss's Alembic version table), "partial" (only empty peatmoss tables and
+    no version: a first start killed while creating the schema) or "foreign: <why>"."""
+    if not path.exists() or path.stat().st_size == 0:
+        return "new"
+    with closing(ro_connect(path)) as conn:
+        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        user_version = conn.execute("PRAGMA user_version").fetchone()[0]
+        rows = conn.execute("SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_autoindex%'").fetchall()
+        names = {name for kind, name in rows if kind in ("table", "view")}
+        has_version = "alembic_version" in names and conn.execute(
+            "SELECT count(*) FROM alembic_version").fetchone()[0] > 0
+        if app_id == APPLICATION_ID:
+            return "ours"
+        if app_id:
+            return f"foreign: application_id {app_id:#x}"
+        ours = _our_names()
+        if has_version and names - _OURS_EXTRA <= ours:
+            return "ours"  # created before application_id was set
+        if not names and not user_version:
+            return "new"
+        others = sorted(names - ours - _OURS_EXTRA)
+        if others:
+            return f"foreign: tables {', '.join(others[:3])}" + (", ..." if len(others) > 3 else "")
+        if user_version:
+            return f"foreign: user_version {user_version}"
+        empty = all(conn.execute(f'SELECT 1 FROM "{n}" LIMIT 1').fetchone() is None
+                    for kind, n in rows if kind == "table" and n not in _OURS_EXTRA)
+        return "partial" if empty else "foreign: peatmoss-like tables holding rows but no schema version"
+
+
+_ENGINES: dict[tuple[str, bool], Engine] = {}
+_READ_ONLY: set[str] = set()  # URLs a read-only command named: every engine for them opens mode=ro
+
+
+def mark_read_only(url: str) -> None:
+    """From now on this process opens `url` read-only (the read-only commands: status, query, export, ...)."""
+    _READ_ONLY.add(resolve_url(url))
+
+
+def get_engine(url: str | None = None, readonly: bool = False) -> Engine:
+    """One cached engine per URL. SQLite gets a busy timeout so readers work during writes (WAL, set by
+    init_db). `readonly` (and any SQLite file we may not write) opens it with `mode=ro`."""
     url = resolve_url(url)
-    engine = _ENGINES.get(url)
+    path = sqlite_path(url)
+    readonly = bool(path and path.exists() and (readonly or url in _READ_ONLY or not _writable(path)))
+    engine = _ENGINES.get((url, readonly))
     if engine is None:
-        if url.startswith("sqlite"):
+        if readonly:
+            engine = create_engine(url, creator=lambda: ro_connect(path))
+            event.listen(engine, "connect", _sqlite_pragmas)
+        elif url.startswith("sqlite"):
             engine = create_engine(url, connect_args={"timeout": 30})
             event.listen(engine, "connect", _sqlite_pragmas)
         else:
             engine = create_engine(url, pool_pre_ping=True)
-        _ENGINES[url] = engine
+        _ENGINES[(url, readonly)] = engine
     return engine
 
 
@@ -118,6 +196,7 @@ def dispose_all() -> None:
     for engine in _ENGINES.values():
         engine.dispose()
     _ENGINES.clear()
+    _READ_ONLY.clear()
 
 
 @contextmanager

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator
+
+from ..core.lifetime import die_with_parent
 
 
 @dataclass(frozen=True)
@@ -76,7 +79,9 @@ def _run_pool(todo: Iterator[Unit], fn: Callable, workers: int, window: int) -> 
     ctx = multiprocessing.get_context("spawn")
     exhausted = False
     while not exhausted:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        # workers die with this process, even on SIGKILL (then the resource tracker sees EOF and ends too)
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=die_with_parent,
+                                 initargs=(os.getpid(),)) as pool:
             running: dict = {}
             try:
                 while True:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from ..core import safefs
 from .normalize import NONE, normalize, parse
 from .textmatch import MAX_CHARS, match_text
 
@@ -65,18 +66,16 @@ class RepoTree(Protocol):
 
 
 class FolderTree:
-    """A repository as a folder on disk."""
+    """A repository as a folder on disk; nothing resolving outside it is listed or read (core.safefs)."""
 
     def __init__(self, root: str | Path):
         self.root = Path(root)
 
     def names(self, folder: str = "") -> list[str]:
-        path = self.root / folder
-        return sorted(p.name for p in path.iterdir() if p.is_file()) if path.is_dir() else []
+        return safefs.file_names(self.root, folder)
 
     def read(self, path: str, limit: int) -> bytes:
-        with open(self.root / path, "rb") as fh:
-            return fh.read(limit)
+        return safefs.read_bytes(self.root, path, limit)
 
 
 def _tree_path(tree: RepoTree, path: str) -> str | None:

@@ -12,6 +12,7 @@ import contextlib
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import threading
@@ -20,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from ..core.lifetime import preexec
 from .model import FileRecord, SourceFile
 from .walk import MAX_BYTES, VENV_MARKER, file_kind, size_limit, walk, wanted
 
@@ -280,7 +282,7 @@ def clone(url: str, dest: str, *, commit: str | None = None, allow_file: bool = 
         steps.append(["--git-dir", dest, "fetch", "--depth", "1", "--no-tags", filt, "origin", commit])
     for args in steps:
         proc = subprocess.Popen(["git", *_SAFE_CONFIG, *proto, *args], stdout=subprocess.DEVNULL,
-                                stderr=subprocess.PIPE, env=_env())
+                                stderr=subprocess.PIPE, env=_env(), preexec_fn=preexec(signal.SIGKILL))
         start = time.monotonic()
         try:
             while proc.poll() is None:

@@ -10,6 +10,7 @@ import stat
 from pathlib import Path
 from typing import Iterator
 
+from ..core.safefs import read_bytes, within
 from .model import FileRecord, SourceFile
 
 MAX_BYTES = 2 * 1024 * 1024
@@ -53,11 +54,8 @@ def _is_venv(folder: str) -> bool:
     return os.path.isfile(os.path.join(folder, VENV_MARKER))
 
 
-def _reader(path: str, limit: int):
-    def read() -> bytes:
-        with open(path, "rb") as fh:
-            return fh.read(limit + 1)
-    return read
+def _reader(root: str, rel: str, limit: int):
+    return lambda: read_bytes(root, rel, limit + 1)
 
 
 def walk(root: str | Path, max_bytes: int = MAX_BYTES) -> Iterator[SourceFile | FileRecord]:
@@ -89,7 +87,7 @@ def walk(root: str | Path, max_bytes: int = MAX_BYTES) -> Iterator[SourceFile | 
                 if not os.path.exists(target):
                     yield FileRecord(rel, file_kind(rel), 0, "error", "broken_symlink", "link target missing")
                     continue
-                if os.path.commonpath([root_real, target]) != root_real:
+                if not within(root_real, target):
                     yield FileRecord(rel, file_kind(rel), 0, "skipped", "symlink_outside_root", "link leaves the root")
                     continue
             try:
@@ -109,7 +107,7 @@ def walk(root: str | Path, max_bytes: int = MAX_BYTES) -> Iterator[SourceFile | 
                     yield FileRecord(rel, file_kind(rel), st.st_size, "skipped", "too_large",
                                      f"{st.st_size} bytes > {limit}")
                     continue
-                yield SourceFile(rel, st.st_size, _reader(entry.path, limit))
+                yield SourceFile(rel, st.st_size, _reader(root_real, rel, limit))
         stack.extend(reversed(subdirs))
 
 
