@@ -8,9 +8,11 @@ from pathlib import Path
 
 from .detect import Detection, detect_repo_license
 from .engine import RANK, Context, Verdict, explained_verdict
-from .lookup import ModelInfo, load_hub_data, lookup_model
+from .lookup import Lookup, ModelInfo, load_hub_data
 
 _USE = {"inference": "runtime", "finetune": "runtime", "export": "redistribute"}
+POLICIES = ("incompatible", "conditional", "unknown")  # what `--fail-on` can name
+_FAILS = {"incompatible": {"incompatible", "conflict"}, "conditional": {"conditional"}, "unknown": {"unknown"}}
 
 
 @dataclass
@@ -26,6 +28,7 @@ class ModelCheck:
         return {"model": self.model, "revision": self.revision, "hub": self.hub,
                 "license": self.info.license.expression if self.info else None,
                 "license_source": self.info.source if self.info else None,
+                "status": self.info.status if self.info else None,
                 "hub_url": self.info.hub_url if self.info else None,
                 "locations": [{"file": f, "line": ln} for f, ln in self.locations], **self.verdict.as_dict()}
 
@@ -39,7 +42,12 @@ class CheckReport:
 
     @property
     def failed(self) -> bool:
-        return any(m.verdict.verdict in ("incompatible", "conflict") for m in self.models)
+        return bool(self.failures())
+
+    def failures(self, fail_on: tuple[str, ...] | list[str] = ("incompatible",)) -> list[ModelCheck]:
+        """The models that break the policy: a verdict in any of the named classes."""
+        bad = set().union(*(_FAILS[p] for p in fail_on)) if fail_on else set()
+        return [m for m in self.models if m.verdict.verdict in bad]
 
     def as_dict(self) -> dict:
         return {"path": self.path, "repository_license": self.repo_license.as_dict(),
@@ -74,14 +82,17 @@ def grouped_findings(path: Path) -> tuple[dict[str, dict], list[dict]]:
 
 
 def check(path: str | Path, url: str | None = None, hub_data: Path | None = None, ruleset: str = "osadl+ml",
-          distribution: str = "public") -> CheckReport:
+          distribution: str = "public", *, endpoint: str | None = None, offline: bool = True,
+          refresh: bool = False) -> CheckReport:
+    """Verdicts for the models PATH loads. `offline=False` lets the lookup chain ask the Hub at `endpoint`."""
     root = Path(path)
     det = detect_repo_license(root)
     report = CheckReport(str(root), det)
     models, report.unresolved = grouped_findings(root)
-    records = load_hub_data(hub_data)
-    for model, entry in sorted(models.items()):
-        info = lookup_model(model, entry["hub"], url, records, library=entry["library"])
+    lookup = Lookup(url, load_hub_data(hub_data), endpoint=endpoint, offline=offline, refresh=refresh)
+    items = sorted(models.items())
+    infos = lookup.many([(model, entry["hub"], entry["library"]) for model, entry in items])
+    for (model, entry), info in zip(items, infos):
         ctx = Context(use=entry["use"], distribution=distribution)
         v = explained_verdict(info.license.expression, det.expression, ctx, ruleset,
                               upstream_reason=info.license.reason, downstream_reason=det.reason,
