@@ -1,7 +1,8 @@
 """A model's license for `check` and `bom`, through a chain: the database, recorded hub data (`--hub-data`),
 the local cache, the Hub (`huggingface_hub`), then bundled facts for models loaded through libraries
 (data/library_models.csv). The Hub is asked only for Hub repositories, a bounded number at a time; a 404
-is "not on the Hub", kept apart from "license unknown". `offline` asks nothing; `refresh` ignores the cache."""
+is "not on the Hub", kept apart from "license unknown". `offline` (or $HF_HUB_OFFLINE=1) asks nothing;
+`refresh` ignores the cache."""
 
 from __future__ import annotations
 
@@ -172,6 +173,7 @@ class Lookup:
                  use_cache: bool = True, ttl: float = CACHE_TTL, workers: int = 8):
         self.url, self.hub_data = url, hub_data or {}
         self.endpoint = (endpoint or os.environ.get("HF_ENDPOINT") or HUB_DEFAULT).rstrip("/")
+        offline = offline or os.environ.get("HF_HUB_OFFLINE", "").upper() in ("1", "ON", "YES", "TRUE")
         self.offline, self.refresh, self.use_cache, self.ttl, self.workers = offline, refresh, use_cache, ttl, workers
         self.facts = library_facts()
         self._held = ModelResolver.from_ids(self.hub_data) if self.hub_data else None
@@ -206,9 +208,9 @@ class Lookup:
                 norm = _license(answer)
                 if norm.expression not in (None, NONE) or not (fact and fact["license"]):
                     hub_id = answer.get("id") or repo
-                    info = ModelInfo(model, norm, source, f"https://huggingface.co/{hub_id}", hub_id,
-                                     status=FOUND, sha=answer.get("sha"), card=answer.get("card") or {})
-                    return info
+                    return ModelInfo(model, norm, source, f"https://huggingface.co/{hub_id}", hub_id,
+                                     status=FOUND, sha=answer.get("sha"), card=answer.get("card") or {},
+                                     purl=(fact or {}).get("purl") or None)
         if fact and fact["license"]:
             norm = normalize(fact["license"])
             return ModelInfo(model, norm, "bundled", fact["source_url"], repo or ident.id, status=FOUND,
