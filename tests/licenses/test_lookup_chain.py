@@ -115,6 +115,8 @@ def test_fail_on_policy_and_not_on_hub(tmp_path, hub, monkeypatch):
     assert model["status"] == "not-on-hub" and model["verdict"] == "unknown"
     assert "not on the Hub" in model["reason"]
     assert hub.requests == 1
+    fails = runner.invoke(app, ["licenses", "check", str(repo), "--no-db", "--fail-on", "unknown"])
+    assert fails.exit_code == 1
     fails = runner.invoke(app, ["licenses", "check", str(repo), "--no-db", "--fail-on", "incompatible,unknown"])
     assert fails.exit_code == 1
     bad = runner.invoke(app, ["licenses", "check", str(repo), "--no-db", "--fail-on", "unknwon"])

@@ -143,7 +143,7 @@ def check_cmd(
     refresh: bool = Refresh,
     fail_on: str = typer.Option("incompatible", "--fail-on", help="Comma-separated verdicts that fail the check: "
                                 "incompatible (and conflict), conditional, unknown (license not found or model "
-                                "not on the Hub)"),
+                                "not on the Hub), smell (a model-usage smell, see `scan --smells`)"),
 ) -> None:
     """Scan PATH, find its license and each loaded model's license (database -> cache -> Hub -> bundled facts),
     print verdicts. Exit 0: passes the --fail-on policy; 1: a model breaks it; 2: bad usage or input."""
@@ -185,6 +185,8 @@ def _print_check(report) -> None:
     out.print(verdicts)
     if report.unresolved:
         out.print(f"{len(report.unresolved)} model load(s) with an unresolved model id (not checked)")
+    for s in report.smells:
+        out.print(f"[yellow]{s.rule}[/yellow] {s.file}:{s.line} {s.detail}")
 
 
 @licenses_app.command("normalize")
