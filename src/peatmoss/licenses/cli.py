@@ -261,6 +261,9 @@ def bom_cmd(
     """A CycloneDX 1.6 ML-BOM of the models PATH loads (validated against the CycloneDX schema)."""
     from .bom import build_bom
 
+    if output is not None and not output.parent.is_dir():
+        raise InputError(f"--output {output}: No such file or directory (its folder does not exist)",
+                         "create the folder or pass another --output")
     try:
         with input_file("--hub-data", hub_data):
             data, errors = build_bom(path, None if no_db else db_url(ctx), hub_data, endpoint=endpoint,
