@@ -183,3 +183,27 @@ def test_python_dependencies(tmp_path):
 def test_offline_check_api_default_asks_nothing():
     report = check(Path(__file__).parent / "fixtures" / "mit_repo")
     assert all(m.info.source in ("none", "bundled") for m in report.models)
+
+
+@pytest.mark.shared
+def test_bom_spdx3_ai_profile(tmp_path, hub):
+    import io
+
+    from spdx_python_model import v3_0_1 as spdx
+
+    repo = _repo(tmp_path, "app", APP)
+    out = tmp_path / "bom.spdx.json"
+    res = runner.invoke(app, ["bom", str(repo), "--no-db", "--endpoint", hub.url, "--format", "spdx", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    objects = spdx.SHACLObjectSet()
+    spdx.JSONLDDeserializer().read(io.BytesIO(out.read_bytes()), objects)  # type-checked against the SPDX 3 model
+    (doc,) = list(objects.foreach_type(spdx.SpdxDocument))
+    assert spdx.ProfileIdentifierType.ai in doc.profileConformance
+    models = {p.name: p for p in objects.foreach_type(spdx.ai_AIPackage)}
+    assert len(models) == 8
+    assert models["gpt2"].software_packageUrl == "pkg:huggingface/openai-community/gpt2"
+    assert models["google/vit-base-patch16-224"].ai_domain == ["image-classification"]
+    licensed = {r.from_.name: r.to[0].simplelicensing_licenseExpression
+                for r in objects.foreach_type(spdx.Relationship)
+                if r.relationshipType == spdx.RelationshipType.hasConcludedLicense}
+    assert licensed["resnet50"] == "BSD-3-Clause" and licensed["app"] == "MIT" and len(licensed) == 9

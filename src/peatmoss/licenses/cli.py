@@ -23,6 +23,7 @@ class Rules(str, Enum):
 Format = format_type("table", "json", "sarif")
 SummaryFormat = format_type("table", "json")
 RowsFormat = format_type("table", "json", "jsonl", "csv")
+BomFormat = format_type("cyclonedx", "spdx")
 
 
 class Distribution(str, Enum):
@@ -257,23 +258,31 @@ def bom_cmd(
     endpoint: str = Endpoint,
     offline: bool = Offline,
     refresh: bool = Refresh,
+    fmt: BomFormat = "cyclonedx",
 ) -> None:
-    """A CycloneDX 1.6 ML-BOM of the models PATH loads (validated against the CycloneDX schema)."""
+    """A CycloneDX 1.6 ML-BOM of the models PATH loads and its Python dependencies (validated against the CycloneDX
+    schema); `--format spdx`: SPDX 3.0.1 JSON-LD with the AI profile."""
     from .bom import build_bom
+    from .check import check
+    from .spdx3 import spdx_document
 
     if output is not None and not output.parent.is_dir():
         raise InputError(f"--output {output}: No such file or directory (its folder does not exist)",
                          "create the folder or pass another --output")
+    errors: list[str] = []
     try:
         with input_file("--hub-data", hub_data):
-            data, errors = build_bom(path, None if no_db else db_url(ctx), hub_data, endpoint=endpoint,
-                                     offline=offline, refresh=refresh)
+            url = None if no_db else db_url(ctx)
+            if fmt == "spdx":
+                data = spdx_document(check(path, url, hub_data, endpoint=endpoint, offline=offline, refresh=refresh))
+            else:
+                data, errors = build_bom(path, url, hub_data, endpoint=endpoint, offline=offline, refresh=refresh)
     except RuntimeError as exc:
         raise InputError(str(exc)) from None
     text = json.dumps(data, indent=2)
     if output:
         output.write_text(text, encoding="utf-8")
-        typer.echo(f"wrote {output} ({len(data.get('components', []))} models)", err=True)
+        typer.echo(f"wrote {output}", err=True)
     else:
         typer.echo(text)
     if errors:
