@@ -27,17 +27,17 @@ def test_check_mit_repo():
 
 def test_check_cli_exit_codes_and_formats(tmp_path):
     ok = runner.invoke(app, ["--db", str(tmp_path / "x.db"), "licenses", "check", str(FIX / "mit_repo"),
-                             "--hub-data", str(HUB), "--no-db", "--format", "json"])
+                             "--hub-data", str(HUB), "--no-db", "--offline", "--format", "json"])
     assert ok.exit_code == 0, ok.output
     assert json.loads(ok.output)["repository_license"]["expression"] == "MIT"
-    bad = runner.invoke(app, ["licenses", "check", str(FIX / "gpl_model_repo"), "--hub-data", str(HUB), "--no-db",
+    bad = runner.invoke(app, ["licenses", "check", str(FIX / "gpl_model_repo"), "--hub-data", str(HUB), "--no-db", "--offline",
                               "--format", "sarif"])
     assert bad.exit_code == 1
     sarif = json.loads(bad.output)
     assert sarif["version"] == "2.1.0"
     res = sarif["runs"][0]["results"][0]
     assert res["level"] == "error" and res["locations"][0]["physicalLocation"]["region"]["startLine"] == 3
-    table = runner.invoke(app, ["licenses", "check", str(FIX / "gpl_model_repo"), "--hub-data", str(HUB), "--no-db"])
+    table = runner.invoke(app, ["licenses", "check", str(FIX / "gpl_model_repo"), "--hub-data", str(HUB), "--no-db", "--offline"])
     assert table.exit_code == 1 and "incompatible" in table.output
 
 
@@ -65,7 +65,7 @@ def test_bom_is_valid_cyclonedx_16(tmp_path):
     assert {"location": "app.py", "line": 4} in bert["evidence"]["occurrences"]
     assert comps["runwayml/stable-diffusion-v1-5"]["licenses"] == [{"expression": "LicenseRef-CreativeML-OpenRAIL-M"}]
     out = tmp_path / "bom.json"
-    res = runner.invoke(app, ["bom", str(FIX / "mit_repo"), "--hub-data", str(HUB), "--no-db", "-o", str(out)])
+    res = runner.invoke(app, ["bom", str(FIX / "mit_repo"), "--hub-data", str(HUB), "--no-db", "--offline", "-o", str(out)])
     assert res.exit_code == 0, res.output
     assert validate(out.read_text()) == []
     broken = json.loads(out.read_text())

@@ -23,6 +23,7 @@ class Rules(str, Enum):
 Format = format_type("table", "json", "sarif")
 SummaryFormat = format_type("table", "json")
 RowsFormat = format_type("table", "json", "jsonl", "csv")
+BomFormat = format_type("cyclonedx", "spdx")
 
 
 class Distribution(str, Enum):
@@ -109,34 +110,63 @@ def _print_summary(data: dict) -> None:
         out.print(f"  {name}: {path}")
 
 
+def _fail_on(value: str) -> tuple[str, ...]:
+    from .check import POLICIES
+
+    names = tuple(v.strip() for v in value.split(",") if v.strip())
+    bad = [n for n in names if n not in POLICIES]
+    if bad or not names:
+        raise typer.BadParameter(f"{','.join(bad) or 'nothing'} is not one of {','.join(POLICIES)}",
+                                 param_hint="--fail-on")
+    return names
+
+
+HubData = typer.Option(None, "--hub-data", exists=True, dir_okay=True,
+                       help="Recorded hub data (JSON file or folder of Hub API records), looked at before the Hub")
+Endpoint = typer.Option(None, "--endpoint", help="Hub URL (env: HF_ENDPOINT; default: https://huggingface.co); "
+                        "token from $HF_TOKEN")
+Offline = typer.Option(False, "--offline", help="Ask no server: database, recorded data, cache and bundled facts only")
+Refresh = typer.Option(False, "--refresh", help="Ignore cached Hub answers (ask the Hub again)")
+NoDb = typer.Option(False, "--no-db", help="Do not look models up in the database")
+
+
 @licenses_app.command("check")
 def check_cmd(
     ctx: typer.Context,
     path: Path = typer.Argument(..., exists=True, file_okay=False, help="Repository folder"),
     fmt: Format = "table",
-    hub_data: Path = typer.Option(None, "--hub-data", exists=True, dir_okay=False,
-                                  help="Recorded hub data (JSON) for offline lookups"),
+    hub_data: Path = HubData,
     rules: Rules = typer.Option(Rules.osadl_ml, "--rules"),
     distribution: Distribution = Distributed,
-    no_db: bool = typer.Option(False, "--no-db", help="Do not look models up in the database"),
+    no_db: bool = NoDb,
+    endpoint: str = Endpoint,
+    offline: bool = Offline,
+    refresh: bool = Refresh,
+    fail_on: str = typer.Option("incompatible", "--fail-on", help="Comma-separated verdicts that fail the check: "
+                                "incompatible (and conflict), conditional, unknown (license not found or model "
+                                "not on the Hub), smell (a model-usage smell, see `scan --smells`)"),
 ) -> None:
-    """Scan PATH, find its license and each loaded model's license, print verdicts; exit 1 on any incompatible."""
+    """Scan PATH, find its license and each loaded model's license (database -> cache -> Hub -> bundled facts),
+    print verdicts. Exit 0: passes the --fail-on policy; 1: a model breaks it; 2: bad usage or input."""
     from .check import check, to_sarif
 
+    policy = _fail_on(fail_on)
     if rules == Rules.paper:
         raise typer.BadParameter("check uses osadl+ml, osadl or ml rules", param_hint="--rules")
     try:
         with input_file("--hub-data", hub_data):
-            report = check(path, None if no_db else db_url(ctx), hub_data, rules.value, distribution.value)
+            report = check(path, None if no_db else db_url(ctx), hub_data, rules.value, distribution.value,
+                           endpoint=endpoint, offline=offline, refresh=refresh)
     except RuntimeError as exc:
         raise InputError(str(exc)) from None
     if fmt == "json":
-        typer.echo(json.dumps(report.as_dict(), indent=2))
+        typer.echo(json.dumps({**report.as_dict(), "failed": bool(report.failures(policy)),
+                               "fail_on": list(policy)}, indent=2))
     elif fmt == "sarif":
         typer.echo(json.dumps(to_sarif(report), indent=2))
     else:
         _print_check(report)
-    raise typer.Exit(1 if report.failed else 0)
+    raise typer.Exit(1 if report.failures(policy) else 0)
 
 
 def _print_check(report) -> None:
@@ -145,16 +175,19 @@ def _print_check(report) -> None:
     out.print(f"repository license: [bold]{det.expression or 'unknown'}[/bold] ({det.reason})")
     if det.conflict:
         out.print(f"[red]conflict:[/red] {det.conflict}")
-    verdicts = table("model", "license", "verdict", "condition / reason", "where")
+    verdicts = table("model", "license", "verdict", "condition / reason", "where", "from")
     colour = {"incompatible": "red", "conflict": "magenta", "unknown": "yellow", "conditional": "cyan", "compatible": "green"}
     for m in report.models:
         v = m.verdict
         where = ", ".join(f"{f}:{ln}" for f, ln in m.locations[:3]) + (" ..." if len(m.locations) > 3 else "")
         verdicts.add_row(m.model, str(m.info.license.expression if m.info else None),
-                         f"[{colour.get(v.verdict, 'white')}]{v.verdict}[/]", (v.condition or v.reason)[:200], where)
+                         f"[{colour.get(v.verdict, 'white')}]{v.verdict}[/]", (v.condition or v.reason)[:200], where,
+                         m.info.source if m.info else "none")
     out.print(verdicts)
     if report.unresolved:
         out.print(f"{len(report.unresolved)} model load(s) with an unresolved model id (not checked)")
+    for s in report.smells:
+        out.print(f"[yellow]{s.rule}[/yellow] {s.file}:{s.line} {s.detail}")
 
 
 @licenses_app.command("normalize")
@@ -220,21 +253,36 @@ def bom_cmd(
     ctx: typer.Context,
     path: Path = typer.Argument(..., exists=True, file_okay=False, help="Repository folder"),
     output: Path = typer.Option(None, "--output", "-o", dir_okay=False, help="Write the BOM here (default: stdout)"),
-    hub_data: Path = typer.Option(None, "--hub-data", exists=True, dir_okay=False, help="Recorded hub data (JSON)"),
-    no_db: bool = typer.Option(False, "--no-db"),
+    hub_data: Path = HubData,
+    no_db: bool = NoDb,
+    endpoint: str = Endpoint,
+    offline: bool = Offline,
+    refresh: bool = Refresh,
+    fmt: BomFormat = "cyclonedx",
 ) -> None:
-    """A CycloneDX 1.6 ML-BOM of the models PATH loads (validated against the CycloneDX schema)."""
+    """A CycloneDX 1.6 ML-BOM of the models PATH loads and its Python dependencies (validated against the CycloneDX
+    schema); `--format spdx`: SPDX 3.0.1 JSON-LD with the AI profile."""
     from .bom import build_bom
+    from .check import check
+    from .spdx3 import spdx_document
 
+    if output is not None and not output.parent.is_dir():
+        raise InputError(f"--output {output}: No such file or directory (its folder does not exist)",
+                         "create the folder or pass another --output")
+    errors: list[str] = []
     try:
         with input_file("--hub-data", hub_data):
-            data, errors = build_bom(path, None if no_db else db_url(ctx), hub_data)
+            url = None if no_db else db_url(ctx)
+            if fmt == "spdx":
+                data = spdx_document(check(path, url, hub_data, endpoint=endpoint, offline=offline, refresh=refresh))
+            else:
+                data, errors = build_bom(path, url, hub_data, endpoint=endpoint, offline=offline, refresh=refresh)
     except RuntimeError as exc:
         raise InputError(str(exc)) from None
     text = json.dumps(data, indent=2)
     if output:
         output.write_text(text, encoding="utf-8")
-        typer.echo(f"wrote {output} ({len(data.get('components', []))} models)", err=True)
+        typer.echo(f"wrote {output}", err=True)
     else:
         typer.echo(text)
     if errors:

@@ -42,10 +42,25 @@ def scan_cmd(
     path: str = typer.Argument(..., help="Folder or file to analyse (or a git repository / URL)."),
     fmt: ScanFormat = "table",
     files: bool = typer.Option(False, "--files", help="Also list files that were skipped, degraded or failed."),
+    smells: bool = typer.Option(False, "--smells", help="List model-usage smells (unpinned revision, "
+                                "trust_remote_code, unsafe torch.load, tokens in code, plain-URL weights); "
+                                "with json/jsonl/csv the smells are printed instead of the loads."),
 ) -> None:
     """Find where Python code loads a pre-trained model and which model id it loads (no DB, no network)."""
     result = _scan(path)
     found = [f.to_dict() for f in result.findings]
+    if smells:
+        from .smells import smells_in
+
+        if not Path(path).exists():
+            raise InputError(f"--smells needs a local folder or file, not {path}", "clone the repository first")
+        rows = [s.as_dict() for s in smells_in(path, result.findings)]
+        if fmt != "table":
+            emit(rows, fmt, ("rule", "file", "line", "detail"))
+            return
+        _table(found, result.files, files)
+        emit(rows, fmt, ("rule", "file", "line", "detail"), title=f"{len(rows)} model-usage smells")
+        return
     if fmt == "table":
         _table(found, result.files, files)
     elif fmt == "csv":
