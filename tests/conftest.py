@@ -7,6 +7,9 @@ import os
 # huggingface_hub's user-agent telemetry looks up a registry on huggingface.co on the first request,
 # whatever endpoint the client uses; tests reach loopback servers only.
 os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
+# A Hub call that a test did not point at its own loopback server fails at once, here, instead of
+# reaching the internet (tests that need the Hub start a server and pass its URL).
+os.environ["HF_ENDPOINT"] = "http://127.0.0.1:9"
 import uuid
 from pathlib import Path
 
