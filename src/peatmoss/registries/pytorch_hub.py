@@ -34,6 +34,7 @@ from ..core.runs import advance, count_errors, finish_run, open_run, record_erro
 from .huggingface import ensure_registry
 from .records import classify_tag
 from .store import dialect_insert
+from .zoo import ZOO_AUTHOR, ZOO_REPO, bundled_zoo
 
 SKIP_PAGES = {"README.md", "CONTRIBUTING.md", "CODE_OF_CONDUCT.md", "LICENSE.md"}
 CODE_BLOCK = re.compile(r"^```[ \t]*(python|py)?[^\n]*\n(.*?)^```", re.M | re.S)
@@ -223,9 +224,11 @@ class PytorchHubSummary:
     errors: int = 0
 
 
-def collect_pytorch_hub(url: str | None, source: str | Path,
-                        hubconf_dir: str | Path | None = None) -> PytorchHubSummary:
-    """Load every page of `source` into the database (an unfinished run of the same source is resumed)."""
+def collect_pytorch_hub(url: str | None, source: str | Path, hubconf_dir: str | Path | None = None,
+                        zoo: bool = True) -> PytorchHubSummary:
+    """Load every page of `source` into the database (an unfinished run of the same source is resumed).
+
+    With `zoo`, torchvision's model builders (the bundled zoo facts) are merged in as `pytorch/vision` models."""
     engine = init_db(url)
     with engine.begin() as conn:
         registry_id = ensure_registry(conn, "pytorch_hub", "https://pytorch.org/hub")
@@ -252,6 +255,9 @@ def collect_pytorch_hub(url: str | None, source: str | Path,
         counts.entries += n
     if hubconf_dir:
         counts.entries += _collect_hubconfs(engine, registry_id, run_id, Path(hubconf_dir))
+    if zoo:
+        with engine.begin() as conn:
+            counts.entries += _collect_zoo(conn, registry_id, run_id)
     with engine.begin() as conn:  # the snapshot's membership, for per-snapshot counts (PyTorch Hub has no downloads)
         model = m.Model.__table__
         members = select(literal(run_id), model.c.id).where(model.c.registry_id == registry_id,
@@ -293,7 +299,7 @@ def _link(conn, table, column: str, model_id: int, ids, **extra) -> None:
 
 
 def _model_id(conn, registry_id: int, run_id: int, repo: str, entrypoint: str, front: dict,
-              tags: list[str] = (), github_id: str | None = None) -> int:
+              tags: list[str] = (), github_id: str | None = None, fallback_licenses: list[str] = ()) -> int:
     """Upsert the model of (repo, entrypoint) and add its tag, author, library, framework and license rows."""
     table = m.Model.__table__
     hub_id = f"{repo}/{entrypoint}"
@@ -315,7 +321,8 @@ def _model_id(conn, registry_id: int, run_id: int, repo: str, entrypoint: str, f
     tag_ids = _lookup_ids(conn, m.Tag.__table__, names, kind=lambda n: classify_tag(n)[0],
                           value=lambda n: classify_tag(n)[1])
     _link(conn, m.model_to_tag, "tag_id", model_id, tag_ids.values())
-    keys = repo_licenses().get(repo.lower()) or repo_licenses().get((github_id or "").lower()) or []
+    keys = repo_licenses().get(repo.lower()) or repo_licenses().get((github_id or "").lower()) \
+        or list(fallback_licenses)
     _link(conn, m.model_to_license, "license_id", model_id, _lookup_ids(conn, m.License.__table__, keys).values(),
           source="repository")
     return model_id
@@ -366,6 +373,22 @@ def _collect_hubconfs(engine, registry_id: int, run_id: int, root: Path) -> int:
                 conn.execute(entry.insert(), rows)
             added += len(rows)
     return added
+
+
+def _collect_zoo(conn, registry_id: int, run_id: int) -> int:
+    """Entries (source "zoo") and models of every torchvision builder, tagged with its sub-module."""
+    entry = m.PytorchHubEntry.__table__
+    conn.execute(delete(entry).where(entry.c.source == "zoo"))
+    rows = []
+    for z in bundled_zoo():
+        tags = [t for t in [SUBMODULE_TAGS.get(z["submodule"])] if t]
+        model_id = _model_id(conn, registry_id, run_id, ZOO_REPO, z["builder"], {"author": ZOO_AUTHOR}, tags,
+                             fallback_licenses=[z["license"]] if z["license"] else [])
+        rows.append({"page_id": None, "repo": ZOO_REPO, "entrypoint": z["builder"], "refs": [z["source"]],
+                     "source": "zoo", "line": None, "model_id": model_id})
+    if rows:
+        conn.execute(entry.insert(), rows)
+    return len(rows)
 
 
 def _jsonable(value):
