@@ -118,3 +118,6 @@ def test_shared_pages_plus_zoo_reach_the_papers_count(db_url, shared_data):
     assert "optical_flow" in tags_of["pytorch/vision/raft_large"] and "video" in tags_of["pytorch/vision/r3d_18"]
     assert "segmentation" in tags_of["pytorch/vision/fcn_resnet50"]
     assert "vision" in tags_of["pytorch/vision/alexnet"]  # a page's tag, merged with the zoo's builder
+    # a published weight set is a model of its own, with its builder's tags
+    assert "pytorch/vision/resnet50/IMAGENET1K_V2" in by_id and "pytorch/vision/resnet50" in by_id
+    assert "pytorch/vision/quantized_resnet50/IMAGENET1K_FBGEMM_V1" in by_id

@@ -34,7 +34,7 @@ from ..core.runs import advance, count_errors, finish_run, open_run, record_erro
 from .huggingface import ensure_registry
 from .records import classify_tag
 from .store import dialect_insert
-from .zoo import ZOO_AUTHOR, ZOO_REPO, bundled_zoo
+from .zoo import ZOO_AUTHOR, ZOO_DOMAIN, ZOO_REPO, bundled_zoo
 
 SKIP_PAGES = {"README.md", "CONTRIBUTING.md", "CODE_OF_CONDUCT.md", "LICENSE.md"}
 CODE_BLOCK = re.compile(r"^```[ \t]*(python|py)?[^\n]*\n(.*?)^```", re.M | re.S)
@@ -299,8 +299,11 @@ def _link(conn, table, column: str, model_id: int, ids, **extra) -> None:
 
 
 def _model_id(conn, registry_id: int, run_id: int, repo: str, entrypoint: str, front: dict,
-              tags: list[str] = (), github_id: str | None = None, fallback_licenses: list[str] = ()) -> int:
-    """Upsert the model of (repo, entrypoint) and add its tag, author, library, framework and license rows."""
+              tags: list[str] = (), github_id: str | None = None, fallback_licenses: list[str] = (),
+              fallback_author: bool = False) -> int:
+    """Upsert the model of (repo, entrypoint) and add its tag, author, library, framework and license rows.
+
+    With `fallback_author` (the zoo), the author given is kept only where no page named one."""
     table = m.Model.__table__
     hub_id = f"{repo}/{entrypoint}"
     author = front.get("author") if isinstance(front.get("author"), str) else None
@@ -311,7 +314,8 @@ def _model_id(conn, registry_id: int, run_id: int, repo: str, entrypoint: str, f
     stmt = dialect_insert(conn, table)
     update = {"last_seen_run_id": run_id, "library_name": LIBRARY}
     if author_ids:  # a page names the author; an entry from a hubconf.py alone keeps what a page said
-        update["author_id"] = row["author_id"]
+        update["author_id"] = func.coalesce(table.c.author_id, stmt.excluded.author_id) if fallback_author \
+            else row["author_id"]
     conn.execute(stmt.on_conflict_do_update(index_elements=["registry_id", "hub_id"], set_=update), [row])
     model_id = conn.execute(select(table.c.id).where(table.c.registry_id == registry_id,
                                                      table.c.hub_id == hub_id)).scalar_one()
@@ -376,16 +380,22 @@ def _collect_hubconfs(engine, registry_id: int, run_id: int, root: Path) -> int:
 
 
 def _collect_zoo(conn, registry_id: int, run_id: int) -> int:
-    """Entries (source "zoo") and models of every torchvision builder, tagged with its sub-module."""
+    """Entries (source "zoo") and models of every torchvision builder and of each weight set it publishes
+    (`pytorch/vision/resnet50` and `pytorch/vision/resnet50/IMAGENET1K_V2`), tagged "vision" and with the
+    sub-module's tag, as the hub pages tag torchvision's models."""
     entry = m.PytorchHubEntry.__table__
     conn.execute(delete(entry).where(entry.c.source == "zoo"))
     rows = []
     for z in bundled_zoo():
-        tags = [t for t in [SUBMODULE_TAGS.get(z["submodule"])] if t]
-        model_id = _model_id(conn, registry_id, run_id, ZOO_REPO, z["builder"], {"author": ZOO_AUTHOR}, tags,
-                             fallback_licenses=[z["license"]] if z["license"] else [])
-        rows.append({"page_id": None, "repo": ZOO_REPO, "entrypoint": z["builder"], "refs": [z["source"]],
-                     "source": "zoo", "line": None, "model_id": model_id})
+        tags = [ZOO_DOMAIN, *[t for t in [SUBMODULE_TAGS.get(z["submodule"])] if t]]
+        licenses = [z["license"]] if z["license"] else []
+        for weights in [None, *z["weights"].split()]:
+            name = z["builder"] if weights is None else f"{z['builder']}/{weights.rsplit('.', 1)[-1]}"
+            model_id = _model_id(conn, registry_id, run_id, ZOO_REPO, name, {"author": ZOO_AUTHOR}, tags,
+                                 fallback_licenses=licenses, fallback_author=True)
+            rows.append({"page_id": None, "repo": ZOO_REPO, "entrypoint": z["builder"], "line": None,
+                         "refs": [z["source"], *([weights] if weights else [])], "source": "zoo",
+                         "model_id": model_id})
     if rows:
         conn.execute(entry.insert(), rows)
     return len(rows)

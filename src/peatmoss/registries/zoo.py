@@ -21,6 +21,7 @@ from pathlib import Path
 
 ZOO_REPO = "pytorch/vision"  # the hub repository that serves torchvision's builders
 ZOO_AUTHOR = "PyTorch"
+ZOO_DOMAIN = "vision"  # the hub pages' tag for torchvision's models
 ZOO_LICENSE = "BSD-3-Clause"
 ZOO_LICENSE_URL = "https://github.com/pytorch/vision/blob/main/LICENSE"
 FIELDS = ["builder", "function", "submodule", "weights", "source", "license", "license_url"]
