@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import zipfile
 
 import pytest
@@ -121,3 +122,23 @@ def test_shared_pages_plus_zoo_reach_the_papers_count(db_url, shared_data):
     # a published weight set is a model of its own, with its builder's tags
     assert "pytorch/vision/resnet50/IMAGENET1K_V2" in by_id and "pytorch/vision/resnet50" in by_id
     assert "pytorch/vision/quantized_resnet50/IMAGENET1K_FBGEMM_V1" in by_id
+
+
+def test_cli_no_zoo_flag(tmp_path):
+    from typer.testing import CliRunner
+
+    from peatmoss.cli import app
+
+    pages = tmp_path / "hub"
+    pages.mkdir()
+    (pages / "owner_repo_net.md").write_text("---\ntitle: Net\ntags: [vision]\n---\n```python\n"
+                                             "torch.hub.load('owner/repo', 'net')\n```\n")
+    runner = CliRunner()
+    bare = runner.invoke(app, ["--db", str(tmp_path / "a.db"), "collect", "pytorch-hub", "--source", str(pages),
+                               "--no-zoo", "--format", "json"])
+    merged = runner.invoke(app, ["--db", str(tmp_path / "b.db"), "collect", "pytorch-hub", "--source", str(pages),
+                                 "--format", "json"])
+    assert bare.exit_code == 0 == merged.exit_code, bare.output + merged.output
+    bare, merged = json.loads(bare.output), json.loads(merged.output)
+    assert bare["models"] == 1 and bare["zoo"] == 0
+    assert merged["zoo"] > 100 and merged["models"] == 1 + merged["zoo"]

@@ -5,6 +5,7 @@ page has YAML front matter and Python examples; every `torch.hub.load(repo_or_di
 its code blocks (positional or keyword, `repo:ref` forms, entrypoints held in variables assigned in the
 page, calls left in comments as alternatives) gives one (repo, model) entry. Where a hub repo's
 `hubconf.py` is available locally, its entrypoints are listed by reading the file, never by running it.
+torchvision's model zoo (zoo.py's bundled facts) is merged in: every builder and each weight set it publishes.
 
 Each model gets the rows a Hugging Face model has, in the same tables: tags (the page's tags plus the
 torchvision sub-module it comes from, as the PeaTMOSS paper did: segmentation, object_detection, video,
@@ -221,6 +222,7 @@ class PytorchHubSummary:
     pages: int = 0
     entries: int = 0
     models: int = 0
+    zoo: int = 0  # entries from the bundled torchvision zoo (builders and their weight sets)
     errors: int = 0
 
 
@@ -257,7 +259,8 @@ def collect_pytorch_hub(url: str | None, source: str | Path, hubconf_dir: str | 
         counts.entries += _collect_hubconfs(engine, registry_id, run_id, Path(hubconf_dir))
     if zoo:
         with engine.begin() as conn:
-            counts.entries += _collect_zoo(conn, registry_id, run_id)
+            counts.zoo = _collect_zoo(conn, registry_id, run_id)
+            counts.entries += counts.zoo
     with engine.begin() as conn:  # the snapshot's membership, for per-snapshot counts (PyTorch Hub has no downloads)
         model = m.Model.__table__
         members = select(literal(run_id), model.c.id).where(model.c.registry_id == registry_id,
