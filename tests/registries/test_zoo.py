@@ -43,7 +43,8 @@ class TinyNet_QuantizedWeights(WeightsEnum):
 def tinynet(*, weights: Optional[Union[TinyNet_QuantizedWeights, TinyNet_Weights]] = None, quantize=False):
     pass
 '''
-OLD_STYLE = '__all__ = ["oldnet", "list_things"]\ndef oldnet(pretrained=False):\n    pass\ndef list_things():\n    pass\n'
+OLD_STYLE = ('__all__ = ["oldnet", "list_things"]\n'
+             "def oldnet(pretrained=False):\n    pass\ndef list_things():\n    pass\n")
 
 
 def _tree(root):
