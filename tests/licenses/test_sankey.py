@@ -51,3 +51,17 @@ def test_html_and_png(tmp_path):
     assert "plotly" in html and "cdn.plot.ly" not in html.split("<body>")[0][:2000]
     assert Path(files["static"]).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert files["static_renderer"] in ("kaleido", "matplotlib")
+
+
+def test_both_renderings_have_a_colour_legend_of_the_verdicts_shown():
+    data = flows(rows())
+    shown = list(dict.fromkeys(v for _, _, v, _ in data))
+    assert {"compatible", "incompatible", "unknown"} <= set(shown)
+    fig = figure(data)
+    legend = [(t.name, t.marker.color) for t in fig.data[1:] if t.showlegend]
+    assert legend == [(v, COLORS[v]) for v in shown] and fig.layout.legend.title.text == "verdict"
+    drawn = draw(data).axes[0].get_legend()
+    assert [t.get_text() for t in drawn.get_texts()] == shown and drawn.get_title().get_text() == "verdict"
+    # the paper's rules give only compatible / incompatible / unknown: their Sankey lists just those
+    paper = [(u, d, v, n) for u, d, v, n in data if v in ("compatible", "incompatible")]
+    assert [t.name for t in figure(paper).data[1:]] == ["compatible", "incompatible"]

@@ -63,7 +63,7 @@ def test_collect_from_zip_with_hubconf(sqlite_url, tmp_path):
     hubconfs = tmp_path / "hubconfs" / "owner" / "repo"
     hubconfs.mkdir(parents=True)
     (hubconfs / "hubconf.py").write_text("def net_small():\n    pass\ndef net_huge():\n    pass\n")
-    counts = collect_pytorch_hub(sqlite_url, archive, tmp_path / "hubconfs")
+    counts = collect_pytorch_hub(sqlite_url, archive, tmp_path / "hubconfs", zoo=False)
     # errors are the run's error rows: the broken page and the unresolved load
     assert counts.pages == 1 and counts.errors == 2 and counts.entries == 5
     assert counts.models == 4  # net_small, net_large, net_tiny, net_huge
@@ -83,7 +83,7 @@ def test_shared_pages_one_row_per_pair(db_url, shared_data):
         if page.front_matter:
             expected[path.stem] = {(e.repo, e.entrypoint) for e in page.entries}
     assert len(expected) == 52
-    counts = collect_pytorch_hub(db_url, source)
+    counts = collect_pytorch_hub(db_url, source, zoo=False)
     assert counts.pages == 52 and counts.entries == sum(len(v) for v in expected.values())
     with get_engine(db_url).connect() as conn:
         rows = conn.execute(select(m.PytorchHubPage.slug, m.PytorchHubEntry.repo, m.PytorchHubEntry.entrypoint)

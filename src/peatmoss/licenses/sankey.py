@@ -4,7 +4,8 @@ license left, downstream (repository) license right, one band per (left, right, 
 Colours, as the paper: blue = compatible, red = incompatible, grey = not assessed (unknown); ours
 adds light blue = conditional and purple = conflict. `figure` is the interactive plotly version (HTML
 with plotly.js inlined: works offline), `draw` the static matplotlib one; `render_sankey` writes both,
-the static image with kaleido (headless Chromium) when it works, else with `draw`."""
+the static image with kaleido (headless Chromium) when it works, else with `draw`. Both carry a colour
+legend of the verdicts shown."""
 
 from __future__ import annotations
 
@@ -75,9 +76,19 @@ def figure(data: list[Flow], title: str = ""):
                   value=[n for *_, n in data], color=[color(v) for _, _, v, _ in data],
                   customdata=[v for _, _, v, _ in data],
                   hovertemplate="%{source.label} → %{target.label}<br>%{value} pairs, %{customdata}<extra></extra>")))
+    for verdict in verdicts(data):  # a Sankey trace has no legend: one empty marker trace per band colour
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=verdict, showlegend=True,
+                                 marker=dict(size=12, symbol="square", color=color(verdict))))
     fig.update_layout(title_text=title or "Model license (left) → repository license (right)", font_size=12,
-                      height=max(500, 28 * max(len(left), len(right), 1)))
+                      height=max(500, 28 * max(len(left), len(right), 1)), legend_title_text="verdict",
+                      legend=dict(orientation="h", x=0.5, xanchor="center", y=-0.05, yanchor="top"),
+                      xaxis_visible=False, yaxis_visible=False, plot_bgcolor="white")
     return fig
+
+
+def verdicts(data: list[Flow]) -> list[str]:
+    """The verdicts the bands show, in order of first appearance: the legend's entries."""
+    return list(dict.fromkeys(v for _, _, v, _ in data))
 
 
 def _stack(totals: Counter, gap: float) -> dict[str, float]:
@@ -129,7 +140,7 @@ def draw(data: list[Flow], title: str = "") -> Figure:
     ax.axis("off")
     ax.text(x0, -gap * 0.5, "PTM license (upstream)", ha="center", fontweight="bold")
     ax.text(x1, -gap * 0.5, "repository license (downstream)", ha="center", fontweight="bold")
-    seen = list(dict.fromkeys(v for _, _, v, _ in data))
+    seen = verdicts(data)
     if seen:
         ax.legend(handles=[Patch(color=color(v), alpha=0.6, label=v) for v in seen], title="verdict",
                   loc="lower center", bbox_to_anchor=(0.5, -0.08), ncols=len(seen))

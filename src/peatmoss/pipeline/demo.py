@@ -81,8 +81,8 @@ def run_demo(url: str, outdir: Path, pytorch_hub: str | Path | None = None, prog
     step("collect huggingface", hub)
     source = find_pytorch_hub(pytorch_hub)
     if source is not None:
-        step("collect pytorch-hub", lambda: "{pages} pages, {entries} (repo, model) entries, {models} models".format(
-            **vars(collect_pytorch_hub(url, source))))
+        step("collect pytorch-hub", lambda: "{pages} pages, {entries} (repo, model) entries ({zoo} from the "
+             "torchvision zoo), {models} models".format(**vars(collect_pytorch_hub(url, source))))
     else:
         result.steps.append(("collect pytorch-hub", "skipped: no pytorch/hub pages found (--pytorch-hub)", 0.0))
     if importlib.util.find_spec("peatmoss.usage.mine"):

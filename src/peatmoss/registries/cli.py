@@ -104,18 +104,20 @@ def collect_pytorch_hub_cmd(
     source: Path = typer.Option(..., "--source", exists=True, help="Checkout or archive of pytorch/hub."),
     hubconf_dir: Path = typer.Option(None, exists=True, file_okay=False,
                                      help="Folder of <owner>/<repo>/hubconf.py files to list entrypoints."),
+    no_zoo: bool = typer.Option(False, "--no-zoo",
+                                help="Leave out torchvision's builders and weight sets (the bundled zoo facts)."),
     fmt: Fmt = "table",
     as_json: JsonFlag = False,
 ) -> None:
-    """Collect PyTorch Hub models from the model pages of the pytorch/hub repository."""
+    """Collect PyTorch Hub models from the pytorch/hub model pages, merged with torchvision's model zoo."""
     from .pytorch_hub import collect_pytorch_hub
 
-    counts = collect_pytorch_hub(db_url(ctx), source, hubconf_dir)
+    counts = collect_pytorch_hub(db_url(ctx), source, hubconf_dir, zoo=not no_zoo)
     if as_json or fmt == "json":
         typer.echo(json.dumps(vars(counts)))
     else:
-        console().print(f"PyTorch Hub: {counts.pages} pages, {counts.entries} (repo, model) entries, "
-                      f"{counts.models} models, {counts.errors} errors")
+        console().print(f"PyTorch Hub: {counts.pages} pages, {counts.entries} (repo, model) entries "
+                      f"({counts.zoo} from the torchvision zoo), {counts.models} models, {counts.errors} errors")
     exit_if_failed(counts.errors, "PyTorch Hub pages or entries")
 
 

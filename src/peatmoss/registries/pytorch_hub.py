@@ -5,6 +5,7 @@ page has YAML front matter and Python examples; every `torch.hub.load(repo_or_di
 its code blocks (positional or keyword, `repo:ref` forms, entrypoints held in variables assigned in the
 page, calls left in comments as alternatives) gives one (repo, model) entry. Where a hub repo's
 `hubconf.py` is available locally, its entrypoints are listed by reading the file, never by running it.
+torchvision's model zoo (zoo.py's bundled facts) is merged in: every builder and each weight set it publishes.
 
 Each model gets the rows a Hugging Face model has, in the same tables: tags (the page's tags plus the
 torchvision sub-module it comes from, as the PeaTMOSS paper did: segmentation, object_detection, video,
@@ -34,6 +35,7 @@ from ..core.runs import advance, count_errors, finish_run, open_run, record_erro
 from .huggingface import ensure_registry
 from .records import classify_tag
 from .store import dialect_insert
+from .zoo import ZOO_AUTHOR, ZOO_DOMAIN, ZOO_REPO, bundled_zoo
 
 SKIP_PAGES = {"README.md", "CONTRIBUTING.md", "CODE_OF_CONDUCT.md", "LICENSE.md"}
 CODE_BLOCK = re.compile(r"^```[ \t]*(python|py)?[^\n]*\n(.*?)^```", re.M | re.S)
@@ -258,12 +260,15 @@ class PytorchHubSummary:
     pages: int = 0
     entries: int = 0
     models: int = 0
+    zoo: int = 0  # entries from the bundled torchvision zoo (builders and their weight sets)
     errors: int = 0
 
 
-def collect_pytorch_hub(url: str | None, source: str | Path,
-                        hubconf_dir: str | Path | None = None) -> PytorchHubSummary:
-    """Load every page of `source` into the database (an unfinished run of the same source is resumed)."""
+def collect_pytorch_hub(url: str | None, source: str | Path, hubconf_dir: str | Path | None = None,
+                        zoo: bool = True) -> PytorchHubSummary:
+    """Load every page of `source` into the database (an unfinished run of the same source is resumed).
+
+    With `zoo`, torchvision's model builders (the bundled zoo facts) are merged in as `pytorch/vision` models."""
     engine = init_db(url)
     with engine.begin() as conn:
         registry_id = ensure_registry(conn, "pytorch_hub", "https://pytorch.org/hub")
@@ -292,6 +297,10 @@ def collect_pytorch_hub(url: str | None, source: str | Path,
         counts.entries += n
     if hubconf_dir:
         counts.entries += _collect_hubconfs(engine, registry_id, run_id, Path(hubconf_dir))
+    if zoo:
+        with engine.begin() as conn:
+            counts.zoo = _collect_zoo(conn, registry_id, run_id)
+            counts.entries += counts.zoo
     with engine.begin() as conn:  # the snapshot's membership, for per-snapshot counts (PyTorch Hub has no downloads)
         model = m.Model.__table__
         members = select(literal(run_id), model.c.id).where(model.c.registry_id == registry_id,
@@ -333,8 +342,11 @@ def _link(conn, table, column: str, model_id: int, ids, **extra) -> None:
 
 
 def _model_id(conn, registry_id: int, run_id: int, repo: str, entrypoint: str, front: dict,
-              tags: list[str] = (), github_id: str | None = None) -> int:
-    """Upsert the model of (repo, entrypoint) and add its tag, author, library, framework and license rows."""
+              tags: list[str] = (), github_id: str | None = None, fallback_licenses: list[str] = (),
+              fallback_author: bool = False) -> int:
+    """Upsert the model of (repo, entrypoint) and add its tag, author, library, framework and license rows.
+
+    With `fallback_author` (the zoo), the author given is kept only where no page named one."""
     table = m.Model.__table__
     hub_id = f"{repo}/{entrypoint}"
     author = front.get("author") if isinstance(front.get("author"), str) else None
@@ -345,7 +357,8 @@ def _model_id(conn, registry_id: int, run_id: int, repo: str, entrypoint: str, f
     stmt = dialect_insert(conn, table)
     update = {"last_seen_run_id": run_id, "library_name": LIBRARY}
     if author_ids:  # a page names the author; an entry from a hubconf.py alone keeps what a page said
-        update["author_id"] = row["author_id"]
+        update["author_id"] = func.coalesce(table.c.author_id, stmt.excluded.author_id) if fallback_author \
+            else row["author_id"]
     conn.execute(stmt.on_conflict_do_update(index_elements=["registry_id", "hub_id"], set_=update), [row])
     model_id = conn.execute(select(table.c.id).where(table.c.registry_id == registry_id,
                                                      table.c.hub_id == hub_id)).scalar_one()
@@ -355,7 +368,8 @@ def _model_id(conn, registry_id: int, run_id: int, repo: str, entrypoint: str, f
     tag_ids = _lookup_ids(conn, m.Tag.__table__, names, kind=lambda n: classify_tag(n)[0],
                           value=lambda n: classify_tag(n)[1])
     _link(conn, m.model_to_tag, "tag_id", model_id, tag_ids.values())
-    keys = repo_licenses().get(repo.lower()) or repo_licenses().get((github_id or "").lower()) or []
+    keys = repo_licenses().get(repo.lower()) or repo_licenses().get((github_id or "").lower()) \
+        or list(fallback_licenses)
     _link(conn, m.model_to_license, "license_id", model_id, _lookup_ids(conn, m.License.__table__, keys).values(),
           source="repository")
     return model_id
@@ -406,6 +420,28 @@ def _collect_hubconfs(engine, registry_id: int, run_id: int, root: Path) -> int:
                 conn.execute(entry.insert(), rows)
             added += len(rows)
     return added
+
+
+def _collect_zoo(conn, registry_id: int, run_id: int) -> int:
+    """Entries (source "zoo") and models of every torchvision builder and of each weight set it publishes
+    (`pytorch/vision/resnet50` and `pytorch/vision/resnet50/IMAGENET1K_V2`), tagged "vision" and with the
+    sub-module's tag, as the hub pages tag torchvision's models."""
+    entry = m.PytorchHubEntry.__table__
+    conn.execute(delete(entry).where(entry.c.source == "zoo"))
+    rows = []
+    for z in bundled_zoo():
+        tags = [ZOO_DOMAIN, *[t for t in [SUBMODULE_TAGS.get(z["submodule"])] if t]]
+        licenses = [z["license"]] if z["license"] else []
+        for weights in [None, *z["weights"].split()]:
+            name = z["builder"] if weights is None else f"{z['builder']}/{weights.rsplit('.', 1)[-1]}"
+            model_id = _model_id(conn, registry_id, run_id, ZOO_REPO, name, {"author": ZOO_AUTHOR}, tags,
+                                 fallback_licenses=licenses, fallback_author=True)
+            rows.append({"page_id": None, "repo": ZOO_REPO, "entrypoint": z["builder"], "line": None,
+                         "refs": [z["source"], *([weights] if weights else [])], "source": "zoo",
+                         "model_id": model_id})
+    if rows:
+        conn.execute(entry.insert(), rows)
+    return len(rows)
 
 
 def _jsonable(value):
