@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Iterable
 
 from .model import Finding, SourceFile
+from .resolve import dotted
 from .walk import walk
 
 RULES = {
@@ -41,16 +42,6 @@ class Smell:
         return asdict(self)
 
 
-def _dotted(node: ast.AST) -> str:
-    parts = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if isinstance(node, ast.Name):
-        parts.append(node.id)
-    return ".".join(reversed(parts))
-
-
 def _code_smells(path: str, text: str) -> list[Smell]:
     out = [Smell("smell/token-in-code", path, n, "a token-shaped string (value not shown)")
            for n, line in enumerate(text.splitlines(), 1) if TOKEN.search(line)]
@@ -63,7 +54,7 @@ def _code_smells(path: str, text: str) -> list[Smell]:
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
             continue
-        name = _dotted(node.func)
+        name = dotted(node.func) or ""
         if name in ("torch.load", "load") and (name == "torch.load" or _imports_torch_load(tree)):
             safe = any(k.arg == "weights_only" and isinstance(k.value, ast.Constant) and k.value.value is True
                        for k in node.keywords)
