@@ -22,12 +22,16 @@ from hostile import SPARSE, evil_tree_commit, make_hostile, snapshot
 MEMORY = 2 * 1024 ** 3  # address-space cap of the scanning process
 SCAN = """
 import json, resource, sys
+
+def hwm_kb():  # this program's peak RSS; ru_maxrss would also count the forking parent's before exec
+    return int(next(l for l in open("/proc/self/status") if l.startswith("VmHWM")).split()[1])
+
 resource.setrlimit(resource.RLIMIT_AS, ({mem}, {mem}))
 from peatmoss.usage import scan_path
 r = scan_path(sys.argv[1])
 print(json.dumps({{"files": [[f.path, f.status, f.error_kind] for f in r.files],
                   "models": sorted({{x.model or "" for x in r.findings}}),
-                  "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}}))
+                  "maxrss_kb": hwm_kb()}}))
 """
 
 
