@@ -467,6 +467,54 @@ class ModelReuse(Base):
     )
 
 
+class DiscoveryQuery(Base):
+    """A code-search query of `discover` (one per signature's import and callable, per backend) and its state:
+    pending | done | failed; a finished query is not run again."""
+
+    __tablename__ = "discovery_query"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    backend: Mapped[str] = mapped_column(String(16))  # github | sourcegraph
+    query: Mapped[str] = mapped_column(String(1024))
+    library: Mapped[str] = mapped_column(String(64))
+    signatures: Mapped[list] = mapped_column(JSONN)  # catalog signature ids the query stands for
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    hits: Mapped[int | None] = mapped_column(Integer)  # files matched
+    requests: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+    finished_at: Mapped[datetime | None] = mapped_column(TS)
+    run_id: Mapped[int | None] = _fk("collection_run.id", nullable=True, ondelete="SET NULL")
+    __table_args__ = (UniqueConstraint("backend", "query", name="uq_discovery_query"),)
+
+
+class DiscoveryCandidate(Base):
+    """A repository some discovery query matched, with the metadata the filter decided on (kept, reason)."""
+
+    __tablename__ = "discovery_candidate"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    full_name: Mapped[str] = mapped_column(String(512), unique=True)  # "owner/name" (GitHub) or host/path
+    host: Mapped[str] = mapped_column(String(64), default="github")
+    discovered_at: Mapped[datetime] = mapped_column(TS)
+    stars: Mapped[int | None] = mapped_column(Integer)
+    fork: Mapped[bool | None] = mapped_column(Boolean)
+    archived: Mapped[bool | None] = mapped_column(Boolean)
+    private: Mapped[bool | None] = mapped_column(Boolean)
+    checked_at: Mapped[datetime | None] = mapped_column(TS)  # repository metadata fetched
+    kept: Mapped[bool | None] = mapped_column(Boolean)  # passed the filter (None: not checked yet)
+    reason: Mapped[str | None] = mapped_column(String(64))  # why not kept: fork | archived | private | stars | ...
+
+
+class DiscoveryMatch(Base):
+    """A file of a candidate repository that a discovery query matched."""
+
+    __tablename__ = "discovery_match"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    query_id: Mapped[int] = _fk("discovery_query.id")
+    candidate_id: Mapped[int] = _fk("discovery_candidate.id")
+    path: Mapped[str] = mapped_column(String(2048))
+    discovered_at: Mapped[datetime] = mapped_column(TS)
+    __table_args__ = (UniqueConstraint("query_id", "candidate_id", "path", name="uq_discovery_match"),)
+
+
 # --------------------------------------------------------------------------- GitHub activity
 
 

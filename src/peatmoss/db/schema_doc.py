@@ -21,6 +21,7 @@ AREAS = {
     "Lineage": ["model_edge"],
     "PyTorch Hub": ["pytorch_hub_page", "pytorch_hub_entry"],
     "Downstream reuse": ["reuse_repository", "repo_scan", "reuse_file", "model_reuse"],
+    "Downstream discovery": ["discovery_query", "discovery_candidate", "discovery_match"],
     "GitHub activity": ["github_user", "github_milestone", "github_issue", "github_issue_assignee",
                         "github_issue_review_request", "github_label", "github_issue_label", "github_comment",
                         "github_review", "github_commit", "github_pull_request_file", "github_status_check",
