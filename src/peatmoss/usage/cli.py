@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from ..core.cli import InputError, console, emit, format_type, table
-from . import mine_cli
+from . import discover_cli, mine_cli
 
 ScanFormat = format_type("table", "json", "jsonl", "csv")
 ListFormat = format_type("table", "json")
@@ -114,3 +114,4 @@ def register(app: typer.Typer) -> None:
     app.command("scan")(scan_cmd)
     app.command("signatures")(signatures_cmd)
     mine_cli.register(app)
+    discover_cli.register(app)

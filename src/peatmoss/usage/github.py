@@ -57,6 +57,7 @@ class GitHub:
         self.policy = http.Policy(retries=retries, base_wait=backoff, max_wait=60.0, max_retry_after=max_sleep)
         self.max_sleep = max_sleep
         self.slept = 0.0  # total seconds waited (rate limits and back-off)
+        self.requests = 0  # HTTP requests sent
 
     def close(self) -> None:
         self.http.close()
@@ -72,10 +73,14 @@ class GitHub:
         self.slept += seconds
         time.sleep(seconds)
 
+    def _send(self, url: str, params: dict | None):
+        self.requests += 1
+        return self.http.get(url, params=params)
+
     def get(self, path_or_url: str, params: dict | None = None):
         url = path_or_url if path_or_url.startswith("http") else self.base + path_or_url
         try:
-            r = http.send(self.policy, lambda: self.http.get(url, params=params), sleep=self._sleep)
+            r = http.send(self.policy, lambda: self._send(url, params), sleep=self._sleep)
         except httpx.TransportError as exc:
             raise GitHubError(0, f"transport: {type(exc).__name__}") from None
         if r.status_code >= 400:

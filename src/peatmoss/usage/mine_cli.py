@@ -29,6 +29,8 @@ def mine_cmd(
     ctx: typer.Context,
     specs: list[str] = typer.Argument(None, help="Folders, git repositories, URLs or owner/repo."),
     list_file: Path = ListFile,
+    from_discovery: bool = typer.Option(False, "--from-discovery",
+                                        help="Also mine the repositories `discover` kept (this database)."),
     workers: int = typer.Option(1, "--workers", "-j", min=1, help="Scanning processes (one writer)."),
     commit: str = typer.Option(None, "--commit", help="Mine this commit instead of HEAD."),
     github_base: str = typer.Option(None, "--github-base", envvar="PEATMOSS_GITHUB_BASE",
@@ -44,6 +46,10 @@ def mine_cmd(
     from .mine import mine
 
     url = db_url(ctx)
+    if from_discovery:
+        from .discover import discovered_specs
+
+        specs = list(specs or []) + discovered_specs(url, github_base)
     wanted = _specs(specs, list_file, github_base)
     init_db(url)
     s = mine(url, wanted, workers=workers, commit=commit, progress=progress,
