@@ -302,10 +302,18 @@ class ArchiveServer(LoopbackServer):
         return status, {k: v.replace(BASE, self.url) for k, v in headers.items()}, data
 
 
+def serve_replay(stack, folder: str | Path) -> str:
+    """Start an `ArchiveServer` for `folder` on an ExitStack and return its URL (a folder without a
+    recording is a FileNotFoundError saying so)."""
+    if not Archive.exists(folder):
+        raise FileNotFoundError(f"{folder} holds no recording (index.jsonl); record one with --record")
+    return stack.enter_context(ArchiveServer(folder)).url
+
+
 def is_miss(response) -> bool:
     """Did an archive server answer that it has no recording of this request?"""
     return response is not None and response.headers.get(MISS_HEADER) == "1"
 
 
 __all__ = ["Archive", "ArchiveServer", "Fault", "FaultPlan", "LoopbackServer", "Recorder", "body_digest",
-           "is_miss", "record_hub", "request_key"]
+           "is_miss", "record_hub", "request_key", "serve_replay"]

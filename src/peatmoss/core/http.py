@@ -265,4 +265,45 @@ def send(policy: Policy, do: Callable[[], object], sleep: Callable[[float], None
         return exc.response
 
 
-__all__ = ["DeadlineExceeded", "Pages", "bounded_client", "limit_hooks", "PaginationLoop", "Policy", "TooLarge", "bounded_get", "RETRY_STATUS", "call", "httpx", "retryable", "retrying", "send", "server_wait", "transient"]
+class Client:
+    """A GET client under a `Policy` for one API: `get_once(url, params)` sends one request, retried as the
+    policy says (waits capped by `max_sleep`); `requests` counts the requests sent and `slept` the seconds
+    waited. `record` is a `core.archive` folder every response under `base` goes to."""
+
+    def __init__(self, base: str, headers: dict, *, record=None, max_sleep: float = 900.0, backoff: float = 2.0,
+                 retries: int = 5, timeout: float = 30.0):
+        from .archive import Recorder
+
+        self.base = base.rstrip("/")
+        hooks = Recorder(record, self.base).client_hooks() if record else None
+        self.http = httpx.Client(headers=headers, timeout=timeout, follow_redirects=True, event_hooks=hooks)
+        self.policy = Policy(retries=retries, base_wait=backoff, max_wait=60.0, max_retry_after=max_sleep)
+        self.max_sleep = max_sleep
+        self.slept = 0.0
+        self.requests = 0
+
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _sleep(self, seconds: float) -> None:
+        seconds = max(0.0, min(seconds, self.max_sleep))
+        self.slept += seconds
+        time.sleep(seconds)
+
+    def get_once(self, url: str, params: dict | None = None):
+        """The response to GET `url` (after retries); transport errors raise when retries run out."""
+
+        def once():
+            self.requests += 1
+            return self.http.get(url, params=params)
+
+        return send(self.policy, once, sleep=self._sleep)
+
+
+__all__ = ["Client", "DeadlineExceeded", "Pages", "bounded_client", "limit_hooks", "PaginationLoop", "Policy", "TooLarge", "bounded_get", "RETRY_STATUS", "call", "httpx", "retryable", "retrying", "send", "server_wait", "transient"]

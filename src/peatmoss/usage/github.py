@@ -9,7 +9,6 @@ every response in a `core.archive` folder; `github_client(replay=folder)` serves
 from __future__ import annotations
 
 import os
-import time
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,7 +18,7 @@ from typing import Iterator
 from sqlalchemy import delete, insert, select
 
 from peatmoss.core import http
-from peatmoss.core.archive import Archive, ArchiveServer, Recorder
+from peatmoss.core.archive import serve_replay
 from peatmoss.core.http import httpx
 
 from peatmoss.db.models import (
@@ -40,47 +39,24 @@ class GitHubError(Exception):
 # --------------------------------------------------------------------------- client
 
 
-class GitHub:
+class GitHub(http.Client):
     """A GitHub REST client: `get` (retried under the core policy, errors raised as GitHubError) and
     `paginate`. `record` is an archive folder every response goes to."""
 
     def __init__(self, base_url: str | None = None, token: str | None = None, record: str | Path | None = None,
                  max_sleep: float = 900.0, backoff: float = 2.0, retries: int = 5, timeout: float = 30.0):
-        self.base = (base_url or os.environ.get("GITHUB_API_URL") or API).rstrip("/")
         token = token if token is not None else os.environ.get("GITHUB_TOKEN")
         headers = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28",
                    "User-Agent": "peatmoss"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        hooks = Recorder(record, self.base).client_hooks() if record else None
-        self.http = httpx.Client(headers=headers, timeout=timeout, follow_redirects=True, event_hooks=hooks)
-        self.policy = http.Policy(retries=retries, base_wait=backoff, max_wait=60.0, max_retry_after=max_sleep)
-        self.max_sleep = max_sleep
-        self.slept = 0.0  # total seconds waited (rate limits and back-off)
-        self.requests = 0  # HTTP requests sent
-
-    def close(self) -> None:
-        self.http.close()
-
-    def __enter__(self) -> "GitHub":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def _sleep(self, seconds: float) -> None:
-        seconds = max(0.0, min(seconds, self.max_sleep))
-        self.slept += seconds
-        time.sleep(seconds)
-
-    def _send(self, url: str, params: dict | None):
-        self.requests += 1
-        return self.http.get(url, params=params)
+        super().__init__(base_url or os.environ.get("GITHUB_API_URL") or API, headers, record=record,
+                         max_sleep=max_sleep, backoff=backoff, retries=retries, timeout=timeout)
 
     def get(self, path_or_url: str, params: dict | None = None):
         url = path_or_url if path_or_url.startswith("http") else self.base + path_or_url
         try:
-            r = http.send(self.policy, lambda: self._send(url, params), sleep=self._sleep)
+            r = self.get_once(url, params)
         except httpx.TransportError as exc:
             raise GitHubError(0, f"transport: {type(exc).__name__}") from None
         if r.status_code >= 400:
@@ -116,9 +92,7 @@ def github_client(api: str | None = None, *, token: str | None = None, record: s
     replaying the archive `replay`; `record` stores every response in an archive folder."""
     with ExitStack() as stack:
         if replay is not None:
-            if not Archive.exists(replay):
-                raise FileNotFoundError(f"{replay} holds no recording (index.jsonl); record one with --record")
-            api = stack.enter_context(ArchiveServer(replay)).url
+            api = serve_replay(stack, replay)
         yield stack.enter_context(GitHub(api, token=token, record=record, **kw))
 
 

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
 from peatmoss.core import http
-from peatmoss.core.archive import Archive, ArchiveServer, Recorder
+from peatmoss.core.archive import serve_replay
 from peatmoss.core.http import httpx
 
 API = "https://sourcegraph.com"
@@ -80,40 +79,17 @@ def parse_stream(text: str) -> SearchResult:
     return out
 
 
-class Sourcegraph:
+class Sourcegraph(http.Client):
     """A client of Sourcegraph's stream search API; `requests` counts the HTTP requests sent."""
 
     def __init__(self, base_url: str | None = None, token: str | None = None, record: str | Path | None = None,
                  max_sleep: float = 900.0, backoff: float = 2.0, retries: int = 5, timeout: float = 300.0):
-        self.base = (base_url or os.environ.get("SRC_ENDPOINT") or API).rstrip("/")
         token = token if token is not None else os.environ.get("SRC_ACCESS_TOKEN")
         headers = {"Accept": "text/event-stream", "User-Agent": "peatmoss"}
         if token:
             headers["Authorization"] = f"token {token}"
-        hooks = Recorder(record, self.base).client_hooks() if record else None
-        self.http = httpx.Client(headers=headers, timeout=timeout, follow_redirects=True, event_hooks=hooks)
-        self.policy = http.Policy(retries=retries, base_wait=backoff, max_wait=60.0, max_retry_after=max_sleep)
-        self.max_sleep = max_sleep
-        self.slept = 0.0
-        self.requests = 0
-
-    def close(self) -> None:
-        self.http.close()
-
-    def __enter__(self) -> "Sourcegraph":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def _sleep(self, seconds: float) -> None:
-        seconds = max(0.0, min(seconds, self.max_sleep))
-        self.slept += seconds
-        time.sleep(seconds)
-
-    def _get(self, params: dict):
-        self.requests += 1
-        return self.http.get(self.base + STREAM, params=params)
+        super().__init__(base_url or os.environ.get("SRC_ENDPOINT") or API, headers, record=record,
+                         max_sleep=max_sleep, backoff=backoff, retries=retries, timeout=timeout)
 
     def search(self, query: str, display: int | None = None) -> SearchResult:
         """All events of one search (`q` in query syntax version V3); errors raise SourcegraphError."""
@@ -121,7 +97,7 @@ class Sourcegraph:
         if display is not None:
             params["display"] = str(display)
         try:
-            r = http.send(self.policy, lambda: self._get(params), sleep=self._sleep)
+            r = self.get_once(self.base + STREAM, params)
         except httpx.TransportError as exc:
             raise SourcegraphError(0, f"transport: {type(exc).__name__}") from None
         if r.status_code >= 400:
@@ -147,7 +123,5 @@ def sourcegraph_client(api: str | None = None, *, token: str | None = None, reco
     """A `Sourcegraph` client for `api`, or for a loopback server replaying the archive `replay`."""
     with ExitStack() as stack:
         if replay is not None:
-            if not Archive.exists(replay):
-                raise FileNotFoundError(f"{replay} holds no recording (index.jsonl); record one with --record")
-            api = stack.enter_context(ArchiveServer(replay)).url
+            api = serve_replay(stack, replay)
         yield stack.enter_context(Sourcegraph(api, token=token, record=record, **kw))
