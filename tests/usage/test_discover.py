@@ -112,6 +112,9 @@ def test_replayed_discovery_on_both_backends_feeds_mine(db_url, tmp_path):
     assert kept.read_text() == "acme/simple\nacme/demo\n"  # in discovery order (timm comes first)
     with session_scope(db_url) as s:
         assert {q.state for q in s.scalars(select(DiscoveryQuery))} == {"done"}
+        notes = {(q.backend, q.signatures[0]): q.note for q in s.scalars(select(DiscoveryQuery))}
+        assert notes[("sourcegraph", "timm.create_model")] == "skipped: shard-match-limit"
+        assert notes[("sourcegraph", "diffusers.from_pretrained")] is None
         cands = {c.full_name: c for c in s.scalars(select(DiscoveryCandidate))}
         assert cands["acme/fork"].reason == "fork" and cands["acme/fork"].stars == 50
         assert cands["gitlab.com/other/repo"].host == "gitlab.com" and cands["acme/tiny"].reason == "stars"

@@ -481,6 +481,7 @@ class DiscoveryQuery(Base):
     hits: Mapped[int | None] = mapped_column(Integer)  # files matched
     requests: Mapped[int | None] = mapped_column(Integer)
     error: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)  # what the backend said of completeness (Sourcegraph: skipped)
     finished_at: Mapped[datetime | None] = mapped_column(TS)
     run_id: Mapped[int | None] = _fk("collection_run.id", nullable=True, ondelete="SET NULL")
     __table_args__ = (UniqueConstraint("backend", "query", name="uq_discovery_query"),)

@@ -15,7 +15,7 @@ import re
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable
 
 from sqlalchemy import func, select
 
@@ -141,20 +141,24 @@ def estimate(queries: list[Query]) -> str:
 Hit = tuple[str, str, str]  # (host, full_name, path)
 
 
-def github_hits(gh, query: str, max_size: int) -> Iterator[Hit]:
+def github_hits(gh, query: str, max_size: int) -> tuple[list[Hit], str | None]:
     from .github import search_code
 
-    for hit in search_code(gh, query, hi=max_size):
-        yield "github", hit["repository"]["full_name"], hit["path"]
+    return [("github", hit["repository"]["full_name"], hit["path"]) for hit in search_code(gh, query, hi=max_size)], None
 
 
-def sourcegraph_hits(sg, query: str) -> Iterator[Hit]:
+def sourcegraph_hits(sg, query: str) -> tuple[list[Hit], str | None]:
+    """File hits, and a note when Sourcegraph skipped something (a limit hit: the hits may be incomplete)."""
     from .sourcegraph import repository
 
-    for match in sg.search(query).matches:
+    result = sg.search(query)
+    hits = []
+    for match in result.matches:
         if match.get("type") in ("content", "path", "symbol") and match.get("path"):
             host, name = repository(match)
-            yield host, name, match["path"]
+            hits.append((host, name, match["path"]))
+    said = sorted(set(result.skipped)) + result.alerts
+    return hits, ("skipped: " + "; ".join(said))[:1000] if said else None
 
 
 # --------------------------------------------------------------------------- the run
@@ -243,17 +247,17 @@ def discover(url: str, queries: list[Query], *, github=None, sourcegraph=None, f
             raise ValueError(f"no {q.backend} client for a {q.backend} query")
         before = client.requests
         try:
-            hits = list(github_hits(client, q.query, max_size) if q.backend == "github"
-                        else sourcegraph_hits(client, q.query))
+            hits, note = github_hits(client, q.query, max_size) if q.backend == "github" \
+                else sourcegraph_hits(client, q.query)
             error = None
         except (GitHubError, SourcegraphError) as exc:
-            hits, error = [], str(exc)
+            hits, note, error = [], None, str(exc)
         with session_scope(url) as s:
             row = s.get(DiscoveryQuery, row_id)
             row.requests, row.finished_at, row.run_id = client.requests - before, now(), summary.run_id
             if error is None:
                 summary.candidates += _store_hits(s, row, hits)
-                row.state, row.hits, row.error = "done", len(hits), None
+                row.state, row.hits, row.error, row.note = "done", len(hits), None, note
                 summary.ran += 1
                 summary.hits += len(hits)
             else:
@@ -279,6 +283,7 @@ def _check(url: str, gh, filt: Filter, summary: DiscoverSummary, tick) -> None:
     with session_scope(url) as s:
         todo = [(c.id, c.full_name) for c in s.scalars(select(DiscoveryCandidate).where(
             DiscoveryCandidate.checked_at.is_(None), DiscoveryCandidate.host == "github"))]
+    tick("check_total", len(todo))
     for cand_id, name in todo:
         try:
             meta = gh.get(f"/repos/{name}").json()

@@ -111,7 +111,7 @@ def _run(url, queries, backends, filt, *, check, limit, max_size, progress, **wh
     if limit is not None:
         pending = pending[:limit]
     console(stderr=True).print(f"estimate: {estimate(pending)}; {len(queries) - len(pending)} of the "
-                               f"{len(queries)} planned queries are skipped", highlight=False)
+                               f"{len(queries)} planned queries not run (done, or past --limit)", highlight=False)
     bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                    disable=not progress, console=console(stderr=True))
     tasks: dict[str, int] = {}
@@ -119,9 +119,9 @@ def _run(url, queries, backends, filt, *, check, limit, max_size, progress, **wh
     def tick(stage: str, n: int) -> None:
         if stage == "query":
             bar.advance(tasks["query"], n)
+        elif stage == "check_total":
+            tasks["check"] = bar.add_task("checking repositories", total=n)
         elif stage == "check":
-            if "check" not in tasks:
-                tasks["check"] = bar.add_task("checking repositories", total=None)
             bar.advance(tasks["check"], n)
 
     try:

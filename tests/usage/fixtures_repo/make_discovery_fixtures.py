@@ -22,11 +22,12 @@ def put(archive, path, query, status, body, content_type="application/json"):
     archive.add("GET", url, None, status, {"content-type": content_type}, data)
 
 
-def stream(matches):
-    """A Sourcegraph event stream: progress, matches, final progress, done."""
+def stream(matches, skipped=()):
+    """A Sourcegraph event stream: progress, matches, final progress (with the reasons of skipped shards), done."""
     events = [("progress", {"done": False, "matchCount": 0, "durationMs": 3, "skipped": []}),
               ("matches", matches),
-              ("progress", {"done": True, "matchCount": len(matches), "durationMs": 9, "skipped": []}),
+              ("progress", {"done": True, "matchCount": len(matches), "durationMs": 9,
+                            "skipped": [{"reason": r, "title": r, "message": "", "severity": "info"} for r in skipped]}),
               ("done", {})]
     return "".join(f"event: {name}\ndata: {json.dumps(data)}\n\n" for name, data in events).encode()
 
@@ -45,7 +46,8 @@ for key, matches in {
     "timm": [sg_file("github.com/acme/simple", "serve.py", 7), sg_file("github.com/acme/old", "a.py"),
              sg_file("github.com/acme/gone", "b.py")],
 }.items():
-    put(SG, "/.api/search/stream", {"q": sg[key], "v": "V3"}, 200, stream(matches), "text/event-stream")
+    skipped = ["shard-match-limit"] if key == "timm" else []
+    put(SG, "/.api/search/stream", {"q": sg[key], "v": "V3"}, 200, stream(matches, skipped), "text/event-stream")
 
 
 def hit(repo, path):

@@ -1,14 +1,14 @@
 """discovery queries, candidates and matches
 
-Revision ID: 3bf07bad7a98
+Revision ID: 2d4732dfc07c
 Revises: ebcd1904ead1
-Create Date: 2026-12-03 12:57:35.952448
+Create Date: 2026-12-03 13:12:54.283100
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '3bf07bad7a98'
+revision = '2d4732dfc07c'
 down_revision = 'ebcd1904ead1'
 branch_labels = None
 depends_on = None
@@ -41,6 +41,7 @@ def upgrade() -> None:
     sa.Column('hits', sa.Integer(), nullable=True),
     sa.Column('requests', sa.Integer(), nullable=True),
     sa.Column('error', sa.Text(), nullable=True),
+    sa.Column('note', sa.Text(), nullable=True),
     sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('run_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['run_id'], ['collection_run.id'], ondelete='SET NULL'),
