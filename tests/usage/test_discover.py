@@ -160,6 +160,22 @@ def test_other_filter_options_change_what_is_kept_without_refetching(sqlite_url,
     assert "3 kept (dropped: archived 1, fork 1, host 1, not_found 1)" in res.output  # acme/tiny (1 star) is in
 
 
+def test_record_then_replay_keeps_no_token(sqlite_url, tmp_path, monkeypatch):
+    monkeypatch.setenv("SRC_ACCESS_TOKEN", "sgp_secret-token-123")
+    monkeypatch.setenv("GITHUB_TOKEN", "ghp_other-secret-456")
+    rec = tmp_path / "rec"
+    with ArchiveServer(FIXTURES / "github") as gh, ArchiveServer(FIXTURES / "sourcegraph") as sg:
+        res = run("--db", sqlite_url, "discover", *LIBS, "--github-api", gh.url, "--sourcegraph-api", sg.url,
+                  "--record", rec, "--no-progress")
+    assert res.exit_code == 0 and "2 kept" in res.output, res.output
+    text = (rec / "sourcegraph" / "index.jsonl").read_text() + (rec / "github" / "index.jsonl").read_text()
+    assert len(text.splitlines()) == 3 + 6 and "secret" not in text and "127.0.0.1" not in text
+    fresh = f"sqlite:///{tmp_path / 'again.db'}"
+    res = run("--db", fresh, "discover", *LIBS, "--replay", rec, "--no-progress")
+    assert res.exit_code == 0, res.output
+    assert "3 queries run" in res.output and "2 kept" in res.output and "secret" not in res.output
+
+
 def _states(url):
     with session_scope(url) as s:
         return {tuple(q.signatures): q.state for q in s.scalars(select(DiscoveryQuery))}

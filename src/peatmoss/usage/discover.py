@@ -194,28 +194,26 @@ def _rows(session, queries: list[Query], run_id: int) -> dict[Query, DiscoveryQu
     return rows
 
 
-def _store_hits(session, row: DiscoveryQuery, hits: list[Hit]) -> int:
-    """Candidates and matches of one query; returns the number of new candidates."""
-    when, new, seen = now(), 0, set()
-    names = {name for _, name, _ in hits}
-    cands = {c.full_name: c for c in session.scalars(
-        select(DiscoveryCandidate).where(DiscoveryCandidate.full_name.in_(names)))} if names else {}
-    for host, name, path in hits:
-        cand = cands.get(name)
-        if cand is None:
-            cand = cands[name] = DiscoveryCandidate(full_name=name, host=host, discovered_at=when)
-            session.add(cand)
-            session.flush()
-            new += 1
-        key = (cand.id, path)
-        if key in seen:
-            continue
-        seen.add(key)
-        if session.scalar(select(DiscoveryMatch.id).where(DiscoveryMatch.query_id == row.id,
-                                                          DiscoveryMatch.candidate_id == cand.id,
-                                                          DiscoveryMatch.path == path)) is None:
-            session.add(DiscoveryMatch(query_id=row.id, candidate_id=cand.id, path=path, discovered_at=when))
-    return new
+def _store_hits(session, row: DiscoveryQuery, hits: list[Hit], chunk: int = 500) -> int:
+    """Candidates and matches of one query (which has none yet: they are written with its `done` state);
+    returns the number of new candidates."""
+    when = now()
+    names = list(dict.fromkeys(name for _, name, _ in hits))
+    cands: dict[str, DiscoveryCandidate] = {}
+    for i in range(0, len(names), chunk):
+        cands.update((c.full_name, c) for c in session.scalars(
+            select(DiscoveryCandidate).where(DiscoveryCandidate.full_name.in_(names[i:i + chunk]))))
+    new: dict[str, DiscoveryCandidate] = {}
+    for host, name, _ in hits:
+        if name not in cands and name not in new:
+            new[name] = DiscoveryCandidate(full_name=name, host=host, discovered_at=when)
+    session.add_all(new.values())
+    session.flush()
+    cands.update(new)
+    pairs_seen = dict.fromkeys((cands[name].id, path) for _, name, path in hits)
+    session.add_all(DiscoveryMatch(query_id=row.id, candidate_id=cid, path=path, discovered_at=when)
+                    for cid, path in pairs_seen)
+    return len(new)
 
 
 def discover(url: str, queries: list[Query], *, github=None, sourcegraph=None, filt: Filter = Filter(),
@@ -249,6 +247,7 @@ def discover(url: str, queries: list[Query], *, github=None, sourcegraph=None, f
         try:
             hits, note = github_hits(client, q.query, max_size) if q.backend == "github" \
                 else sourcegraph_hits(client, q.query)
+            hits = [(host[:64], name[:512], path[:2048]) for host, name, path in hits]
             error = None
         except (GitHubError, SourcegraphError) as exc:
             hits, note, error = [], None, str(exc)
