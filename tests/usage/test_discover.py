@@ -108,7 +108,7 @@ def test_replayed_discovery_on_both_backends_feeds_mine(db_url, tmp_path):
     assert res.exit_code == 0, res.output
     assert "estimate: 6 queries to run (3 Sourcegraph, 3 GitHub)" in res.output
     assert "6 queries run, 0 already done, 0 failed; 12 files matched, 7 new repositories" in res.output
-    assert "6 checked, 2 kept (dropped: archived 1, fork 1, host 1, not_found 1, stars 1); 12 requests" in res.output
+    assert "6 checked (0 failed), 2 kept (dropped: archived 1, fork 1, host 1, not_found 1, stars 1); 12 requests" in res.output
     assert kept.read_text() == "acme/simple\nacme/demo\n"  # in discovery order (timm comes first)
     with session_scope(db_url) as s:
         assert {q.state for q in s.scalars(select(DiscoveryQuery))} == {"done"}
@@ -222,6 +222,27 @@ def test_a_failed_query_is_an_error_row_and_is_run_again(sqlite_url):
         res = run("--db", sqlite_url, "discover", "-b", "github", *LIBS, "--no-check", "--no-progress",
                   "--github-api", gh.url)
         assert res.exit_code == 0 and gh.requests == 1, res.output
+
+
+def test_a_repository_check_that_fails_is_tried_again_by_the_next_run(sqlite_url):
+    from peatmoss.usage.discover import discover
+    from peatmoss.usage.github import GitHub
+    from peatmoss.usage.sourcegraph import Sourcegraph
+
+    queries = plan(["sourcegraph"], libraries=["timm"])
+    down = lambda path, number: Fault("503") if path == "/repos/acme/simple" else None  # noqa: E731
+    with ArchiveServer(FIXTURES / "github", faults=down) as gh_srv, ArchiveServer(FIXTURES / "sourcegraph") as sg_srv:
+        with GitHub(gh_srv.url, token="", retries=0) as gh, Sourcegraph(sg_srv.url, token="", retries=0) as sg:
+            first = discover(sqlite_url, queries, github=gh, sourcegraph=sg)
+    assert (first.ran, first.candidates, first.checked, first.check_failed, first.kept) == (1, 3, 2, 1, 0)
+    with session_scope(sqlite_url) as s:
+        assert s.scalar(select(CollectionError.error_kind)) == "github_503"
+        simple = s.scalar(select(DiscoveryCandidate).where(DiscoveryCandidate.full_name == "acme/simple"))
+        assert simple.checked_at is None and simple.kept is None
+    with ArchiveServer(FIXTURES / "github") as gh_srv, GitHub(gh_srv.url, token="") as gh:
+        again = discover(sqlite_url, queries, github=gh)
+        assert gh_srv.requests == 1  # acme/simple only; the query was done
+    assert (again.ran, again.skipped, again.checked, again.kept) == (0, 1, 1, 1)
 
 
 @pytest.mark.parametrize("args, message", [

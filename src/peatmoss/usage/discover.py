@@ -174,6 +174,7 @@ class DiscoverSummary:
     hits: int = 0
     candidates: int = 0  # new repositories
     checked: int = 0
+    check_failed: int = 0  # repositories whose metadata could not be fetched (checked again next run)
     kept: int = 0
     requests: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
@@ -225,9 +226,6 @@ def discover(url: str, queries: list[Query], *, github=None, sourcegraph=None, f
     also what the filter asks for repository metadata. `progress(stage, n)` is told of each step."""
     from peatmoss.db import session_scope
 
-    from .github import GitHubError
-    from .sourcegraph import SourcegraphError
-
     tick = progress or (lambda stage, n: None)
     summary = DiscoverSummary(queries=len(queries))
     backends = sorted({q.backend for q in queries})
@@ -239,38 +237,52 @@ def discover(url: str, queries: list[Query], *, github=None, sourcegraph=None, f
         todo = [(q, r.id) for q, r in rows.items() if r.state != "done" and (retry_failed or r.state != "failed")]
     summary.skipped = len(queries) - len(todo)
     tick("skipped", summary.skipped)
-    for q, row_id in todo:
-        client = github if q.backend == "github" else sourcegraph
-        if client is None:
-            raise ValueError(f"no {q.backend} client for a {q.backend} query")
-        before = client.requests
-        try:
-            hits, note = github_hits(client, q.query, max_size) if q.backend == "github" \
-                else sourcegraph_hits(client, q.query)
-            hits = [(host[:64], name[:512], path[:2048]) for host, name, path in hits]
-            error = None
-        except (GitHubError, SourcegraphError) as exc:
-            hits, note, error = [], None, str(exc)
+    try:
+        for q, row_id in todo:
+            _run_query(url, q, row_id, github if q.backend == "github" else sourcegraph, max_size, summary)
+            tick("query", 1)
+        if check and github is not None:
+            _check(url, github, filt, summary, tick)
+    except BaseException:
         with session_scope(url) as s:
-            row = s.get(DiscoveryQuery, row_id)
-            row.requests, row.finished_at, row.run_id = client.requests - before, now(), summary.run_id
-            if error is None:
-                summary.candidates += _store_hits(s, row, hits)
-                row.state, row.hits, row.error, row.note = "done", len(hits), None, note
-                summary.ran += 1
-                summary.hits += len(hits)
-            else:
-                row.state, row.error = "failed", error[:2000]
-                record_error(s, summary.run_id, STAGE, f"{q.backend}: {q.query}"[:255], f"{q.backend}_search", error)
-                summary.failed += 1
-        tick("query", 1)
-    if check and github is not None:
-        _check(url, github, filt, summary, tick)
+            finish_run(s, s.merge(run), status="failed")
+        raise
     with session_scope(url) as s:
         summary.kept = s.scalar(select(func.count()).where(DiscoveryCandidate.kept.is_(True)))
         finish_run(s, s.merge(run))
     summary.requests = sum(c.requests for c in (github, sourcegraph) if c is not None)
     return summary
+
+
+def _run_query(url: str, q: Query, row_id: int, client, max_size: int, summary: DiscoverSummary) -> None:
+    """One query: its hits and `done` state in one transaction, or `failed` with an error row."""
+    from peatmoss.db import session_scope
+
+    from .github import GitHubError
+    from .sourcegraph import SourcegraphError
+
+    if client is None:
+        raise ValueError(f"no {q.backend} client for a {q.backend} query")
+    before = client.requests
+    try:
+        hits, note = github_hits(client, q.query, max_size) if q.backend == "github" \
+            else sourcegraph_hits(client, q.query)
+        hits = [(host[:64], name[:512], path[:2048]) for host, name, path in hits]
+        error = None
+    except (GitHubError, SourcegraphError) as exc:
+        hits, note, error = [], None, str(exc)
+    with session_scope(url) as s:
+        row = s.get(DiscoveryQuery, row_id)
+        row.requests, row.finished_at, row.run_id = client.requests - before, now(), summary.run_id
+        if error is None:
+            summary.candidates += _store_hits(s, row, hits)
+            row.state, row.hits, row.error, row.note = "done", len(hits), None, note
+            summary.ran += 1
+            summary.hits += len(hits)
+        else:
+            row.state, row.error = "failed", error[:2000]
+            record_error(s, summary.run_id, STAGE, f"{q.backend}: {q.query}"[:255], f"{q.backend}_search", error)
+            summary.failed += 1
 
 
 def _check(url: str, gh, filt: Filter, summary: DiscoverSummary, tick) -> None:
@@ -290,6 +302,7 @@ def _check(url: str, gh, filt: Filter, summary: DiscoverSummary, tick) -> None:
             if exc.status not in (404, 451):
                 with session_scope(url) as s:
                     record_error(s, summary.run_id, STAGE, name, f"github_{exc.status}", str(exc))
+                summary.check_failed += 1
                 tick("check", 1)
                 continue  # checked again by the next run
             meta = None

@@ -86,13 +86,14 @@ def discover_cmd(
     reasons = ", ".join(f"{k} {v}" for k, v in sorted(summary.reasons.items())) or "none"
     typer.echo(f"run {summary.run_id}: {summary.ran} queries run, {summary.skipped} already done, "
                f"{summary.failed} failed; {summary.hits} files matched, {summary.candidates} new repositories, "
-               f"{summary.checked} checked, {summary.kept} kept (dropped: {reasons}); {summary.requests} requests"
+               f"{summary.checked} checked ({summary.check_failed} failed), {summary.kept} kept (dropped: {reasons}); {summary.requests} requests"
                + (f"; kept names → {out}" if out else ""))
     if fmt != "table":
         from .discover import candidates
 
         emit(candidates(url), fmt, ())
     exit_if_failed(summary.failed, "queries")
+    exit_if_failed(summary.check_failed, "repository checks")
 
 
 def _run(url, queries, backends, filt, *, check, limit, max_size, progress, **where):
