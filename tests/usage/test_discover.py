@@ -208,6 +208,16 @@ def test_a_killed_run_resumes_without_repeating_finished_queries(sqlite_url, tmp
     assert set(_states(sqlite_url).values()) == {"done"}
 
 
+def test_limit_runs_part_of_the_pending_queries(sqlite_url):
+    with ArchiveServer(FIXTURES / "sourcegraph") as sg:
+        first = run("--db", sqlite_url, "discover", *LIBS, "--limit", 2, "--no-check", "--no-progress",
+                    "--sourcegraph-api", sg.url)
+        second = run("--db", sqlite_url, "discover", *LIBS, "--no-check", "--no-progress", "--sourcegraph-api", sg.url)
+        assert sg.requests == 3
+    assert "estimate: 2 queries to run" in first.output and "2 queries run, 0 already done" in first.output
+    assert "1 queries run, 2 already done" in second.output, second.output
+
+
 def test_a_failed_query_is_an_error_row_and_is_run_again(sqlite_url):
     refuse = lambda path, number: Fault("422") if path == "/search/code" and number == 1 else None  # noqa: E731
     with ArchiveServer(FIXTURES / "github", faults=refuse) as gh:
