@@ -171,9 +171,12 @@ def test_record_then_replay_keeps_no_token(sqlite_url, tmp_path, monkeypatch):
     text = (rec / "sourcegraph" / "index.jsonl").read_text() + (rec / "github" / "index.jsonl").read_text()
     assert len(text.splitlines()) == 3 + 6 and "secret" not in text and "127.0.0.1" not in text
     fresh = f"sqlite:///{tmp_path / 'again.db'}"
-    res = run("--db", fresh, "discover", *LIBS, "--replay", rec, "--no-progress")
+    res = run("--db", fresh, "discover", *LIBS, "--replay", rec, "--no-progress", "--format", "json")
     assert res.exit_code == 0, res.output
-    assert "3 queries run" in res.output and "2 kept" in res.output and "secret" not in res.output
+    assert "3 queries run" in res.stderr and "2 kept" in res.stderr and "secret" not in res.output
+    kept = [json.loads(line) for line in res.stdout.splitlines()]  # stdout: only the kept candidates
+    assert [(k["repository"], k["stars"], k["files"]) for k in kept] == [
+        ("acme/simple", 7, ["serve.py"]), ("acme/demo", 42, ["app.py", "pipe/run.py", "sd.py"])]
 
 
 def _states(url):

@@ -35,6 +35,7 @@ def discover_cmd(
                                           help="Search backend (repeat for both): sourcegraph (the paper's) or github."),
     library: list[str] = typer.Option(None, "--library", "-l", help="Only this catalog library (repeatable)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the queries; no network, no database."),
+    # --format json|jsonl: JSON lines (the queries with --dry-run, else the kept candidates)
     fmt: Fmt = "table",
     min_stars: int = typer.Option(5, "--min-stars", min=0, help="Keep repositories with at least this many stars."),
     forks: bool = typer.Option(False, "--forks/--no-forks", help="Keep forks."),
@@ -86,12 +87,13 @@ def discover_cmd(
     reasons = ", ".join(f"{k} {v}" for k, v in sorted(summary.reasons.items())) or "none"
     typer.echo(f"run {summary.run_id}: {summary.ran} queries run, {summary.skipped} already done, "
                f"{summary.failed} failed; {summary.hits} files matched, {summary.candidates} new repositories, "
-               f"{summary.checked} checked ({summary.check_failed} failed), {summary.kept} kept (dropped: {reasons}); {summary.requests} requests"
-               + (f"; kept names → {out}" if out else ""))
+               f"{summary.checked} checked ({summary.check_failed} failed), {summary.kept} kept "
+               f"(dropped: {reasons}); {summary.requests} requests" + (f"; kept names → {out}" if out else ""),
+               err=fmt != "table")  # with json, stdout holds only the kept candidates, one a line
     if fmt != "table":
         from .discover import candidates
 
-        emit(candidates(url), fmt, ())
+        emit(candidates(url), "jsonl", ())
     exit_if_failed(summary.failed, "queries")
     exit_if_failed(summary.check_failed, "repository checks")
 
