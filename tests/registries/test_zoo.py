@@ -125,7 +125,8 @@ T5_TINY.__doc__ = DOC.format("tiny")
 def _library_files() -> dict[str, str]:
     return {"torchaudio/pipelines/__init__.py": AUDIO_INIT, "torchaudio/pipelines/_wav2vec2/__init__.py": "",
             "torchaudio/pipelines/_wav2vec2/impl.py": AUDIO_IMPL, "torchaudio/models/__init__.py": MODELS_INIT,
-            "torchaudio/models/wav2vec2/__init__.py": MODELS_W2V_INIT, "torchaudio/models/wav2vec2/model.py": MODELS_W2V,
+            "torchaudio/models/wav2vec2/__init__.py": MODELS_W2V_INIT,
+            "torchaudio/models/wav2vec2/model.py": MODELS_W2V,
             "torchaudio/models/rnnt_decoder.py": "Hypothesis = tuple\n", "torchaudio/io/x.py": "BAD = (",
             "torchtext/models/__init__.py": TEXT_INIT, "torchtext/models/t5/__init__.py": TEXT_T5_INIT,
             "torchtext/models/t5/bundler.py": TEXT_T5_BUNDLER}
@@ -200,7 +201,8 @@ def test_shared_pages_plus_zoos_reach_the_papers_count(db_url, shared_data):
         for hub_id, (tags, licenses, model) in models.items():
             assert "pytorch" in tags and "library:pytorch" in tags, hub_id
             assert model.author and model.author.name, hub_id
-        complete = [h for h, (tags, licenses, _) in models.items() if tags - {"pytorch", "library:pytorch"} and licenses]
+        complete = [h for h, (tags, licenses, _) in models.items()
+                    if tags - {"pytorch", "library:pytorch"} and licenses]
         assert len(complete) >= 362
         # the only models without a license are those of repositories that declare none (the paper's data agrees)
         bare = {h.rsplit("/", 1)[0] for h, (_, licenses, _) in models.items() if not licenses}

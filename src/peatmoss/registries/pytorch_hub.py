@@ -6,12 +6,13 @@ its code blocks (positional or keyword, `repo:ref` forms, entrypoints held in va
 page, calls left in comments as alternatives) gives one (repo, model) entry. Where a hub repo's
 `hubconf.py` is available locally, its entrypoints are listed by reading the file, never by running it.
 The library zoos (zoo.py's bundled facts) are merged in as the paper counted them: every torchvision builder
-(and, by default, each weight set it publishes) and every public name of torchaudio's pipelines/models and torchtext's models.
+(and, by default, each weight set it publishes) and every public name of torchaudio's pipelines/models and
+torchtext's models.
 
 Each model gets the rows a Hugging Face model has, in the same tables: tags (the page's tags, category and
 accelerator plus the torchvision sub-module it comes from, as the PeaTMOSS paper did: segmentation,
-object_detection, video, quantization, optical_flow), author (the page's), library and framework ("pytorch"), and license: its
-GitHub repository's, from pytorch_hub_licenses.csv (facts from the paper's data; see its header).
+object_detection, video, quantization, optical_flow), author (the page's), library and framework ("pytorch"),
+and license: its GitHub repository's, from pytorch_hub_licenses.csv (facts with their sources; see its header).
 """
 
 from __future__ import annotations
