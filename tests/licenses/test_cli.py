@@ -17,6 +17,12 @@ def test_analyze_paper_data_paper_rules(tmp_path, shared_data, monkeypatch):
     assert res.exit_code == 0, res.output
     data = json.loads((tmp_path / "license_summary.json").read_text())
     assert (data["analysed"], data["incompatible"], data["unknown"]) == (22474, 54, 10638)
+    # its Sankey, with the colour legend of the verdicts it shows (the paper's rules: three of them)
+    html = (tmp_path / "license_sankey.html").read_text()
+    assert all(f'"name":"{v}"' in html for v in ("compatible", "incompatible", "unknown"))
+    assert '"name":"conditional"' not in html and '"text":"verdict"' in html
+    assert (tmp_path / "license_sankey.png").read_bytes()[:4] == b"\x89PNG"
+    assert data["files"]["static"].endswith("license_sankey.png")
 
 
 def test_analyze_database_cli(tmp_path, sqlite_url):

@@ -65,3 +65,25 @@ def test_both_renderings_have_a_colour_legend_of_the_verdicts_shown():
     # the paper's rules give only compatible / incompatible / unknown: their Sankey lists just those
     paper = [(u, d, v, n) for u, d, v, n in data if v in ("compatible", "incompatible")]
     assert [t.name for t in figure(paper).data[1:]] == ["compatible", "incompatible"]
+
+
+@pytest.mark.shared
+def test_paper_data_bands_under_the_papers_rules_draw_with_a_legend(shared_data):
+    from peatmoss.licenses.paper import LinuxFoundationMatrix, analyse_paper, load_relations, paper_flows
+
+    paper = shared_data / "licenses" / "paper"
+    relations = load_relations(paper / "hf_model_to_gh_repo_license_mapping.csv",
+                               paper / "gh_repo_licenses_scancode.json")
+    matrix = LinuxFoundationMatrix.load(paper / "linux_foundation_compatibility_matrix.csv")
+    bands = paper_flows(relations, matrix)
+    summary = analyse_paper(relations, matrix)
+    assert sum(n for *_, n in bands) == summary.analysed == 22474
+    assert sum(n for _, _, v, n in bands if v == "incompatible") == 54
+    folded = fold(bands, top=12)
+    assert sum(n for *_, n in folded) == 22474 and len({u for u, *_ in folded}) <= 13
+    shown = list(dict.fromkeys(v for _, _, v, _ in folded))
+    assert set(shown) == {"compatible", "incompatible", "unknown"}
+    fig = figure(folded)
+    assert [t.name for t in fig.data[1:] if t.showlegend] == shown
+    legend = draw(folded).axes[0].get_legend()
+    assert [t.get_text() for t in legend.get_texts()] == shown

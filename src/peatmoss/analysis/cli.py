@@ -15,6 +15,11 @@ Format = format_type("table", "json", "jsonl", "csv")
 DATA_TABLES = ("model", "reuse_repository")  # a report or a query needs models or mined repositories
 
 
+class Variant(str, Enum):
+    metadata = "metadata"
+    full = "full"
+
+
 class ExportFormat(str, Enum):
     parquet = "parquet"
     csv = "csv"
@@ -121,13 +126,23 @@ def export(ctx: typer.Context,
 
 def publish(ctx: typer.Context,
             out: Path = typer.Option(Path("release"), "--out", help="Directory to write the release folder into."),
-            version: str = typer.Option(None, "--version", help="Release version (default: today, YYYY.MM.DD).")) -> None:
-    """Write a versioned release: SQLite file, Parquet tables, datasheet, Croissant JSON-LD, SHA256SUMS."""
+            version: str = typer.Option(None, "--version", help="Release version (default: today, YYYY.MM.DD)."),
+            variant: Variant = typer.Option(Variant.metadata, "--variant",
+                                            help="metadata: database and tables; full: also the stored files."),
+            store: Path = typer.Option(Path("peatmoss-store"), "--store", file_okay=False,
+                                       help="The content-addressed store `collect --files` wrote (full variant)."),
+            mirrors: Path = typer.Option(None, "--mirrors", exists=True, file_okay=False,
+                                         help="Git mirrors of mined repositories (full variant; "
+                                              "default $PEATMOSS_MIRRORS).")) -> None:
+    """Write a versioned release: SQLite file, Parquet tables, datasheet, Croissant JSON-LD, SHA256SUMS; the full
+    variant adds the stored model cards, deep-snapshot files and repository histories."""
+    from ..core.paths import mirrors_dir
     from .publish import publish as run_publish
 
     url = _data_url(ctx)
     try:
-        release = run_publish(url, out, version)
+        release = run_publish(url, out, version, variant.value, store,
+                              mirrors_dir(mirrors) if variant is Variant.full else None)
     except Exception as exc:  # noqa: BLE001
         _fail(exc)
     typer.echo(f"release written: {release}")

@@ -1,21 +1,30 @@
-"""`peatmoss publish`: a versioned release folder of the dataset, as the paper released its "metadata" variant.
+"""`peatmoss publish`: a versioned release folder of the dataset, in the paper's two variants.
 
-The folder holds the SQLite file, one Parquet file per table, a datasheet (counts, snapshot dates, sources,
-licenses of the data), a Croissant (MLCommons) JSON-LD description and SHA256SUMS. Nothing is overwritten:
-an existing release folder is an error."""
+"metadata": the SQLite file, one Parquet file per table, a datasheet (counts, snapshot dates, sources, licenses
+of the data), a Croissant (MLCommons) JSON-LD description and SHA256SUMS. "full" adds the stored files under
+`files/`: every stored model card (from the database), every file a deep snapshot stored (`collect --files`, from
+its content-addressed store) and the git history of each mined repository that has a mirror (a `git bundle`).
+Each stored file is listed in the datasheet, in the Croissant description (a FileObject, grouped by FileSets) and
+in SHA256SUMS. Nothing is overwritten: an existing release folder is an error."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
+import shutil
 import sqlite3
+import subprocess
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from urllib.parse import quote
 
 import pyarrow.parquet as pq
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from ..core.paths import mirror_repo
 from ..db import get_engine
 from .export import export, tables
 from .load import require_db
@@ -36,6 +45,78 @@ ARROW_TO_CROISSANT = {"int64": "sc:Integer", "double": "sc:Float", "bool": "sc:B
 SOURCES = {"huggingface": "Hugging Face Hub API (https://huggingface.co)",
            "pytorch_hub": "PyTorch Hub pages and hubconf.py files (https://pytorch.org/hub)",
            "github": "GitHub REST/GraphQL APIs (https://github.com)"}
+
+
+VARIANTS = ("metadata", "full")
+# kind of stored file (its folder under files/) -> (Croissant encoding format, what the datasheet calls it)
+STORED = {"model_cards": ("text/markdown", "model cards (README.md) as stored in the database"),
+          "models": ("application/octet-stream", "model repository files stored by deep snapshots"),
+          "repositories": ("application/x-git-bundle", "git history of mined repositories (git bundle)")}
+_DIGEST = re.compile(r"^[0-9a-f]{64}$")
+
+
+@dataclass
+class StoredFiles:
+    """The files a "full" release holds beside the database: path -> kind, and what could not be stored."""
+
+    kinds: dict[str, str] = field(default_factory=dict)
+    missing: list[str] = field(default_factory=list)
+
+
+def _segment(part: str) -> str:
+    """One path segment from hub data, kept inside its folder: no separators, no '.'/'..' ."""
+    text = quote(part, safe=" @+-_=,()[]{}.~")
+    return text.replace(".", "%2E") if text in {"", ".", ".."} else text
+
+
+def _rel(kind: str, *parts: str) -> str:
+    return "/".join(["files", kind, *(_segment(p) for seg in parts for p in str(seg).split("/"))])
+
+
+def _store_files(url: str, release: Path, store: Path | None, mirrors: Path | None) -> StoredFiles:
+    """Write the stored files of the full variant into `release/files`."""
+    out = StoredFiles()
+    engine = get_engine(url)
+    with engine.connect() as conn:
+        cards = conn.execute(text("SELECT m.hub_id, c.sha, c.text FROM model_card c JOIN model m ON m.id = c.model_id "
+                                  "ORDER BY m.hub_id, c.sha")).all()
+        blobs = conn.execute(text("SELECT m.hub_id, f.path, f.stored_digest FROM model_file f "
+                                  "JOIN model m ON m.id = f.model_id WHERE f.stored_digest IS NOT NULL "
+                                  "ORDER BY m.hub_id, f.path")).all()
+        repos = conn.execute(text("SELECT full_name FROM reuse_repository WHERE host = 'github' "
+                                  "ORDER BY full_name")).scalars().all()
+    for hub_id, sha, card in cards:
+        rel = _rel("model_cards", hub_id, sha, "README.md")
+        _write(release / rel, card.encode("utf-8"))
+        out.kinds[rel] = "model_cards"
+    for hub_id, path, digest in blobs:
+        rel = _rel("models", hub_id, path)
+        blob = store / "sha256" / digest[:2] / digest if store and _DIGEST.match(digest or "") else None
+        if blob is None or not blob.is_file() or sha256(blob) != digest:
+            out.missing.append(f"{hub_id}/{path}: sha256 {digest} not (intact) in the store {store or '(none)'}")
+            continue
+        (release / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(blob, release / rel)
+        out.kinds[rel] = "models"
+    for full_name in repos if mirrors else []:
+        mirror = mirror_repo(mirrors, full_name)
+        git_dir = mirror / ".git" if (mirror / ".git").is_dir() else mirror
+        if not git_dir.is_dir():
+            continue  # not mirrored: its metadata is in the database, its history was never stored
+        rel = _rel("repositories", f"{full_name.replace('/', '+')}.bundle")
+        (release / rel).parent.mkdir(parents=True, exist_ok=True)
+        done = subprocess.run(["git", "--git-dir", str(git_dir), "bundle", "create", str(release / rel), "--all"],
+                              capture_output=True, text=True, timeout=600, check=False)
+        if done.returncode == 0 and (release / rel).is_file():
+            out.kinds[rel] = "repositories"
+        else:
+            out.missing.append(f"{full_name}: git bundle failed ({(done.stderr or '').strip()[:200]})")
+    return out
+
+
+def _write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
 
 
 def sha256(path: Path) -> str:
@@ -77,14 +158,18 @@ def _day(value) -> str:
     return str(value)[:10] if value else "unknown"
 
 
-def datasheet(version: str, facts: dict, counts: dict[str, int]) -> str:
-    lines = [f"# PeaTMOSS release {version}", "",
+def datasheet(version: str, facts: dict, counts: dict[str, int], stored: StoredFiles | None = None,
+              sizes: dict[str, int] | None = None) -> str:
+    variant = "full" if stored is not None else "metadata"
+    lines = [f"# PeaTMOSS release {version} ({variant})", "",
              "A snapshot of pre-trained models (PTMs), the GitHub projects that load them and the links between "
              "them, built by peatmoss from public sources.", "", "## Contents", "",
              "| file | what |", "|---|---|", "| `peatmoss.sqlite` | the whole database (our schema plus the paper's "
              "table names as views) |", "| `parquet/TABLE.parquet` | one file per table |",
-             "| `croissant.json` | Croissant (MLCommons) description |", "| `SHA256SUMS` | checksums of every file |",
-             "", "## Counts", "", "| hub | models |", "|---|---:|"]
+             "| `croissant.json` | Croissant (MLCommons) description |", "| `SHA256SUMS` | checksums of every file |"]
+    if stored is not None:
+        lines += [f"| `files/{kind}/` | {what} |" for kind, (_, what) in STORED.items()]
+    lines += ["", "## Counts", "", "| hub | models |", "|---|---:|"]
     lines += [f"| {hub} | {n:,} |" for hub, n in facts["hubs"]]
     lines += ["", f"GitHub repositories: {facts['repositories']:,}.", "", "| table | rows |", "|---|---:|"]
     lines += [f"| {t} | {n:,} |" for t, n in counts.items() if n]
@@ -99,13 +184,31 @@ def datasheet(version: str, facts: dict, counts: dict[str, int]) -> str:
               "The collected metadata, links and derived tables are released for research.", "",
               "| license | models |", "|---|---:|"]
     lines += [f"| {lic} | {n:,} |" for lic, n in facts["licenses"]]
+    if stored is not None:
+        lines += _stored_section(stored, sizes or {})
     return "\n".join(lines) + "\n"
 
 
-def croissant(version: str, published: str, files: dict[str, tuple[str, str]], parquet: dict[str, Path]) -> dict:
-    """The release as Croissant JSON-LD: one FileObject per file, one RecordSet per Parquet table."""
+def _stored_section(stored: StoredFiles, sizes: dict[str, int]) -> list[str]:
+    lines = ["", "## Stored files", "", "| kind | files | bytes |", "|---|---:|---:|"]
+    for kind in STORED:
+        rels = [r for r, k in stored.kinds.items() if k == kind]
+        lines.append(f"| {kind} | {len(rels):,} | {sum(sizes.get(r, 0) for r in rels):,} |")
+    if stored.missing:
+        lines += ["", f"Not stored ({len(stored.missing):,}):", ""] + [f"- {m}" for m in stored.missing]
+    lines += ["", "| file | bytes |", "|---|---:|"] + [f"| `{r}` | {sizes.get(r, 0):,} |" for r in sorted(stored.kinds)]
+    return lines
+
+
+def croissant(version: str, published: str, files: dict[str, tuple[str, str]], parquet: dict[str, Path],
+              stored: StoredFiles | None = None) -> dict:
+    """The release as Croissant JSON-LD: one FileObject per file, one RecordSet per Parquet table, and for the
+    full variant one FileSet per kind of stored file."""
     distribution = [{"@type": "cr:FileObject", "@id": rel, "name": rel, "contentUrl": rel,
                      "encodingFormat": fmt, "sha256": digest} for rel, (digest, fmt) in files.items()]
+    for kind, (fmt, what) in STORED.items() if stored is not None else []:
+        distribution.append({"@type": "cr:FileSet", "@id": f"files/{kind}", "name": kind, "description": what,
+                             "encodingFormat": fmt, "includes": f"files/{kind}/**"})
     record_sets = []
     for table, path in parquet.items():
         rel = f"parquet/{path.name}"
@@ -122,8 +225,12 @@ def croissant(version: str, published: str, files: dict[str, tuple[str, str]], p
             "distribution": distribution, "recordSet": record_sets}
 
 
-def publish(url: str, out: Path, version: str | None = None) -> Path:
-    """Write the release folder `out/peatmoss-VERSION`; returns it."""
+def publish(url: str, out: Path, version: str | None = None, variant: str = "metadata",
+            store: Path | None = None, mirrors: Path | None = None) -> Path:
+    """Write the release folder `out/peatmoss-VERSION` (with the stored files for `variant="full"`: model cards,
+    deep-snapshot files from `store`, repository histories from `mirrors`); returns it."""
+    if variant not in VARIANTS:
+        raise ValueError(f"unknown variant {variant!r}: use one of {', '.join(VARIANTS)}")
     require_db(url)
     db = _sqlite_path(url)
     now = datetime.now(timezone.utc)
@@ -136,12 +243,15 @@ def publish(url: str, out: Path, version: str | None = None) -> Path:
         src.backup(dst)  # a consistent copy even while the file is open
     counts = export(url, release / "parquet", "parquet")
     facts = _facts(url)
-    (release / "DATASHEET.md").write_text(datasheet(version, facts, counts), encoding="utf-8")
+    stored = _store_files(url, release, store, mirrors) if variant == "full" else None
+    sizes = {rel: (release / rel).stat().st_size for rel in (stored.kinds if stored else {})}
+    (release / "DATASHEET.md").write_text(datasheet(version, facts, counts, stored, sizes), encoding="utf-8")
     files = {"peatmoss.sqlite": "application/vnd.sqlite3", "DATASHEET.md": "text/markdown"}
     files |= {f"parquet/{t}.parquet": "application/x-parquet" for t in counts}
+    files |= {rel: STORED[kind][0] for rel, kind in (stored.kinds if stored else {}).items()}
     described = {rel: (sha256(release / rel), fmt) for rel, fmt in files.items()}
     parquet = {t.name: release / "parquet" / f"{t.name}.parquet" for t in tables(get_engine(url))}
-    doc = croissant(version, now.strftime("%Y-%m-%d"), described, parquet)
+    doc = croissant(version, now.strftime("%Y-%m-%d"), described, parquet, stored)
     (release / "croissant.json").write_text(json.dumps(doc, indent=1), encoding="utf-8")
     described["croissant.json"] = (sha256(release / "croissant.json"), "application/ld+json")
     (release / "SHA256SUMS").write_text("".join(f"{h}  {rel}\n" for rel, (h, _) in sorted(described.items())),

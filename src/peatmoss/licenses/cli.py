@@ -77,17 +77,25 @@ def analyze_cmd(
         _print_summary(data)
 
 
+PAPER_SANKEY_TOP = 12  # licenses kept per side in the paper-data Sankey (as Figure 12); the rest fold into "other"
+
+
 def _paper_data(ruleset, matrix_path, out, other_threshold, static_format) -> dict:
     from .analyze import AnalyzeResult, write_outputs
-    from .paper import LinuxFoundationMatrix, analyse_paper, load_relations
+    from .paper import LinuxFoundationMatrix, analyse_paper, load_relations, paper_flows
     from .reanalysis import analyse_relations
+    from .sankey import fold, render_flows
     from .shared import require_shared
 
     relations = load_relations(require_shared("paper/hf_model_to_gh_repo_license_mapping.csv"),
                                require_shared("paper/gh_repo_licenses_scancode.json"))
     if ruleset == "paper":
-        data = analyse_paper(relations, LinuxFoundationMatrix.load(matrix_path)).as_dict()
+        matrix = LinuxFoundationMatrix.load(matrix_path)
+        data = analyse_paper(relations, matrix).as_dict()
         out.mkdir(parents=True, exist_ok=True)
+        bands = fold(paper_flows(relations, matrix), top=PAPER_SANKEY_TOP, min_count=other_threshold)
+        data["files"] = render_flows(bands, out / "license_sankey", static_format,
+                                     "The paper's relations under its rules (Linux Foundation matrix)")
         (out / "license_summary.json").write_text(json.dumps(data, indent=2))
         return data
     summary, rows = analyse_relations(relations, ruleset)

@@ -16,6 +16,7 @@ import csv
 import json
 import re
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -144,23 +145,39 @@ def load_relations(mapping_csv: Path, repo_licenses_json: Path) -> list[Relation
     return out
 
 
-def analyse_paper(relations: list[Relation], matrix: LinuxFoundationMatrix) -> PaperSummary:
-    """Apply the paper's method to its relations and count the outcomes."""
-    summary = PaperSummary()
+def paper_pairs(relations: list[Relation], matrix: LinuxFoundationMatrix) -> Iterator[tuple[str, str, str] | None]:
+    """(upstream key, downstream key, verdict) of each relation under the paper's method; None for a relation the
+    paper skipped (a repository with more than one license)."""
     for rel in relations:
-        summary.relations += 1
         repo_licenses = rel.repo_licenses or [NO_LICENSE]
         if len(repo_licenses) > 1:
-            summary.skipped += 1
+            yield None
             continue
         upstream = paper_key(rel.model_license) if rel.model_license else NO_LICENSE
         downstream = paper_key(repo_licenses[0])
+        yield upstream, downstream, matrix.verdict(upstream, downstream)[0]
+
+
+def analyse_paper(relations: list[Relation], matrix: LinuxFoundationMatrix) -> PaperSummary:
+    """Apply the paper's method to its relations and count the outcomes."""
+    summary = PaperSummary()
+    for pair in paper_pairs(relations, matrix):
+        summary.relations += 1
+        if pair is None:
+            summary.skipped += 1
+            continue
+        upstream, downstream, verdict = pair
         if upstream == downstream:
             summary.identical += 1
-        verdict, _ = matrix.verdict(upstream, downstream)
         summary.analysed += 1
         summary.counts[verdict] += 1
     return summary
+
+
+def paper_flows(relations: list[Relation], matrix: LinuxFoundationMatrix) -> list[tuple[str, str, str, int]]:
+    """The Sankey bands (upstream, downstream, verdict, relations) of the paper's method on its relations."""
+    counts = Counter(pair for pair in paper_pairs(relations, matrix) if pair is not None)
+    return [(u, d, v, n) for (u, d, v), n in counts.most_common()]
 
 
 def paper_verdict(matrix: LinuxFoundationMatrix, model_license: str | None,

@@ -151,8 +151,12 @@ def draw(data: list[Flow], title: str = "") -> Figure:
 def render_sankey(rows: list[PairRow], stem: Path, other_threshold: int = 0,
                   static_format: str | None = "png") -> dict[str, str]:
     """Write stem.html and stem.png (or .svg; None = no static image); returns the paths and the renderer."""
-    data = flows(rows, other_threshold)
-    fig = figure(data)
+    return render_flows(flows(rows, other_threshold), stem, static_format)
+
+
+def render_flows(data: list[Flow], stem: Path, static_format: str | None = "png", title: str = "") -> dict[str, str]:
+    """`render_sankey` for bands already counted (the paper's own relations, say)."""
+    fig = figure(data, title)
     html = stem.with_suffix(".html")
     fig.write_html(str(html), include_plotlyjs=True, full_html=True)
     if not static_format:
@@ -163,6 +167,6 @@ def render_sankey(rows: list[PairRow], stem: Path, other_threshold: int = 0,
         renderer = "kaleido"
     except Exception as exc:  # no Chromium, or kaleido broken: draw it with matplotlib
         log.warning("kaleido could not render (%s); drawing the static Sankey with matplotlib", exc)
-        draw(data).savefig(static)
+        draw(data, title).savefig(static)
         renderer = "matplotlib"
     return {"html": str(html), "static": str(static), "static_renderer": renderer}

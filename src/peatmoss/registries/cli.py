@@ -105,19 +105,23 @@ def collect_pytorch_hub_cmd(
     hubconf_dir: Path = typer.Option(None, exists=True, file_okay=False,
                                      help="Folder of <owner>/<repo>/hubconf.py files to list entrypoints."),
     no_zoo: bool = typer.Option(False, "--no-zoo",
-                                help="Leave out torchvision's builders and weight sets (the bundled zoo facts)."),
+                                help="Leave out the library zoos (torchvision, torchaudio, torchtext bundled facts)."),
+    zoo_weights: bool = typer.Option(True, "--zoo-weights/--no-zoo-weights",
+                                     help="Count each torchvision weight set as a model too (as the paper counted "
+                                          "torchaudio/torchtext bundles); --no-zoo-weights: one per builder."),
     fmt: Fmt = "table",
     as_json: JsonFlag = False,
 ) -> None:
-    """Collect PyTorch Hub models from the pytorch/hub model pages, merged with torchvision's model zoo."""
+    """Collect PyTorch Hub models from the pytorch/hub model pages, merged with the torchvision, torchaudio and
+    torchtext model zoos."""
     from .pytorch_hub import collect_pytorch_hub
 
-    counts = collect_pytorch_hub(db_url(ctx), source, hubconf_dir, zoo=not no_zoo)
+    counts = collect_pytorch_hub(db_url(ctx), source, hubconf_dir, zoo=not no_zoo, zoo_weights=zoo_weights)
     if as_json or fmt == "json":
         typer.echo(json.dumps(vars(counts)))
     else:
         console().print(f"PyTorch Hub: {counts.pages} pages, {counts.entries} (repo, model) entries "
-                      f"({counts.zoo} from the torchvision zoo), {counts.models} models, {counts.errors} errors")
+                      f"({counts.zoo} from the library zoos), {counts.models} models, {counts.errors} errors")
     exit_if_failed(counts.errors, "PyTorch Hub pages or entries")
 
 

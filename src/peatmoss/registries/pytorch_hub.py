@@ -5,12 +5,14 @@ page has YAML front matter and Python examples; every `torch.hub.load(repo_or_di
 its code blocks (positional or keyword, `repo:ref` forms, entrypoints held in variables assigned in the
 page, calls left in comments as alternatives) gives one (repo, model) entry. Where a hub repo's
 `hubconf.py` is available locally, its entrypoints are listed by reading the file, never by running it.
-torchvision's model zoo (zoo.py's bundled facts) is merged in: every builder and each weight set it publishes.
+The library zoos (zoo.py's bundled facts) are merged in as the paper counted them: every torchvision builder
+(and, by default, each weight set it publishes) and every public name of torchaudio's pipelines/models and
+torchtext's models.
 
-Each model gets the rows a Hugging Face model has, in the same tables: tags (the page's tags plus the
-torchvision sub-module it comes from, as the PeaTMOSS paper did: segmentation, object_detection, video,
-quantization, optical_flow), author (the page's), library and framework ("pytorch"), and license: its
-GitHub repository's, from pytorch_hub_licenses.csv (facts from the paper's data; see its header).
+Each model gets the rows a Hugging Face model has, in the same tables: tags (the page's tags, category and
+accelerator plus the torchvision sub-module it comes from, as the PeaTMOSS paper did: segmentation,
+object_detection, video, quantization, optical_flow), author (the page's), library and framework ("pytorch"),
+and license: its GitHub repository's, from pytorch_hub_licenses.csv (facts with their sources; see its header).
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from ..core.runs import advance, count_errors, finish_run, open_run, record_erro
 from .huggingface import ensure_registry
 from .records import classify_tag
 from .store import dialect_insert
-from .zoo import ZOO_AUTHOR, ZOO_DOMAIN, ZOO_REPO, bundled_zoo
+from .zoo import LIBRARIES, ZOO_AUTHOR, ZOO_DOMAIN, ZOO_REPO, bundled_library_zoo, bundled_zoo
 
 SKIP_PAGES = {"README.md", "CONTRIBUTING.md", "CODE_OF_CONDUCT.md", "LICENSE.md"}
 CODE_BLOCK = re.compile(r"^```[ \t]*(python|py)?[^\n]*\n(.*?)^```", re.M | re.S)
@@ -260,15 +262,18 @@ class PytorchHubSummary:
     pages: int = 0
     entries: int = 0
     models: int = 0
-    zoo: int = 0  # entries from the bundled torchvision zoo (builders and their weight sets)
+    zoo: int = 0  # entries from the bundled library zoos (torchvision, torchaudio, torchtext)
     errors: int = 0
 
 
 def collect_pytorch_hub(url: str | None, source: str | Path, hubconf_dir: str | Path | None = None,
-                        zoo: bool = True) -> PytorchHubSummary:
+                        zoo: bool = True, zoo_weights: bool = True) -> PytorchHubSummary:
     """Load every page of `source` into the database (an unfinished run of the same source is resumed).
 
-    With `zoo`, torchvision's model builders (the bundled zoo facts) are merged in as `pytorch/vision` models."""
+    With `zoo`, the library zoos (bundled facts: torchvision's builders, torchaudio's and torchtext's public model
+    names) are merged in as `pytorch/vision`, `pytorch/audio` and `pytorch/text` models; `zoo_weights` adds a
+    model for each torchvision weight set too, as the paper counted torchaudio's and torchtext's weight bundles
+    (docs/analysis.md); without it the count follows the paper's torchvision rule, one model per builder."""
     engine = init_db(url)
     with engine.begin() as conn:
         registry_id = ensure_registry(conn, "pytorch_hub", "https://pytorch.org/hub")
@@ -299,7 +304,7 @@ def collect_pytorch_hub(url: str | None, source: str | Path, hubconf_dir: str | 
         counts.entries += _collect_hubconfs(engine, registry_id, run_id, Path(hubconf_dir))
     if zoo:
         with engine.begin() as conn:
-            counts.zoo = _collect_zoo(conn, registry_id, run_id)
+            counts.zoo = _collect_zoo(conn, registry_id, run_id, zoo_weights)
             counts.entries += counts.zoo
     with engine.begin() as conn:  # the snapshot's membership, for per-snapshot counts (PyTorch Hub has no downloads)
         model = m.Model.__table__
@@ -387,7 +392,9 @@ def _write_page(conn, registry_id: int, run_id: int, page: HubPage) -> int:
     page_id = conn.execute(select(table.c.id).where(table.c.slug == page.slug)).scalar_one()
     entry = m.PytorchHubEntry.__table__
     conn.execute(delete(entry).where(entry.c.page_id == page_id))
-    tags = [str(t) for t in values["tags"] or []] + [t for t in [submodule_tag(values["github_link"])] if t]
+    # the paper's tags: the page's, its category and accelerator, and the torchvision sub-module's
+    extra = [values["category"], values["accelerator"], submodule_tag(values["github_link"])]
+    tags = [str(t) for t in values["tags"] or []] + [t for t in extra if isinstance(t, str) and t]
     github_id = values["github_id"] if isinstance(values["github_id"], str) else None
     rows = [{"page_id": page_id, "repo": e.repo, "entrypoint": e.entrypoint, "refs": [e.ref] if e.ref else [],
              "source": "page", "line": e.line,
@@ -422,23 +429,32 @@ def _collect_hubconfs(engine, registry_id: int, run_id: int, root: Path) -> int:
     return added
 
 
-def _collect_zoo(conn, registry_id: int, run_id: int) -> int:
-    """Entries (source "zoo") and models of every torchvision builder and of each weight set it publishes
-    (`pytorch/vision/resnet50` and `pytorch/vision/resnet50/IMAGENET1K_V2`), tagged "vision" and with the
-    sub-module's tag, as the hub pages tag torchvision's models."""
+def _collect_zoo(conn, registry_id: int, run_id: int, weights: bool = False) -> int:
+    """Entries (source "zoo") and models of the library zoos, counted as the paper did: one model per torchvision
+    builder (`pytorch/vision/resnet50`; with `weights`, also one per weight set it publishes,
+    `pytorch/vision/resnet50/IMAGENET1K_V2`), tagged "vision" plus its sub-module's tag; and one per public name of
+    torchaudio's pipelines and models (`pytorch/audio/WAV2VEC2_BASE`, tagged "audio") and of torchtext's models
+    (`pytorch/text/T5_BASE`, tagged "nlp"), each with its family's tag and its papers' `arxiv:` tags."""
     entry = m.PytorchHubEntry.__table__
     conn.execute(delete(entry).where(entry.c.source == "zoo"))
     rows = []
+
+    def add(repo: str, name: str, entrypoint: str, tags: list[str], license_id: str, refs: list[str]) -> None:
+        model_id = _model_id(conn, registry_id, run_id, repo, name, {"author": ZOO_AUTHOR}, tags,
+                             fallback_licenses=[license_id] if license_id else [], fallback_author=True)
+        rows.append({"page_id": None, "repo": repo, "entrypoint": entrypoint, "line": None, "refs": refs,
+                     "source": "zoo", "model_id": model_id})
+
     for z in bundled_zoo():
         tags = [ZOO_DOMAIN, *[t for t in [SUBMODULE_TAGS.get(z["submodule"])] if t]]
-        licenses = [z["license"]] if z["license"] else []
-        for weights in [None, *z["weights"].split()]:
-            name = z["builder"] if weights is None else f"{z['builder']}/{weights.rsplit('.', 1)[-1]}"
-            model_id = _model_id(conn, registry_id, run_id, ZOO_REPO, name, {"author": ZOO_AUTHOR}, tags,
-                                 fallback_licenses=licenses, fallback_author=True)
-            rows.append({"page_id": None, "repo": ZOO_REPO, "entrypoint": z["builder"], "line": None,
-                         "refs": [z["source"], *([weights] if weights else [])], "source": "zoo",
-                         "model_id": model_id})
+        published = z["weights"].split()
+        add(ZOO_REPO, z["builder"], z["builder"], tags, z["license"], [z["source"], *published])
+        for w in published if weights else []:
+            add(ZOO_REPO, f"{z['builder']}/{w.rsplit('.', 1)[-1]}", z["builder"], tags, z["license"], [z["source"], w])
+    for library, (repo, _, domain, _, _) in LIBRARIES.items():
+        for z in bundled_library_zoo(library):
+            tags = [domain, z["family"], *(f"arxiv:{p}" for p in z["papers"].split())]
+            add(repo, z["name"], z["name"], tags, z["license"], [z["source"], f"{z['package']}:{z['kind']}"])
     if rows:
         conn.execute(entry.insert(), rows)
     return len(rows)
