@@ -14,6 +14,7 @@ import logging
 import signal
 import threading
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
 from typing import Iterator
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -111,6 +112,11 @@ def _scan_repo(spec: str, commit: str | None, known: frozenset[str], opts: dict)
 # --------------------------------------------------------------------------- writer side
 
 
+def _utc(iso: str | None) -> datetime | None:
+    """An ISO 8601 date-time as a UTC datetime (so that dates compare alike in every database)."""
+    return datetime.fromisoformat(iso).astimezone(timezone.utc) if iso else None
+
+
 def _cut(value, n: int):
     return value[:n] if isinstance(value, str) else value
 
@@ -148,15 +154,20 @@ def write_result(session, run, canon: Canonicalizer, res: dict) -> dict:
         if not repo.license_evidence:
             store_license(repo, res.get("license"), commit)
         return {"skipped": 1}
-    store_license(repo, res.get("license"), commit)
-    session.execute(update(RepoScan).where(RepoScan.repository_id == repo.id, RepoScan.is_current.is_(True))
-                    .values(is_current=False))
-    session.execute(update(ModelReuse).where(ModelReuse.repository_id == repo.id, ModelReuse.is_current.is_(True))
-                    .values(is_current=False))
+    committed = _utc(info.get("committed_at"))
+    newer = committed is not None and session.scalar(  # an older commit (history) leaves the newest one current
+        select(RepoScan.id).where(RepoScan.repository_id == repo.id, RepoScan.committed_at > committed).limit(1))
+    current = not newer
+    if current:
+        store_license(repo, res.get("license"), commit)
+        session.execute(update(RepoScan).where(RepoScan.repository_id == repo.id, RepoScan.is_current.is_(True))
+                        .values(is_current=False))
+        session.execute(update(ModelReuse).where(ModelReuse.repository_id == repo.id,
+                                                 ModelReuse.is_current.is_(True)).values(is_current=False))
     records = list({r["path"]: r for r in res["files"]}.values())
-    scan = RepoScan(repository_id=repo.id, run_id=run.id, commit_sha=commit, scanned_at=now(), is_current=True,
-                    files_seen=len(records), files_scanned=sum(r["status"] in ("ok", "degraded") for r in records),
-                    findings=len(res["findings"]))
+    scan = RepoScan(repository_id=repo.id, run_id=run.id, commit_sha=commit, committed_at=committed, scanned_at=now(),
+                    is_current=current, files_seen=len(records),
+                    files_scanned=sum(r["status"] in ("ok", "degraded") for r in records), findings=len(res["findings"]))
     session.add(scan)
     session.flush()
     file_rows = {r["path"]: ReuseFile(scan_id=scan.id, repository_id=repo.id, path=_cut(r["path"], 2048),
@@ -183,7 +194,7 @@ def write_result(session, run, canon: Canonicalizer, res: dict) -> dict:
             resolution=_cut(f["resolution"], 32), confidence=f["confidence"], candidates=f["candidates"] or None,
             revision=_cut(link.revision, 255), trust_remote_code=f["trust_remote_code"],
             is_local_path=bool(f["is_local_path"]), reuse_mode=_cut(f["reuse_mode"], 16),
-            reuse_evidence=f["reuse_evidence"], is_current=True))
+            reuse_evidence=f["reuse_evidence"], is_current=current))
         counts["links"] += 1
         counts["matched"] += link.model_id is not None
         counts[f"link_{link.status}"] = counts.get(f"link_{link.status}", 0) + 1
