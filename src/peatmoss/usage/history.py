@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -67,17 +66,16 @@ def parse_date(value: str | date | None, option: str = "--since") -> datetime | 
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
-RANGE_RE = re.compile(r"^([^.\s]+)\.\.([^.\s]+)$")
-
-
 def parse_range(value: str | tuple[str, str] | None) -> tuple[str, str] | None:
     """`A..B` (two commits, tags or branches) -> (A, B)."""
     if value is None or isinstance(value, tuple):
         return value
-    m = RANGE_RE.match(value.strip())
-    if not m or m.group(1).startswith("-") or m.group(2).startswith("-"):
+    text = value.strip()
+    start, _, end = text.partition("..")
+    if "..." in text or not start or not end or ".." in end or any(c.isspace() for c in text) \
+            or start.startswith("-") or end.startswith("-"):
         raise HistoryError(f"--commits {value!r}: give a range A..B of two commits (sha, tag or branch)")
-    return m.group(1), m.group(2)
+    return start, end
 
 
 def _period(when: datetime, every: str) -> tuple[int, int]:
@@ -127,6 +125,20 @@ def select_commits(gitdir: str, *, since=None, until=None, every=None, commits=N
         if len(out) == 1 and start != end:
             raise SourceError("bad_range", f"{rng[0]}..{rng[1]}: {rng[1]} is not after {rng[0]} on its first-parent line")
     return thin(out, every)
+
+
+def check_range(spec: str, commits, github_base: str | None = None) -> None:
+    """For a local repository, raise HistoryError when the range A..B does not name two of its commits with B
+    after A (a remote one is checked once cloned)."""
+    rng = parse_range(commits)
+    info = describe(spec, github_base)
+    gitdir = git_dir(info.full_name) if rng and info.host == "local" else None
+    if gitdir is None:
+        return
+    try:
+        select_commits(gitdir, commits=rng)
+    except SourceError as exc:
+        raise HistoryError(f"--commits {rng[0]}..{rng[1]} in {spec}: {exc}") from None
 
 
 @contextlib.contextmanager

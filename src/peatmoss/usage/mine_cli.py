@@ -72,12 +72,15 @@ def mine_cmd(
 def _mine_history(url, wanted, since, until, every, commits, commit, progress, github_base, max_file_size) -> None:
     from peatmoss.db import init_db
 
-    from .history import HistoryError, parse_date, parse_every, parse_range
+    from .history import HistoryError, check_range, parse_date, parse_every, parse_range
     from .mine_history import mine_history
+    from .sources import SourceError
 
     try:
         parse_every(every), parse_date(since), parse_date(until, "--until"), parse_range(commits)
-    except HistoryError as exc:
+        for spec in wanted:
+            check_range(spec, commits, github_base)
+    except (HistoryError, SourceError) as exc:
         raise InputError(str(exc)) from None
     if commit:
         raise InputError("--commit names one commit; history takes --since/--until/--every or --commits A..B")
