@@ -19,7 +19,7 @@ MAX_ENTRIES = 100_000
 class Entry:
     record: FileRecord
     findings: list[Finding]
-    deps: frozenset
+    deps: tuple  # in a fixed order, so that which checks run (and what they leave cached) never varies
 
 
 class FileCache:
@@ -37,7 +37,7 @@ class FileCache:
 
     def put(self, path: str, blob: str, record: FileRecord, findings: list[Finding], deps: set) -> None:
         self._entries[(path, blob)] = Entry(dataclasses.replace(record), [dataclasses.replace(f) for f in findings],
-                                            frozenset(deps))
+                                            tuple(sorted(deps, key=repr)))
         self._entries.move_to_end((path, blob))
         if len(self._entries) > self.max_entries:
             self._entries.popitem(last=False)

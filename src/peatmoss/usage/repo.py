@@ -103,8 +103,11 @@ class Repo:
                 return self.find_module(args[0]) == args[1]
             if kind == "config":
                 return tuple(self.config_values(args[0])) == args[1]
-            if kind == "cli":
-                value = self.cli_default(args[0], 0)
+            if kind == "cli":  # computed aside: the first caller's depth decides what the analysis gets
+                known = args[0] in self._cli
+                value = self._cli_default(args[0], 0)
+                if not known:
+                    del self._cli[args[0]]
                 return (tuple(value.values), value.kind) == args[1] if value else args[1] is None
             if kind == "mentions":
                 return tuple(self.mentioning(*args[:3])) == args[3]
