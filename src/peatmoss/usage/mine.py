@@ -21,7 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sqlalchemy import select, update
 
 from peatmoss.db import session_scope
-from peatmoss.db.models import ModelReuse, RepoScan, ReuseFile, ReuseRepository
+from peatmoss.db.models import CollectionRun, ModelReuse, RepoScan, ReuseFile, ReuseRepository
 from peatmoss.core.runs import finish_run, now, record_error, start_run
 from peatmoss.licenses import detect_repository_license
 
@@ -261,38 +261,44 @@ def mine(url_db: str, specs: list[str], *, workers: int = 1, commit: str | None 
     bar = Progress(TextColumn("mining"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                    TextColumn("{task.description}"), disable=not progress, transient=False)
     results = _results(named, commit, known, opts, workers, repo_timeout, dask)
-    try:
-        with bar:
-            task = bar.add_task("", total=len(named))
-            while True:
-                chunk = []
-                for res in results:  # the bar moves as results come in; they are written in batches
-                    chunk.append(res)
-                    bar.update(task, advance=1, description=res["spec"][-40:])
-                    if len(chunk) >= batch:
-                        break
-                if not chunk:
+    with finishing(url_db, run), bar:
+        task = bar.add_task("", total=len(named))
+        while True:
+            chunk = []
+            for res in results:  # the bar moves as results come in; they are written in batches
+                chunk.append(res)
+                bar.update(task, advance=1, description=res["spec"][-40:])
+                if len(chunk) >= batch:
                     break
-                with session_scope(url_db) as s:
-                    run = s.merge(run)
-                    for res in chunk:
-                        try:
-                            with s.begin_nested():
-                                counts = write_result(s, run, canon, res)
-                        except Exception as exc:  # a row the database refuses: an error row, go on
-                            record_error(s, run, STAGE, res["spec"], "write_failed", f"{type(exc).__name__}: {exc}")
-                            counts = {"failed": 1, "errors": 1}
-                        for k, v in counts.items():
-                            if hasattr(summary, k) and k != "by_status":
-                                setattr(summary, k, getattr(summary, k) + v)
-                            elif k.startswith("link_"):
-                                summary.by_status[k[5:]] = summary.by_status.get(k[5:], 0) + v
-                        run.items_done = (run.items_done or 0) + 1
-                        run.cursor = res["spec"]
+            if not chunk:
+                break
+            with session_scope(url_db) as s:
+                run = s.merge(run)
+                for res in chunk:
+                    try:
+                        with s.begin_nested():
+                            counts = write_result(s, run, canon, res)
+                    except Exception as exc:  # a row the database refuses: an error row, go on
+                        record_error(s, run, STAGE, res["spec"], "write_failed", f"{type(exc).__name__}: {exc}")
+                        counts = {"failed": 1, "errors": 1}
+                    for k, v in counts.items():
+                        if hasattr(summary, k) and k != "by_status":
+                            setattr(summary, k, getattr(summary, k) + v)
+                        elif k.startswith("link_"):
+                            summary.by_status[k[5:]] = summary.by_status.get(k[5:], 0) + v
+                    run.items_done = (run.items_done or 0) + 1
+                    run.cursor = res["spec"]
+    return summary
+
+
+@contextlib.contextmanager
+def finishing(url_db: str, run):
+    """Marks `run` complete when the block ends, failed when it raises."""
+    try:
+        yield
     except BaseException:
         with session_scope(url_db) as s:
-            finish_run(s, s.merge(run), status="failed")
+            finish_run(s, s.get(CollectionRun, run.id), status="failed")
         raise
     with session_scope(url_db) as s:
-        finish_run(s, s.merge(run))
-    return summary
+        finish_run(s, s.get(CollectionRun, run.id))

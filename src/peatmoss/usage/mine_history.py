@@ -14,13 +14,14 @@ from dataclasses import asdict, dataclass
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from peatmoss.core.runs import finish_run, record_error, start_run
+from peatmoss.core.runs import record_error, start_run
 from peatmoss.db import session_scope
+from peatmoss.db.models import CollectionRun
 
 from .canonical import Canonicalizer
 from .filecache import FileCache
 from .history import history, parse_date, parse_every, parse_range
-from .mine import STAGE, _known_commits, write_result
+from .mine import STAGE, _known_commits, finishing, write_result
 from .sources import MAX_FILE_SIZE, SourceError, describe
 
 
@@ -69,19 +70,12 @@ def mine_history(url_db: str, specs: list[str], *, since=None, until=None, every
         summary.run_id = run.id
     bar = Progress(TextColumn("history"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
                    disable=not progress)
-    try:
-        with bar:
-            task = bar.add_task("", total=None)
-            for spec in specs:
-                _one(url_db, run, spec, summary, bar, task, since=since, until=until, every=every, commits=rng,
-                     branch=branch, github_base=github_base, allow_file=allow_file,
-                     max_file_size=max_file_size or MAX_FILE_SIZE, workdir=workdir)
-    except BaseException:
-        with session_scope(url_db) as s:
-            finish_run(s, s.merge(run), status="failed")
-        raise
-    with session_scope(url_db) as s:
-        finish_run(s, s.merge(run))
+    with finishing(url_db, run), bar:
+        task = bar.add_task("", total=None)
+        for spec in specs:
+            _one(url_db, run, spec, summary, bar, task, since=since, until=until, every=every, commits=rng,
+                 branch=branch, github_base=github_base, allow_file=allow_file,
+                 max_file_size=max_file_size or MAX_FILE_SIZE, workdir=workdir)
     summary.wall_s, summary.cpu_s = round(time.monotonic() - wall, 2), round(_cpu() - cpu, 2)
     return summary
 
@@ -97,8 +91,13 @@ def _one(url_db: str, run, spec: str, summary: HistorySummary, bar, task, **opts
             canon = Canonicalizer(s)
         for c in history(spec, skip=known, on_skip=skipped, cache=FileCache(), **opts):
             with session_scope(url_db) as s:
-                merged = s.merge(run)
-                counts = write_result(s, merged, canon, _as_result(spec, c))
+                merged = s.get(CollectionRun, run.id)
+                try:
+                    with s.begin_nested():
+                        counts = write_result(s, merged, canon, _as_result(spec, c))
+                except Exception as exc:  # a row the database refuses: an error row, go on
+                    record_error(s, merged, STAGE, f"{spec}@{c.commit}", "write_failed", f"{type(exc).__name__}: {exc}")
+                    counts = {"errors": 1}
                 merged.items_done = (merged.items_done or 0) + 1
                 merged.cursor = f"{spec}@{c.commit}"
             summary.commits += counts.get("scanned", 0)
@@ -110,6 +109,6 @@ def _one(url_db: str, run, spec: str, summary: HistorySummary, bar, task, **opts
             bar.update(task, advance=1, description=f"{spec[-30:]} {c.commit[:10]} {c.committed_at[:10]}")
     except SourceError as exc:
         with session_scope(url_db) as s:
-            record_error(s, s.merge(run), STAGE, spec, exc.kind, str(exc))
+            record_error(s, s.get(CollectionRun, run.id), STAGE, spec, exc.kind, str(exc))
         summary.failed += 1
         summary.errors += 1
