@@ -23,7 +23,7 @@ from peatmoss.usage.scan import scan_files
 from peatmoss.usage.sources import open_source
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures_repo"))
-from gitrepos import git  # noqa: E402
+from gitrepos import git, git_daemon, serve_bare  # noqa: E402
 
 V1, V2, V3 = "a1" * 20, "b2" * 20, "c3" * 20  # commits of the model acme/bert-small on its hub
 
@@ -126,6 +126,18 @@ def test_unchanged_files_are_analysed_once(repo):
             alone = scan_files(files)
         assert [f.to_dict() for f in c.result.findings] == [f.to_dict() for f in alone.findings]
         assert c.commit == sha
+
+
+def test_history_of_a_remote_repository(repo, tmp_path):
+    path, shas = repo
+    served = tmp_path / "served"
+    served.mkdir()
+    serve_bare(Path(path), served, "proj.git")
+    with git_daemon(served) as base:
+        scans = list(history(f"{base}/proj.git", every=2, workdir=str(tmp_path)))
+    assert [c.commit for c in scans] == [shas[0], shas[2], shas[4]]  # the whole branch was cloned
+    assert sorted(f.model for f in scans[-1].result.findings) == ["acme/bert-small", "acme/gpt-tinier"]
+    assert not list(tmp_path.glob("peatmoss-history-*"))  # and the clone removed
 
 
 def test_commit_selection(repo):
