@@ -44,8 +44,10 @@ def test_gh3_model_changes(fixture_url):
     rows = df.set_index("repository")
     assert rows.loc["org/app1", "models_added"] == 1 and rows.loc["org/app1", "models_dropped"] == 1
     assert rows.loc["org/app5", "models_added"] == 0 and rows.loc["org/app5", "models_dropped"] == 0
+    assert rows.loc["org/app1", "replacements"] == 1 and rows.loc["org/app1", "span_days"] == 31.0
     assert summary == {"repositories_scanned_more_than_once": 2, "repositories_that_changed_models": 1,
-                       "share_changed": 0.5}
+                       "share_changed": 0.5, "repositories_that_replaced_a_model": 1, "revision_changes": 0,
+                       "median_changes_per_year": round((2 / (31 / 365.25) + 0) / 2, 2)}
 
 
 def test_ptm3_lineage_families(fixture_url):

@@ -69,8 +69,12 @@ def test_gh4_i2_i3_downstream_starting_data(questions_url):
 
 
 def test_i4_with_history(questions_url):
-    _, summary = run(questions_url, "I-4")  # app1 and app5 were scanned twice
-    assert "note" not in summary and summary["links_pinned"] == 1
+    df, summary = run(questions_url, "I-4")  # app1 (clip -> bert) and app5 (bert) were scanned twice, unpinned
+    assert sorted(zip(df["repository"], df["model"], df["in_use"])) == [
+        ("org/app1", "google/bert-base", 1), ("org/app1", "openai/clip-vit", 0), ("org/app5", "google/bert-base", 1)]
+    assert summary == {"repositories": 2, "models": 3, "models_in_use": 2, "pinned_in_use": 0, "revision_updates": 0,
+                       "repositories_that_updated": 0, "median_commits_behind": "n/a", "median_lag_days": "n/a",
+                       "median_update_delay_days": "n/a"}
 
 
 def test_history_questions_say_when_history_is_missing(sqlite_url):

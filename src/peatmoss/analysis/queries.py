@@ -39,7 +39,10 @@ class Query:
 PAPER_IDS = ("PTM-1", "PTM-2", "PTM-3", "PTM-4", "PTM-5", "GH-1", "GH-2", "GH-3", "GH-4",
              "I-1", "I-2", "I-3", "I-4", "I-5", "I-6")
 NEEDS_HISTORY = ("needs repository history: no repository was scanned at more than one commit yet "
-                 "(mine a repository's history, then run this again)")
+                 "(mine a repository's history, e.g. `peatmoss mine REPO --since 2023-01-01 --every monthly`, "
+                 "then run this again)")
+NEEDS_MODEL_COMMITS = ("technical lag needs the commit history of the pinned models: none of the pinned revisions "
+                       "is a known model commit (collect deep snapshots: `peatmoss collect huggingface --deep`)")
 
 
 def average_ranks(x: np.ndarray) -> np.ndarray:
@@ -67,12 +70,28 @@ def _i1_summary(df: pd.DataFrame) -> dict:
     return {"models": len(df), "spearman_rho": "n/a" if rho is None else round(rho, 4)}
 
 
+def _median(values: pd.Series):
+    values = pd.to_numeric(values, errors="coerce").dropna()
+    return "n/a" if values.empty else round(float(values.median()), 2)
+
+
+def _gh3_table(df: pd.DataFrame) -> pd.DataFrame:
+    """Adds the span of the scanned history in days and the model changes (added, dropped, new revision) a year."""
+    span = _days(df["last_commit"], df["first_commit"])
+    changes = df["models_added"] + df["models_dropped"] + df["revision_changes"]
+    return df.assign(span_days=span.round(1),
+                     changes_per_year=(changes / (span / 365.25)).where(span > 0).round(2))
+
+
 def _gh3_summary(df: pd.DataFrame) -> dict:
-    changed = int(((df["models_added"] + df["models_dropped"]) > 0).sum()) if len(df) else 0
     if not len(df):
         return {"repositories_scanned_more_than_once": 0, "note": NEEDS_HISTORY}
+    changed = int(((df["models_added"] + df["models_dropped"]) > 0).sum())
     return {"repositories_scanned_more_than_once": len(df), "repositories_that_changed_models": changed,
-            "share_changed": round(changed / len(df), 4)}
+            "share_changed": round(changed / len(df), 4),
+            "repositories_that_replaced_a_model": int((df["replacements"] > 0).sum()),
+            "revision_changes": int(df["revision_changes"].sum()),
+            "median_changes_per_year": _median(_gh3_table(df)["changes_per_year"])}
 
 
 def _mentions_ptm(*cols: str) -> str:
@@ -90,12 +109,27 @@ def _ptm1_summary(df: pd.DataFrame) -> dict:
     return out
 
 
-def _history_summary(df: pd.DataFrame) -> dict:
-    out = {"repositories": len(df),
-           "links_pinned": int(df["pinned_links"].sum()) if len(df) else 0,
-           "links": int(df["links"].sum()) if len(df) else 0}
-    if not len(df) or int(df["scans"].max()) < 2:
-        out["note"] = NEEDS_HISTORY
+def _i4_table(df: pd.DataFrame) -> pd.DataFrame:
+    """Adds the technical lag in days (the newest model commit at the repository's newest commit, against the
+    pinned one) and the delay of the last update (the repository's commit against the model commit it adopted)."""
+    return df.assign(lag_days=_days(df["latest_at"], df["pinned_at"]).round(1),
+                     update_delay_days=_days(df["last_update"], df["last_update_pinned_at"]).round(1))
+
+
+def _i4_summary(df: pd.DataFrame) -> dict:
+    if not len(df):
+        return {"repositories": 0, "note": NEEDS_HISTORY}
+    table = _i4_table(df)
+    in_use = table[table["in_use"].astype(bool)]
+    pinned = in_use[in_use["pinned_revision"].notna()]
+    out = {"repositories": int(table["repository"].nunique()), "models": len(table), "models_in_use": len(in_use),
+           "pinned_in_use": len(pinned), "revision_updates": int(table["revision_updates"].sum()),
+           "repositories_that_updated": int(table.loc[table["revision_updates"] > 0, "repository"].nunique()),
+           "median_commits_behind": _median(pinned["commits_behind"]),
+           "median_lag_days": _median(pinned["lag_days"]),
+           "median_update_delay_days": _median(table["update_delay_days"])}
+    if len(pinned) and pinned["pinned_commit"].isna().all():
+        out["note"] = NEEDS_MODEL_COMMITS
     return out
 
 
@@ -175,29 +209,31 @@ GROUP BY CASE WHEN i.is_pull_request = TRUE THEN 'pull request' ELSE 'issue' END
 ORDER BY kind"""),
     Query(
         "GH-3", "How often do developers change the PTM behind a feature, and why?",
-        "Repositories scanned at more than one commit: models (canonical id) that appear after the first scan "
-        "(added) or are gone by the newest scan (dropped). Needs repository history: without repeated scans "
-        "the summary says so. Why a model changed needs reading the commits.",
-        """WITH multi AS (SELECT repository_id FROM repo_scan GROUP BY repository_id HAVING COUNT(*) > 1),
-s AS (
-  SELECT rs.id, rs.repository_id,
-         ROW_NUMBER() OVER (PARTITION BY rs.repository_id ORDER BY rs.scanned_at, rs.id) AS n,
-         COUNT(*) OVER (PARTITION BY rs.repository_id) AS scans
-  FROM repo_scan rs JOIN multi ON multi.repository_id = rs.repository_id),
-u AS (
-  SELECT s.repository_id, COALESCE(mr.canonical_model_id, mr.raw_model_id) AS model,
-         MIN(s.n) AS first_n, MAX(s.n) AS last_n, MAX(s.scans) AS scans
-  FROM s JOIN model_reuse mr ON mr.scan_id = s.id
-  WHERE COALESCE(mr.canonical_model_id, mr.raw_model_id) IS NOT NULL
-  GROUP BY s.repository_id, COALESCE(mr.canonical_model_id, mr.raw_model_id))
-SELECT r.full_name AS repository, MAX(u.scans) AS scans, COUNT(*) AS models_ever,
-       SUM(CASE WHEN u.first_n > 1 THEN 1 ELSE 0 END) AS models_added,
-       SUM(CASE WHEN u.last_n < u.scans THEN 1 ELSE 0 END) AS models_dropped
-FROM u JOIN reuse_repository r ON r.id = u.repository_id
-GROUP BY r.id, r.full_name
-ORDER BY SUM(CASE WHEN u.first_n > 1 THEN 1 ELSE 0 END) + SUM(CASE WHEN u.last_n < u.scans THEN 1 ELSE 0 END) DESC,
-         r.full_name""",
-        _gh3_summary),
+        "Repositories scanned at more than one commit (`mine REPO --since ... --every ...`), from the reuse_change "
+        "view: scans, models ever loaded, models added and dropped between scans, commits that did both (a "
+        "replaced model), changes of a pinned revision, and model changes a year over the scanned span. Why a "
+        "model changed needs reading the commits.",
+        """WITH n AS (SELECT repository_id, COUNT(*) AS scans, MIN(COALESCE(committed_at, scanned_at)) AS first_at,
+                  MAX(COALESCE(committed_at, scanned_at)) AS last_at
+           FROM repo_scan GROUP BY repository_id HAVING COUNT(*) > 1),
+k AS (SELECT repository_id, scan_id,
+             SUM(CASE WHEN change = 'added' THEN 1 ELSE 0 END) AS added,
+             SUM(CASE WHEN change = 'dropped' THEN 1 ELSE 0 END) AS dropped,
+             SUM(CASE WHEN change = 'revision' THEN 1 ELSE 0 END) AS revisions
+      FROM reuse_change GROUP BY repository_id, scan_id),
+e AS (SELECT repository_id, COUNT(DISTINCT model) AS models_ever FROM reuse_change GROUP BY repository_id)
+SELECT r.full_name AS repository, n.scans, n.first_at AS first_commit, n.last_at AS last_commit,
+       COALESCE(e.models_ever, 0) AS models_ever,
+       COALESCE(SUM(k.added), 0) AS models_added, COALESCE(SUM(k.dropped), 0) AS models_dropped,
+       COALESCE(SUM(CASE WHEN k.added > 0 AND k.dropped > 0 THEN 1 ELSE 0 END), 0) AS replacements,
+       COALESCE(SUM(k.revisions), 0) AS revision_changes,
+       COALESCE(SUM(CASE WHEN k.added + k.dropped + k.revisions > 0 THEN 1 ELSE 0 END), 0) AS commits_changing
+FROM n JOIN reuse_repository r ON r.id = n.repository_id
+LEFT JOIN e ON e.repository_id = n.repository_id
+LEFT JOIN k ON k.repository_id = n.repository_id
+GROUP BY r.id, r.full_name, n.scans, n.first_at, n.last_at, e.models_ever
+ORDER BY COALESCE(SUM(k.added), 0) + COALESCE(SUM(k.dropped), 0) DESC, r.full_name""",
+        _gh3_summary, _gh3_table),
     Query(
         "CARD-1", "How well are PTMs documented: which metadata do their cards state?",
         "Per extraction pipeline and field: models whose card states a value, of the models extracted.",
@@ -369,17 +405,29 @@ ORDER BY test_files_loading_ptms DESC, r.full_name""",
         _i3_summary),
     Query(
         "I-4", "How often do engineers update the PTMs they depend on, and with how much technical lag?",
-        "Needs repository history (scans at several commits). Per repository today: models loaded, links, links "
-        "pinned to a revision and how many scans we hold; the summary says when history is missing.",
-        """SELECT r.full_name AS repository,
-       COUNT(DISTINCT COALESCE(mr.canonical_model_id, mr.raw_model_id)) AS models, COUNT(*) AS links,
-       SUM(CASE WHEN mr.revision IS NOT NULL THEN 1 ELSE 0 END) AS pinned_links,
-       (SELECT COUNT(*) FROM repo_scan s WHERE s.repository_id = r.id) AS scans
-FROM model_reuse mr JOIN reuse_repository r ON r.id = mr.repository_id
-WHERE mr.is_current = TRUE
-GROUP BY r.id, r.full_name
-ORDER BY scans DESC, links DESC, r.full_name""",
-        _history_summary),
+        "Per repository scanned at more than one commit and model it loaded: first seen, changes of its pinned "
+        "revision (updates), whether it is loaded at the newest scan and pinned there; from the reuse_lag view, the "
+        "model commit the pin names, the model commits after it up to the repository's newest commit "
+        "(commits_behind) and the lag in days; the delay of the last update (repository commit against the model "
+        "commit adopted). Lag needs the models' commit history (deep snapshots); an unpinned load follows the "
+        "newest model commit.",
+        """WITH n AS (SELECT repository_id, COUNT(*) AS scans FROM repo_scan GROUP BY repository_id HAVING COUNT(*) > 1),
+x AS (SELECT repository_id, model, MAX(model_id) AS model_id, MIN(committed_at) AS first_seen,
+             SUM(CASE WHEN change = 'revision' THEN 1 ELSE 0 END) AS revision_updates,
+             MAX(CASE WHEN change = 'revision' THEN committed_at END) AS last_update
+      FROM reuse_change GROUP BY repository_id, model)
+SELECT r.full_name AS repository, x.model, n.scans, x.first_seen, x.revision_updates, x.last_update,
+       (SELECT MAX(l2.pinned_at) FROM reuse_lag l2 WHERE l2.repository_id = x.repository_id AND l2.model = x.model
+          AND l2.committed_at = x.last_update) AS last_update_pinned_at,
+       CASE WHEN EXISTS (SELECT 1 FROM model_reuse mr WHERE mr.repository_id = x.repository_id
+          AND mr.is_current = TRUE AND COALESCE(mr.canonical_model_id, mr.raw_model_id) = x.model)
+          THEN 1 ELSE 0 END AS in_use,
+       l.revision AS pinned_revision, l.pinned_commit, l.pinned_at, l.latest_at, l.commits_behind,
+       l.committed_at AS as_of
+FROM x JOIN n ON n.repository_id = x.repository_id JOIN reuse_repository r ON r.id = x.repository_id
+LEFT JOIN reuse_lag l ON l.repository_id = x.repository_id AND l.seq = n.scans AND l.model = x.model
+ORDER BY x.revision_updates DESC, r.full_name, x.model""",
+        _i4_summary, _i4_table),
     Query(
         "I-5", "How do issue reports on PTM packages (Hub discussions) compare with GitHub issues?",
         "Per source and kind: items, parents (models or repositories with any), items per parent, % open, "

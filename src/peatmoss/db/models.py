@@ -411,6 +411,7 @@ class RepoScan(Base):
     repository_id: Mapped[int] = _fk("reuse_repository.id")
     run_id: Mapped[int | None] = _fk("collection_run.id", nullable=True, ondelete="SET NULL")
     commit_sha: Mapped[str | None] = mapped_column(String(64))
+    committed_at: Mapped[datetime | None] = mapped_column(TS)  # the commit's date (UTC): history orders scans by it
     scanned_at: Mapped[datetime] = mapped_column(TS)
     is_current: Mapped[bool] = mapped_column(Boolean, default=True)
     files_seen: Mapped[int] = mapped_column(Integer, default=0)
@@ -514,6 +515,22 @@ class DiscoveryMatch(Base):
     path: Mapped[str] = mapped_column(String(2048))
     discovered_at: Mapped[datetime] = mapped_column(TS)
     __table_args__ = (UniqueConstraint("query_id", "candidate_id", "path", name="uq_discovery_match"),)
+# Repository history (views created by migration f0b8f8f0c942), over the scans of each repository ordered by
+# commit date (scanned_at when the date is unknown); a model is a load's canonical id (raw id when none), local
+# paths left out. `reuse_change`: per scan, the models `present` in a repository's first scan, `added` since
+# the scan before, `dropped` since it, or whose pinned `revision` changed. `reuse_lag`: per scan and model
+# pinned to a revision, the model commit it names (a commit id, a prefix of one, or a tag) and the commits
+# the model's repository made after it up to the repository's commit (technical lag; needs deep snapshots).
+reuse_change_view = Table(
+    "reuse_change", VIEWS, Column("repository_id", Integer), Column("scan_id", Integer), Column("seq", Integer),
+    Column("commit_sha", String(64)), Column("committed_at", TS), Column("model", String(1024)),
+    Column("model_id", Integer), Column("change", String(16)), Column("old_revision", String(255)),
+    Column("new_revision", String(255)))
+reuse_lag_view = Table(
+    "reuse_lag", VIEWS, Column("repository_id", Integer), Column("scan_id", Integer), Column("seq", Integer),
+    Column("commit_sha", String(64)), Column("committed_at", TS), Column("model", String(1024)),
+    Column("model_id", Integer), Column("revision", String(255)), Column("pinned_commit", String(64)),
+    Column("pinned_at", TS), Column("commits_behind", Integer), Column("latest_at", TS))
 
 
 # --------------------------------------------------------------------------- GitHub activity

@@ -20,7 +20,7 @@ AREAS = {
                                        "discussion_event", "discussion_file"],
     "Lineage": ["model_edge"],
     "PyTorch Hub": ["pytorch_hub_page", "pytorch_hub_entry"],
-    "Downstream reuse": ["reuse_repository", "repo_scan", "reuse_file", "model_reuse"],
+    "Downstream reuse": ["reuse_repository", "repo_scan", "reuse_file", "model_reuse", "reuse_change", "reuse_lag"],
     "Downstream discovery": ["discovery_query", "discovery_candidate", "discovery_match"],
     "GitHub activity": ["github_user", "github_milestone", "github_issue", "github_issue_assignee",
                         "github_issue_review_request", "github_label", "github_issue_label", "github_comment",

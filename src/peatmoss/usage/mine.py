@@ -14,13 +14,14 @@ import logging
 import signal
 import threading
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
 from typing import Iterator
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from sqlalchemy import select, update
 
 from peatmoss.db import session_scope
-from peatmoss.db.models import ModelReuse, RepoScan, ReuseFile, ReuseRepository
+from peatmoss.db.models import CollectionRun, ModelReuse, RepoScan, ReuseFile, ReuseRepository
 from peatmoss.core.runs import finish_run, now, record_error, start_run
 from peatmoss.licenses import detect_repository_license
 
@@ -111,6 +112,11 @@ def _scan_repo(spec: str, commit: str | None, known: frozenset[str], opts: dict)
 # --------------------------------------------------------------------------- writer side
 
 
+def _utc(iso: str | None) -> datetime | None:
+    """An ISO 8601 date-time as a UTC datetime (so that dates compare alike in every database)."""
+    return datetime.fromisoformat(iso).astimezone(timezone.utc) if iso else None
+
+
 def _cut(value, n: int):
     return value[:n] if isinstance(value, str) else value
 
@@ -148,15 +154,20 @@ def write_result(session, run, canon: Canonicalizer, res: dict) -> dict:
         if not repo.license_evidence:
             store_license(repo, res.get("license"), commit)
         return {"skipped": 1}
-    store_license(repo, res.get("license"), commit)
-    session.execute(update(RepoScan).where(RepoScan.repository_id == repo.id, RepoScan.is_current.is_(True))
-                    .values(is_current=False))
-    session.execute(update(ModelReuse).where(ModelReuse.repository_id == repo.id, ModelReuse.is_current.is_(True))
-                    .values(is_current=False))
+    committed = _utc(info.get("committed_at"))
+    newer = committed is not None and session.scalar(  # an older commit (history) leaves the newest one current
+        select(RepoScan.id).where(RepoScan.repository_id == repo.id, RepoScan.committed_at > committed).limit(1))
+    current = not newer
+    if current:
+        store_license(repo, res.get("license"), commit)
+        session.execute(update(RepoScan).where(RepoScan.repository_id == repo.id, RepoScan.is_current.is_(True))
+                        .values(is_current=False))
+        session.execute(update(ModelReuse).where(ModelReuse.repository_id == repo.id,
+                                                 ModelReuse.is_current.is_(True)).values(is_current=False))
     records = list({r["path"]: r for r in res["files"]}.values())
-    scan = RepoScan(repository_id=repo.id, run_id=run.id, commit_sha=commit, scanned_at=now(), is_current=True,
-                    files_seen=len(records), files_scanned=sum(r["status"] in ("ok", "degraded") for r in records),
-                    findings=len(res["findings"]))
+    scan = RepoScan(repository_id=repo.id, run_id=run.id, commit_sha=commit, committed_at=committed, scanned_at=now(),
+                    is_current=current, files_seen=len(records),
+                    files_scanned=sum(r["status"] in ("ok", "degraded") for r in records), findings=len(res["findings"]))
     session.add(scan)
     session.flush()
     file_rows = {r["path"]: ReuseFile(scan_id=scan.id, repository_id=repo.id, path=_cut(r["path"], 2048),
@@ -183,7 +194,7 @@ def write_result(session, run, canon: Canonicalizer, res: dict) -> dict:
             resolution=_cut(f["resolution"], 32), confidence=f["confidence"], candidates=f["candidates"] or None,
             revision=_cut(link.revision, 255), trust_remote_code=f["trust_remote_code"],
             is_local_path=bool(f["is_local_path"]), reuse_mode=_cut(f["reuse_mode"], 16),
-            reuse_evidence=f["reuse_evidence"], is_current=True))
+            reuse_evidence=f["reuse_evidence"], is_current=current))
         counts["links"] += 1
         counts["matched"] += link.model_id is not None
         counts[f"link_{link.status}"] = counts.get(f"link_{link.status}", 0) + 1
@@ -250,38 +261,44 @@ def mine(url_db: str, specs: list[str], *, workers: int = 1, commit: str | None 
     bar = Progress(TextColumn("mining"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                    TextColumn("{task.description}"), disable=not progress, transient=False)
     results = _results(named, commit, known, opts, workers, repo_timeout, dask)
-    try:
-        with bar:
-            task = bar.add_task("", total=len(named))
-            while True:
-                chunk = []
-                for res in results:  # the bar moves as results come in; they are written in batches
-                    chunk.append(res)
-                    bar.update(task, advance=1, description=res["spec"][-40:])
-                    if len(chunk) >= batch:
-                        break
-                if not chunk:
+    with finishing(url_db, run), bar:
+        task = bar.add_task("", total=len(named))
+        while True:
+            chunk = []
+            for res in results:  # the bar moves as results come in; they are written in batches
+                chunk.append(res)
+                bar.update(task, advance=1, description=res["spec"][-40:])
+                if len(chunk) >= batch:
                     break
-                with session_scope(url_db) as s:
-                    run = s.merge(run)
-                    for res in chunk:
-                        try:
-                            with s.begin_nested():
-                                counts = write_result(s, run, canon, res)
-                        except Exception as exc:  # a row the database refuses: an error row, go on
-                            record_error(s, run, STAGE, res["spec"], "write_failed", f"{type(exc).__name__}: {exc}")
-                            counts = {"failed": 1, "errors": 1}
-                        for k, v in counts.items():
-                            if hasattr(summary, k) and k != "by_status":
-                                setattr(summary, k, getattr(summary, k) + v)
-                            elif k.startswith("link_"):
-                                summary.by_status[k[5:]] = summary.by_status.get(k[5:], 0) + v
-                        run.items_done = (run.items_done or 0) + 1
-                        run.cursor = res["spec"]
+            if not chunk:
+                break
+            with session_scope(url_db) as s:
+                run = s.merge(run)
+                for res in chunk:
+                    try:
+                        with s.begin_nested():
+                            counts = write_result(s, run, canon, res)
+                    except Exception as exc:  # a row the database refuses: an error row, go on
+                        record_error(s, run, STAGE, res["spec"], "write_failed", f"{type(exc).__name__}: {exc}")
+                        counts = {"failed": 1, "errors": 1}
+                    for k, v in counts.items():
+                        if hasattr(summary, k) and k != "by_status":
+                            setattr(summary, k, getattr(summary, k) + v)
+                        elif k.startswith("link_"):
+                            summary.by_status[k[5:]] = summary.by_status.get(k[5:], 0) + v
+                    run.items_done = (run.items_done or 0) + 1
+                    run.cursor = res["spec"]
+    return summary
+
+
+@contextlib.contextmanager
+def finishing(url_db: str, run):
+    """Marks `run` complete when the block ends, failed when it raises."""
+    try:
+        yield
     except BaseException:
         with session_scope(url_db) as s:
-            finish_run(s, s.merge(run), status="failed")
+            finish_run(s, s.get(CollectionRun, run.id), status="failed")
         raise
     with session_scope(url_db) as s:
-        finish_run(s, s.merge(run))
-    return summary
+        finish_run(s, s.get(CollectionRun, run.id))

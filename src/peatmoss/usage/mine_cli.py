@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from ..core.cli import STATUS_HINT, Failed, dask_option, db_url, exit_if_failed
+from ..core.cli import STATUS_HINT, Failed, InputError, dask_option, db_url, exit_if_failed
 
 ListFile = typer.Option(None, "--list", exists=True, dir_okay=False,
                         help="File with one owner/repo (or URL, or path) a line.")
@@ -39,8 +39,18 @@ def mine_cmd(
     repo_timeout: float = typer.Option(1800, "--repo-timeout", help="Give up on a repository after this many s."),
     progress: bool = typer.Option(True, "--progress/--no-progress"),
     dask: str = dask_option("Scan"),
+    since: str = typer.Option(None, "--since", help="History: scan the main branch's commits from this date "
+                                                     "(YYYY-MM-DD)."),
+    until: str = typer.Option(None, "--until", help="History: up to this date."),
+    every: str = typer.Option(None, "--every", help="History: every Nth commit, or 'weekly' / 'monthly' (the "
+                                                     "last commit of each); default every commit."),
+    commits: str = typer.Option(None, "--commits", help="History: the commits A..B (A and the first-parent "
+                                                         "commits after it up to B)."),
 ) -> None:
-    """Mine repositories for PTM loads into reuse_repository, repo_scan, reuse_file and model_reuse."""
+    """Mine repositories for PTM loads into reuse_repository, repo_scan, reuse_file and model_reuse.
+
+    With --since, --until, --every or --commits: one scan per selected commit of each repository's main
+    branch (its history; docs/history.md)."""
     from peatmoss.db import init_db
 
     from .mine import mine
@@ -51,6 +61,9 @@ def mine_cmd(
 
         specs = list(specs or []) + discovered_specs(url, github_base)
     wanted = _specs(specs, list_file, github_base)
+    if any(v is not None for v in (since, until, every, commits)):
+        _mine_history(url, wanted, since, until, every, commits, commit, progress, github_base, max_file_size)
+        return
     init_db(url)
     s = mine(url, wanted, workers=workers, commit=commit, progress=progress,
              github_base=github_base, max_file_size=max_file_size, repo_timeout=repo_timeout,
@@ -58,6 +71,31 @@ def mine_cmd(
     typer.echo(f"run {s.run_id}: {s.repos} repositories, {s.scanned} scanned, {s.skipped} already done, "
                f"{s.failed} failed; {s.files} files, {s.links} links ({s.matched} matched to models), "
                f"{s.errors} error rows; link status: {s.by_status}")
+    if s.errors:
+        raise Failed(f"{s.failed} repositories failed, {s.errors} error rows in run {s.run_id}", STATUS_HINT)
+
+
+def _mine_history(url, wanted, since, until, every, commits, commit, progress, github_base, max_file_size) -> None:
+    from peatmoss.db import init_db
+
+    from .history import HistoryError, check_range, parse_date, parse_every, parse_range
+    from .mine_history import mine_history
+    from .sources import SourceError
+
+    try:
+        parse_every(every), parse_date(since), parse_date(until, "--until"), parse_range(commits)
+        for spec in wanted:
+            check_range(spec, commits, github_base)
+    except (HistoryError, SourceError) as exc:
+        raise InputError(str(exc)) from None
+    if commit:
+        raise InputError("--commit names one commit; history takes --since/--until/--every or --commits A..B")
+    init_db(url)
+    s = mine_history(url, wanted, since=since, until=until, every=every, commits=commits, progress=progress,
+                     github_base=github_base, max_file_size=max_file_size)
+    typer.echo(f"run {s.run_id}: {s.repos} repositories, {s.commits} commits scanned, {s.skipped} already done, "
+               f"{s.failed} failed; {s.links} links ({s.matched} matched to models); files analysed {s.analysed}, "
+               f"reused {s.reused}; {s.wall_s:g} s wall, {s.cpu_s:g} s CPU; {s.errors} error rows")
     if s.errors:
         raise Failed(f"{s.failed} repositories failed, {s.errors} error rows in run {s.run_id}", STATUS_HINT)
 

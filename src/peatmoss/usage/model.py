@@ -13,6 +13,7 @@ class SourceFile:
     path: str  # posix path relative to the repo root
     size: int
     read: Callable[[], bytes]
+    blob: str | None = None  # git blob id when read from git: equal ids, equal content
 
 
 @dataclass
@@ -67,3 +68,5 @@ class FileRecord:
 class ScanResult:
     findings: list[Finding]
     files: list[FileRecord]
+    analysed: int = 0  # files parsed and analysed in this scan
+    reused: int = 0  # files whose analysis came from an earlier commit (same blob, same dependencies)

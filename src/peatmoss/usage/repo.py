@@ -35,17 +35,23 @@ def parse(text: str, path: str) -> ast.Module:
 
 
 class Repo:
-    """All files of one repository, decoded and parsed on demand (every parse is cached)."""
+    """All files of one repository, decoded and parsed on demand (every parse is cached).
+
+    While `watch` is a set, every fact of the repository an analysis reads is added to it as a dependency
+    (a module's blob, a module-name lookup, a config or CLI value, the files mentioning a name); `holds(dep)`
+    tells whether a dependency recorded on another commit's Repo is still true here (see scan's FileCache)."""
 
     def __init__(self, texts: dict[str, Callable[[], str | None]], configs: dict[str, Callable[[], bytes]],
-                 star_roots: frozenset[str] = frozenset(), catalog=None):
+                 star_roots: frozenset[str] = frozenset(), catalog=None, blobs: dict[str, str] | None = None):
+        self.blobs = blobs or {}  # path -> git blob id (empty for a folder)
+        self.watch: set | None = None
         self.star_roots = star_roots  # libraries whose `import *` names are trusted to be theirs
         self.catalog = catalog  # lets a model-id argument be a loaded model (resolved to its id)
         self._texts = texts  # python path -> lazy decoded text (None when unreadable)
         self._configs = configs  # config path -> lazy bytes
         self._modules: OrderedDict[str, ModuleInfo | None] = OrderedDict()
-        self._split: dict[str, tuple[str, int] | None] = {}  # dotted name -> (module path, segments in it)
-        self._reexports: dict[str, str] = {}
+        self._split: dict = {}  # dotted name -> ((module path, segments in it) or None, dependencies)
+        self._reexports: dict = {}  # dotted name -> (library name, dependencies)
         self._suffix: dict[str, list[str]] = {}
         for path in texts:
             if not path.endswith(".py"):
@@ -54,6 +60,7 @@ class Repo:
             for i in range(len(parts)):
                 self._suffix.setdefault(".".join(parts[i:]), []).append(path)
         self._cli: dict[str, Value | None] = {}
+        self._mentions: dict = {}
         self._config_map: dict[str, list[str]] | None = None
         self._extra_keys: dict[str, list[str]] = {}
         self.config_status: dict[str, tuple[str, str | None, str | None]] = {}  # consulted config files
@@ -63,13 +70,55 @@ class Repo:
     def add_module(self, path: str, info: ModuleInfo | None) -> None:
         self._modules[path] = info
 
-    @property
-    def known(self):
-        return self._texts
+    def has_text(self, path: str) -> bool:
+        return path in self._texts
+
+    # -- dependencies ------------------------------------------------------------------------------
+    def _note(self, dep: tuple) -> None:
+        if self.watch is not None:
+            self.watch.add(dep)
+
+    def _remember(self, memo: dict, key, compute):
+        """memo[key] = compute(), with the dependencies found while computing it, added on every use."""
+        if key not in memo:
+            outer, self.watch = self.watch, set()
+            try:
+                value = compute()
+            finally:
+                deps, self.watch = self.watch, outer
+            memo[key] = (value, frozenset(deps))
+        value, deps = memo[key]
+        if self.watch is not None:
+            self.watch |= deps
+        return value
+
+    def holds(self, dep: tuple) -> bool:
+        """Whether a dependency recorded on another Repo (another commit) is true of this one."""
+        outer, self.watch = self.watch, None
+        try:
+            kind, *args = dep
+            if kind == "module":
+                return self.blobs.get(args[0]) == args[1] and args[1] is not None
+            if kind == "find":
+                return self.find_module(args[0]) == args[1]
+            if kind == "config":
+                return tuple(self.config_values(args[0])) == args[1]
+            if kind == "cli":  # computed aside: the first caller's depth decides what the analysis gets
+                known = args[0] in self._cli
+                value = self._cli_default(args[0], 0)
+                if not known:
+                    del self._cli[args[0]]
+                return (tuple(value.values), value.kind) == args[1] if value else args[1] is None
+            if kind == "mentions":
+                return tuple(self.mentioning(*args[:3])) == args[3]
+            return False
+        finally:
+            self.watch = outer
 
     def module_at(self, path: str) -> ModuleInfo | None:
         """The parsed module at `path`. At most MAX_MODULES parsed modules stay cached (least recently used go,
         and are parsed again if asked for), so memory does not grow with the size of the tree."""
+        self._note(("module", path, self.blobs.get(path)))
         if path in self._modules:
             self._modules.move_to_end(path)
             return self._modules[path]
@@ -87,17 +136,31 @@ class Repo:
 
     def find_module(self, dotted_name: str) -> str | None:
         paths = self._suffix.get(dotted_name)
-        if not paths:
-            return None
-        return min(paths, key=lambda p: (p.count("/"), p))
+        found = min(paths, key=lambda p: (p.count("/"), p)) if paths else None
+        self._note(("find", dotted_name, found))
+        return found
+
+    def mentioning(self, name: str, last: str, exclude: str) -> list[str]:
+        """Python files other than `exclude` whose text contains both `name` and `last` (a cheap text test)."""
+        def compute():
+            found = []
+            for path, text_of in self._texts.items():
+                if path == exclude or not path.endswith(".py"):
+                    continue
+                text = text_of()
+                if text and name in text and last in text:
+                    found.append(path)
+            return found
+        found = self._remember(self._mentions, (name, last, exclude), compute)
+        self._note(("mentions", name, last, exclude, tuple(found)))
+        return found
 
     def split(self, qualified: str) -> tuple[ModuleInfo, list[str]] | None:
         """The longest repo-module prefix of a dotted name, and the remaining segments."""
-        if qualified not in self._split:
-            parts = qualified.split(".")
-            self._split[qualified] = next(((path, i) for i in range(len(parts) - 1, 0, -1)
-                                           if (path := self.find_module(".".join(parts[:i])))), None)
-        found = self._split[qualified]
+        parts = qualified.split(".")
+        found = self._remember(self._split, qualified, lambda: next(
+            ((path, i) for i in range(len(parts) - 1, 0, -1) if (path := self.find_module(".".join(parts[:i])))),
+            None))
         if found is None:
             return None
         info = self.module_at(found[0])
@@ -141,9 +204,7 @@ class Repo:
 
     def reexport(self, qualified: str, depth: int = 0) -> str:
         """Follow `from .x import Y` chains inside the repo to the library name they stand for (remembered)."""
-        if qualified not in self._reexports:
-            self._reexports[qualified] = self._reexport(qualified, depth)
-        return self._reexports[qualified]
+        return self._remember(self._reexports, qualified, lambda: self._reexport(qualified, depth))
 
     def _reexport(self, qualified: str, depth: int) -> str:
         if depth > 8:
@@ -187,6 +248,11 @@ class Repo:
 
     # -- CLI options defined in another module ----------------------------------------------------
     def cli_default(self, dest: str, depth: int) -> Value | None:
+        value = self._cli_default(dest, depth)
+        self._note(("cli", dest, (tuple(value.values), value.kind) if value else None))
+        return value
+
+    def _cli_default(self, dest: str, depth: int) -> Value | None:
         if dest in self._cli:
             return self._cli[dest]
         self._cli[dest] = None
@@ -210,6 +276,11 @@ class Repo:
 
     # -- config files ------------------------------------------------------------------------------
     def config_values(self, key: str) -> list[str]:
+        values = self._config_values(key)
+        self._note(("config", key, tuple(values)))
+        return values
+
+    def _config_values(self, key: str) -> list[str]:
         if self._config_map is None:
             self._config_map = {}
             for path in sorted(self._configs):

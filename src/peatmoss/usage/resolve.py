@@ -113,7 +113,6 @@ class Resolver:
 
     def __init__(self, repo: "Repo") -> None:
         self.repo = repo
-        self._importer_cache: dict[tuple[str, str], list[str]] = {}
 
     # -- entry -------------------------------------------------------------------------------------
     def resolve(self, expr: ast.expr | None, ctx: Ctx) -> Value | None:
@@ -446,18 +445,7 @@ class Resolver:
 
     def _importers(self, name: str, mod: ModuleInfo) -> list[str]:
         """Repo python files that mention `name` and the last segment of `mod`'s name (a cheap text test)."""
-        key = (name, mod.path)
-        if key not in self._importer_cache:
-            last = mod.name.rsplit(".", 1)[-1]
-            found = []
-            for path, text_of in self.repo.known.items():
-                if path == mod.path or not path.endswith(".py"):
-                    continue
-                text = text_of()
-                if text and name in text and last in text:
-                    found.append(path)
-            self._importer_cache[key] = found
-        return self._importer_cache[key]
+        return self.repo.mentioning(name, mod.name.rsplit(".", 1)[-1], mod.path)
 
     def _sequence(self, expr: ast.expr, ctx: Ctx) -> list[ast.expr] | None:
         if isinstance(expr, (ast.List, ast.Tuple, ast.Set)):

@@ -13,6 +13,7 @@ from typing import Iterable
 from .analyzer import analyze_module
 from .catalog import Catalog, load_catalog
 from .fallback import token_scan
+from .filecache import FileCache
 from .model import FileRecord, Finding, ScanResult, SourceFile
 from .module import build_module
 from .notebooks import NotebookError, join_cells, notebook_cells, is_percent, percent_map
@@ -74,8 +75,9 @@ def _prefilter(catalog: Catalog) -> Prefilter:
 
 
 class _Scanner:
-    def __init__(self, catalog: Catalog, prefilter: bool = True):
+    def __init__(self, catalog: Catalog, prefilter: bool = True, cache: FileCache | None = None):
         self.catalog = catalog
+        self.cache = cache
         self.prefilter = _prefilter(catalog)
         self.use_prefilter = prefilter
 
@@ -84,6 +86,7 @@ class _Scanner:
         raw: dict[str, bytes] = {}
         kinds: dict[str, str] = {}
         configs: dict[str, SourceFile] = {}
+        blobs: dict[str, str] = {}
         for f in files:
             if isinstance(f, FileRecord):
                 records.append(f)
@@ -91,6 +94,8 @@ class _Scanner:
             kind = file_kind(f.path)
             if kind is None:
                 continue
+            if f.blob:
+                blobs[f.path] = f.blob
             if kind == "config":
                 if f.size <= MAX_BYTES:
                     configs[f.path] = f
@@ -125,15 +130,25 @@ class _Scanner:
 
         repo = Repo({p: text_of(p) for p, k in kinds.items() if k == "python"},
                     {p: config_bytes(f) for p, f in configs.items()},
-                    frozenset(r.decode() for r in self.prefilter.roots), self.catalog)
+                    frozenset(r.decode() for r in self.prefilter.roots), self.catalog, blobs)
         if seeds and self.use_prefilter:
             hot |= spread(seeds, tokens, relative, raw, lambda p: self._exported(p, repo, kinds))
         findings: list[Finding] = []
+        analysed = reused = 0
         for path in sorted(raw):
             kind = kinds[path]
             if path not in hot:
                 records.append(FileRecord(path, kind, len(raw[path]), "ok", None, "prefilter: no catalog import"))
                 continue
+            blob = blobs.get(path) if self.cache is not None else None
+            kept = self.cache.get(path, blob, repo) if blob else None
+            if kept is not None:
+                records.append(kept[0])
+                findings.extend(kept[1])
+                reused += 1
+                continue
+            repo.watch = set() if blob else None
+            analysed += 1
             text_of(path)()
             text, exact = texts[path]
             record = FileRecord(path, kind, len(raw[path]), "ok" if exact else "degraded",
@@ -150,12 +165,15 @@ class _Scanner:
                 record.status, record.error_kind = "error", "analysis_error"
                 record.message = f"{type(exc).__name__}: {exc}"[:300]
                 found = []
+            if blob:
+                self.cache.put(path, blob, record, found, repo.watch)
+                repo.watch = None
             findings.extend(found)
             records.append(record)
         for path, values in repo.config_status.items():
             records.append(FileRecord(path, "config", len(cfg_cache.get(path, b"")), values[0], values[1], values[2]))
         findings.sort(key=lambda f: (f.file, f.cell if f.cell is not None else -1, f.line, f.col))
-        return ScanResult(findings=findings, files=records)
+        return ScanResult(findings=findings, files=records, analysed=analysed, reused=reused)
 
     def _exported(self, path: str, repo: Repo, kinds: dict[str, str]) -> set[str] | None:
         """Names a repo module binds to catalog-library objects (what it can re-export); None if unknown."""
@@ -202,7 +220,7 @@ class _Scanner:
     def _python(self, path: str, text: str, repo: Repo, record: FileRecord) -> list[Finding]:
         locate = _mapped(percent_map(text)) if record.kind == "percent" else _plain
         try:
-            mod = repo.module_at(path) if path in repo.known else None
+            mod = repo.module_at(path) if repo.has_text(path) else None
             if mod is None:
                 mod = build_module(parse(text, path), module_name(path), path, text)
                 repo.add_module(path, mod)
@@ -243,14 +261,17 @@ class _Scanner:
         return findings
 
 
-def scan_files(files: Iterable[SourceFile], *, catalog: Catalog | None = None, prefilter: bool = True) -> ScanResult:
+def scan_files(files: Iterable[SourceFile], *, catalog: Catalog | None = None, prefilter: bool = True,
+               cache: FileCache | None = None) -> ScanResult:
     """Analyse all files of one repository together (cross-module constants, config files).
 
-    prefilter=False parses every file (for checking the prefilter; same findings, slower)."""
+    prefilter=False parses every file (for checking the prefilter; same findings, slower). `cache` (kept
+    across the commits of one repository) reuses the analysis of files read from git whose blob and
+    dependencies did not change."""
     enabled = gc.isenabled()
     gc.disable()  # the cached syntax trees make every cyclic collection slow; they hold no cycles
     try:
-        return _Scanner(catalog or load_catalog(), prefilter).run(files)
+        return _Scanner(catalog or load_catalog(), prefilter, cache).run(files)
     finally:
         if enabled:
             gc.enable()

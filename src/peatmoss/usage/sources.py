@@ -18,6 +18,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -53,13 +54,15 @@ class RepoInfo:
     owner: str | None = None
     name: str | None = None
     commit: str | None = None
+    committed_at: str | None = None  # the commit's committer date, ISO 8601 in UTC
     skipped: list[FileRecord] = field(default_factory=list)  # files the source did not hand over
     # the repository's files for the license detector while the source is open: a folder, or a GitTree
     tree: object | None = field(default=None, repr=False, compare=False)
 
     def as_dict(self) -> dict:
         """The plain fields (no file lists, no open tree)."""
-        return {k: getattr(self, k) for k in ("spec", "host", "full_name", "url", "owner", "name", "commit")}
+        return {k: getattr(self, k) for k in ("spec", "host", "full_name", "url", "owner", "name", "commit",
+                                               "committed_at")}
 
 
 # --------------------------------------------------------------------------- specs
@@ -201,7 +204,7 @@ def git_files(gitdir: str, commit: str, reader: _BlobReader, info: RepoInfo,
             info.skipped.append(FileRecord(path, file_kind(path), size, "skipped", "lfs_pointer",
                                            "Git LFS pointer; the content is not in the repository"))
             continue
-        files.append(SourceFile(path, size, lambda sha=sha: reader.read(sha)))
+        files.append(SourceFile(path, size, lambda sha=sha: reader.read(sha), sha))
     return files
 
 
@@ -234,6 +237,14 @@ class GitTree:
         if sha is None:
             raise OSError(f"{path} is not a file of commit {self.commit[:12]}")
         return self.reader.read(sha)[:limit]
+
+
+def commit_date(gitdir: str, commit: str) -> str | None:
+    """The committer date of `commit`, ISO 8601 in UTC (None when git cannot tell)."""
+    out = _git(gitdir, "show", "-s", "--format=%ct", commit, "--", check=False).decode().strip()
+    if not out.isdigit():
+        return None
+    return datetime.fromtimestamp(int(out), timezone.utc).isoformat()
 
 
 def resolve_commit(gitdir: str, commit: str | None) -> str:
@@ -269,15 +280,18 @@ def _dir_size(path: str) -> int:
 
 
 def clone(url: str, dest: str, *, commit: str | None = None, allow_file: bool = False,
-          max_blob: int = MAX_FILE_SIZE, max_repo_size: int = MAX_REPO_SIZE, timeout: float = CLONE_TIMEOUT) -> None:
-    """Shallow, bare, blob-filtered clone with a size cap and a timeout; nothing of the repo is executed."""
+          max_blob: int = MAX_FILE_SIZE, max_repo_size: int = MAX_REPO_SIZE, timeout: float = CLONE_TIMEOUT,
+          history: bool = False) -> None:
+    """Shallow (or, with `history`, the whole default branch), bare, blob-filtered clone with a size cap and a
+    timeout; nothing of the repo is executed."""
     if url.lower().startswith("file://") and not allow_file:
         raise SourceError("protocol_blocked", "file:// URLs are refused (allow_file is for tests)")
     if url.startswith("-"):
         raise SourceError("bad_url", "URL starts with '-'")
     proto = ["-c", f"protocol.file.allow={'always' if allow_file else 'never'}"]
     filt = f"--filter=blob:limit={max_blob}"
-    steps = [["clone", "--bare", "--depth", "1", "--no-tags", "--single-branch", filt, "--", url, dest]]
+    depth = [] if history else ["--depth", "1"]
+    steps = [["clone", "--bare", *depth, "--no-tags", "--single-branch", filt, "--", url, dest]]
     if commit:
         steps.append(["--git-dir", dest, "fetch", "--depth", "1", "--no-tags", filt, "origin", commit])
     for args in steps:
@@ -374,6 +388,7 @@ def open_source(spec: str, *, commit: str | None = None, workdir: str | None = N
 @contextlib.contextmanager
 def _open_git(gitdir: str, commit: str | None, info: RepoInfo, max_file_size: int) -> Iterator[list[SourceFile]]:
     info.commit = resolve_commit(gitdir, commit)
+    info.committed_at = commit_date(gitdir, info.commit)
     if info.host == "local" and info.url is None:  # a local clone: remember where it came from
         origin = _git(gitdir, "config", "--get", "remote.origin.url", check=False).decode().strip()
         gh = _github_name(origin) if origin.startswith("http") else None
