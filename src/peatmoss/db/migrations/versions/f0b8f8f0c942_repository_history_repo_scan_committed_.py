@@ -5,7 +5,7 @@ added or dropped since the scan before, or whose pinned revision changed. `reuse
 pinned to a revision, the model commit it names and the model commits after it up to the repository's commit.
 
 Revision ID: f0b8f8f0c942
-Revises: ebcd1904ead1
+Revises: 2d4732dfc07c
 Create Date: 2026-12-03 12:56:07.360486
 """
 from alembic import op
