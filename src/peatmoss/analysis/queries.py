@@ -216,12 +216,13 @@ ORDER BY kind"""),
         """WITH n AS (SELECT repository_id, COUNT(*) AS scans, MIN(COALESCE(committed_at, scanned_at)) AS first_at,
                   MAX(COALESCE(committed_at, scanned_at)) AS last_at
            FROM repo_scan GROUP BY repository_id HAVING COUNT(*) > 1),
+c AS MATERIALIZED (SELECT repository_id, scan_id, model, change FROM reuse_change),
 k AS (SELECT repository_id, scan_id,
              SUM(CASE WHEN change = 'added' THEN 1 ELSE 0 END) AS added,
              SUM(CASE WHEN change = 'dropped' THEN 1 ELSE 0 END) AS dropped,
              SUM(CASE WHEN change = 'revision' THEN 1 ELSE 0 END) AS revisions
-      FROM reuse_change GROUP BY repository_id, scan_id),
-e AS (SELECT repository_id, COUNT(DISTINCT model) AS models_ever FROM reuse_change GROUP BY repository_id)
+      FROM c GROUP BY repository_id, scan_id),
+e AS (SELECT repository_id, COUNT(DISTINCT model) AS models_ever FROM c GROUP BY repository_id)
 SELECT r.full_name AS repository, n.scans, n.first_at AS first_commit, n.last_at AS last_commit,
        COALESCE(e.models_ever, 0) AS models_ever,
        COALESCE(SUM(k.added), 0) AS models_added, COALESCE(SUM(k.dropped), 0) AS models_dropped,
@@ -415,17 +416,18 @@ ORDER BY test_files_loading_ptms DESC, r.full_name""",
 x AS (SELECT repository_id, model, MAX(model_id) AS model_id, MIN(committed_at) AS first_seen,
              SUM(CASE WHEN change = 'revision' THEN 1 ELSE 0 END) AS revision_updates,
              MAX(CASE WHEN change = 'revision' THEN committed_at END) AS last_update
-      FROM reuse_change GROUP BY repository_id, model)
+      FROM reuse_change GROUP BY repository_id, model),
+lag AS MATERIALIZED (SELECT * FROM reuse_lag)
 SELECT r.full_name AS repository, x.model, n.scans, x.first_seen, x.revision_updates, x.last_update,
-       (SELECT MAX(l2.pinned_at) FROM reuse_lag l2 WHERE l2.repository_id = x.repository_id AND l2.model = x.model
-          AND l2.committed_at = x.last_update) AS last_update_pinned_at,
+       u.pinned_at AS last_update_pinned_at,
        CASE WHEN EXISTS (SELECT 1 FROM model_reuse mr WHERE mr.repository_id = x.repository_id
           AND mr.is_current = TRUE AND COALESCE(mr.canonical_model_id, mr.raw_model_id) = x.model)
           THEN 1 ELSE 0 END AS in_use,
        l.revision AS pinned_revision, l.pinned_commit, l.pinned_at, l.latest_at, l.commits_behind,
        l.committed_at AS as_of
 FROM x JOIN n ON n.repository_id = x.repository_id JOIN reuse_repository r ON r.id = x.repository_id
-LEFT JOIN reuse_lag l ON l.repository_id = x.repository_id AND l.seq = n.scans AND l.model = x.model
+LEFT JOIN lag l ON l.repository_id = x.repository_id AND l.seq = n.scans AND l.model = x.model
+LEFT JOIN lag u ON u.repository_id = x.repository_id AND u.model = x.model AND u.committed_at = x.last_update
 ORDER BY x.revision_updates DESC, r.full_name, x.model""",
         _i4_summary, _i4_table),
     Query(

@@ -515,8 +515,10 @@ class DiscoveryMatch(Base):
     path: Mapped[str] = mapped_column(String(2048))
     discovered_at: Mapped[datetime] = mapped_column(TS)
     __table_args__ = (UniqueConstraint("query_id", "candidate_id", "path", name="uq_discovery_match"),)
-# Repository history (views created by migration f0b8f8f0c942), over the scans of each repository ordered by
-# commit date (scanned_at when the date is unknown); a model is a load's canonical id (raw id when none), local
+
+
+# Repository history (views created by migration f0b8f8f0c942), over the scans of each repository scanned at
+# more than one commit, ordered by commit date (scanned_at when the date is unknown); a model is a load's canonical id (raw id when none), local
 # paths left out. `reuse_change`: per scan, the models `present` in a repository's first scan, `added` since
 # the scan before, `dropped` since it, or whose pinned `revision` changed. `reuse_lag`: per scan and model
 # pinned to a revision, the model commit it names (a commit id, a prefix of one, or a tag) and the commits

@@ -1,8 +1,9 @@
 """repository history: repo_scan.committed_at, reuse_change and reuse_lag views
 
-`reuse_change`: per scan of a repository (ordered by commit date), the models present in its first scan,
-added or dropped since the scan before, or whose pinned revision changed. `reuse_lag`: per scan and model
-pinned to a revision, the model commit it names and the model commits after it up to the repository's commit.
+`reuse_change`: per scan of a repository scanned at more than one commit (ordered by commit date), the models
+present in its first scan, added or dropped since the scan before, or whose pinned revision changed.
+`reuse_lag`: per scan and model pinned to a revision, the model commit it names and the model commits after it
+up to the repository's commit.
 
 Revision ID: f0b8f8f0c942
 Revises: 2d4732dfc07c
@@ -17,39 +18,45 @@ down_revision = '2d4732dfc07c'
 branch_labels = None
 depends_on = None
 
+# Repositories scanned at more than one commit only. Window functions, no self-joins: each scan carries the
+# next scan of its repository, and each (scan, model) row the previous and next scan that loaded the same model.
 SCANS = """s AS (
-  SELECT id, repository_id, commit_sha, COALESCE(committed_at, scanned_at) AS at,
-         ROW_NUMBER() OVER (PARTITION BY repository_id ORDER BY COALESCE(committed_at, scanned_at), id) AS seq
-  FROM repo_scan),
+  SELECT x.*, LEAD(x.id) OVER (PARTITION BY x.repository_id ORDER BY x.seq) AS next_id,
+         LEAD(x.commit_sha) OVER (PARTITION BY x.repository_id ORDER BY x.seq) AS next_sha,
+         LEAD(x.at) OVER (PARTITION BY x.repository_id ORDER BY x.seq) AS next_at
+  FROM (SELECT id, repository_id, commit_sha, COALESCE(committed_at, scanned_at) AS at,
+               ROW_NUMBER() OVER (PARTITION BY repository_id ORDER BY COALESCE(committed_at, scanned_at), id) AS seq
+        FROM repo_scan
+        WHERE repository_id IN (SELECT repository_id FROM repo_scan GROUP BY repository_id HAVING COUNT(*) > 1)) x),
 p AS (
-  SELECT s.repository_id, s.seq, mr.scan_id, COALESCE(mr.canonical_model_id, mr.raw_model_id) AS model,
-         MAX(mr.model_id) AS model_id, MAX(mr.revision) AS revision
-  FROM model_reuse mr JOIN s ON s.id = mr.scan_id
+  SELECT s.repository_id, s.seq, s.id AS scan_id, s.commit_sha, s.at, s.next_id, s.next_sha, s.next_at,
+         COALESCE(mr.canonical_model_id, mr.raw_model_id) AS model, MAX(mr.model_id) AS model_id,
+         MAX(mr.revision) AS revision
+  FROM s JOIN model_reuse mr ON mr.scan_id = s.id
   WHERE mr.is_local_path = FALSE AND COALESCE(mr.canonical_model_id, mr.raw_model_id) IS NOT NULL
-  GROUP BY s.repository_id, s.seq, mr.scan_id, COALESCE(mr.canonical_model_id, mr.raw_model_id))"""
+  GROUP BY s.repository_id, s.seq, s.id, s.commit_sha, s.at, s.next_id, s.next_sha, s.next_at,
+           COALESCE(mr.canonical_model_id, mr.raw_model_id))"""
 
-REUSE_CHANGE = f"""WITH {SCANS}
-SELECT s.repository_id, s.id AS scan_id, s.seq, s.commit_sha, s.at AS committed_at, cur.model, cur.model_id,
-       CASE WHEN s.seq = 1 THEN 'present' ELSE 'added' END AS change,
-       CAST(NULL AS VARCHAR(255)) AS old_revision, cur.revision AS new_revision
-FROM p cur JOIN s ON s.id = cur.scan_id
-LEFT JOIN p prev ON prev.repository_id = cur.repository_id AND prev.seq = cur.seq - 1 AND prev.model = cur.model
-WHERE prev.model IS NULL
+REUSE_CHANGE = f"""WITH {SCANS},
+q AS (
+  SELECT p.*, LAG(p.seq) OVER (PARTITION BY p.repository_id, p.model ORDER BY p.seq) AS prev_seq,
+         LAG(p.revision) OVER (PARTITION BY p.repository_id, p.model ORDER BY p.seq) AS prev_revision,
+         LEAD(p.seq) OVER (PARTITION BY p.repository_id, p.model ORDER BY p.seq) AS next_seq
+  FROM p)
+SELECT repository_id, scan_id, seq, commit_sha, at AS committed_at, model, model_id,
+       CASE WHEN seq = 1 THEN 'present' ELSE 'added' END AS change,
+       CAST(NULL AS VARCHAR(255)) AS old_revision, revision AS new_revision
+FROM q WHERE prev_seq IS NULL OR prev_seq < seq - 1
 UNION ALL
-SELECT s.repository_id, s.id, s.seq, s.commit_sha, s.at, prev.model, prev.model_id, 'dropped', prev.revision, NULL
-FROM s JOIN p prev ON prev.repository_id = s.repository_id AND prev.seq = s.seq - 1
-LEFT JOIN p cur ON cur.repository_id = s.repository_id AND cur.seq = s.seq AND cur.model = prev.model
-WHERE cur.model IS NULL
+SELECT repository_id, scan_id, seq, commit_sha, at, model, model_id, 'revision', prev_revision, revision
+FROM q WHERE prev_seq = seq - 1 AND COALESCE(prev_revision, '') <> COALESCE(revision, '')
 UNION ALL
-SELECT s.repository_id, s.id, s.seq, s.commit_sha, s.at, cur.model, cur.model_id, 'revision', prev.revision,
-       cur.revision
-FROM p cur JOIN s ON s.id = cur.scan_id
-JOIN p prev ON prev.repository_id = cur.repository_id AND prev.seq = cur.seq - 1 AND prev.model = cur.model
-WHERE COALESCE(prev.revision, '') <> COALESCE(cur.revision, '')"""
+SELECT repository_id, next_id, seq + 1, next_sha, next_at, model, model_id, 'dropped', revision, NULL
+FROM q WHERE next_id IS NOT NULL AND (next_seq IS NULL OR next_seq > seq + 1)"""
 
 REUSE_LAG = f"""WITH {SCANS},
 pin AS (
-  SELECT p.repository_id, p.scan_id, p.seq, p.model, p.model_id, p.revision,
+  SELECT p.*,
          (SELECT MIN(v.commit_id) FROM model_version v
           WHERE v.model_id = p.model_id
             AND (v.commit_id = p.revision
@@ -58,16 +65,15 @@ pin AS (
                                    WHERE g.model_id = p.model_id AND g.kind = 'tag' AND g.name = p.revision))
          ) AS pinned_commit
   FROM p WHERE p.revision IS NOT NULL AND p.model_id IS NOT NULL)
-SELECT pin.repository_id, pin.scan_id, pin.seq, s.commit_sha, s.at AS committed_at, pin.model, pin.model_id,
+SELECT pin.repository_id, pin.scan_id, pin.seq, pin.commit_sha, pin.at AS committed_at, pin.model, pin.model_id,
        pin.revision, pin.pinned_commit, v.created_at AS pinned_at,
        CASE WHEN v.id IS NULL THEN NULL ELSE
          (SELECT COUNT(*) FROM model_version w
-          WHERE w.model_id = pin.model_id AND w.created_at > v.created_at AND w.created_at <= s.at) END
+          WHERE w.model_id = pin.model_id AND w.created_at > v.created_at AND w.created_at <= pin.at) END
          AS commits_behind,
-       (SELECT MAX(w.created_at) FROM model_version w WHERE w.model_id = pin.model_id AND w.created_at <= s.at)
+       (SELECT MAX(w.created_at) FROM model_version w WHERE w.model_id = pin.model_id AND w.created_at <= pin.at)
          AS latest_at
-FROM pin JOIN s ON s.id = pin.scan_id
-LEFT JOIN model_version v ON v.model_id = pin.model_id AND v.commit_id = pin.pinned_commit"""
+FROM pin LEFT JOIN model_version v ON v.model_id = pin.model_id AND v.commit_id = pin.pinned_commit"""
 
 
 def upgrade() -> None:
