@@ -139,7 +139,9 @@ class Resolver:
         name = expr.id
         for i, scope in enumerate(ctx.scopes):
             is_module = scope is ctx.mod.scope
-            if name in scope.assigns:  # a local binding shadows outer ones, even when unresolvable
+            if name in scope.assigns and not (i == 0 and not is_module and name in scope.defaults
+                                              and not self._bound_before(scope.assigns[name], ctx.line)):
+                # a local binding shadows outer ones, even when unresolvable (a parameter until it is re-bound)
                 return self._assigns(scope.assigns[name], ctx.deeper(scopes=ctx.scopes[i:]), "constant",
                                      ctx.line if i == 0 else 10**9, flow=True)
             if name in scope.cli_params:
@@ -163,6 +165,11 @@ class Resolver:
         if name in ctx.mod.imports:
             return self._imported(ctx.mod.imports[name], ctx)
         return None
+
+    @staticmethod
+    def _bound_before(assigns, line: int) -> bool:
+        """Some assignment ends before `line` (`x = f(x)` does not bind the `x` it reads)."""
+        return any(at <= line and getattr(value, "end_lineno", at) < line for at, value in assigns)
 
     def _Attribute(self, expr: ast.Attribute, ctx: Ctx) -> Value | None:
         base = expr.value
@@ -633,7 +640,7 @@ class Resolver:
             key = expr.attr
         elif isinstance(expr, ast.Subscript) and isinstance(expr.slice, ast.Constant):
             key = expr.slice.value
-        elif isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and expr.func.attr == "get" \
+        elif isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and expr.func.attr in ("get", "getenv") \
                 and expr.args and isinstance(expr.args[0], ast.Constant):
             key = expr.args[0].value
         if not isinstance(key, str) or (key.lower() not in MODEL_KEYS and not MODEL_LIKE_KEY.search(key)):
