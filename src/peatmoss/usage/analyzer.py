@@ -242,6 +242,9 @@ class ModuleAnalyzer(ast.NodeVisitor):
         if not calls or len(calls) != len(values):
             return False
         for c in calls:
+            while isinstance(c.func, ast.Attribute) and isinstance(c.func.value, ast.Call) \
+                    and c.func.attr in ("to", "cuda", "cpu", "eval", "half", "float", "bfloat16"):
+                c = c.func.value  # AutoModel.from_pretrained(...).to(device)
             name = self.repo.qualname(c.func, self.mod)
             sig = self.catalog.lookup(name) if name else None
             if sig is None and isinstance(c.func, ast.Attribute):

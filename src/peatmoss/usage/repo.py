@@ -213,7 +213,7 @@ class Repo:
     def config_values(self, key: str) -> list[str]:
         if self._config_map is None:
             self._config_map = {}
-            for path in sorted(self._configs):
+            for path in sorted(self._configs, key=_config_order):
                 data = self._configs[path]()
                 if not any(k in data for k in _MODEL_KEY_BYTES):
                     continue
@@ -234,7 +234,7 @@ class Repo:
         if key not in self._extra_keys:
             found: list[str] = []
             needle = key.encode()
-            for path in sorted(self._configs):
+            for path in sorted(self._configs, key=_config_order):
                 data = self._configs[path]()
                 if needle not in data.lower():
                     continue
@@ -243,6 +243,11 @@ class Repo:
                         found.append(v)
             self._extra_keys[key] = found
         return self._extra_keys[key]
+
+
+def _config_order(path: str) -> tuple[bool, str]:
+    """Config files in path order, README commands last (an example is weaker than a shipped script)."""
+    return path.lower().endswith("readme.md"), path
 
 
 def load_config(path: str, data: bytes):

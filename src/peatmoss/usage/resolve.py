@@ -197,6 +197,12 @@ class Resolver:
                     value = self._parsed_in(found[0], expr.attr, ctx)
                     if value:
                         return value
+            found = self._instance_class(base.id, ctx)
+            if found is not None and expr.attr in found[0].attrs:
+                info, mod = found
+                value = self._class_attr(info, expr.attr, ctx.deeper(mod=mod, scopes=[mod.scope]))
+                if value:
+                    return value
             default = ctx.mod.cli_defaults.get(expr.attr)
             if default is not None:
                 value = self.resolve(default, ctx.deeper(scopes=[ctx.mod.scope], line=10**9))
@@ -208,12 +214,6 @@ class Resolver:
             choices = ctx.mod.cli_choices.get(expr.attr)
             if choices is not None:
                 value = self._choices(choices, None, ctx.deeper(scopes=[ctx.mod.scope], line=10**9))
-                if value:
-                    return value
-            found = self._instance_class(base.id, ctx)
-            if found is not None and expr.attr in found[0].attrs:
-                info, mod = found
-                value = self._class_attr(info, expr.attr, ctx.deeper(mod=mod, scopes=[mod.scope]))
                 if value:
                     return value
             fields = self._dataclass_field(expr.attr, ctx)
