@@ -60,7 +60,7 @@ def test_plain_folder_walk_does_not_follow_symlinks(tmp_path):
     (root / "pkg" / "m.py").write_text("import timm\n")
     (root / "node_modules").mkdir()
     (root / "node_modules" / "x.py").write_text("x = 1\n")
-    (root / "README.md").write_text("not code\n")
+    (root / "notes.txt").write_text("not code\n")
     os.symlink("/etc/passwd", root / "evil.py")
     os.symlink("/etc", root / "etc_link")
     info, files = _files(root)

@@ -23,6 +23,7 @@ MAX_TEXT = 300
 OFF_FLAGS = ("pretrained", "weights")
 CHECKPOINT_EXT = (".pt", ".pth", ".ckpt", ".bin", ".safetensors", ".h5", ".keras", ".tar", ".pkl")
 WEIGHTS_HINT = re.compile(r"ckpt|checkpoint|state_dict|weight|model|pretrain|\bnet\b|_net|encoder|backbone", re.I)
+NOT_WEIGHTS = re.compile(r"optim|sched|scaler", re.I)
 # first path segment of an id-shaped value that names a training output folder, not a Hub owner
 LOCAL_ROOT = re.compile(r"^(outputs?|checkpoints?|ckpts?|results?|runs|saved?_models?|saves?|weights|artifacts|"
                         r"experiments?|exps?|logs|tmp|trained_models?|finetuned(_models?)?|models?)([_-]\w+)?$", re.I)
@@ -103,9 +104,12 @@ class ModuleAnalyzer(ast.NodeVisitor):
         (`x = SubsAI()`, `self.x = SubsAI()`, for signatures marked `instance`)."""
         found: set[str] = set()
         first = None
-        for value, instance in self._bindings(func.value):
+        bindings = [(v, inst, self.mod) for v, inst in self._bindings(func.value)]
+        if not bindings and isinstance(func.value, ast.Name):
+            bindings = [(v, False, m) for v, m in self._unpacked(func.value.id)]
+        for value, instance, mod in bindings:
             target = value.func if instance else value
-            base = self.repo.qualname(target, self.mod) if isinstance(target, (ast.Name, ast.Attribute)) else None
+            base = self.repo.qualname(target, mod) if isinstance(target, (ast.Name, ast.Attribute)) else None
             sig = self.catalog.lookup(f"{base}.{func.attr}", instance=instance) if base else None
             if sig is None:
                 return None, None
@@ -127,6 +131,44 @@ class ModuleAnalyzer(ast.NodeVisitor):
             cls = self.classes[0]
             values = [v for _, v in cls.attrs.get(expr.attr, ())] if cls is not None else []
         return [(v, isinstance(v, ast.Call)) for v in values]
+
+    def _unpacked(self, name: str) -> list[tuple[ast.expr, ModuleInfo]]:
+        """`config_class, model_class, tokenizer_class = MODEL_CLASSES[key]`: the classes at that position in
+        every tuple of the table (a literal dict of tuples in this module or one it imports), each with the
+        module its names belong to."""
+        scope = next((s for s in self.scopes if s is not self.mod.scope), self.mod.scope)
+        for node in ast.walk(scope.node):
+            if not isinstance(node, ast.Assign) or len(node.targets) != 1 \
+                    or not isinstance(node.targets[0], (ast.Tuple, ast.List)):
+                continue
+            names = [dotted(t) for t in node.targets[0].elts]
+            if name not in names or not isinstance(node.value, ast.Subscript):
+                continue
+            index = names.index(name)
+            table, mod = self._table(node.value.value)
+            if table is None:
+                return []
+            items = [v.elts[index] for v in table.values if isinstance(v, (ast.Tuple, ast.List))
+                     and len(v.elts) == len(names)]
+            return [(i, mod) for i in items] if items and len(items) == len(table.values) else []
+        return []
+
+    def _table(self, expr: ast.expr) -> tuple[ast.Dict | None, ModuleInfo]:
+        """The literal dict a name refers to, here, through an import, or through a star import."""
+        if not isinstance(expr, ast.Name):
+            return None, self.mod
+        places = [(self.mod, expr.id)]
+        if expr.id in self.mod.imports:
+            found = self.repo.split(self.mod.imports[expr.id])
+            places += [(found[0], found[1][0])] if found and len(found[1]) == 1 else []
+        for star in self.mod.star_imports:
+            found = self.repo.split(f"{star}.{expr.id}") if star else None
+            places += [(found[0], found[1][0])] if found and len(found[1]) == 1 else []
+        for mod, name in places:
+            for _, value in (mod.scope.assigns.get(name, ()) if mod.scope else ()):
+                if isinstance(value, ast.Dict):
+                    return value, mod
+        return None, self.mod
 
     @staticmethod
     def _annotated(fn: ast.AST, name: str) -> list[tuple[ast.expr, bool]]:
@@ -174,6 +216,11 @@ class ModuleAnalyzer(ast.NodeVisitor):
             self._add(call, sig, qualified, weights, Value([sig.fixed_model], "literal"))
             return
         arg = call_arg(call, sig.arg_pos, sig.arg_kw)
+        if sig.id == "transformers.pipeline" and arg is not None and self._loaded(arg):
+            tokenizer = call_arg(call, None, "tokenizer")
+            if tokenizer is None or self._loaded(tokenizer):
+                return  # pipeline(model=<loaded model>, tokenizer=<loaded tokenizer>) downloads nothing
+            arg = tokenizer
         if sig.local:
             self._local(call, sig, qualified, arg, ctx)
             return
@@ -187,6 +234,24 @@ class ModuleAnalyzer(ast.NodeVisitor):
         if value and (sig.tag_pos is not None or sig.tag_kw):
             value = self._tagged(call, sig, value, ctx)
         self._add(call, sig, qualified, arg, value)
+
+    def _loaded(self, expr: ast.expr) -> bool:
+        """An expression holding an object a catalogued call loaded (`model = AutoModel.from_pretrained(...)`)."""
+        values = [(expr, False)] if isinstance(expr, ast.Call) else self._bindings(expr)
+        calls = [v for v, _ in values if isinstance(v, ast.Call)]
+        if not calls or len(calls) != len(values):
+            return False
+        for c in calls:
+            while isinstance(c.func, ast.Attribute) and isinstance(c.func.value, ast.Call) \
+                    and c.func.attr in ("to", "cuda", "cpu", "eval", "half", "float", "bfloat16"):
+                c = c.func.value  # AutoModel.from_pretrained(...).to(device)
+            name = self.repo.qualname(c.func, self.mod)
+            sig = self.catalog.lookup(name) if name else None
+            if sig is None and isinstance(c.func, ast.Attribute):
+                sig = self._on_receiver(c.func)[1]
+            if sig is None:
+                return False
+        return True
 
     def _tagged(self, call: ast.Call, sig: Signature, value: Value, ctx: Ctx) -> Value:
         """open_clip (architecture, pretrained tag): the Hub repository of that pair when the catalog knows it."""
@@ -207,6 +272,8 @@ class ModuleAnalyzer(ast.NodeVisitor):
         self._add(call, sig, qualified, arg, value, local=True, raw=True)
 
     def _weights(self, call: ast.Call, arg: ast.expr | None, value: Value | None) -> bool:
+        if arg is not None and NOT_WEIGHTS.search(self._text(arg)):
+            return False  # optimizer / scheduler / scaler state
         if value and any(v.lower().endswith(CHECKPOINT_EXT) for v in value.values):
             return True
         if arg is not None and WEIGHTS_HINT.search(self._text(arg)):
@@ -216,10 +283,24 @@ class ModuleAnalyzer(ast.NodeVisitor):
         parent = self._parents.get(call)
         if isinstance(parent, ast.Call) and isinstance(parent.func, ast.Attribute) \
                 and parent.func.attr in ("load_state_dict", "load_checkpoint"):
-            return True
+            return not NOT_WEIGHTS.search(ast.unparse(parent.func.value))
         if isinstance(parent, (ast.Assign, ast.AnnAssign)):
             targets = parent.targets if isinstance(parent, ast.Assign) else [parent.target]
-            return any(WEIGHTS_HINT.search(ast.unparse(t)) for t in targets)
+            if any(WEIGHTS_HINT.search(ast.unparse(t)) for t in targets):
+                return True
+            names = {t.id for t in targets if isinstance(t, ast.Name)}
+            return bool(names) and self._restores(names)
+        return False
+
+    def _restores(self, names: set[str]) -> bool:
+        """A name later handed to `<model>.load_state_dict(...)` in the same function (`state = torch.load(p);
+        model.load_state_dict(state["state_dict"])`): the file holds model weights."""
+        for node in ast.walk(self.scopes[0].node):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                    and node.func.attr in ("load_state_dict", "load_checkpoint") and node.args \
+                    and not NOT_WEIGHTS.search(ast.unparse(node.func.value)) \
+                    and any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(node.args[0])):
+                return True
         return False
 
     def _loads(self, call: ast.Call, sig: Signature, ctx: Ctx) -> bool:

@@ -12,10 +12,11 @@ from typing import Callable
 import yaml
 
 from ..core import safeyaml
+from .launch import INI_SUFFIXES, LAUNCH_SUFFIXES, ini_values, launch_values
 from .module import ModuleInfo, build_module
 from .resolve import MODEL_KEYS, Ctx, Resolver, Value
 
-CONFIG_SUFFIXES = (".yaml", ".yml", ".json", ".toml")
+CONFIG_SUFFIXES = (".yaml", ".yml", ".json", ".toml") + INI_SUFFIXES + LAUNCH_SUFFIXES
 MAX_MODULES = 400  # parsed modules kept per repository
 _MODEL_KEY_BYTES = tuple(k.encode() for k in MODEL_KEYS)
 
@@ -283,7 +284,7 @@ class Repo:
     def _config_values(self, key: str) -> list[str]:
         if self._config_map is None:
             self._config_map = {}
-            for path in sorted(self._configs):
+            for path in sorted(self._configs, key=_config_order):
                 data = self._configs[path]()
                 if not any(k in data for k in _MODEL_KEY_BYTES):
                     continue
@@ -304,7 +305,7 @@ class Repo:
         if key not in self._extra_keys:
             found: list[str] = []
             needle = key.encode()
-            for path in sorted(self._configs):
+            for path in sorted(self._configs, key=_config_order):
                 data = self._configs[path]()
                 if needle not in data.lower():
                     continue
@@ -315,10 +316,19 @@ class Repo:
         return self._extra_keys[key]
 
 
+def _config_order(path: str) -> tuple[bool, str]:
+    """Config files in path order, README commands last (an example is weaker than a shipped script)."""
+    return path.lower().endswith("readme.md"), path
+
+
 def load_config(path: str, data: bytes):
-    """Parse a YAML/JSON/TOML file safely; None when it is not valid."""
+    """Parse a YAML/JSON/TOML/INI file safely (a launch file: its option values); None when it is not valid."""
     try:
         text = data.decode("utf-8")
+        if path.lower().endswith(LAUNCH_SUFFIXES):
+            return launch_values(text)
+        if path.lower().endswith(INI_SUFFIXES):
+            return ini_values(text)
         if path.endswith(".json"):
             return json.loads(text)
         if path.endswith(".toml"):
@@ -336,6 +346,8 @@ def _config_pairs(data, depth: int = 0, keys: frozenset[str] = MODEL_KEYS):
         for k, v in data.items():
             if isinstance(k, str) and k.lower() in keys and isinstance(v, str) and v:
                 yield k, v
+            elif isinstance(k, str) and k.lower() in keys and isinstance(v, list) and all(isinstance(x, str) for x in v):
+                yield from ((k, x) for x in v if x)  # a launch option given several values
             elif isinstance(v, (dict, list)):
                 yield from _config_pairs(v, depth + 1, keys)
     elif isinstance(data, list):

@@ -138,7 +138,9 @@ class Resolver:
         name = expr.id
         for i, scope in enumerate(ctx.scopes):
             is_module = scope is ctx.mod.scope
-            if name in scope.assigns:  # a local binding shadows outer ones, even when unresolvable
+            if name in scope.assigns and not (i == 0 and not is_module and name in scope.defaults
+                                              and not self._bound_before(scope.assigns[name], ctx.line)):
+                # a local binding shadows outer ones, even when unresolvable (a parameter until it is re-bound)
                 return self._assigns(scope.assigns[name], ctx.deeper(scopes=ctx.scopes[i:]), "constant",
                                      ctx.line if i == 0 else 10**9, flow=True)
             if name in scope.cli_params:
@@ -163,6 +165,11 @@ class Resolver:
             return self._imported(ctx.mod.imports[name], ctx)
         return None
 
+    @staticmethod
+    def _bound_before(assigns, line: int) -> bool:
+        """Some assignment ends before `line` (`x = f(x)` does not bind the `x` it reads)."""
+        return any(at <= line and getattr(value, "end_lineno", at) < line for at, value in assigns)
+
     def _Attribute(self, expr: ast.Attribute, ctx: Ctx) -> Value | None:
         base = expr.value
         if isinstance(base, ast.Name):
@@ -185,6 +192,16 @@ class Resolver:
                         value = self._class_attr(info, expr.attr, ctx.deeper(mod=found[0], scopes=[found[0].scope]))
                         if value:
                             return value
+                if found and len(found[1]) == 1 and found[0].scope is not None:  # `from cmdline import args`
+                    value = self._parsed_in(found[0], expr.attr, ctx)
+                    if value:
+                        return value
+            found = self._instance_class(base.id, ctx)
+            if found is not None and expr.attr in found[0].attrs:
+                info, mod = found
+                value = self._class_attr(info, expr.attr, ctx.deeper(mod=mod, scopes=[mod.scope]))
+                if value:
+                    return value
             default = ctx.mod.cli_defaults.get(expr.attr)
             if default is not None:
                 value = self.resolve(default, ctx.deeper(scopes=[ctx.mod.scope], line=10**9))
@@ -201,6 +218,45 @@ class Resolver:
             fields = self._dataclass_field(expr.attr, ctx)
             if fields:
                 return fields
+        return None
+
+    def _parsed_in(self, mod: ModuleInfo, attr: str, ctx: Ctx) -> Value | None:
+        """`args.x` where `args` is imported from the repo module that parses the command line: that module's
+        own option default or argument-dataclass field, before any other script's option of the same name."""
+        inner = ctx.deeper(mod=mod, scopes=[mod.scope], line=10**9)
+        if attr in mod.cli_defaults:
+            value = self.resolve(mod.cli_defaults[attr], inner)
+            if value:
+                return Value(value.values, chain("cli_default", value.kind))
+        return self._dataclass_field(attr, inner)
+
+    def _instance_class(self, name: str, ctx: Ctx) -> tuple[ClassInfo, ModuleInfo] | None:
+        """The repo class whose instance a name holds: `config = Settings()` (here or in an imported module,
+        pydantic-settings style) or a parameter annotated with the class (`request: EmbeddingRequest`)."""
+        for scope in ctx.scopes:
+            if name in scope.assigns:
+                calls = [v.func for _, v in scope.assigns[name] if isinstance(v, ast.Call)]
+                return self._repo_class(calls[0], ctx.mod) if len(calls) == 1 else None
+            if scope is not ctx.mod.scope and name in scope.defaults and hasattr(scope.node, "args"):
+                fn = scope.node.args
+                ann = next((a.annotation for a in fn.posonlyargs + fn.args + fn.kwonlyargs if a.arg == name), None)
+                return self._repo_class(ann, ctx.mod) if ann is not None else None
+        if name in ctx.mod.imports:  # `from .config import settings` where settings = Settings()
+            found = self.repo.split(ctx.mod.imports[name])
+            if found and len(found[1]) == 1 and found[0].scope is not None:
+                calls = [v.func for _, v in found[0].scope.assigns.get(found[1][0], ()) if isinstance(v, ast.Call)]
+                return self._repo_class(calls[0], found[0]) if len(calls) == 1 else None
+        return None
+
+    def _repo_class(self, expr: ast.expr, mod: ModuleInfo) -> tuple[ClassInfo, ModuleInfo] | None:
+        if not isinstance(expr, ast.Name):
+            return None
+        if expr.id in mod.classes:
+            return mod.classes[expr.id], mod
+        if expr.id in mod.imports:
+            found = self.repo.split(mod.imports[expr.id])
+            if found and len(found[1]) == 1 and found[1][0] in found[0].classes:
+                return found[0].classes[found[1][0]], found[0]
         return None
 
     def _class_attr(self, info: ClassInfo, attr: str, ctx: Ctx) -> Value | None:
@@ -269,8 +325,10 @@ class Resolver:
                 expr.args[0] if name.rsplit(".", 1)[-1] in ("Dropdown", "Radio", "dropdown") and expr.args else None)
             if options is not None:
                 return self._choices(options, expr, ctx.deeper())
-        if name.rsplit(".", 1)[-1] == "field":  # dataclasses.field(default="...")
+        if name.rsplit(".", 1)[-1] in ("field", "Field"):  # dataclasses.field(default="..."), pydantic Field("...")
             default = next((k.value for k in expr.keywords if k.arg == "default"), None)
+            if default is None and name.rsplit(".", 1)[-1] == "Field" and expr.args:
+                default = expr.args[0]
             return self.resolve(default, ctx.deeper())
         if name in ("str", "os.path.join", "posixpath.join") and expr.args:
             parts = [self.resolve(a, ctx.deeper()) for a in expr.args]
@@ -311,6 +369,13 @@ class Resolver:
                             return None
                 return Value(_dedup(out), "format")
         return None
+
+    def _List(self, expr: ast.List, ctx: Ctx) -> Value | None:
+        """A list of model names (`spacy_streamlit.visualize(["en_core_web_sm"])`): each is a candidate."""
+        found = [self.resolve(e, ctx.deeper()) for e in expr.elts]
+        if not found or not all(found):
+            return None
+        return Value(_dedup([x for v in found for x in v.values]), found[0].kind)
 
     def _IfExp(self, expr: ast.IfExp, ctx: Ctx) -> Value | None:
         return self._either([expr.body, expr.orelse], ctx)
@@ -563,7 +628,7 @@ class Resolver:
             key = expr.attr
         elif isinstance(expr, ast.Subscript) and isinstance(expr.slice, ast.Constant):
             key = expr.slice.value
-        elif isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and expr.func.attr == "get" \
+        elif isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and expr.func.attr in ("get", "getenv") \
                 and expr.args and isinstance(expr.args[0], ast.Constant):
             key = expr.args[0].value
         if not isinstance(key, str) or (key.lower() not in MODEL_KEYS and not MODEL_LIKE_KEY.search(key)):

@@ -23,8 +23,9 @@ SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", "__pycache__", ".v
                        "virtualenv", ".tox", ".nox", "site-packages", "dist-packages", ".mypy_cache",
                        ".pytest_cache", ".ipynb_checkpoints"})
 VENV_MARKER = "pyvenv.cfg"
-# Files the analyzer can use (python, notebooks, percent scripts, configs naming models).
-SUFFIXES = (".py", ".pyw", ".ipynb", ".yaml", ".yml", ".json", ".toml")
+# Files the analyzer can use (python, notebooks, percent scripts, configs naming models, launch files).
+SUFFIXES = (".py", ".pyw", ".ipynb", ".yaml", ".yml", ".json", ".toml", ".ini", ".cfg", ".sh", ".env", "dockerfile",
+            "makefile", "readme.md")
 
 
 def size_limit(path: str, max_bytes: int = MAX_BYTES) -> int:

@@ -1,0 +1,58 @@
+"""Values a repository's launch files and INI configs give: `run.sh --model_name_or_path org/m`, a Dockerfile
+`ENV MODEL_NAME=org/m`, a Makefile or .env assignment, a command in the README, `[model] name = org/m`.
+
+Each file becomes a dict the config lookup walks like a parsed YAML file: option or variable name (dashes as
+underscores) -> value; a name given twice keeps a list of its values. Nothing is run; `$VAR` / `${VAR}` is
+replaced only by a value the same file assigns."""
+
+from __future__ import annotations
+
+import configparser
+import re
+
+LAUNCH_SUFFIXES = (".sh", ".env", "dockerfile", "makefile", "readme.md")
+INI_SUFFIXES = (".ini", ".cfg")
+_VALUE = r"""("[^"\n]*"|'[^'\n]*'|[^\s\\;|&>`)]+)"""
+_FLAG = re.compile(r"(?<![\w-])--([A-Za-z][\w-]*)(?:=|[ \t]+)" + _VALUE)
+_ASSIGN = re.compile(r"^[ \t]*(?:export[ \t]+)?([A-Za-z_]\w*)[ \t]*(?:\?=|:=|=)[ \t]*" + _VALUE, re.M)
+_DOCKER = re.compile(r"^[ \t]*(?:ENV|ARG)[ \t]+([A-Za-z_]\w*)(?:=|[ \t]+)" + _VALUE, re.M)
+_VAR = re.compile(r"\$\{?(\w+)\}?|\$\((\w+)\)")
+
+
+def launch_values(text: str) -> dict[str, str | list[str]]:
+    """Option and variable values of a shell script, Dockerfile, Makefile, .env file or README."""
+    assigned: dict[str, str] = {}
+    for name, value in _ASSIGN.findall(text) + _DOCKER.findall(text):
+        assigned.setdefault(name, _unquote(value))
+    out: dict[str, str | list[str]] = {}
+
+    def put(key: str, value: str) -> None:
+        value = _VAR.sub(lambda m: assigned.get(m.group(1) or m.group(2), m.group(0)), _unquote(value))
+        if not value or "$" in value or value.startswith("-"):
+            return
+        key = key.replace("-", "_")
+        old = out.get(key)
+        if old is None:
+            out[key] = value
+        elif value not in (old if isinstance(old, list) else [old]):
+            out[key] = (old if isinstance(old, list) else [old]) + [value]
+
+    for name, value in assigned.items():
+        put(name, value)
+    for key, value in _FLAG.findall(text):
+        put(key, value)
+    return out
+
+
+def ini_values(text: str) -> dict | None:
+    """Sections of an INI/CFG file as nested dicts; None when it does not parse."""
+    parser = configparser.ConfigParser(interpolation=None, strict=False)
+    try:
+        parser.read_string(text)
+    except configparser.Error:
+        return None
+    return {s: dict(parser.items(s)) for s in parser.sections()}
+
+
+def _unquote(value: str) -> str:
+    return value[1:-1] if len(value) > 1 and value[0] == value[-1] and value[0] in "'\"" else value

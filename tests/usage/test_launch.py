@@ -1,0 +1,35 @@
+"""Launch files and INI configs as value sources (peatmoss.usage.launch)."""
+
+from __future__ import annotations
+
+from peatmoss.usage.launch import ini_values, launch_values
+from peatmoss.usage.repo import is_config, load_config
+
+
+def test_shell_options_and_variables():
+    text = ('MODEL=meta-llama/Llama-2-7b-hf\nexport TOK="gpt2"\n'
+            'python train.py --model_name_or_path $MODEL --tokenizer_name=${TOK} --lr 1e-5 \\\n'
+            '  --output_dir "$OUT" --model_name_or_path org/other\n')
+    values = launch_values(text)
+    assert values["model_name_or_path"] == ["meta-llama/Llama-2-7b-hf", "org/other"]
+    assert values["tokenizer_name"] == "gpt2"
+    assert values["lr"] == "1e-5"
+    assert "output_dir" not in values  # $OUT is not assigned in the file: never guessed
+
+
+def test_dockerfile_env_and_arg_forms():
+    values = launch_values("FROM python:3.11\nENV EMBED_MODEL BAAI/bge-small-en\nARG BASE=org/base\nRUN pip install x\n")
+    assert values["EMBED_MODEL"] == "BAAI/bge-small-en" and values["BASE"] == "org/base"
+    assert "RUN" not in values and "FROM" not in values
+
+
+def test_ini_sections_and_bad_ini():
+    assert ini_values("[model]\ncheckpoint = google/mt5-small\n") == {"model": {"checkpoint": "google/mt5-small"}}
+    assert ini_values("no section header\n") is None
+    assert load_config("config.ini", b"[m]\nname = x/y\n") == {"m": {"name": "x/y"}}
+
+
+def test_launch_files_are_configs():
+    for path in ("run.sh", "docker/Dockerfile", "Makefile", "README.md", ".env", "setup.cfg", "config.ini"):
+        assert is_config(path), path
+    assert not is_config("notes.txt")
