@@ -14,8 +14,14 @@ _ADAPTERS = {name: TypeAdapter(typ) for name, (typ, _, _) in FIELDS.items()}
 _ENTRY = {name: Extracted[typ] for name, (typ, _, _) in FIELDS.items()}  # the parametrised class, looked up once
 
 
+_PLAIN = {name: typ for name, (typ, _, _) in FIELDS.items() if typ in (str, int, float)}
+
+
 def validate_value(field: str, value: Any) -> Any:
-    """The value validated against its field type (raises ValidationError)."""
+    """The value validated against its field type (raises ValidationError); a value already of a plain field's
+    exact type (str, int, float) is returned as it is, which is what validating it would give."""
+    if type(value) is _PLAIN.get(field):
+        return value
     return _ADAPTERS[field].validate_python(value)
 
 
@@ -83,10 +89,9 @@ class Builder:
                 start = end = None
                 flag = flag or "evidence span outside the card"
                 confidence = min(confidence, 0.3)
-        # the value is validated above and the rest is ours: built without validating again
-        item = _ENTRY[field].model_construct(
+        item = _ENTRY[field](
             state="value", value=value, source=source, evidence_start=start, evidence_end=end, evidence_text=ev,
-            confidence=round(min(max(confidence, 0.0), 1.0), 3), flagged=bool(flag), flag_reason=flag)
+            confidence=round(confidence, 3), flagged=bool(flag), flag_reason=flag)
         if field not in LIST_FIELDS and any(e.state == "value" for e in existing):
             item.flagged = True
             item.flag_reason = flag or f"disagrees with the {existing[0].source} value"
@@ -103,9 +108,9 @@ class Builder:
             return
         start, end = span if span and 0 <= span[0] < span[1] <= len(self.text) else (None, None)
         ev = self.text[start:end][:MAX_EVIDENCE] if start is not None else None
-        self.fields[field] = [_ENTRY[field].model_construct(
-            state="not_stated", value=None, source=source, evidence_start=start, evidence_end=end,
-            evidence_text=ev, confidence=confidence, flagged=False, flag_reason=None)]
+        self.fields[field] = [_ENTRY[field](
+            state="not_stated", source=source, evidence_start=start, evidence_end=end, evidence_text=ev,
+            confidence=confidence)]
 
     def build(self) -> BaseModel:
         return CardMetadata(**self.fields)
