@@ -18,6 +18,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from peatmoss.cards.normalize import license_id
 from peatmoss.cards.rules import extract_rules
 from peatmoss.cards.schema import FIELDS
 from peatmoss.core.paths import require_shared
@@ -39,7 +40,17 @@ def load(path: Path, limit: int | None) -> list[tuple[str, str]]:
     return cards
 
 
+
+
+WARM_UP = 50  # cards extracted once, untimed, before the timed pass over all cards
+
+
 def run(cards: list[tuple[str, str]]) -> dict:
+    w0 = time.process_time()
+    for _, text in cards[:WARM_UP]:
+        extract_rules(text)
+    license_id("CC BY 4.0")  # builds the license-expression tokenizer (first use only)
+    warm_up = time.process_time() - w0
     value, not_stated, errors = Counter(), Counter(), Counter()
     rows = 0
     slow: list[tuple[float, str, int]] = []
@@ -60,7 +71,7 @@ def run(cards: list[tuple[str, str]]) -> dict:
     n = len(cards)
     slow.sort(reverse=True)
     return {
-        "cards": n, "seconds": round(seconds, 2), "cpu_seconds": round(cpu, 2),
+        "cards": n, "warm_up_ms": round(warm_up * 1000, 1), "seconds": round(seconds, 2), "cpu_seconds": round(cpu, 2),
         "cards_per_s_per_core": round(n / cpu, 1), "cards_per_s_wall": round(n / seconds, 1),
         "slowest": [{"id": i, "bytes": size, "ms": round(sec * 1000, 1)} for sec, i, size in slow[:5]],
         "over_50ms": sum(1 for sec, _, _ in slow if sec > 0.05),
@@ -73,7 +84,8 @@ def run(cards: list[tuple[str, str]]) -> dict:
 def render(res: dict) -> str:
     out = [f"rules stage: {res['cards']} cards, {res['cpu_seconds']} s CPU = {res['cards_per_s_per_core']} cards/s "
            f"per core ({res['seconds']} s wall = {res['cards_per_s_wall']} cards/s on this shared machine); "
-           f"{res['field_values']} field values; error rows by kind: {res['errors']}",
+           f"{res['field_values']} field values; error rows by kind: {res['errors']}; "
+           f"untimed warm-up (one-off set-up + {WARM_UP} cards): {res['warm_up_ms']} ms CPU",
            f"slowest card {res['slowest'][0]['ms']} ms CPU ({res['slowest'][0]['id']}, {res['slowest'][0]['bytes']} bytes); "
            f"cards over 50 ms: {res['over_50ms']}; next slowest: "
            + ", ".join(f"{s['ms']} ms ({s['id']})" for s in res['slowest'][1:]),

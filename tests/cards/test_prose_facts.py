@@ -119,3 +119,68 @@ def test_unclosed_fences_and_long_blank_runs_stay_fast():
     meta = extract_card(hostile)
     assert _vals(meta, "license") == ["mit"]
     assert time.process_time() - t0 < 5  # a generous bound: the old quadratic patterns took minutes here
+
+
+# round 3: "not stated" when no wording could state the field, papers of base models and template ids, NLP domain
+QUIET = """---
+license: mit
+---
+# widget-tagger
+
+A small tagger. Contact the author with questions.
+"""
+
+BASE_PAPER = """---
+license: mit
+---
+# clinical-widget
+
+This model was initialized from [WidgetBERT](https://arxiv.org/abs/1901.08746) and trained on clinical notes.
+Please cite [our paper](https://arxiv.org/abs/1904.03323) if you use it.
+
+```bibtex
+@article{template, title = {A Template Entry}, url = {https://arxiv.org/abs/0000.00000}}
+```
+"""
+
+TEXT_ONLY = """---
+license: mit
+---
+# widget-gpt2
+
+```python
+from transformers import GPT2Tokenizer
+tok = GPT2Tokenizer.from_pretrained("org/widget-gpt2")
+```
+"""
+
+
+def test_prose_fields_not_stated_only_without_their_words():
+    meta = extract_card(QUIET)
+    for field in ("github_repo", "frameworks", "hyper_parameters", "evaluation", "datasets", "libraries"):
+        assert [e.state for e in getattr(meta, field)] == ["not_stated"], field
+        assert getattr(meta, field)[0].confidence < 0.9  # low: the LLM stages re-check it
+    meta = extract_card(QUIET + "\nIt reaches 91 % accuracy (see github for the code); trained on news data.\n")
+    for field in ("github_repo", "evaluation", "datasets"):
+        assert getattr(meta, field) == [], field  # words that might state it: left to a reader
+
+
+def test_base_model_paper_and_template_arxiv_ids_are_not_the_models_papers():
+    meta = extract_card(BASE_PAPER)
+    assert {p.url for p in _vals(meta, "papers")} == {"https://arxiv.org/abs/1904.03323"}
+
+
+def test_domain_from_a_text_only_architecture():
+    assert _vals(extract_card(TEXT_ONLY), "domain") == ["nlp"]
+    assert _vals(extract_card(TEXT_ONLY + "\nIt captions an image.\n"), "domain") == []  # another modality
+
+
+def test_line_anchored_scan_finds_what_a_full_scan_finds():
+    from peatmoss.cards.markdown import _FENCE_LINE, _HEADING, _TABLE, line_matches
+
+    text = ("---\na: 1\n---\n# Title\n  ## Not a heading (indented)\n## Two ##\n| a | b |\n|---|---|\n| 1 | 2 |\n"
+            "text | not a table\n  ```py\nx = 1\n```\n~~~\n# in fence\n~~~\n   | c | d |\n   | 3 | 4 |\n#no space\n")
+    for start in (0, 13, 14, 30):
+        for rx, first in ((_HEADING, "#"), (_TABLE, "|"), (_FENCE_LINE, "`~")):
+            assert [m.span() for m in line_matches(rx, text, start, first)] == \
+                [m.span() for m in rx.finditer(text, start)], (start, rx.pattern)

@@ -11,10 +11,17 @@ from .schema import FIELDS, LIST_FIELDS, CardMetadata, Extracted, to_plain
 
 MAX_EVIDENCE = 4000
 _ADAPTERS = {name: TypeAdapter(typ) for name, (typ, _, _) in FIELDS.items()}
+_ENTRY = {name: Extracted[typ] for name, (typ, _, _) in FIELDS.items()}  # the parametrised class, looked up once
+
+
+_PLAIN = {name: typ for name, (typ, _, _) in FIELDS.items() if typ in (str, int, float)}
 
 
 def validate_value(field: str, value: Any) -> Any:
-    """The value validated against its field type (raises ValidationError)."""
+    """The value validated against its field type (raises ValidationError); a value already of a plain field's
+    exact type (str, int, float) is returned as it is, which is what validating it would give."""
+    if type(value) is _PLAIN.get(field):
+        return value
     return _ADAPTERS[field].validate_python(value)
 
 
@@ -34,6 +41,10 @@ def dedupe_key(field: str, value: Any) -> str:
         return nz.hardware_key(value.name)
     if field == "github_repo":
         return nz.github_repo(value) or str(value).lower()
+    if isinstance(value, str):
+        return json.dumps(value).lower()
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return repr(value)
     return json.dumps(to_plain(value), sort_keys=True, default=str).lower()
 
 
@@ -43,6 +54,7 @@ class Builder:
         self.fields: dict[str, list[Extracted]] = {name: [] for name in FIELDS}
         self.errors: list[tuple[str, str]] = []  # (kind, message): recorded as error rows by the caller
         self.notes: dict[str, Any] = {}
+        self._keys: dict[str, dict[str, Extracted]] = {}  # field -> dedupe key -> its value entry
 
     def has(self, field: str) -> bool:
         return any(e.state == "value" for e in self.fields[field])
@@ -60,12 +72,14 @@ class Builder:
             return None
         existing = self.fields[field]
         key = dedupe_key(field, value)
-        for e in existing:
-            if e.state != "value":
-                continue
-            other = dedupe_key(field, e.value)
-            if other == key or (field == "hardware" and (other.startswith(key) or key.startswith(other))):
-                return e
+        seen = self._keys.setdefault(field, {})
+        live = {id(e) for e in existing}  # callers may have dropped entries from self.fields
+        if key in seen and id(seen[key]) in live:
+            return seen[key]
+        if field == "hardware":
+            for other, e in seen.items():
+                if (other.startswith(key) or key.startswith(other)) and id(e) in live:
+                    return e
         start = end = ev = None
         if span is not None:
             start, end = span
@@ -75,8 +89,8 @@ class Builder:
                 start = end = None
                 flag = flag or "evidence span outside the card"
                 confidence = min(confidence, 0.3)
-        item = Extracted[FIELDS[field][0]](
-            value=value, source=source, evidence_start=start, evidence_end=end, evidence_text=ev,
+        item = _ENTRY[field](
+            state="value", value=value, source=source, evidence_start=start, evidence_end=end, evidence_text=ev,
             confidence=round(confidence, 3), flagged=bool(flag), flag_reason=flag)
         if field not in LIST_FIELDS and any(e.state == "value" for e in existing):
             item.flagged = True
@@ -85,6 +99,7 @@ class Builder:
                 if e.state == "value" and not e.flagged:
                     e.flagged, e.flag_reason = True, f"disagrees with a {source} value"
         self.fields[field] = [e for e in existing if e.state == "value"] + [item]
+        seen[key] = item
         return item
 
     def not_stated(self, field: str, source: str, span: tuple[int, int] | None, confidence: float) -> None:
@@ -93,7 +108,7 @@ class Builder:
             return
         start, end = span if span and 0 <= span[0] < span[1] <= len(self.text) else (None, None)
         ev = self.text[start:end][:MAX_EVIDENCE] if start is not None else None
-        self.fields[field] = [Extracted[FIELDS[field][0]](
+        self.fields[field] = [_ENTRY[field](
             state="not_stated", source=source, evidence_start=start, evidence_end=end, evidence_text=ev,
             confidence=confidence)]
 

@@ -1,8 +1,9 @@
 """`peatmoss eval extraction`: score a pipeline against the hand-labelled gold set.
 
-Gold labels (JSONL, one card a line): {"card": file name, "hub_id", "stratum", "split", "labels": {field: answer}}.
-split "dev" cards were also used for error analysis while writing the rules; "heldout" cards were labelled
-afterwards and never used to change the rules.
+Gold labels (JSONL, one card a line): {"card": file name, "hub_id", "stratum", "split", "labels": {field: answer},
+"heldout_round": n}. split "dev" cards were also used for error analysis while writing the rules; "heldout" cards
+were labelled after the rules of round n were frozen and never used to change them. A dev card with
+"heldout_round" was held out in that round and moved to dev once its misses had been read.
 An answer of null / [] / false means "not stated in the card"; a list given for a single-valued field lists
 the acceptable answers; a field missing from "labels" was not labelled and is not scored.
 

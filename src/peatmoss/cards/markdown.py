@@ -11,6 +11,29 @@ _HTML_HEADING = re.compile(r"<h([1-6])[^>\n]{0,300}>(.{0,500}?)</h\1>", re.I | r
 _TABLE = re.compile(r"(?:^[ \t]{0,8}\|[^\n]{0,5000}\|[ \t]{0,8}\r?\n){2,}", re.M)
 
 
+_CANDIDATES: dict[str, re.Pattern] = {}
+
+
+def line_matches(rx: re.Pattern, text: str, start: int, first: str):
+    """The matches of `rx` (anchored with ^, re.M) at the lines from `start` on whose first non-blank character
+    is one of `first`. The candidate lines are found by a search that starts with a literal newline, which the
+    regex engine skips to quickly; running a ^-anchored pattern over every position is many times slower."""
+    cand = _CANDIDATES.get(first)
+    if cand is None:
+        cand = _CANDIDATES[first] = re.compile(r"\n[ \t]{0,8}[" + re.escape(first) + "]")
+    if start == 0 or text[start - 1:start] == "\n":
+        if m := rx.match(text, start):
+            yield m
+            start = max(m.end(), start + 1)
+    pos = start - 1 if start > 0 else 0
+    while (c := cand.search(text, pos)) is not None:
+        if m := rx.match(text, c.start() + 1):
+            yield m
+            pos = max(m.end() - 1, c.start() + 1)
+        else:
+            pos = c.start() + 1
+
+
 @dataclass
 class Section:
     level: int
@@ -36,7 +59,7 @@ def code_blocks(text: str, start: int = 0) -> list[CodeBlock]:
     """Fenced blocks: an opening fence line up to the next bare line with the same fence (linear scan)."""
     if "```" not in text and "~~~" not in text:
         return []
-    lines = list(_FENCE_LINE.finditer(text, start))
+    lines = list(line_matches(_FENCE_LINE, text, start, "`~"))
     out, i = [], 0
     while i < len(lines):
         m = lines[i]
@@ -59,7 +82,7 @@ def _outside(spans: list[CodeBlock], pos: int) -> bool:
 def sections(text: str, start: int = 0, blocks: list[CodeBlock] | None = None) -> list[Section]:
     """Headed sections of the body (ATX and HTML headings outside code blocks)."""
     blocks = code_blocks(text, start) if blocks is None else blocks
-    heads = [(len(m.group(1)), m.group(2).strip(), m.start(), m.end()) for m in _HEADING.finditer(text, start)
+    heads = [(len(m.group(1)), m.group(2).strip(), m.start(), m.end()) for m in line_matches(_HEADING, text, start, "#")
              if _outside(blocks, m.start())]
     heads += [(int(m.group(1)), re.sub(r"<[^>]+>", "", m.group(2)).strip(), m.start(), m.end())
               for m in _HTML_HEADING.finditer(text, start) if _outside(blocks, m.start())]
@@ -88,7 +111,7 @@ def tables(text: str, start: int = 0, want=None) -> list[Table]:
     out: list[Table] = []
     if "|" not in text:
         return out
-    for m in _TABLE.finditer(text, start):
+    for m in line_matches(_TABLE, text, start, "|"):
         lines = []
         pos = m.start()
         rows = m.group(0).splitlines(keepends=True)
@@ -134,7 +157,17 @@ def injection_spans(text: str, start: int = 0) -> list[tuple[int, int]]:
     low = text.lower()
     if not any(w in low for w in _INJECTION_WORDS):
         return spans
-    for m in INJECTION.finditer(text, start):
+    starts = set()  # the alternation runs only near the words (positions found by str.find)
+    for w in _INJECTION_WORDS:
+        pos, n = low.find(w, start), 0
+        while pos >= 0 and n < 50:
+            starts.add(pos)
+            pos, n = low.find(w, pos + len(w)), n + 1
+    found = {}
+    for pos in sorted(starts):
+        if (m := INJECTION.search(text, max(start, pos - 10), pos + 80)) and m.start() not in found:
+            found[m.start()] = m
+    for m in (found[k] for k in sorted(found)):
         if spans and m.start() < spans[-1][1]:
             continue
         lo = max(text.rfind("\n\n", 0, m.start()), start - 1) + 1

@@ -37,6 +37,17 @@ _OTHER_CUE = re.compile(r"dataset|corpus|benchmark|baseline|compared? (?:to|with
                         r"\bsee also|inspired|following|similar|such as|e\.g\.|suggested|as in\b", re.I)
 
 
+# the link names the paper of a model this one starts from ("initialized from [BioBERT](arXiv)")
+_BASE_CUE = re.compile(r"(?:initiali[sz]ed|fine-?tuned|distilled|derived|started|continued|trained) (?:from|with|on top of)"
+                       r"(?: the| a)?\W{0,3}$|\bbased on(?: the| a)?\W{0,3}$|\bbuilt (?:on|upon)(?: the)?\W{0,3}$", re.I)
+
+
+def _placeholder_arxiv(ident: str) -> bool:
+    """An arXiv id no paper has (0000.00000, a month 13-99): a template left unfilled."""
+    head = ident.split(".")[0]
+    return head.isdigit() and not 1 <= int(head[2:]) <= 12
+
+
 _OTHER_HEAD = re.compile(r"limitation|bias|risk|evaluat|result|benchmark|\bdata|acknowledg|related|environment|carbon|"
                          r"co2|preprocess|misuse|out-of-scope|reference", re.I)
 _PAPER_ANCHOR = re.compile(r"\W{0,3}(?:(?:this|the|our|[\w\-]{1,30}) )?(?:paper|pdf)\W{0,3}$", re.I)
@@ -94,7 +105,12 @@ def extract_papers(c) -> None:
                               (_PDF, (".pdf", "openreview.net/", "proceedings.", "papers.nips.cc/"), 520)):
         for m in c.finditer(rx, t, c.windows(words, before, 320)):
             url = f"https://arxiv.org/abs/{m.group(3)}" if rx is _ARXIV else m.group(2)
+            if rx is _ARXIV and _placeholder_arxiv(m.group(3)):
+                continue
             in_cite = _inside(cite, m.start(2))
+            if not in_cite and _BASE_CUE.search(_context(c, m.start())):
+                c.papers_seen = True  # the paper of the model this one starts from
+                continue
             if not in_cite:
                 line = t[t.rfind("\n", 0, m.start()) + 1:m.start()]
                 ctx = _context(c, m.start())
@@ -124,7 +140,7 @@ def extract_papers(c) -> None:
             if linked:
                 titled.update({_key(title): linked[0].group(2)} if title else {})
                 continue
-            if m := _ARXIV_ID.search(t, entry_lo, entry_hi):
+            if (m := _ARXIV_ID.search(t, entry_lo, entry_hi)) and not _placeholder_arxiv(m.group(1)):
                 found.append(({"url": f"https://arxiv.org/abs/{m.group(1)}", **({"title": title} if title else {})},
                               (m.start(1), m.end(1)), 0.85))
             elif tm and title and e.group(1).lower() not in _NOT_PAPER:

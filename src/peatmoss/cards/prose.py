@@ -166,6 +166,8 @@ _LEAD_TASK = re.compile(
     r"(?P<translation>\btranslation model|machine translation)|(?P<summarization>summari[sz]ation)|"
     r"(?P<image_classification>image classification)|(?P<text_to_speech>text-to-speech|\bTTS\b)|"
     r"(?P<text_to_image>text-to-image)|(?P<object_detection>object detection)", re.I)
+_LEAD_TASK_LOW = re.compile(_LEAD_TASK.pattern.replace("NER", "ner").replace("POS", "pos").replace("QA", "qa")
+                            .replace("ASR", "asr").replace("TTS", "tts"))
 _LEAD_WORDS = ("masked language", "causal language", "ner", "named entity", "part-of-speech", "pos tagging", "sentiment",
                "text classification", "question answering", "extractive qa", "speech", "asr", "translation",
                "summari", "image classification", "tts", "text-to-image", "object detection")
@@ -200,10 +202,28 @@ def task_fallback(c) -> None:
     lead = c.low[c.body:c.body + _LEAD_CHARS]
     if not any(w in lead for w in _LEAD_WORDS):
         return
-    hits = [(m.lastgroup.replace("_", "-"), m) for m in _LEAD_TASK.finditer(c.prose, c.body, c.body + _LEAD_CHARS)]
+    lead = c.prose[c.body:c.body + _LEAD_CHARS]
+    low = lead.lower()  # searched without re.I (several times faster), offsets kept when lower() keeps the length
+    rx, text = (_LEAD_TASK_LOW, low) if len(low) == len(lead) else (_LEAD_TASK, lead)
+    hits, seen = [], set()
+    for lo, hi in c.windows(_LEAD_WORDS, 10, 30):  # the long alternation runs near its words only
+        if lo >= c.body + len(lead):
+            break
+        for m in rx.finditer(text, lo - c.body, hi - c.body):
+            if m.start() not in seen:
+                seen.add(m.start())
+                hits.append((m.lastgroup.replace("_", "-"), m))
     if len({task for task, _ in hits}) == 1:
         task, m = hits[0]
-        b.add("model_task", task, "prose-rule", (m.start(), m.end()), 0.7)
+        b.add("model_task", task, "prose-rule", (c.body + m.start(), c.body + m.end()), 0.7)
+
+
+_TEXT_ARCH = re.compile(r"tokeniz|\b(?:bert|gpt-?2|gpt-?neo|roberta|t5|mt5|bart|mbart|electra|xlm|m2m100|opus-mt|marian|"
+                        r"albert|deberta|distilbert|distilgpt2)\b", re.I)
+_TEXT_WORDS = ("tokeniz", "bert", "gpt", "t5", "bart", "electra", "xlm", "m2m100", "opus-mt", "marian")
+_OTHER_MODALITY = ("image", "audio", "speech", "vision", "pixel", "processor", "feature_extractor", "clip", "sound",
+                   "video", "visual", "layout", "ocr", "diffusion", "wav", "graph", "molecul", "protein", "tabular",
+                   "time series", "reinforcement")
 
 
 def domain_fallback(c) -> None:
@@ -215,6 +235,9 @@ def domain_fallback(c) -> None:
         if lib in _LIB_DOMAIN:
             b.add("domain", _LIB_DOMAIN[lib], "prose-rule", None, 0.7)
             return
+    # a text-only architecture or a tokenizer, on a card that mentions no other modality
+    if c.has(*_TEXT_WORDS) and not c.has(*_OTHER_MODALITY) and (m := _TEXT_ARCH.search(c.text, c.body)):
+        b.add("domain", "nlp", "prose-rule", (m.start(), m.end()), 0.6)
 
 
 # --------------------------------------------------------------------------- input / output format

@@ -701,23 +701,50 @@ def _domain(c: Ctx) -> None:
     domain_fallback(c)
 
 
+QUIET_FIELDS = ("github_repo", "frameworks", "hyper_parameters", "evaluation", "datasets", "libraries")
 # Fields stated in formulaic ways (YAML keys, links, numbers with units, headed sections, code fences) that the
 # rules read everywhere: when nothing matched, record "not stated" at low confidence (the LLM pipelines re-check
-# low-confidence fields). Fields stated in free prose (domain, task, datasets, base model, libraries, GitHub repo)
-# are left empty instead.
+# low-confidence fields). Fields stated in free prose (QUIET_FIELDS) are "not stated" only on a card without any of
+# their QUIET_WORDS; domain and task are left empty.
 ABSENT_FIELDS = ("license", "parameter_count", "papers", "hardware", "carbon_emitted", "language", "demo",
                  "limitation_and_bias", "vocabulary_size", "max_sequence_length", "sample_rate", "rl_agent",
-                 "rl_environment")
+                 "rl_environment", *QUIET_FIELDS)
 ABSENT_CONFIDENCE = 0.5
+QUIET_MAX_CHARS = 100_000  # a longer card is not searched for them (and states most fields anyway)
+# Fields stated in free prose are "not stated" only when the card has none of the words any statement of them
+# would use (lower-case substrings; a broad list, so a card that might state the field is left to a reader).
+QUIET_WORDS = {
+    "github_repo": ("github",),
+    "frameworks": ("pytorch", "torch", "tensorflow", "tf", "keras", "jax", "flax", "paddle", "onnx", "mxnet",
+                   "framework", "caffe", "safetensors", "gguf", "ggml"),
+    "hyper_parameters": ("learning rate", "learning_rate", "batch size", "batch_size", "epoch", "optimi", "warmup",
+                         "warm-up", "warm up", "hyperparam", "hyper-param", "weight decay", "weight_decay", "step",
+                         "dropout", "lr", "mask", "schedul", "temperature", "iteration"),
+    "evaluation": ("accuracy", "f1", "bleu", "wer", "cer", "eval", "result", "score", "precision", "recall",
+                   "perplexity", "ppl", "metric", "benchmark", "top-1", "top1", "rouge", "acc", "mse", "loss", "map",
+                   "auc", "test", "performance", "%"),
+    "datasets": ("dataset", "data", "corpus", "corpora", "trained on", "tuned on", "wiki", "crawl", "books",
+                 "source", "trained with"),
+    "libraries": ("transformers", "diffusers", "timm", "spacy", "flair", "speechbrain", "sentence", "keras", "nemo",
+                  "espnet", "fairseq", "pyannote", "baselines", "sb3", "ml-agents", "sample-factory", "peft",
+                  "adapter", "librar", "stanza", "sklearn", "scikit", "fastai", "asteroid", "allennlp", "paddle",
+                  "open_clip", "ultralytics", "yolo", "tts", "import ", "pip install", "from ", "gguf", "onnx",
+                  "joblib", "pickle", "skops", "setfit", "span_marker", "gliner", "mlx", "llama.cpp"),
+}
 
 
 def _absent(c: Ctx, fields) -> None:
     if len(c.text) < 20:
         return
     for field in fields:
+        if field in QUIET_WORDS:
+            continue
         if field == "papers" and c.papers_seen:
             continue  # paper links that are not the model's own: left to a reader
         c.b.not_stated(field, "prose-rule", None, ABSENT_CONFIDENCE)
+    for field, words in (QUIET_WORDS.items() if len(c.text) < QUIET_MAX_CHARS else ()):
+        if field in fields and not c.has(*words):
+            c.b.not_stated(field, "prose-rule", None, ABSENT_CONFIDENCE)
 
 
 def extract_rules(text: str, tags: list[str] | None = None, absent=ABSENT_FIELDS) -> Builder:
