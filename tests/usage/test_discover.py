@@ -70,7 +70,8 @@ def test_added_signatures_give_one_query_per_pattern():
     sig = next(s for s in load_catalog().signatures if s.id == "keras.load_model")
     assert pairs(sig) == [("keras", "load_model"), ("tensorflow", "load_model"), ("tf_keras", "load_model")]
     lang = next(s for s in load_catalog().signatures if s.id == "langchain.HuggingFaceEmbeddings")
-    assert pairs(lang) == [("langchain", "HuggingFace"), ("langchain", "HuggingFaceInstructEmbeddings")]
+    assert pairs(lang) == [("langchain", "HuggingFace"), ("langchain", "HuggingFaceInstructEmbeddings"),
+                           ("langchain", "SentenceTransformerEmbeddings")]
     forks = plan(["github", "sourcegraph"], Filter(forks=True, archived=True), libraries=["timm"])
     assert [q.query for q in forks] == ['"timm" "create_model" language:Python fork:true',
                                         'select:file visibility:public count:all lang:Python fork:yes archived:yes '
