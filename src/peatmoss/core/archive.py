@@ -173,12 +173,12 @@ def record_hub(folder: str | Path, endpoint: str) -> Iterator[Recorder]:
 
     recorder = Recorder(folder, endpoint)
     session = get_session()
-    hooks = session.event_hooks
-    session.event_hooks = recorder.client_hooks(hooks)
+    session.event_hooks = recorder.client_hooks(session.event_hooks)
     try:
         yield recorder
-    finally:
-        session.event_hooks = hooks
+    finally:  # only the recorder leaves (hooks added meanwhile, e.g. the request limits, stay)
+        hooks = session.event_hooks
+        session.event_hooks = {**hooks, "response": [h for h in hooks.get("response", []) if h is not recorder]}
 
 
 # --------------------------------------------------------------------------- loopback servers
