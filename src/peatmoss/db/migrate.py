@@ -144,3 +144,4 @@ def init_db(url: str | None = None) -> Engine:
     finally:
         engine.dispose()
     return get_engine(url)
+

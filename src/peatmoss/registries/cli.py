@@ -133,7 +133,7 @@ def status(
     from ..core.cli import DATA_HINT
     from .status import database_status
 
-    info = database_status(db_url(ctx, existing=True), last_errors=errors)
+    info = database_status(db_url(ctx, existing=True, readonly=True), last_errors=errors)
     if as_json or fmt == "json":
         typer.echo(json.dumps(info, default=str))
     else:
