@@ -262,7 +262,7 @@ def emit(rows: Iterable[dict], fmt: str, columns: list[str] | tuple[str, ...], t
     else:
         t = table(*columns, title=title)
         for row in rows:
-            t.add_row(*("" if row.get(c) is None else clean(row.get(c)) for c in columns))
+            t.add_row(*("" if row.get(c) is None else str(row.get(c)) for c in columns))
         console().print(t)
 
 

@@ -170,6 +170,8 @@ def check_cmd(
 
 
 def _print_check(report) -> None:
+    from rich.text import Text
+
     out = console()
     det = report.repo_license
     # file names, model ids and license texts come from the scanned repository or a server: cleaned
@@ -181,9 +183,10 @@ def _print_check(report) -> None:
     for m in report.models:
         v = m.verdict
         where = ", ".join(f"{f}:{ln}" for f, ln in m.locations[:3]) + (" ..." if len(m.locations) > 3 else "")
-        verdicts.add_row(clean(m.model), clean(m.info.license.expression if m.info else None),
-                         f"[{colour.get(v.verdict, 'white')}]{clean(v.verdict)}[/]", clean((v.condition or v.reason)[:200]),
-                         clean(where), clean(m.info.source if m.info else "none"))
+        # string cells are shown as text by `table`; the verdict keeps its colour as a styled Text
+        verdicts.add_row(m.model, str(m.info.license.expression if m.info else None),
+                         Text(v.verdict, style=colour.get(v.verdict, "white")), (v.condition or v.reason)[:200], where,
+                         m.info.source if m.info else "none")
     out.print(verdicts)
     if report.unresolved:
         out.print(f"{len(report.unresolved)} model load(s) with an unresolved model id (not checked)")
