@@ -157,7 +157,7 @@ def _on_request(request) -> None:
         _clock.until = None
         return
     timeout, deadline, _ = limits
-    start = time.monotonic()
+    start = request.extensions.get(STARTED) or time.monotonic()  # a redirect keeps the first request's start
     request.extensions[LIMITS], request.extensions[STARTED] = limits, start
     _clock.until, _clock.deadline = start + deadline, deadline
     given = dict(request.extensions.get("timeout") or {})

@@ -74,14 +74,19 @@ def _wal(engine: Engine, wait: float = 30.0) -> None:
     end = time.monotonic() + wait
     while True:
         raw = engine.raw_connection()
-        try:
-            if raw.driver_connection.execute("PRAGMA journal_mode=WAL").fetchone()[0].lower() == "wal":
-                return
+        try:  # SQLite answers the mode it is in: the old one when it could not switch
+            mode = raw.driver_connection.execute("PRAGMA journal_mode=WAL").fetchone()[0].lower()
         except sqlite3.OperationalError:
             if time.monotonic() > end:
                 raise
+            mode = None
         finally:
             raw.close()
+        if mode == "wal":
+            return
+        if time.monotonic() > end:
+            raise DatabaseUnavailable(f"could not switch {engine.url.database} to WAL (another process holds it)",
+                                      "run the command again")
         time.sleep(0.05)
 
 
