@@ -171,6 +171,15 @@ def identify_server(conn) -> str:
     names = set(inspect(conn).get_table_names())
     if not names:
         return "new"
+    if "alembic_version" in names:  # a schema version of ours, however old (its tables may differ from today's)
+        from alembic.script import ScriptDirectory
+
+        from .migrate import alembic_config
+
+        ours = {s.revision for s in ScriptDirectory.from_config(alembic_config("sqlite://")).walk_revisions()}
+        have = set(conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalars())
+        if have and have <= ours:
+            return "ours"
     others = sorted(names - _our_names() - _OURS_EXTRA)
     if others:
         return f"foreign: tables {', '.join(others[:3])}" + (", ..." if len(others) > 3 else "")
