@@ -148,3 +148,16 @@ def test_responses_are_served_in_turn_and_requests_match_on_body(tmp_path):
     assert head.status_code == 200 and head.headers["etag"] == "v1"
     assert posted.json() == {"answer": 1}
     assert other.status_code == 404 and other.headers["x-archive-miss"] == "1"
+
+
+def test_a_closed_server_answers_no_more():
+    """Leaving the block closes kept-alive connections too: a pooled client connection cannot reach the old
+    server's handler, so a later server on the same port gets the request."""
+    from peatmoss.core.archive import LoopbackServer
+
+    session = get_session()
+    with LoopbackServer(answer=lambda m, p, b: (200, {}, b'"old"')) as old:
+        port = old.server_address[1]
+        assert session.get(old.url + "/x").json() == "old"
+    with LoopbackServer(answer=lambda m, p, b: (200, {}, b'"new"'), port=port) as new:
+        assert session.get(new.url + "/x").json() == "new" and new.requests == 1

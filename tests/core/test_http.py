@@ -88,3 +88,56 @@ def test_call_retries_errors_that_carry_a_response():
         seen.clear()
         assert http.call(http.Policy(base_wait=0.01, retry_also=(ValueError,)), get, srv.url + "/b") == {"ok": True}
     assert srv.requests == 4 and seen == [200, 200]
+
+
+class _DripHeaders(LoopbackServer):
+    """Answers after sending its headers a byte every 0.1 s (4 s in all): each read is quick, the whole is not."""
+
+    def __init__(self):
+        from peatmoss.core.archive import _Handler
+
+        class Handler(_Handler):
+            def _serve(self, method):
+                head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Drip: " + b"a" * 40 + b"\r\n"
+                try:
+                    for byte in head:
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                        time.sleep(0.1)
+                    self.wfile.write(b"Content-Length: 2\r\n\r\n[]")
+                except OSError:
+                    pass
+                self.close_connection = True
+
+        super().__init__()
+        self.RequestHandlerClass = Handler
+
+
+def test_dripped_headers_are_cut_by_the_deadline_on_any_client():
+    with _DripHeaders() as srv, http.httpx.Client() as client:
+        with pytest.raises(http.httpx.ReadTimeout, match="within 1 s"):
+            http.bounded_get(client, srv.url + "/x", timeout=5, deadline=1, max_bytes=100)
+
+
+def test_limits_are_per_thread():
+    """A thread's block bounds its own requests: a worker thread entering its own block is cut at its deadline;
+    the session used meanwhile by a thread without a block is not bounded by it."""
+    import threading
+
+    outcome = {}
+    with _DripHeaders() as srv:
+        session = get_session()
+
+        def worker():
+            try:
+                with http.bounded_client(session, timeout=5, deadline=1, max_bytes=100):
+                    session.get(srv.url + "/w")
+                outcome["worker"] = "answered"
+            except http.httpx.ReadTimeout as exc:
+                outcome["worker"] = str(exc)
+
+        thread = threading.Thread(target=worker)
+        thread.start()
+        outcome["main"] = session.get(srv.url + "/m").json()  # no block here: the whole 4 s drip is read
+        thread.join()
+    assert outcome["main"] == [] and "within 1 s" in outcome["worker"], outcome

@@ -49,8 +49,6 @@ def test_extract_on_dask_equals_local(db_url, tmp_path, cluster):
     assert fingerprint(get_engine(db_url)) == fingerprint(get_engine(local))
 
 
-@pytest.mark.skip(reason="known defect: hung once in the full suite (in-process Dask workers blocked reading "
-                         "loopback answers, every thread idle); passes alone in 9 s; see the session-2 closing note")
 def test_deep_collection_on_dask_equals_local(db_url, tmp_path, cluster):
     records, extra = hub_data(tmp_path, 40)
     local = _local(tmp_path)

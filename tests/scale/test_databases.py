@@ -191,3 +191,56 @@ def test_kill_during_first_init_leaves_a_usable_database(tmp_path):
     init_db(f"sqlite:///{db}")
     dispose_all()
     assert identify(db) == "ours"
+
+
+@pytest.mark.postgres
+def test_foreign_postgres_database_is_refused():
+    """A PostgreSQL database holding another application's tables (no Alembic version of ours): every command
+    naming it gets one line and exit 2, and nothing is created or changed in it."""
+    from sqlalchemy import create_engine, inspect, text
+
+    from conftest import PG_URL, _drop_pg, _pg_database
+
+    if not PG_URL:
+        pytest.skip("PostgreSQL not configured (PEATMOSS_TEST_PG_URL)")
+    url = _pg_database()
+    try:
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT)"))
+            conn.execute(text("INSERT INTO customers VALUES (1, 'alice')"))
+        for args in (["status"], ["init"], ["query", "I-1"],
+                     ["collect", "huggingface", "--endpoint", "http://127.0.0.1:9", "--limit", "1"], ["extract"]):
+            result = runner.invoke(app, ["--db", url, *args])
+            lines = result.output.strip().splitlines()
+            assert result.exit_code == 2 and len(lines) == 1, (args, result.output)
+            assert "another application's PostgreSQL database (tables customers)" in lines[0], (args, lines)
+            dispose_all()
+        with pytest.raises(Exception, match="another application's PostgreSQL database"):  # the library too
+            init_db(url)
+        with engine.connect() as conn:
+            assert inspect(conn).get_table_names() == ["customers"]
+            assert conn.execute(text("SELECT name FROM customers")).scalars().all() == ["alice"]
+        engine.dispose()
+    finally:
+        _drop_pg(url)
+
+
+def test_status_never_migrates(tmp_path):
+    """`status` opens the database read-only: a database whose recorded schema version is not the newest is
+    neither upgraded nor changed in any byte."""
+    db = tmp_path / "ours.db"
+    init_db(f"sqlite:///{db}")
+    dispose_all()
+    with sqlite3.connect(db) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.execute("UPDATE alembic_version SET version_num = '9350fdb9ff9c'")  # the initial revision
+    with sqlite3.connect(db) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    before = _digest(db)
+    result = runner.invoke(app, ["--db", str(db), "status", "--format", "json"])
+    dispose_all()
+    assert result.exit_code == 0 and "Traceback" not in result.output, result.output
+    assert _digest(db) == before
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [("9350fdb9ff9c",)]

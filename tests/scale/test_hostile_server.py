@@ -333,3 +333,104 @@ def test_cli_huge_listing_page_bounded_memory(tmp_path):
     rss_kb = int(proc.stderr.rsplit("maxrss", 1)[1].split()[0])
     assert rss_kb < 1024 * 1024, rss_kb
     assert "300,000 items" in _errors(db)[0][3]
+
+
+def _header_drip_handler():
+    """Sends the status line, then headers one byte every `gap` seconds, without end (each read is quick)."""
+    from peatmoss.core.archive import _Handler
+
+    class Handler(_Handler):
+        def _serve(self, method):
+            with self.server.lock:
+                self.server.requests += 1
+            try:
+                self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Drip: ")
+                self.wfile.flush()
+                while not self.server.stopped.is_set():
+                    self.wfile.write(b"a")
+                    self.wfile.flush()
+                    time.sleep(self.server.gap)
+            except OSError:
+                pass
+            self.close_connection = True
+
+    return Handler
+
+
+def test_cli_header_drip_is_cut_by_the_deadline(tmp_path):
+    """Headers dripped a byte every 0.5 s (no read ever waits long): the request's wall-clock deadline cuts
+    them; the listing ends with an error row and exit 1 (the subprocess time-out bounds the test)."""
+    import threading
+
+    server = LoopbackServer()
+    server.gap, server.stopped = 0.5, threading.Event()
+    server.RequestHandlerClass = _header_drip_handler()
+    db = f"sqlite:///{tmp_path / 'h.db'}"
+    try:
+        with server:
+            proc, _ = _cli(["--db", db, "collect", "huggingface", "--endpoint", server.url, "--no-progress",
+                            "--snapshot", "2024-01-01", "--timeout", "5", "--deadline", "2", "--max-retries", "0"],
+                           dict(os.environ))
+    finally:
+        server.stopped.set()
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr[-2000:]
+    [(stage, kind, _, message)] = _errors(db)
+    assert stage == "collect.listing" and kind == "ReadTimeout" and "within 2 s" in message
+
+
+class FreshCursors(HubServer):
+    """A listing without end: every page links to a cursor never seen, with the same models again (`repeat`)
+    or with models never seen."""
+
+    def __init__(self, source, repeat: bool, **kw):
+        super().__init__(source, **kw)
+        self.repeat = repeat
+
+    def answer(self, method, path_qs, body):
+        if not path_qs.startswith("/api/models?"):
+            return super().answer(method, path_qs, body)
+        with self.lock:
+            n = self.requests
+        first = 0 if self.repeat else 5 * n
+        items = [{"id": f"org/endless-{i}", "downloads": 1} for i in range(first, first + 5)]
+        return 200, {"Link": f'<{self.url}/api/models?limit=5&cursor=c{n}>; rel="next"'}, json.dumps(items).encode()
+
+
+@pytest.mark.parametrize("repeat", [True, False])
+def test_cli_endless_fresh_cursors_end(tmp_path, repeat):
+    """No --limit: pages of the same models under fresh cursors end at the second page (it brings no new
+    model); pages of new models under fresh cursors end at --max-models (here 40, so 9 pages of 5)."""
+    records, extra = hub_data(tmp_path, 2)
+    db = f"sqlite:///{tmp_path / 'h.db'}"
+    with FreshCursors(RecordSource(records, extra), repeat=repeat, page_size=5) as hub:
+        proc, _ = _cli(["--db", db, "collect", "huggingface", "--endpoint", hub.url, "--page-size", "5",
+                        "--snapshot", "2024-01-01", "--no-progress", "--no-deep", "--max-models", "40"],
+                       dict(os.environ))
+        requests = hub.requests
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr and "incomplete" in proc.stdout, proc.stderr
+    [(stage, kind, _, message)] = _errors(db)
+    assert stage == "collect.listing" and kind == "pagination_loop"
+    if repeat:
+        assert "brings no new model" in message and requests == 2
+    else:
+        assert "more than 40 models" in message or "more than 9 pages" in message
+        assert requests <= 10
+
+
+def test_cli_dask_workers_keep_the_limits(tmp_path):
+    """Deep snapshots on a Dask cluster of separate worker processes: a server that never answers `refs` is
+    cut by the same time-out and deadline as a local fetch (an error row), not waited on for ever."""
+    records, extra = hub_data(tmp_path, 2)
+    db = f"sqlite:///{tmp_path / 'h.db'}"
+
+    def faults(path, n):
+        return Fault("hang", hang_seconds=600) if path.endswith("/refs") else None
+
+    with HubServer(RecordSource(records, extra), faults=faults) as hub:
+        proc = subprocess.run([sys.executable, "-m", "peatmoss", "--db", db, "collect", "huggingface", "--endpoint",
+                               hub.url, "--snapshot", "2024-01-01", "--min-downloads", "0", "--no-progress",
+                               "--timeout", "1", "--deadline", "2", "--max-retries", "0", "--dask", "local"],
+                              capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr[-2000:]
+    refs = [(stage, kind, message) for stage, kind, _, message in _errors(db) if stage == "collect.deep.refs"]
+    assert len(refs) == 2 and all(kind in ("ReadTimeout", "DeadlineExceeded") for _, kind, _ in refs), refs

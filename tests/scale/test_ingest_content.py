@@ -156,3 +156,16 @@ def test_migration_down_and_up_keeps_the_content(db_url):
     assert files == 3 and frameworks == 3  # every listed file has its row again; links are tables again
     init_db(db_url)
     assert content(db_url) == before
+
+
+def test_hubserver_serves_id_for_records_holding_only_model_id():
+    """Older recorded records carry only `modelId`; the loopback Hub answers with `id` too, as the Hub does."""
+    import urllib.request
+
+    source = RecordSource([{"modelId": "org/old-style", "downloads": 3}])
+    with HubServer(source) as hub:
+        with urllib.request.urlopen(f"{hub.url}/api/models?limit=5") as answer:
+            listed = json.loads(answer.read())
+        with urllib.request.urlopen(f"{hub.url}/api/models/org/old-style") as answer:
+            one = json.loads(answer.read())
+    assert [r["id"] for r in listed] == ["org/old-style"] and one["id"] == "org/old-style"

@@ -66,3 +66,17 @@ def test_status_shows_stored_messages_as_text(sqlite_url):
     assert "\\x1b]0;pwned" in result.output
     data = json.loads(runner.invoke(app, ["--db", sqlite_url, "status", "--format", "json"]).output)
     assert data["errors"][0]["message"] == HOSTILE
+
+
+def test_licenses_check_table_shows_ids_and_file_names_as_text(tmp_path):
+    """`licenses check` prints model ids and file names of the scanned repository through Rich: cleaned, so
+    escape bytes never reach the terminal and markup in them is printed, not applied."""
+    name = "a\x1b[2J[bold]b.py"  # a file name holds no "/": an unclosed tag
+    (tmp_path / name).write_text(SOURCE + 'AutoModel.from_pretrained("org/m", trust_remote_code=True)\n')
+    out = runner.invoke(app, ["licenses", "check", str(tmp_path), "--offline", "--no-db"])
+    assert out.exit_code in (0, 1) and "Traceback" not in out.output, out.output
+    _safe(out.output)
+    flat = out.output.replace("\n", "").replace("│", "").replace(" ", "")
+    assert "[bold]x[/bold]" in flat and "[bold]b.py" in flat, out.output
+    smell = next(line for line in out.output.splitlines() if "trust_remote_code" in line)
+    assert "[bold]b.py" in smell, smell  # the smell line names the file as text

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 
+import pytest
 from sqlalchemy import text
 from typer.testing import CliRunner
 
@@ -111,3 +112,42 @@ def test_open_run_refuses_a_live_owner(sqlite_url):
         sleeper.kill()
         sleeper.wait()
     dispose_all()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_two_first_collects_race(tmp_path, backend):
+    """Two `collect` processes started together on a database not yet created, for a snapshot never
+    collected: one collects it whole, the other ends with one line (the run is being written) and exit 2;
+    neither shows a traceback (no IntegrityError, no 'database is locked'). Each ends by itself (time-out)."""
+    import os
+
+    from conftest import PG_URL, _drop_pg, _pg_database
+    from hub import hub_data
+    from peatmoss.core.archive import Fault
+    from peatmoss.registries.hubserver import HubServer, RecordSource
+
+    if backend == "postgres" and not PG_URL:
+        pytest.skip("PostgreSQL not configured (PEATMOSS_TEST_PG_URL)")
+    records, extra = hub_data(tmp_path, 30)
+    slow = lambda path, n: Fault("delay", hang_seconds=0.3) if path == "/api/models" else None  # noqa: E731
+    for trial in range(2):
+        url = _pg_database() if backend == "postgres" else f"sqlite:///{tmp_path / f'race{trial}.db'}"
+        try:
+            with HubServer(RecordSource(records, extra), page_size=5, faults=slow) as hub:
+                cmd = [sys.executable, "-m", "peatmoss", "--db", url, "collect", "huggingface", "--endpoint", hub.url,
+                       "--page-size", "5", "--snapshot", "2024-01-01", "--min-downloads", "990", "--no-progress"]
+                procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                          env=dict(os.environ)) for _ in range(2)]
+                outs = [p.communicate(timeout=300) for p in procs]
+            codes = sorted(p.returncode for p in procs)
+            text_all = "".join(o + e for o, e in outs)
+            assert codes == [0, 2] and "Traceback" not in text_all and "IntegrityError" not in text_all, text_all
+            loser = next(e for p, (o, e) in zip(procs, outs) if p.returncode == 2)
+            assert len(loser.strip().splitlines()) == 1 and "is being written by process" in loser, loser
+            with get_engine(url).connect() as conn:
+                runs = conn.execute(text("select status, items_done from collection_run")).all()
+            assert [tuple(r) for r in runs] == [("complete", 30)]
+        finally:
+            dispose_all()
+            if backend == "postgres":
+                _drop_pg(url)

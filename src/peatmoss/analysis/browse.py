@@ -153,19 +153,30 @@ def write_metadata(url: str, out: Path) -> Path:
     return out
 
 
-def command(url: str, metadata_file: Path, host: str = "127.0.0.1", port: int = 8001) -> list[str]:
+def command(url: str, metadata_file: Path | str, host: str = "127.0.0.1", port: int = 8001) -> list[str]:
+    """The Datasette command line; `metadata_file` "-" reads the metadata from standard input."""
     return [sys.executable, "-m", "datasette", "serve", str(sqlite_path(url)), "--metadata", str(metadata_file),
             "--host", host, "--port", str(port), "--setting", "sql_time_limit_ms", "10000"]
 
 
-def serve(url: str, metadata_file: Path, host: str = "127.0.0.1", port: int = 8001) -> int:
-    """Run Datasette until it ends. SIGTERM (or Ctrl-C) of this process stops it and returns, so the caller's
-    temporary folder is removed; if this process is killed outright, Datasette gets SIGTERM from the kernel."""
+def serve(url: str, metadata_file: Path | None = None, host: str = "127.0.0.1", port: int = 8001) -> int:
+    """Run Datasette until it ends. SIGTERM (or Ctrl-C) of this process stops it and returns; if this process
+    is killed outright, Datasette gets SIGTERM from the kernel. Without `metadata_file` the metadata reaches
+    Datasette on its standard input, so no file or temporary folder exists to be left behind, however this
+    process ends."""
     path = sqlite_path(url)
     if not path.exists():
         raise FileNotFoundError(f"no database at {path}")
-    write_metadata(url, metadata_file)
-    proc = subprocess.Popen(command(url, metadata_file, host, port), preexec_fn=preexec(signal.SIGTERM))
+    if metadata_file is not None:
+        write_metadata(url, metadata_file)
+    proc = subprocess.Popen(command(url, metadata_file or "-", host, port), preexec_fn=preexec(signal.SIGTERM),
+                            stdin=subprocess.PIPE if metadata_file is None else None)
+    if metadata_file is None:
+        try:
+            with proc.stdin:
+                proc.stdin.write(json.dumps(metadata(path.stem)).encode("utf-8"))
+        except BrokenPipeError:  # Datasette ended before reading it: its exit code says why
+            pass
     main = threading.current_thread() is threading.main_thread()
     old = signal.signal(signal.SIGTERM, lambda *_: proc.terminate()) if main else None
     try:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import tempfile
 from enum import Enum
 from pathlib import Path
 
@@ -100,11 +99,7 @@ def browse(ctx: typer.Context,
 
     url = db_url(ctx, existing=True, readonly=True)
     try:
-        if metadata_out:
-            code = serve(url, metadata_out, host, port)
-        else:
-            with tempfile.TemporaryDirectory() as tmp:
-                code = serve(url, Path(tmp) / "metadata.json", host, port)
+        code = serve(url, metadata_out, host, port)  # without --metadata no file is written
     except Exception as exc:  # noqa: BLE001
         _fail(exc)
     raise typer.Exit(code)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -173,12 +174,12 @@ def record_hub(folder: str | Path, endpoint: str) -> Iterator[Recorder]:
 
     recorder = Recorder(folder, endpoint)
     session = get_session()
-    hooks = session.event_hooks
-    session.event_hooks = recorder.client_hooks(hooks)
+    session.event_hooks = recorder.client_hooks(session.event_hooks)
     try:
         yield recorder
-    finally:
-        session.event_hooks = hooks
+    finally:  # only the recorder leaves (hooks added meanwhile, e.g. the request limits, stay)
+        hooks = session.event_hooks
+        session.event_hooks = {**hooks, "response": [h for h in hooks.get("response", []) if h is not recorder]}
 
 
 # --------------------------------------------------------------------------- loopback servers
@@ -270,10 +271,21 @@ class LoopbackServer(ThreadingHTTPServer):
         self.faults = faults
         self.requests = 0
         self.lock = threading.Lock()
+        self.connections: set = set()  # accepted connections still open
         self.url = f"http://127.0.0.1:{self.server_address[1]}"
 
     def answer(self, method: str, path: str, body: bytes) -> Answer:
         raise NotImplementedError
+
+    def process_request(self, request, client_address) -> None:
+        with self.lock:
+            self.connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request) -> None:
+        with self.lock:
+            self.connections.discard(request)
+        super().shutdown_request(request)
 
     def __enter__(self):
         threading.Thread(target=self.serve_forever, daemon=True).start()
@@ -281,6 +293,15 @@ class LoopbackServer(ThreadingHTTPServer):
 
     def __exit__(self, *exc) -> None:
         self.shutdown()
+        # kept-alive connections too: their handler threads would go on answering for this server, and a
+        # client's pooled connection would reach them instead of a later server on the same port
+        with self.lock:
+            live, self.connections = list(self.connections), set()
+        for conn in live:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
         self.server_close()
 
 

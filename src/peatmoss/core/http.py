@@ -10,15 +10,20 @@ by `Policy.max_retry_after`; otherwise exponential back-off from `base_wait` up 
 `send(policy, do)` runs one request under it and hands back the last response when retries run out.
 
 `bounded_get(client, url, deadline=..., max_bytes=...)` reads one response within a wall-clock deadline for
-the whole request (a server dripping a byte at a time is cut, not only a silent one) and a size limit;
+the whole request and a size limit; `bounded_client(client, ...)` bounds every request a thread sends in a
+block (huggingface_hub's own calls). The deadline holds for connecting, the headers and the body: every
+socket operation waits at most until it (`DeadlineBackend`), so a server dripping a byte at a time is cut,
+not only a silent one. A Dask worker thread enters its own block (the limits are per thread, not global);
 `Pages` follows pagination links or cursors and stops on one it has already seen (a looping server).
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Mapping
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 
@@ -26,8 +31,10 @@ import tenacity
 from huggingface_hub.utils import parse_ratelimit_headers
 
 try:  # the HTTP library under huggingface_hub and openai: httpx2 (huggingface_hub 2.x), else httpx
+    import httpcore2 as httpcore
     import httpx2 as httpx
 except ImportError:  # pragma: no cover
+    import httpcore
     import httpx
 
 RETRY_STATUS = frozenset({408, 429, 500, 502, 503, 504})
@@ -56,14 +63,160 @@ class PaginationLoop(ValueError):
     """A next page (URL or cursor) that was already read: the server loops."""
 
 
+LIMITS = "peatmoss_limits"  # request extension: (read time-out, deadline, max bytes or None)
+STARTED = "peatmoss_started"  # request extension: when the request began (time.monotonic)
+_limits: ContextVar[tuple[float, float, int | None] | None] = ContextVar("peatmoss_http_limits", default=None)
+_clock = threading.local()  # .until/.deadline: the end of the request this thread is sending, for every socket op
+_install_lock = threading.Lock()
+
+
+def _within(op: Callable, timeout: float | None, error: type[Exception]):
+    """Run a socket operation `op(timeout)` so that it cannot wait past this thread's request deadline: its
+    time-out is cut to what is left, and a time-out at the deadline says so."""
+    until = getattr(_clock, "until", None)
+    if until is None:
+        return op(timeout)
+    message = f"no full answer within {_clock.deadline:g} s"
+    left = until - time.monotonic()
+    if left <= 0:
+        raise error(message)
+    try:
+        return op(left if timeout is None else min(timeout, left))
+    except error:
+        if time.monotonic() >= until:
+            raise error(message) from None
+        raise
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    def __init__(self, stream):
+        self.stream = stream
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return _within(lambda t: self.stream.read(max_bytes, t), timeout, httpcore.ReadTimeout)
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        _within(lambda t: self.stream.write(buffer, t), timeout, httpcore.WriteTimeout)
+
+    def close(self) -> None:
+        self.stream.close()
+
+    def start_tls(self, ssl_context, server_hostname=None, timeout=None):
+        return _DeadlineStream(_within(lambda t: self.stream.start_tls(ssl_context, server_hostname, t), timeout,
+                                       httpcore.ConnectTimeout))
+
+    def get_extra_info(self, info: str):
+        return self.stream.get_extra_info(info)
+
+
+class DeadlineBackend(httpcore.NetworkBackend):
+    """httpcore's network layer under a wall-clock deadline: connecting, every write and every read of a
+    request (its headers too: a server dripping them a byte at a time is cut) end by its deadline."""
+
+    def __init__(self, backend):
+        self.backend = backend
+
+    def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+        return _DeadlineStream(_within(lambda t: self.backend.connect_tcp(host, port, t, local_address,
+                                                                          socket_options),
+                                       timeout, httpcore.ConnectTimeout))
+
+    def connect_unix_socket(self, path, timeout=None, socket_options=None):
+        return _DeadlineStream(_within(lambda t: self.backend.connect_unix_socket(path, t, socket_options),
+                                       timeout, httpcore.ConnectTimeout))
+
+    def sleep(self, seconds: float) -> None:
+        self.backend.sleep(seconds)
+
+
+class _BoundedStream(httpx.SyncByteStream):
+    """A response body stream that fails past a wall-clock moment or a byte count."""
+
+    def __init__(self, stream, request, until: float, deadline: float, max_bytes: int | None):
+        self.stream, self.request, self.until, self.max_bytes = stream, request, until, max_bytes
+        self.deadline = deadline
+
+    def __iter__(self):
+        size = 0
+        for chunk in self.stream:
+            size += len(chunk)
+            if self.max_bytes is not None and size > self.max_bytes:
+                raise TooLarge(f"response over {self.max_bytes:,} bytes: {self.request.url}")
+            if time.monotonic() > self.until:
+                raise DeadlineExceeded(f"no full answer within {self.deadline:g} s: {self.request.url}",
+                                       request=self.request)
+            yield chunk
+
+    def close(self) -> None:
+        self.stream.close()
+
+
+def _on_request(request) -> None:
+    limits = request.extensions.get(LIMITS) or _limits.get()
+    if limits is None:  # a request outside any bounded block: as the client would send it
+        _clock.until = None
+        return
+    timeout, deadline, _ = limits
+    start = request.extensions.get(STARTED) or time.monotonic()  # a redirect keeps the first request's start
+    request.extensions[LIMITS], request.extensions[STARTED] = limits, start
+    _clock.until, _clock.deadline = start + deadline, deadline
+    given = dict(request.extensions.get("timeout") or {})
+    request.extensions["timeout"] = {k: min(v or timeout, deadline) for k, v in
+                                     {"connect": None, "read": None, "write": None, "pool": None, **given}.items()}
+
+
+def _on_response(response) -> None:
+    request = response.request
+    limits = request.extensions.get(LIMITS)
+    if limits is not None:
+        _, deadline, max_bytes = limits
+        until = request.extensions[STARTED] + deadline
+        response.stream = _BoundedStream(response.stream, request, until, deadline, max_bytes)
+
+
+def bound(client):
+    """Make `client` (an httpx client, e.g. huggingface_hub's shared session) able to bound its requests:
+    hooks reading the limits of the block that sends (`bounded_client`) or of the request (`bounded_get`), and
+    a network layer holding every socket operation to the request's deadline. Idempotent, thread-safe; a
+    request sent outside any bounded block is left as it was."""
+    with _install_lock:
+        hooks = client.event_hooks
+        if _on_request not in hooks.get("request", []) or _on_response not in hooks.get("response", []):
+            # ours last among request hooks and first among response hooks (a recorder then reads through them)
+            client.event_hooks = {
+                "request": [h for h in hooks.get("request", []) if h is not _on_request] + [_on_request],
+                "response": [_on_response] + [h for h in hooks.get("response", []) if h is not _on_response]}
+        transports = [getattr(client, "_transport", None), *getattr(client, "_mounts", {}).values()]
+        for pool in (getattr(t, "_pool", None) for t in transports):  # httpx's transports keep an httpcore pool
+            backend = getattr(pool, "_network_backend", None)
+            if backend is not None and not isinstance(backend, DeadlineBackend):
+                pool._network_backend = DeadlineBackend(backend)
+    return client
+
+
+@contextmanager
+def bounded_client(client, timeout: float, deadline: float, max_bytes: int):
+    """Bound every request this thread sends with `client` in the block: `timeout` per read when the caller
+    set none, the whole exchange (connecting, headers, body) within `deadline` seconds, the body within
+    `max_bytes` (as sent). Other threads are not affected (a Dask worker thread bounds its own block)."""
+    bound(client)
+    token = _limits.set((timeout, deadline, max_bytes))
+    try:
+        yield client
+    finally:
+        _limits.reset(token)
+        _clock.until = None
+
+
 def bounded_get(client, url: str, *, deadline: float, max_bytes: int, cut: bool = False, **kw):
     """GET `url` with `client` (httpx), the whole exchange within `deadline` seconds and the body within
     `max_bytes` (decoded). Over the size, `TooLarge` is raised, or with `cut=True` the body is cut there
     (the answer then has `extensions["cut"] = True`). Returns a fully read `httpx.Response`."""
-    start = time.monotonic()
+    bound(client)
     timeout = kw.pop("timeout", None)
     timeout = deadline if timeout is None else min(float(timeout), deadline)
     request = client.build_request("GET", url, timeout=timeout, **kw)
+    request.extensions[LIMITS] = (timeout, deadline, None)  # the size is checked here (it may cut)
     response = client.send(request, stream=True)
     chunks, size, was_cut = [], 0, False
     try:
@@ -76,68 +229,13 @@ def bounded_get(client, url: str, *, deadline: float, max_bytes: int, cut: bool 
                 was_cut = True
                 break
             chunks.append(chunk)
-            if time.monotonic() - start > deadline:
-                raise DeadlineExceeded(f"no full answer within {deadline:g} s: {request.url}", request=request)
     finally:
         response.close()
+        _clock.until = None
     answer = httpx.Response(response.status_code, headers=response.headers, content=b"".join(chunks),
                             request=request)
     answer.extensions["cut"] = was_cut
     return answer
-
-
-class _BoundedStream(httpx.SyncByteStream):
-    """A response body stream that fails past a wall-clock moment or a byte count."""
-
-    def __init__(self, stream, request, until: float, deadline: float, max_bytes: int):
-        self.stream, self.request, self.until, self.max_bytes = stream, request, until, max_bytes
-        self.deadline = deadline
-
-    def __iter__(self):
-        size = 0
-        for chunk in self.stream:
-            size += len(chunk)
-            if size > self.max_bytes:
-                raise TooLarge(f"response over {self.max_bytes:,} bytes: {self.request.url}")
-            if time.monotonic() > self.until:
-                raise DeadlineExceeded(f"no full answer within {self.deadline:g} s: {self.request.url}",
-                                       request=self.request)
-            yield chunk
-
-    def close(self) -> None:
-        self.stream.close()
-
-
-def limit_hooks(timeout: float, deadline: float, max_bytes: int) -> dict:
-    """httpx `event_hooks` bounding every request of a client: `timeout` per read when the caller set none,
-    the whole exchange within `deadline` seconds and `max_bytes` (as sent). Put them before other response
-    hooks (a recorder reading the body then reads it through the bounds)."""
-    started = "peatmoss_started"
-
-    def on_request(request) -> None:
-        request.extensions[started] = time.monotonic()
-        limits = dict(request.extensions.get("timeout") or {})
-        request.extensions["timeout"] = {k: min(v or timeout, deadline) for k, v in
-                                         {"connect": None, "read": None, "write": None, "pool": None, **limits}.items()}
-
-    def on_response(response) -> None:
-        until = response.request.extensions.get(started, time.monotonic()) + deadline
-        response.stream = _BoundedStream(response.stream, response.request, until, deadline, max_bytes)
-
-    return {"request": [on_request], "response": [on_response]}
-
-
-@contextmanager
-def bounded_client(client, timeout: float, deadline: float, max_bytes: int):
-    """Bound every request `client` (an httpx client, e.g. huggingface_hub's session) sends in the block."""
-    hooks = client.event_hooks
-    limits = limit_hooks(timeout, deadline, max_bytes)
-    client.event_hooks = {"request": list(hooks.get("request", [])) + limits["request"],
-                          "response": limits["response"] + list(hooks.get("response", []))}
-    try:
-        yield client
-    finally:
-        client.event_hooks = hooks
 
 
 class Pages:
@@ -306,4 +404,4 @@ class Client:
         return send(self.policy, once, sleep=self._sleep)
 
 
-__all__ = ["Client", "DeadlineExceeded", "Pages", "bounded_client", "limit_hooks", "PaginationLoop", "Policy", "TooLarge", "bounded_get", "RETRY_STATUS", "call", "httpx", "retryable", "retrying", "send", "server_wait", "transient"]
+__all__ = ["Client", "DeadlineBackend", "DeadlineExceeded", "Pages", "bound", "bounded_client", "PaginationLoop", "Policy", "TooLarge", "bounded_get", "RETRY_STATUS", "call", "httpx", "retryable", "retrying", "send", "server_wait", "transient"]

@@ -8,13 +8,14 @@ from counters kept on the side.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import socket
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Connection, func, select, update
 from sqlalchemy.orm import Session
 
 from .redact import redact, redact_data
@@ -95,6 +96,17 @@ def mark_interrupted(db, stage: str, source: str | None = None) -> list[int]:
     return dead
 
 
+def _lock_run_key(db, stage: str, source: str, key: str) -> None:
+    """Two processes opening the same run take turns (on PostgreSQL, a lock held to the end of the caller's
+    transaction), so the second sees the first's run and gets `RunBusy` instead of opening a twin. On SQLite
+    writers take turns already: a caller whose transaction writes first (collect's registry row) holds the
+    write lock when it opens the run."""
+    bind = db if isinstance(db, Connection) else db.get_bind()
+    if bind.dialect.name == "postgresql":
+        digest = hashlib.sha256(f"{stage}|{source}|{key}".encode("utf-8", "surrogatepass")).digest()
+        db.execute(select(func.pg_advisory_xact_lock(int.from_bytes(digest[:8], "big", signed=True))))
+
+
 @dataclass
 class RunState:
     """An open run: its id, where a resumed run picks up, and whether it was resumed."""
@@ -114,6 +126,7 @@ def open_run(db, stage: str, source: str, key: str = "", *, params: dict | None 
     `reuse_complete`: a complete run with the same key is started again in the same row (a snapshot
     collected again keeps its run id); its progress starts from zero, its earlier error rows stay."""
     key, source = redact(key)[:MAX_KEY], redact(source)
+    _lock_run_key(db, stage, source, key)
     if resume:
         row = db.execute(select(RUN.c.id, RUN.c.status, RUN.c.cursor, RUN.c.items_done, RUN.c.params)
                          .where(RUN.c.stage == stage, RUN.c.source == source, RUN.c.key == key)

@@ -70,20 +70,22 @@ def check_database(url: str, existing: bool = False) -> None:
         if header and header != SQLITE_HEADER:
             raise DatabaseUnavailable(f"{path} is not a SQLite database", "choose another --db")
         kind = identify(path)
-        if kind.startswith("foreign"):
-            raise DatabaseUnavailable(f"{path} is another application's SQLite database ({kind[8:]}), not peatmoss's;"
-                                      " nothing was changed", "choose another --db")
+        refuse_foreign(kind, str(path))
         if not existing:
             return
         ready = kind == "ours"
     else:
         try:
             with get_engine(url).connect() as conn:
-                ready = inspect(conn).has_table("model") if existing else True
+                kind = identify_server(conn)
+                ready = kind == "ours"
         except OperationalError as exc:
             first = (str(exc.orig or exc).strip().splitlines() or ["no answer"])[0]
             raise DatabaseUnavailable(f"cannot connect to {safe_url(url)}: {first}",
                                       "check that the server runs and the URL (--db or $PEATMOSS_DB)") from None
+        refuse_foreign(kind, safe_url(url), "PostgreSQL")
+        if not existing:
+            return
     if not ready:
         raise DatabaseUnavailable(f"database {safe_url(url)} lacks tables of peatmoss (never initialised)",
                                   missing=True)
@@ -161,6 +163,37 @@ def identify(path: Path) -> str:
         empty = all(conn.execute(f'SELECT 1 FROM "{n}" LIMIT 1').fetchone() is None
                     for kind, n in rows if kind == "table" and n not in _OURS_EXTRA)
         return "partial" if empty else "foreign: peatmoss-like tables holding rows but no schema version"
+
+
+def identify_server(conn) -> str:
+    """What the database a server connection (PostgreSQL) points at is, read without changing it: "new" (no
+    table in its schema), "ours" (peatmoss's tables and Alembic version) or "foreign: <why>"."""
+    names = set(inspect(conn).get_table_names())
+    if not names:
+        return "new"
+    if "alembic_version" in names:  # a schema version of ours, however old (its tables may differ from today's)
+        from alembic.script import ScriptDirectory
+
+        from .migrate import alembic_config
+
+        ours = {s.revision for s in ScriptDirectory.from_config(alembic_config("sqlite://")).walk_revisions()}
+        have = set(conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalars())
+        if have and have <= ours:
+            return "ours"
+    others = sorted(names - _our_names() - _OURS_EXTRA)
+    if others:
+        return f"foreign: tables {', '.join(others[:3])}" + (", ..." if len(others) > 3 else "")
+    if "alembic_version" not in names:
+        return "foreign: peatmoss-like tables but no schema version"
+    return "ours"
+
+
+def refuse_foreign(kind: str, where: str, system: str = "SQLite") -> None:
+    """Raise DatabaseUnavailable (nothing written) when `identify`/`identify_server` found another application's
+    database."""
+    if kind.startswith("foreign"):
+        raise DatabaseUnavailable(f"{where} is another application's {system} database ({kind[9:]}), not "
+                                  "peatmoss's; nothing was changed", "choose another --db")
 
 
 _ENGINES: dict[tuple[str, bool], Engine] = {}

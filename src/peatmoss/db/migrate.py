@@ -7,6 +7,8 @@ database is refused before anything is written (engine.identify)."""
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from contextlib import closing
 from pathlib import Path
 
@@ -16,7 +18,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 
 from .engine import (APPLICATION_ID, DatabaseUnavailable, _READ_ONLY, _our_names, get_engine, identify,
-                     resolve_url, ro_connect, safe_url, sqlite_path)
+                     identify_server, refuse_foreign, resolve_url, ro_connect, safe_url, sqlite_path)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -58,6 +60,36 @@ def _transactional(url: str) -> Engine:
     return engine
 
 
+SCHEMA_LOCK = 0x50544D53  # PostgreSQL advisory lock key held while the schema is created or upgraded
+
+
+def _needs_upgrade(url: str) -> DatabaseUnavailable:
+    return DatabaseUnavailable(f"database {safe_url(url)} needs a schema upgrade, which a read-only command "
+                               "does not do", "run `peatmoss init` first")
+
+
+def _wal(engine: Engine, wait: float = 30.0) -> None:
+    """Switch the file to WAL, after the schema commit and outside a transaction (so WAL stays in the file).
+    Another process starting at the same moment may hold a lock, or have switched it already: wait for it."""
+    end = time.monotonic() + wait
+    while True:
+        raw = engine.raw_connection()
+        try:  # SQLite answers the mode it is in: the old one when it could not switch
+            mode = raw.driver_connection.execute("PRAGMA journal_mode=WAL").fetchone()[0].lower()
+        except sqlite3.OperationalError:
+            if time.monotonic() > end:
+                raise
+            mode = None
+        finally:
+            raw.close()
+        if mode == "wal":
+            return
+        if time.monotonic() > end:
+            raise DatabaseUnavailable(f"could not switch {engine.url.database} to WAL (another process holds it)",
+                                      "run the command again")
+        time.sleep(0.05)
+
+
 def _drop_half_created(conn) -> None:  # noqa: ANN001
     """Inside the schema transaction: a schema without a version row, made only of empty peatmoss tables,
     is what a killed first start leaves; drop it so it is created whole."""
@@ -86,18 +118,25 @@ def init_db(url: str | None = None) -> Engine:
     if path is None:  # PostgreSQL: its DDL is transactional already
         engine = get_engine(url)
         with engine.begin() as conn:
+            # one process creates or upgrades the schema at a time (two first starts would both CREATE TABLE)
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({SCHEMA_LOCK})")
+            kind = identify_server(conn)
+            refuse_foreign(kind, safe_url(url), "PostgreSQL")
+            version = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalars() \
+                if kind == "ours" else []
+            if kind == "ours" and set(version) == _heads(cfg):
+                return engine
+            if url in _READ_ONLY:
+                raise _needs_upgrade(url)
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
         return engine
     kind = identify(path)
-    if kind.startswith("foreign"):
-        raise DatabaseUnavailable(f"{path} is another application's SQLite database ({kind[8:]}); nothing was changed",
-                                  "choose another --db")
+    refuse_foreign(kind, str(path))
     if kind == "ours" and _at_head(path, cfg):
         return get_engine(url)
     if url in _READ_ONLY:
-        raise DatabaseUnavailable(f"database {safe_url(url)} needs a schema upgrade, which a read-only command "
-                                  "does not do", "run `peatmoss init` first")
+        raise _needs_upgrade(url)
     engine = _transactional(url)
     try:
         with engine.begin() as conn:
@@ -106,11 +145,8 @@ def init_db(url: str | None = None) -> Engine:
                 conn.exec_driver_sql(f"PRAGMA application_id={APPLICATION_ID}")
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
-        raw = engine.raw_connection()  # after the commit, outside a transaction: WAL stays in the file
-        try:
-            raw.driver_connection.execute("PRAGMA journal_mode=WAL")
-        finally:
-            raw.close()
+        _wal(engine)
     finally:
         engine.dispose()
     return get_engine(url)
+

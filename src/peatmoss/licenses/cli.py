@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from ..core.cli import Failed, InputError, console, db_url, emit, format_type, input_file, table
+from ..core.cli import Failed, InputError, clean, console, db_url, emit, format_type, input_file, table
 
 licenses_app = typer.Typer(help="License normalisation and PTM -> repository compatibility.", no_args_is_help=True)
 
@@ -113,9 +113,9 @@ def _print_summary(data: dict) -> None:
     out = console()
     out.print(verdicts)
     for reason, n in list((data.get("unknown_reasons") or {}).items())[:10]:
-        out.print(f"  unknown x{n}: {reason}")
+        out.print(f"  unknown x{n}: {clean(reason)}")
     for name, path in (data.get("files") or {}).items():
-        out.print(f"  {name}: {path}")
+        out.print(f"  {clean(name)}: {clean(path)}")
 
 
 def _fail_on(value: str) -> tuple[str, ...]:
@@ -178,24 +178,28 @@ def check_cmd(
 
 
 def _print_check(report) -> None:
+    from rich.text import Text
+
     out = console()
     det = report.repo_license
-    out.print(f"repository license: [bold]{det.expression or 'unknown'}[/bold] ({det.reason})")
+    # file names, model ids and license texts come from the scanned repository or a server: cleaned
+    out.print(f"repository license: [bold]{clean(det.expression or 'unknown')}[/bold] ({clean(det.reason)})")
     if det.conflict:
-        out.print(f"[red]conflict:[/red] {det.conflict}")
+        out.print(f"[red]conflict:[/red] {clean(det.conflict)}")
     verdicts = table("model", "license", "verdict", "condition / reason", "where", "from")
     colour = {"incompatible": "red", "conflict": "magenta", "unknown": "yellow", "conditional": "cyan", "compatible": "green"}
     for m in report.models:
         v = m.verdict
         where = ", ".join(f"{f}:{ln}" for f, ln in m.locations[:3]) + (" ..." if len(m.locations) > 3 else "")
+        # string cells are shown as text by `table`; the verdict keeps its colour as a styled Text
         verdicts.add_row(m.model, str(m.info.license.expression if m.info else None),
-                         f"[{colour.get(v.verdict, 'white')}]{v.verdict}[/]", (v.condition or v.reason)[:200], where,
+                         Text(v.verdict, style=colour.get(v.verdict, "white")), (v.condition or v.reason)[:200], where,
                          m.info.source if m.info else "none")
     out.print(verdicts)
     if report.unresolved:
         out.print(f"{len(report.unresolved)} model load(s) with an unresolved model id (not checked)")
     for s in report.smells:
-        out.print(f"[yellow]{s.rule}[/yellow] {s.file}:{s.line} {s.detail}")
+        out.print(f"[yellow]{clean(s.rule)}[/yellow] {clean(s.file)}:{s.line} {clean(s.detail)}")
 
 
 @licenses_app.command("normalize")
@@ -253,7 +257,8 @@ def eval_detection_cmd(
     if not cases:
         raise Failed(f"none of the repositories of {dev_set} has a mirror in {mirrors}", "check --mirrors")
     for c in cases:
-        typer.echo(f"{'ok ' if c.correct else 'BAD'} {c.repo}: expected {c.expected}, detected {c.detected} ({c.reason})")
+        typer.echo(clean(f"{'ok ' if c.correct else 'BAD'} {c.repo}: expected {c.expected}, detected {c.detected} "
+                         f"({c.reason})", markup=False))
     typer.echo(f"correct {sum(c.correct for c in cases)}/{len(cases)}")
 
 

@@ -53,6 +53,8 @@ def collect_huggingface_cmd(
     max_page_items: int = typer.Option(10_000, min=1, help="Most items on one listing page."),
     max_card_bytes: int = typer.Option(2 * 1024 ** 2, min=1, help="Longer cards are cut here, with a marker."),
     max_deep_items: int = typer.Option(10_000, min=1, help="Most commits or discussions read for one model."),
+    max_models: int = typer.Option(10_000_000, min=1, help="Most models one listing reads, and so at most this "
+                                   "over the page size pages; more ends the run with an error row."),
     recollect: bool = typer.Option(False, help="Fetch a snapshot again even when it is complete "
                                    "(by default a complete snapshot is left as it is)."),
     progress: bool = typer.Option(True, help="Show progress bars."),
@@ -79,7 +81,7 @@ def collect_huggingface_cmd(
                           replay_dir=str(replay) if replay else None, timeout=timeout, deadline=deadline,
                           max_retries=max_retries, max_retry_after=max_retry_after, max_page_bytes=max_page_bytes,
                           max_page_items=max_page_items, max_card_bytes=max_card_bytes,
-                          max_deep_items=max_deep_items, recollect=recollect,
+                          max_deep_items=max_deep_items, max_models=max_models, recollect=recollect,
                           progress=progress and not as_json, dask=dask)
     try:
         summary = collect_huggingface(db_url(ctx), opts)
@@ -135,7 +137,7 @@ def status(
     from ..core.cli import DATA_HINT
     from .status import database_status
 
-    info = database_status(db_url(ctx, existing=True), last_errors=errors)
+    info = database_status(db_url(ctx, existing=True, readonly=True), last_errors=errors)
     if as_json or fmt == "json":
         typer.echo(json.dumps(info, default=str))
     else:

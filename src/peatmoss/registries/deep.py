@@ -39,6 +39,14 @@ DIFF_FILE = re.compile(r"^diff --git a/(.+?) b/", re.M)
 CARD_CUT = "\n\n<!-- peatmoss: card cut at {:,} bytes -->\n"
 
 
+def bounded_session(opts):
+    """A block in which every request this thread sends through huggingface_hub's session keeps the
+    collection's limits (time-out per read, wall-clock deadline, bytes): the collecting thread and each Dask
+    worker thread or process enter their own."""
+    return http.bounded_client(get_session(), opts.timeout, opts.deadline,
+                               max(opts.max_page_bytes, opts.max_card_bytes, 1024 ** 3))
+
+
 def _get(url: str, token, opts, *, max_bytes: int, cut: bool = False, params=None):
     """One GET within the collection's deadline and a size limit (`core.http.bounded_get`)."""
     return http.bounded_get(get_session(), url, params=params, headers=build_hf_headers(token=token or None),
@@ -134,7 +142,8 @@ def _fetch_remote(endpoint: str, hub_id: str, sha: str | None, opts):
     import os
 
     api = HfApi(endpoint=endpoint, token=os.environ.get("HF_TOKEN") or False)
-    return _fetch_model(api, endpoint, hub_id, sha, opts)
+    with bounded_session(opts):  # the same limits as a local fetch: a stuck request cannot hang the worker
+        return _fetch_model(api, endpoint, hub_id, sha, opts)
 
 
 def _fetch_model(api: HfApi, endpoint: str, hub_id: str, sha: str | None, opts):

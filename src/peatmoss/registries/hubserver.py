@@ -40,13 +40,15 @@ def read_records(path: Path) -> list[dict]:
 
 
 def merge_by_id(records: Iterable[dict]) -> list[dict]:
-    """One record per model id; partial records (e.g. `?expand=` answers) are merged into full ones."""
+    """One record per model id; partial records (e.g. `?expand=` answers) are merged into full ones. A record
+    holding only the older `modelId` gets it as `id` too (the Hub's listing answers carry `id`)."""
     merged: dict[str, dict] = {}
     for rec in records:
         key = rec.get("id") or rec.get("modelId")
         if not isinstance(key, str):
             continue
         merged[key] = {**rec, **merged[key]} if key in merged else dict(rec)
+        merged[key]["id"] = key
     return list(merged.values())
 
 

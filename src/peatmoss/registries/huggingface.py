@@ -13,6 +13,7 @@ import gc
 import json
 import logging
 import os
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ from ..db import init_db, models as m
 from ..core.redact import install_log_filter, redact
 from ..core.runs import (advance, complete_run, count_errors, fail_run, finish_run, open_run, record_error, snapshot_date,
                          snapshot_models)
-from .deep import collect_deep
+from .deep import bounded_session, collect_deep
 from .progress import progress_bar
 from .records import RecordError, normalise
 from .store import ModelStore, dialect_insert, resolve_edge_parents
@@ -65,6 +66,7 @@ class CollectOptions:
     max_page_items: int = 10_000  # a listing page with more items is an error
     max_card_bytes: int = 2 * 1024 ** 2  # a longer card is cut and marked (CARD_CUT)
     max_deep_items: int = 10_000  # commits or discussions of one model; more is an error
+    max_models: int = 10_000_000  # models one listing may read (and so its pages: this over the page size)
     recollect: bool = False  # collect a snapshot again even when its run is complete
     progress: bool = True
     stop_after_pages: int | None = None  # for tests: simulate an interruption
@@ -72,6 +74,7 @@ class CollectOptions:
 
 
 MAX_PAGE_SIZE = 10_000
+RECENT_PAGES = 10  # a listing page whose models were all on the pages just before it brings nothing: a loop
 
 
 def check_options(opts: CollectOptions) -> None:
@@ -84,7 +87,7 @@ def check_options(opts: CollectOptions) -> None:
         if not getattr(opts, name) > 0:
             raise ValueError(f"{name} must be more than 0 seconds, not {getattr(opts, name)}")
     for name in ("max_retries", "max_retry_after", "max_page_bytes", "max_page_items", "max_card_bytes",
-                 "max_deep_items"):
+                 "max_deep_items", "max_models"):
         if getattr(opts, name) < 0:
             raise ValueError(f"{name.replace('_', '-')} must be 0 or more, not {getattr(opts, name)}")
 
@@ -184,9 +187,8 @@ def collect_huggingface(url: str | None = None, opts: CollectOptions | None = No
         if opts.record_dir:
             stack.enter_context(record_hub(opts.record_dir, endpoint))
         # every request of huggingface_hub's session (it sets no time-out of its own) within the limits;
-        # installed after the recorder so that the recorder reads bodies through them
-        stack.enter_context(http.bounded_client(get_session(), opts.timeout, opts.deadline, max(
-            opts.max_page_bytes, opts.max_card_bytes, 1024 ** 3)))
+        # the recorder reads bodies through them
+        stack.enter_context(bounded_session(opts))
         summary = _collect(engine, endpoint, token, opts, snap)
     with engine.connect() as conn:
         summary.in_snapshot = snapshot_models(conn, summary.run_id)
@@ -214,7 +216,11 @@ def _collect(engine, endpoint: str, token: str | None, opts: CollectOptions, sna
     summary = CollectSummary(run_id=run_id, snapshot=snapshot, resumed=run.resumed, models=run.items_done)
     store = ModelStore(registry_id, run_id)
     in_deep_phase = bool(cursor and cursor.startswith("deep:"))
-    pages = http.Pages()  # pages read by this run: a next page already read means the server loops
+    # pages read by this run: a next page already read means the server loops; so does a page bringing no
+    # model that was not on the pages just before it (fresh cursors, the same items); and no listing reads
+    # more than --max-models models, nor more pages than those at this page size
+    pages = http.Pages(max_pages=opts.max_models // params["limit"] + 1)
+    recent: deque[set] = deque(maxlen=RECENT_PAGES)
     if not in_deep_phase:
         pages.check(cursor or "/api/models?" + urlencode(params, doseq=True))
     with progress_bar(opts.progress, "Listing models", total=opts.limit) as bar, \
@@ -230,6 +236,9 @@ def _collect(engine, endpoint: str, token: str | None, opts: CollectOptions, sna
                 pending = None
                 if next_cursor is not None:
                     pages.check(next_cursor)
+                    _check_new(items, recent, summary.pages)
+                if summary.models + len(items) > opts.max_models:
+                    raise http.PaginationLoop(f"more than {opts.max_models:,} models listed: stopped (--max-models)")
             except Exception as exc:  # noqa: BLE001 - any failure of a page ends the listing, resumable
                 kind = "pagination_loop" if isinstance(exc, http.PaginationLoop) else type(exc).__name__
                 with engine.begin() as conn:
@@ -286,6 +295,17 @@ def _gc_relaxed():
         yield
     finally:
         gc.set_threshold(*before)
+
+
+def _check_new(items: list, recent: deque, page: int) -> None:
+    """Raise `PaginationLoop` when a page that links to a next one brings no model id that is not on the
+    recent pages (kept in `recent`, which this page joins)."""
+    ids = {name for item in items if isinstance(item, dict)
+           for name in (item.get("id") or item.get("modelId"),) if isinstance(name, str)}
+    if not ids - set().union(*recent):
+        raise http.PaginationLoop(f"listing page {page + 1} brings no new model but links to another page: "
+                                  "the server's pagination loops")
+    recent.append(ids)
 
 
 def _item_name(item, index: int, cursor: str | None) -> str:

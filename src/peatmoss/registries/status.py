@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from ..core.runs import run_totals
-from ..db import init_db, models as m
+from ..db import get_engine, models as m
 
 
 def safe_url(url: str) -> str:
@@ -17,7 +17,9 @@ def safe_url(url: str) -> str:
 
 
 def database_status(url: str | None = None, last_errors: int = 5) -> dict:
-    engine = init_db(url)
+    """Counts, runs and last errors, read without writing anything: the database is opened read-only (SQLite
+    `mode=ro`), never migrated, its journal mode never changed."""
+    engine = get_engine(url, readonly=True)
     out: dict = {"database": safe_url(str(engine.url)), "tables": {}}
     with engine.connect() as conn:
         for name, table in sorted(m.Base.metadata.tables.items()):
