@@ -54,6 +54,7 @@ class Repo:
             for i in range(len(parts)):
                 self._suffix.setdefault(".".join(parts[i:]), []).append(path)
         self._cli: dict[str, Value | None] = {}
+        self.cli_files: set[str] | None = None  # the files that may define options (None: any), known from their bytes
         self._config_map: dict[str, list[str]] | None = None
         self._extra_keys: dict[str, list[str]] = {}
         self.config_status: dict[str, tuple[str, str | None, str | None]] = {}  # consulted config files
@@ -192,7 +193,7 @@ class Repo:
         self._cli[dest] = None
         needle = dest.replace("_", "")
         for path, text_of in self._texts.items():
-            if not path.endswith(".py"):
+            if not path.endswith(".py") or (self.cli_files is not None and path not in self.cli_files):
                 continue
             text = text_of()
             if not text or ("add_argument" not in text and "DEFINE_" not in text):
