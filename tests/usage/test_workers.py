@@ -16,6 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from peatmoss.cli import app
+from peatmoss.usage import scan
 from peatmoss.usage.scan import scan_path
 
 psutil = pytest.importorskip("psutil")
@@ -51,24 +52,27 @@ def _run(args: list[str], mark: str, **kw) -> subprocess.Popen:
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, **kw)
 
 
-def _repos(tmp_path: Path, n: int, lines: int) -> list[str]:
+def _repos(tmp_path: Path, n: int, lines: int, padding: int = 0) -> list[str]:
+    """`n` folders with a file of `lines` loads (and `padding` comment bytes: shares big enough for a worker)."""
     out = []
     for i in range(n):
         repo = tmp_path / "repos" / f"r{i}"
         repo.mkdir(parents=True)
-        (repo / "a.py").write_text(LOAD.format(i=i) * lines)
+        (repo / "a.py").write_text(LOAD.format(i=i) * lines + ("# padding\n" * (padding // 10)))
         out.append(str(repo))
     return out
 
 
-def test_workers_give_the_findings_of_one_process():
+def test_workers_give_the_findings_of_one_process(monkeypatch):
+    monkeypatch.setattr(scan, "MIN_SHARE", 1)  # a worker even for a small share
     one, two = scan_path(FIXTURES), scan_path(FIXTURES, workers=2)
     assert len(one.findings) > 100  # libraries, cross-module repo resolution, notebooks
     assert [f.to_dict() for f in two.findings] == [f.to_dict() for f in one.findings]
     assert two.files == one.files
 
 
-def test_scan_cli_workers_option():
+def test_scan_cli_workers_option(monkeypatch):
+    monkeypatch.setattr(scan, "MIN_SHARE", 1)
     single = CliRunner().invoke(app, ["scan", str(FIXTURES / "repo"), "--format", "json"])
     double = CliRunner().invoke(app, ["scan", str(FIXTURES / "repo"), "--format", "json", "--workers", "2"])
     assert single.exit_code == 0 and double.exit_code == 0, double.output
@@ -91,7 +95,7 @@ def test_mine_workers_leave_nothing_once_finished(tmp_path):
 
 @linux
 def test_scan_workers_leave_nothing_once_finished(tmp_path):
-    _repos(tmp_path, 8, 5)
+    _repos(tmp_path, 8, 5, padding=2 * scan.MIN_SHARE // 8 + 1000)  # two workers' worth
     mark = uuid.uuid4().hex
     proc = _run(["scan", str(tmp_path / "repos"), "-j2", "--format", "json"], mark)
     out, _ = proc.communicate(timeout=600)
@@ -104,7 +108,7 @@ def test_scan_workers_leave_nothing_once_finished(tmp_path):
 @linux
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
 def test_scan_workers_end_with_a_killed_parent(tmp_path, sig):
-    _repos(tmp_path, 200, 300)  # long enough to kill it while the workers analyse
+    _repos(tmp_path, 200, 300, padding=10_000)  # long enough to kill it while the workers analyse
     mark = uuid.uuid4().hex
     proc = _run(["scan", str(tmp_path / "repos"), "-j2", "--format", "json"], mark)
     try:

@@ -27,6 +27,7 @@ from .walk import MAX_BYTES, size_limit, walk
 log = logging.getLogger(__name__)
 PARSE_ERRORS = (SyntaxError, ValueError, RecursionError, MemoryError)
 TEXT_BUDGET = 16_000_000  # decoded characters kept between uses
+MIN_SHARE = 1_000_000  # bytes to analyse per worker process, at least (starting one costs about a second)
 
 
 def file_kind(path: str) -> str | None:
@@ -193,7 +194,8 @@ class _Scanner:
         plan = self._plan(files)
         records = plan.records
         cold = {p for p in plan.sizes if p not in plan.hot}
-        if workers > 1 and root is not None and len(plan.hot) > 1:
+        workers = min(workers, len(plan.hot), sum(plan.sizes[p] for p in plan.hot) // MIN_SHARE)
+        if workers > 1 and root is not None:
             found, analysed, configs = _in_workers(self, plan, workers, root)
         else:
             found, analysed, configs = self._analyse(plan, sorted(plan.hot))
