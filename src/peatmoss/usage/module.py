@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 Assign = tuple[int, ast.expr]  # (line, value expression)
 
 CLI_CALLS = {"add_argument", "add_option"}
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")  # lines with their ends, as ast splits them
 ABSL_DEFINES = ("DEFINE_string", "DEFINE_enum", "DEFINE_multi_string")
 
 
@@ -91,6 +92,22 @@ class ModuleInfo:
     uses_hf_argparser: bool = False
     cli_choices: dict[str, ast.expr] = field(default_factory=dict)  # argparse dest -> `choices=` expression
     call_sites: dict | None = None  # callee last name -> calls.Site list (calls.sites fills it on first use)
+    _lines: list[str] | None = None
+
+    def segment(self, node: ast.AST) -> str | None:
+        """`ast.get_source_segment(self.source, node)`, with the source split into lines once per module."""
+        end, end_col = getattr(node, "end_lineno", None), getattr(node, "end_col_offset", None)
+        if end is None or end_col is None or not hasattr(node, "lineno"):
+            return None
+        if self._lines is None:
+            self._lines = _LINE.findall(self.source)
+        lines, first, col = self._lines, node.lineno - 1, node.col_offset
+        if not 0 <= first <= end - 1 < len(lines):
+            return None
+        if first == end - 1:
+            return lines[first].encode()[col:end_col].decode()
+        return "".join([lines[first].encode()[col:].decode(), *lines[first + 1:end - 1],
+                        lines[end - 1].encode()[:end_col].decode()])
 
 
 def _add(table: dict[str, list[Assign]], name: str, line: int, value: ast.expr) -> None:
