@@ -17,6 +17,7 @@ from .resolve import MODEL_KEYS, Ctx, Resolver, Value
 
 CONFIG_SUFFIXES = (".yaml", ".yml", ".json", ".toml")
 MAX_MODULES = 400  # parsed modules kept per repository
+MAX_MODULE_CHARS = 2_000_000  # and their source characters (a syntax tree takes ~30 times its source)
 _MODEL_KEY_BYTES = tuple(k.encode() for k in MODEL_KEYS)
 
 
@@ -44,6 +45,7 @@ class Repo:
         self._texts = texts  # python path -> lazy decoded text (None when unreadable)
         self._configs = configs  # config path -> lazy bytes
         self._modules: OrderedDict[str, ModuleInfo | None] = OrderedDict()
+        self._source_chars = 0
         self._split: dict[str, tuple[str, int] | None] = {}  # dotted name -> (module path, segments in it)
         self._reexports: dict[str, str] = {}
         self._suffix: dict[str, list[str]] = {}
@@ -69,8 +71,9 @@ class Repo:
         return self._texts
 
     def module_at(self, path: str) -> ModuleInfo | None:
-        """The parsed module at `path`. At most MAX_MODULES parsed modules stay cached (least recently used go,
-        and are parsed again if asked for), so memory does not grow with the size of the tree."""
+        """The parsed module at `path`. At most MAX_MODULES parsed modules of MAX_MODULE_CHARS source characters
+        in all stay cached (least recently used go, and are parsed again if asked for), so memory does not grow
+        with the size of the tree."""
         if path in self._modules:
             self._modules.move_to_end(path)
             return self._modules[path]
@@ -82,8 +85,10 @@ class Repo:
             except (SyntaxError, ValueError, RecursionError, MemoryError):
                 pass
         self._modules[path] = info
-        if len(self._modules) > MAX_MODULES:
-            self._modules.popitem(last=False)
+        self._source_chars += len(info.source) if info else 0
+        while len(self._modules) > 1 and (len(self._modules) > MAX_MODULES or self._source_chars > MAX_MODULE_CHARS):
+            _, old = self._modules.popitem(last=False)
+            self._source_chars -= len(old.source) if old else 0
         return info
 
     def find_module(self, dotted_name: str) -> str | None:
