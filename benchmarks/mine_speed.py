@@ -1,71 +1,89 @@
-"""Usage-mining speed over a large body of real Python: the site-packages of the project's venv.
+"""`peatmoss mine -j 1` against `-j 2` on the benchmark corpus, end to end (the command as a user runs it, into a
+fresh SQLite database each), and a check that no process it started is left once it has finished.
 
-Each top-level folder of site-packages is scanned as one repository with `scan_files` (prefilter,
-then full analysis of the files that may hold a load). The baseline is `ast.parse` on every file, in
-the same run. Files are read into memory first, so both timings exclude disk reads.
+The corpus is the bare git mirrors under --mirrors / $PEATMOSS_MIRRORS (<owner>+<name>/repo, as
+`benchmarks/eval_mining.py` reads them), each mined at HEAD. Every run carries a marker in its environment;
+after it exits, any process still holding the marker is one left behind (it is reported, then killed).
 
-    .venv/bin/python benchmarks/mine_speed.py [SITE_PACKAGES] [--no-prefilter]
+    .venv/bin/python benchmarks/mine_speed.py [--mirrors DIR] [--limit N]
 """
 
 from __future__ import annotations
 
-import ast
+import argparse
+import os
+import signal
+import subprocess
 import sys
-import sysconfig
+import tempfile
 import time
-from collections import defaultdict
+import uuid
 from pathlib import Path
 
-from peatmoss.usage import scan_files
-from peatmoss.usage.model import SourceFile
+from peatmoss.core.paths import mirrors_dir
+
+MARK = "PEATMOSS_BENCH_RUN"
 
 
-def load(site: Path) -> dict[str, list[SourceFile]]:
-    repos: dict[str, list[SourceFile]] = defaultdict(list)
-    for path in sorted(site.rglob("*.py")):
-        if not path.is_file():
+def tagged(mark: str) -> list[int]:
+    """Pids of the processes whose environment holds MARK=mark."""
+    needle = f"{MARK}={mark}".encode()
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
             continue
-        data = path.read_bytes()
-        rel = path.relative_to(site).as_posix()
-        top, _, inner = rel.partition("/")
-        repos[top if inner else "_top"].append(SourceFile(inner or rel, len(data), lambda d=data: d))
-    return repos
+        try:
+            with open(f"/proc/{entry}/environ", "rb") as fh:
+                if needle in fh.read().split(b"\0"):
+                    found.append(int(entry))
+        except OSError:
+            continue
+    return found
+
+
+def run(specs: list[str], workers: int, tmp: Path) -> dict:
+    mark = uuid.uuid4().hex
+    listing = tmp / "list.txt"
+    listing.write_text("\n".join(specs) + "\n")
+    db = tmp / f"mine-{workers}.db"
+    start = time.perf_counter()
+    before = os.times()
+    done = subprocess.run([sys.executable, "-m", "peatmoss", "--db", f"sqlite:///{db}", "mine", "-j", str(workers),
+                           "--no-progress", "--list", str(listing)], env={**os.environ, MARK: mark},
+                          capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    after = os.times()
+    left = tagged(mark)
+    for pid in left:  # never leave them running, but say so
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    return {"workers": workers, "seconds": seconds, "cpu": (after.children_user + after.children_system)
+            - (before.children_user + before.children_system), "left": left, "rc": done.returncode,
+            "summary": done.stdout.strip().splitlines()[-1] if done.stdout.strip() else done.stderr[-300:]}
 
 
 def main() -> None:
-    args = [a for a in sys.argv[1:] if not a.startswith("--")]
-    site = Path(args[0]) if args else Path(sysconfig.get_paths()["purelib"])
-    prefilter = "--no-prefilter" not in sys.argv
-    repos = load(site)
-    files = [f for fs in repos.values() for f in fs]
-    size = sum(f.size for f in files)
-
-    start, cpu = time.perf_counter(), time.process_time()
-    parsed = 0
-    for f in files:
-        try:
-            ast.parse(f.read())
-            parsed += 1
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            pass
-    parse_s, parse_cpu = time.perf_counter() - start, time.process_time() - cpu
-
-    start, cpu = time.perf_counter(), time.process_time()
-    findings = analysed = 0
-    for fs in repos.values():
-        result = scan_files(fs, prefilter=prefilter)
-        findings += len(result.findings)
-        analysed += sum(1 for r in result.files if not (r.message or "").startswith("prefilter"))
-    mine_s, mine_cpu = time.perf_counter() - start, time.process_time() - cpu
-
-    mb = size / 1e6
-    print(f"corpus: {site}  repositories: {len(repos)}  files: {len(files)}  MB: {mb:.1f}")
-    print(f"ast.parse every file: wall {parse_s:.2f} s  CPU {parse_cpu:.2f} s  "
-          f"{len(files) / parse_cpu:,.0f} files/s  {mb / parse_cpu:.1f} MB/s (CPU)")
-    print(f"mining (prefilter={prefilter}): wall {mine_s:.2f} s  CPU {mine_cpu:.2f} s  "
-          f"{len(files) / mine_cpu:,.0f} files/s  {mb / mine_cpu:.1f} MB/s (CPU)  "
-          f"fully analysed: {analysed}  findings: {findings}")
-    print(f"speed-up over ast.parse: {parse_cpu / mine_cpu:.1f}x CPU, {parse_s / mine_s:.1f}x wall")
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--mirrors", type=Path, default=None, help="Folder of bare git mirrors [$PEATMOSS_MIRRORS].")
+    ap.add_argument("--limit", type=int, default=None, help="Mine only the first N mirrors.")
+    args = ap.parse_args()
+    folder = mirrors_dir(args.mirrors)
+    if folder is None:
+        sys.exit("no mirrors: pass --mirrors DIR or set PEATMOSS_MIRRORS")
+    specs = sorted(str(p / "repo") for p in folder.iterdir() if (p / "repo").is_dir())[: args.limit]
+    print(f"corpus: {len(specs)} repositories under {folder}; load average {os.getloadavg()[0]:.1f}")
+    with tempfile.TemporaryDirectory(prefix="peatmoss-mine-speed-") as tmp:
+        one = run(specs, 1, Path(tmp))
+        two = run(specs, 2, Path(tmp))
+    for r in (one, two):
+        print(f"-j {r['workers']}: wall {r['seconds']:.1f} s  CPU (all processes) {r['cpu']:.1f} s  exit {r['rc']}  "
+              f"processes left behind: {len(r['left'])}  | {r['summary']}")
+    print(f"speed-up -j 2 over -j 1: {one['seconds'] / two['seconds']:.2f}x wall; "
+          f"load average at end {os.getloadavg()[0]:.1f}")
+    if one["left"] or two["left"]:
+        sys.exit("processes were left behind")
 
 
 if __name__ == "__main__":

@@ -194,7 +194,7 @@ class ModuleAnalyzer(ast.NodeVisitor):
         return Ctx(mod=self.mod, scopes=self.scopes, cls=self.classes[0], line=line)
 
     def _text(self, node: ast.AST) -> str:
-        text = ast.get_source_segment(self.mod.source, node) or ast.unparse(node)
+        text = self.mod.segment(node) or ast.unparse(node)
         return text if len(text) <= MAX_TEXT else text[:MAX_TEXT] + "…"
 
     def _attribute(self, node: ast.expr) -> bool:

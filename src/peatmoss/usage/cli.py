@@ -16,14 +16,14 @@ COLUMNS = ("file", "cell", "line", "col", "library", "api", "model", "candidates
            "hub", "revision", "trust_remote_code", "is_local_path", "reuse_mode", "arg_text")
 
 
-def _scan(spec: str):
+def _scan(spec: str, workers: int = 1):
     from .scan import scan_files, scan_path
     from .sources import SourceError, open_source
 
     path = Path(spec)
     bare_git = path.is_dir() and (path / "HEAD").is_file() and (path / "objects").is_dir()
     if path.exists() and not bare_git:  # a local folder or file: its working tree, with our own safe walker
-        return scan_path(spec)
+        return scan_path(spec, workers)
     try:
         with open_source(spec) as (_info, files):
             return scan_files(files)
@@ -42,12 +42,14 @@ def scan_cmd(
     path: str = typer.Argument(..., help="Folder or file to analyse (or a git repository / URL)."),
     fmt: ScanFormat = "table",
     files: bool = typer.Option(False, "--files", help="Also list files that were skipped, degraded or failed."),
+    workers: int = typer.Option(1, "--workers", "-j", min=1, help="Analyse in this many processes (a local "
+                                "folder; a git repository or URL is analysed in one)."),
     smells: bool = typer.Option(False, "--smells", help="List model-usage smells (unpinned revision, "
                                 "trust_remote_code, unsafe torch.load, tokens in code, plain-URL weights); "
                                 "with json/jsonl/csv the smells are printed instead of the loads."),
 ) -> None:
     """Find where Python code loads a pre-trained model and which model id it loads (no DB, no network)."""
-    result = _scan(path)
+    result = _scan(path, workers)
     found = [f.to_dict() for f in result.findings]
     if smells:
         from .smells import smells_in

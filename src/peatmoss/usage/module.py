@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import ast
 import re
+from collections import deque
 from dataclasses import dataclass, field
 
 Assign = tuple[int, ast.expr]  # (line, value expression)
 
 CLI_CALLS = {"add_argument", "add_option"}
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")  # lines with their ends, as ast splits them
 ABSL_DEFINES = ("DEFINE_string", "DEFINE_enum", "DEFINE_multi_string")
 
 
@@ -51,11 +53,27 @@ class Scope:
         return self._cli_params
 
 
-@dataclass
 class ClassInfo:
-    node: ast.ClassDef
-    attrs: dict[str, list[Assign]] = field(default_factory=dict)  # class-level and self.x
-    owners: dict[int, ast.AST] = field(default_factory=dict)  # id(value) of a self.x value -> its method
+    """A class: its node, and its attributes (class-level and `self.x`) with the method that sets each `self.x`.
+    The attributes of a class of a parsed module are collected on first use (`lazy`); a ClassInfo made for any
+    other class node has none."""
+
+    def __init__(self, node: ast.ClassDef, lazy: bool = False):
+        self.node = node
+        self._attrs: dict[str, list[Assign]] | None = None if lazy else {}
+        self._owners: dict[int, ast.AST] = {}  # id(value) of a self.x value -> its method
+
+    @property
+    def attrs(self) -> dict[str, list[Assign]]:
+        if self._attrs is None:
+            self._attrs = {}
+            _class_attrs(self)
+        return self._attrs
+
+    @property
+    def owners(self) -> dict[int, ast.AST]:
+        self.attrs  # noqa: B018 -- fills both tables
+        return self._owners
 
 
 @dataclass
@@ -74,6 +92,22 @@ class ModuleInfo:
     uses_hf_argparser: bool = False
     cli_choices: dict[str, ast.expr] = field(default_factory=dict)  # argparse dest -> `choices=` expression
     call_sites: dict | None = None  # callee last name -> calls.Site list (calls.sites fills it on first use)
+    _lines: list[str] | None = None
+
+    def segment(self, node: ast.AST) -> str | None:
+        """`ast.get_source_segment(self.source, node)`, with the source split into lines once per module."""
+        end, end_col = getattr(node, "end_lineno", None), getattr(node, "end_col_offset", None)
+        if end is None or end_col is None or not hasattr(node, "lineno"):
+            return None
+        if self._lines is None:
+            self._lines = _LINE.findall(self.source)
+        lines, first, col = self._lines, node.lineno - 1, node.col_offset
+        if not 0 <= first <= end - 1 < len(lines):
+            return None
+        if first == end - 1:
+            return lines[first].encode()[col:end_col].decode()
+        return "".join([lines[first].encode()[col:].decode(), *lines[first + 1:end - 1],
+                        lines[end - 1].encode()[:end_col].decode()])
 
 
 def _add(table: dict[str, list[Assign]], name: str, line: int, value: ast.expr) -> None:
@@ -200,11 +234,49 @@ def _cli_default(call: ast.Call, facts: ModuleInfo) -> None:
         facts.uses_hf_argparser = True
 
 
+def _class_attrs(info: ClassInfo) -> None:
+    node, attrs = info.node, info._attrs
+    for stmt in node.body:
+        if isinstance(stmt, ast.Assign):
+            for t in stmt.targets:
+                _targets(t, stmt.value, stmt.lineno, attrs)
+        elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None and isinstance(stmt.target, ast.Name):
+            _add(attrs, stmt.target.id, stmt.lineno, stmt.value)
+    for method in node.body:
+        if not isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        for sub in _statements(method):
+            if isinstance(sub, ast.Assign):
+                for t in sub.targets:
+                    if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == "self":
+                        _add(attrs, t.attr, sub.lineno, sub.value)
+                        info._owners[id(sub.value)] = method
+
+
+def _statements(tree: ast.AST):
+    """The statements under `tree` (and it), in `ast.walk` order, without walking into expressions: every
+    statement sits in a statement list (`body`, `orelse`, `finalbody`, `handlers`, `cases`)."""
+    queue = deque([tree])
+    while queue:
+        node = queue.popleft()
+        yield node
+        for name in node._fields:
+            value = getattr(node, name) if name in _BODIES else None
+            if isinstance(value, list):
+                queue.extend(c for c in value if isinstance(c, ast.AST))
+
+
+# Names a CLI-option call is spelled with: a module without any of them has no CLI facts to collect.
+_CLI_WORDS = tuple(CLI_CALLS) + ("DEFINE_", "Fire", "HfArgumentParser")
+
+
 def build_module(tree: ast.Module, name: str, path: str, source: str) -> ModuleInfo:
+    """One pass over the module's statements (imports, functions, classes); its calls are walked only when the
+    source spells a CLI-option call."""
     facts = ModuleInfo(name=name, path=path, tree=tree, source=source)
     is_package = path.endswith("__init__.py")
     facts.scope = Scope(tree)
-    for node in ast.walk(tree):
+    for node in _statements(tree):
         if isinstance(node, ast.Import):
             for a in node.names:
                 if a.asname:
@@ -224,23 +296,9 @@ def build_module(tree: ast.Module, name: str, path: str, source: str) -> ModuleI
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             facts.functions[node] = Scope(node)
         elif isinstance(node, ast.ClassDef):
-            info = ClassInfo(node)
-            for stmt in node.body:
-                if isinstance(stmt, ast.Assign):
-                    for t in stmt.targets:
-                        _targets(t, stmt.value, stmt.lineno, info.attrs)
-                elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None and isinstance(stmt.target, ast.Name):
-                    _add(info.attrs, stmt.target.id, stmt.lineno, stmt.value)
-            for method in node.body:
-                if not isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                    continue
-                for sub in ast.walk(method):
-                    if isinstance(sub, ast.Assign):
-                        for t in sub.targets:
-                            if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == "self":
-                                _add(info.attrs, t.attr, sub.lineno, sub.value)
-                                info.owners[id(sub.value)] = method
-            facts.classes.setdefault(node.name, info)
-        elif isinstance(node, ast.Call):
-            _cli_default(node, facts)
+            facts.classes.setdefault(node.name, ClassInfo(node, lazy=True))
+    if any(word in source for word in _CLI_WORDS):
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call):
+                _cli_default(node, facts)
     return facts

@@ -94,16 +94,24 @@ def importable_name(path: str) -> str | None:
     return base.rsplit(".", 1)[0] if base.endswith(".py") else None
 
 
-def spread(seeds: set[str], tokens: dict[str, set[bytes]], relative: dict[str, bool], raw: dict[str, bytes],
-           exported) -> set[str]:
+def _top(path: str) -> str:
+    return path.split("/", 1)[0] if "/" in path else ""
+
+
+def spread(seeds: set[str], tokens: dict[str, set[bytes]], relative: dict[str, bool], data_of, exported,
+           find_module, module_name) -> set[str]:
     """Files that may use a catalog name re-exported by a repo module, starting from `seeds` (files that
     import a catalog root).
 
-    A file is reached from a module when its import lines name the module (or it imports relatively and
-    sits in the module's package or below) and its bytes contain a name the module exports from a catalog
-    library (`exported(path)`: a set of names, None when unknown = any; computed only when needed).
-    Not covered: a submodule reached as an attribute of a package imported under
-    another name (`import pkg as p; p.sub.Model`) when no file names `sub` on an import line."""
+    A file is reached from a module when its bytes contain a name the module exports from a catalog library
+    (`exported(path)`: a set of names, None when unknown = any; computed only when needed) and it can import
+    the module: its import lines name every segment of a dotted name that the repository resolves to that
+    module (`find_module`: `import logging` reaches only the one `logging.py` the analyzer would pick), or it
+    imports relatively, sits in the same top folder and names the module on an import line (a relative
+    import of a package's `__init__.py`, `from . import x`, need not name it: every file below it counts).
+    `data_of(path)`: the file's bytes (read again, nothing is kept). Not covered: a submodule reached as an
+    attribute of a package imported under another name (`import pkg as p; p.sub.Model`) when no file names
+    `sub` on an import line."""
     names = {p: importable_name(p) for p in tokens}
     wanted = {n.encode() for n in names.values() if n}
     by_token: dict[bytes, list[str]] = {}
@@ -114,25 +122,34 @@ def spread(seeds: set[str], tokens: dict[str, set[bytes]], relative: dict[str, b
     reached: set[str] = set()
     done = set(seeds)
     frontier = set(seeds)
-    cache: dict[str, set[str] | None] = {}
     while frontier:
         new = set()
         for src in sorted(frontier):
             name = names.get(src)
             folder = posixpath.dirname(src)
-            candidates = set(by_token.get(name.encode(), ())) if name else set()
-            candidates.update(p for p, d in rel_files if folder == "" or d == folder or d.startswith(folder + "/"))
+            candidates = set()
+            if name and src.endswith(".py"):
+                parts = module_name(src).split(".")
+                spellings = [[s.encode() for s in parts[i:]] for i in range(len(parts))
+                             if find_module(".".join(parts[i:])) == src]
+                top = _top(src)
+                for path in by_token.get(name.encode(), ()):
+                    toks = tokens[path]
+                    if any(all(s in toks for s in spelling) for spelling in spellings) or (
+                            relative.get(path) and _top(path) == top):
+                        candidates.add(path)
+            if src.endswith("__init__.py"):  # `from . import x` / `from .. import x` below the package
+                candidates.update(p for p, d in rel_files if folder == "" or d == folder or d.startswith(folder + "/"))
             candidates -= done
             if not candidates:
                 continue
-            if src not in cache:
-                cache[src] = exported(src)
-            found = cache[src]
-            needles = None if found is None else [n.encode() for n in found]
-            for path in candidates:
-                if needles is None or any(n in raw[path] for n in needles):
+            found = exported(src)
+            needles = None if found is None else [n.encode() for n in sorted(found)]
+            for path in sorted(candidates):
+                if needles is None or (needles and any(n in data_of(path) for n in needles)):
                     new.add(path)
             done |= new
         reached |= new
         frontier = new
     return reached
+

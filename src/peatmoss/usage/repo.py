@@ -18,6 +18,7 @@ from .resolve import MODEL_KEYS, Ctx, Resolver, Value
 
 CONFIG_SUFFIXES = (".yaml", ".yml", ".json", ".toml") + INI_SUFFIXES + LAUNCH_SUFFIXES
 MAX_MODULES = 400  # parsed modules kept per repository
+MAX_MODULE_CHARS = 2_000_000  # and their source characters (a syntax tree takes ~30 times its source)
 _MODEL_KEY_BYTES = tuple(k.encode() for k in MODEL_KEYS)
 
 
@@ -51,6 +52,7 @@ class Repo:
         self._texts = texts  # python path -> lazy decoded text (None when unreadable)
         self._configs = configs  # config path -> lazy bytes
         self._modules: OrderedDict[str, ModuleInfo | None] = OrderedDict()
+        self._source_chars = 0
         self._split: dict = {}  # dotted name -> ((module path, segments in it) or None, dependencies)
         self._reexports: dict = {}  # dotted name -> (library name, dependencies)
         self._suffix: dict[str, list[str]] = {}
@@ -62,6 +64,7 @@ class Repo:
                 self._suffix.setdefault(".".join(parts[i:]), []).append(path)
         self._cli: dict[str, Value | None] = {}
         self._mentions: dict = {}
+        self.cli_files: set[str] | None = None  # the files that may define options (None: any), known from their bytes
         self._config_map: dict[str, list[str]] | None = None
         self._extra_keys: dict[str, list[str]] = {}
         self.config_status: dict[str, tuple[str, str | None, str | None]] = {}  # consulted config files
@@ -117,8 +120,9 @@ class Repo:
             self.watch = outer
 
     def module_at(self, path: str) -> ModuleInfo | None:
-        """The parsed module at `path`. At most MAX_MODULES parsed modules stay cached (least recently used go,
-        and are parsed again if asked for), so memory does not grow with the size of the tree."""
+        """The parsed module at `path`. At most MAX_MODULES parsed modules of MAX_MODULE_CHARS source characters
+        in all stay cached (least recently used go, and are parsed again if asked for), so memory does not grow
+        with the size of the tree."""
         self._note(("module", path, self.blobs.get(path)))
         if path in self._modules:
             self._modules.move_to_end(path)
@@ -131,8 +135,10 @@ class Repo:
             except (SyntaxError, ValueError, RecursionError, MemoryError):
                 pass
         self._modules[path] = info
-        if len(self._modules) > MAX_MODULES:
-            self._modules.popitem(last=False)
+        self._source_chars += len(info.source) if info else 0
+        while len(self._modules) > 1 and (len(self._modules) > MAX_MODULES or self._source_chars > MAX_MODULE_CHARS):
+            _, old = self._modules.popitem(last=False)
+            self._source_chars -= len(old.source) if old else 0
         return info
 
     def find_module(self, dotted_name: str) -> str | None:
@@ -259,7 +265,7 @@ class Repo:
         self._cli[dest] = None
         needle = dest.replace("_", "")
         for path, text_of in self._texts.items():
-            if not path.endswith(".py"):
+            if not path.endswith(".py") or (self.cli_files is not None and path not in self.cli_files):
                 continue
             text = text_of()
             if not text or ("add_argument" not in text and "DEFINE_" not in text):

@@ -6,10 +6,14 @@ import ast
 import gc
 import io
 import logging
+import os
 import tokenize
+from collections import OrderedDict
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
+from ..core.safefs import read_bytes
 from .analyzer import analyze_module
 from .catalog import Catalog, load_catalog
 from .fallback import token_scan
@@ -23,6 +27,8 @@ from .walk import MAX_BYTES, size_limit, walk
 
 log = logging.getLogger(__name__)
 PARSE_ERRORS = (SyntaxError, ValueError, RecursionError, MemoryError)
+TEXT_BUDGET = 16_000_000  # decoded characters kept between uses
+MIN_SHARE = 1_000_000  # bytes to analyse per worker process, at least (starting one costs about a second)
 
 
 def file_kind(path: str) -> str | None:
@@ -74,6 +80,111 @@ def _prefilter(catalog: Catalog) -> Prefilter:
     return entry[1]
 
 
+class _Texts:
+    """The files of a scan, read again when needed; decoded texts are kept up to TEXT_BUDGET characters (least
+    recently used go first), so memory does not grow with the size of the tree."""
+
+    def __init__(self, sources: dict[str, SourceFile]):
+        self.sources = sources
+        self.cache: OrderedDict[str, tuple[str, bool]] = OrderedDict()
+        self.size = 0
+
+    def data(self, path: str) -> bytes:
+        try:
+            return self.sources[path].read()
+        except OSError:
+            return b""
+
+    def decoded(self, path: str, data: bytes | None = None) -> tuple[str, bool]:
+        if path in self.cache:
+            self.cache.move_to_end(path)
+            return self.cache[path]
+        entry = self.cache[path] = decode(self.data(path) if data is None else data)
+        self.size += len(entry[0])
+        while self.size > TEXT_BUDGET and len(self.cache) > 1:
+            _, (old, _) = self.cache.popitem(last=False)
+            self.size -= len(old)
+        return entry
+
+    def getter(self, path: str):
+        return lambda: self.decoded(path)[0]
+
+
+@dataclass
+class _Plan:
+    """What the first pass learns about a tree: the files, their sizes and kinds, which to analyse."""
+
+    records: list[FileRecord] = field(default_factory=list)  # refused or unreadable files
+    sources: dict[str, SourceFile] = field(default_factory=dict)  # python files and notebooks
+    sizes: dict[str, int] = field(default_factory=dict)
+    kinds: dict[str, str] = field(default_factory=dict)
+    configs: dict[str, SourceFile] = field(default_factory=dict)
+    hot: set[str] = field(default_factory=set)  # files to analyse
+    cli_files: set[str] = field(default_factory=set)  # files that spell an option definition
+    cfg_cache: dict[str, bytes] = field(default_factory=dict)
+    blobs: dict[str, str] = field(default_factory=dict)  # git blob id of each file read from git
+    texts: _Texts | None = None
+    repo: Repo | None = None
+    analysed: int = 0
+    reused: int = 0  # files whose analysis at an earlier commit still holds
+
+
+def _shares(plan: _Plan, n: int) -> list[list[str]]:
+    """The files to analyse in `n` shares of about equal bytes (largest first to the lightest share)."""
+    shares: list[list[str]] = [[] for _ in range(n)]
+    weight = [0] * n
+    for path in sorted(plan.hot, key=lambda p: (-plan.sizes[p], p)):
+        i = weight.index(min(weight))
+        shares[i].append(path)
+        weight[i] += plan.sizes[path]
+    return [sorted(s) for s in shares if s]
+
+
+def _in_workers(scanner: "_Scanner", plan: _Plan, workers: int, root: str):
+    """The second pass in `workers` processes (a pool that ends with this one), one share each; each builds
+    its own view of the repository from the files under `root`."""
+    from peatmoss.execution import Unit, run_units
+
+    listing = {p: (plan.kinds[p], plan.sizes[p]) for p in plan.sizes}
+    units = [Unit(str(i), (root, listing, sorted(plan.configs), sorted(plan.cli_files), share,
+                           scanner.use_prefilter))
+             for i, share in enumerate(_shares(plan, workers))]
+    findings: list[Finding] = []
+    records: list[FileRecord] = []
+    configs: dict[str, FileRecord] = {}
+    for done in run_units(units, _analyse_share, workers=workers, window=workers):
+        if not done.ok:
+            raise RuntimeError(f"a scan worker failed: {done.error}: {done.message}")
+        found, analysed, consulted = done.value
+        findings += found
+        records += analysed
+        configs.update(consulted)
+    return findings, records, configs
+
+
+def _analyse_share(root: str, listing: dict[str, tuple[str, int]], configs: list[str], cli_files: list[str],
+                   share: list[str], prefilter: bool):
+    """Worker side of `scan --workers`: analyse `share` of the files under `root`."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        scanner = _Scanner(load_catalog(), prefilter)
+        plan = _Plan(kinds={p: k for p, (k, _) in listing.items()}, sizes={p: n for p, (_, n) in listing.items()},
+                     cli_files=set(cli_files))
+        plan.sources = {p: _disk_file(root, p) for p in listing}
+        plan.configs = {p: _disk_file(root, p) for p in configs}
+        plan.repo = scanner._repo(plan)
+        return scanner._analyse(plan, share)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _disk_file(root: str, path: str) -> SourceFile:
+    limit = size_limit(path)
+    return SourceFile(path, 0, lambda: read_bytes(root, path, limit + 1))
+
+
 class _Scanner:
     def __init__(self, catalog: Catalog, prefilter: bool = True, cache: FileCache | None = None):
         self.catalog = catalog
@@ -81,81 +192,108 @@ class _Scanner:
         self.prefilter = _prefilter(catalog)
         self.use_prefilter = prefilter
 
-    def run(self, files: Iterable[SourceFile | FileRecord]) -> ScanResult:
-        records: list[FileRecord] = []
-        raw: dict[str, bytes] = {}
-        kinds: dict[str, str] = {}
-        configs: dict[str, SourceFile] = {}
-        blobs: dict[str, str] = {}
+    def run(self, files: Iterable[SourceFile | FileRecord], workers: int = 1, root: str | None = None) -> ScanResult:
+        """Two passes: read every file once for its import lines (nothing of it is kept but those tokens),
+        then decode, parse and analyse only the files that may hold a load (read again). With `workers` > 1 and
+        the folder `root` the files come from, the second pass runs in that many processes."""
+        plan = self._plan(files)
+        records = plan.records
+        cold = {p for p in plan.sizes if p not in plan.hot}
+        workers = min(workers, len(plan.hot), sum(plan.sizes[p] for p in plan.hot) // MIN_SHARE)
+        if workers > 1 and root is not None:
+            found, analysed, configs = _in_workers(self, plan, workers, root)
+        else:
+            found, analysed, configs = self._analyse(plan, sorted(plan.hot))
+        by_path = {r.path: r for r in analysed}
+        for path in sorted(plan.sizes):
+            records.append(by_path[path] if path not in cold else FileRecord(
+                path, plan.kinds[path], plan.sizes[path], "ok", None, "prefilter: no catalog import"))
+        records.extend(sorted(configs.values(), key=lambda r: r.path))
+        found.sort(key=lambda f: (f.file, f.cell if f.cell is not None else -1, f.line, f.col))
+        return ScanResult(findings=found, files=records, analysed=plan.analysed, reused=plan.reused)
+
+    def _plan(self, files: Iterable[SourceFile | FileRecord]) -> "_Plan":
+        plan = _Plan()
+        tokens: dict[str, set[bytes]] = {}
+        relative: dict[str, bool] = {}
+        seeds: set[str] = set()
         for f in files:
             if isinstance(f, FileRecord):
-                records.append(f)
+                plan.records.append(f)
                 continue
             kind = file_kind(f.path)
             if kind is None:
                 continue
             if f.blob:
-                blobs[f.path] = f.blob
+                plan.blobs[f.path] = f.blob
             if kind == "config":
                 if f.size <= MAX_BYTES:
-                    configs[f.path] = f
+                    plan.configs[f.path] = f
                 continue
-            data = self._read(f, kind, records)
-            if data is not None:
-                raw[f.path], kinds[f.path] = data, kind
-        tokens = {p: import_tokens(d) for p, d in raw.items()}
-        seeds = {p for p, t in tokens.items() if self.prefilter.hot_tokens(t)}
-        hot = {p for p in seeds if self.prefilter.hot_tokens(tokens[p], raw[p])} if self.use_prefilter else set(raw)
-        relative = {p: b"from ." in d for p, d in raw.items()}
-        texts: dict[str, tuple[str, bool]] = {}
+            data = self._read(f, kind, plan.records)
+            if data is None:
+                continue
+            path = f.path
+            plan.sources[path], plan.sizes[path], plan.kinds[path] = f, len(data), kind
+            tokens[path] = import_tokens(data)
+            relative[path] = b"from ." in data
+            if b"add_argument" in data or b"DEFINE_" in data:
+                plan.cli_files.add(path)
+            if self.prefilter.hot_tokens(tokens[path]):
+                seeds.add(path)
+                if self.prefilter.hot_tokens(tokens[path], data):
+                    plan.hot.add(path)
+            if not self.use_prefilter:
+                plan.hot.add(path)
+            del data
+        plan.repo = self._repo(plan)
+        if seeds and self.use_prefilter:
+            plan.hot |= spread(seeds, tokens, relative, plan.texts.data,
+                               lambda p: self._exported(p, plan.repo, plan.kinds), plan.repo.find_module, module_name)
+        return plan
 
-        def text_of(path: str):
-            def get() -> str | None:
-                if path not in texts:
-                    texts[path] = decode(raw[path])
-                return texts[path][0]
-            return get
-
-        cfg_cache: dict[str, bytes] = {}
+    def _repo(self, plan: "_Plan") -> Repo:
+        plan.texts = _Texts(plan.sources)
 
         def config_bytes(f: SourceFile):
             def get() -> bytes:
-                if f.path not in cfg_cache:
+                if f.path not in plan.cfg_cache:
                     try:
-                        cfg_cache[f.path] = f.read()[: MAX_BYTES]
+                        plan.cfg_cache[f.path] = f.read()[: MAX_BYTES]
                     except OSError:
-                        cfg_cache[f.path] = b""
-                return cfg_cache[f.path]
+                        plan.cfg_cache[f.path] = b""
+                return plan.cfg_cache[f.path]
             return get
 
-        repo = Repo({p: text_of(p) for p, k in kinds.items() if k == "python"},
-                    {p: config_bytes(f) for p, f in configs.items()},
-                    frozenset(r.decode() for r in self.prefilter.roots), self.catalog, blobs)
-        if seeds and self.use_prefilter:
-            hot |= spread(seeds, tokens, relative, raw, lambda p: self._exported(p, repo, kinds))
+        repo = Repo({p: plan.texts.getter(p) for p, k in plan.kinds.items() if k == "python"},
+                    {p: config_bytes(f) for p, f in plan.configs.items()},
+                    frozenset(r.decode() for r in self.prefilter.roots), self.catalog, plan.blobs)
+        repo.cli_files = plan.cli_files
+        return repo
+
+    def _analyse(self, plan: "_Plan", paths: list[str]) -> tuple[list[Finding], list[FileRecord], dict]:
+        """Findings and a record for each of `paths`, and records of the config files consulted."""
         findings: list[Finding] = []
-        analysed = reused = 0
-        for path in sorted(raw):
-            kind = kinds[path]
-            if path not in hot:
-                records.append(FileRecord(path, kind, len(raw[path]), "ok", None, "prefilter: no catalog import"))
-                continue
-            blob = blobs.get(path) if self.cache is not None else None
+        records: list[FileRecord] = []
+        repo, texts = plan.repo, plan.texts
+        for path in paths:
+            kind = plan.kinds[path]
+            blob = plan.blobs.get(path) if self.cache is not None else None
             kept = self.cache.get(path, blob, repo) if blob else None
             if kept is not None:
                 records.append(kept[0])
                 findings.extend(kept[1])
-                reused += 1
+                plan.reused += 1
                 continue
             repo.watch = set() if blob else None
-            analysed += 1
-            text_of(path)()
-            text, exact = texts[path]
-            record = FileRecord(path, kind, len(raw[path]), "ok" if exact else "degraded",
+            plan.analysed += 1
+            data = texts.data(path)
+            text, exact = texts.decoded(path, data)
+            record = FileRecord(path, kind, plan.sizes[path], "ok" if exact else "degraded",
                                 None if exact else "encoding", None if exact else "not UTF-8; decoded as Latin-1")
             try:
                 if kind == "notebook":
-                    found = self._notebook(path, raw[path], repo, record)
+                    found = self._notebook(path, data, repo, record)
                 else:
                     if is_percent(text):
                         record.kind = "percent"
@@ -170,33 +308,37 @@ class _Scanner:
                 repo.watch = None
             findings.extend(found)
             records.append(record)
-        for path, values in repo.config_status.items():
-            records.append(FileRecord(path, "config", len(cfg_cache.get(path, b"")), values[0], values[1], values[2]))
-        findings.sort(key=lambda f: (f.file, f.cell if f.cell is not None else -1, f.line, f.col))
-        return ScanResult(findings=findings, files=records, analysed=analysed, reused=reused)
+        configs = {path: FileRecord(path, "config", len(plan.cfg_cache.get(path, b"")), *values)
+                   for path, values in repo.config_status.items()}
+        return findings, records, configs
 
-    def _exported(self, path: str, repo: Repo, kinds: dict[str, str]) -> set[str] | None:
+    def _exported(self, path: str, repo: Repo, kinds: dict[str, str]):
         """Names a repo module binds to catalog-library objects (what it can re-export); None if unknown."""
         if kinds.get(path) != "python":
             return set()
         info = repo.module_at(path)
         if info is None:
             return None
-        roots = self.prefilter.roots
-        out = set()
-        for alias, qualified in info.imports.items():
-            top = repo.reexport(qualified).split(".", 1)[0].encode()
-            if top in roots or (self.prefilter.prefixes and top.startswith(self.prefilter.prefixes)):
-                out.add(alias)
-        for name, cls in info.classes.items():
-            q = repo.qualname(ast.Name(id=name), info)
-            if q and q.split(".", 1)[0].encode() in roots:
-                out.add(name)
-        for name, assigns in info.scope.assigns.items():
-            if any(isinstance(v, (ast.Name, ast.Attribute)) and (ast.unparse(v).split(".")[0] in out)
-                   for _, v in assigns):
-                out.add(name)
-        return out
+        roots, prefixes = self.prefilter.roots, self.prefilter.prefixes
+        memo: dict[str, bool] = {}
+
+        def catalog(name: str) -> bool:  # an import of a catalog object, a subclass of one, or a name for either
+            if name not in memo:
+                memo[name] = False
+                found = False
+                if name in info.imports:
+                    top = repo.reexport(info.imports[name]).split(".", 1)[0].encode()
+                    found = top in roots or bool(prefixes and top.startswith(prefixes))
+                if not found and name in info.classes:
+                    q = repo.qualname(ast.Name(id=name), info)
+                    found = bool(q and q.split(".", 1)[0].encode() in roots)
+                if not found:
+                    found = any(isinstance(v, (ast.Name, ast.Attribute)) and catalog(ast.unparse(v).split(".")[0])
+                                for _, v in info.scope.assigns.get(name, ()))
+                memo[name] = found
+            return memo[name]
+
+        return {name for name in set(info.imports) | set(info.classes) | set(info.scope.assigns) if catalog(name)}
 
     @staticmethod
     def _read(f: SourceFile, kind: str, records: list[FileRecord]) -> bytes | None:
@@ -262,25 +404,27 @@ class _Scanner:
 
 
 def scan_files(files: Iterable[SourceFile], *, catalog: Catalog | None = None, prefilter: bool = True,
-               cache: FileCache | None = None) -> ScanResult:
+               workers: int = 1, root: str | Path | None = None, cache: FileCache | None = None) -> ScanResult:
     """Analyse all files of one repository together (cross-module constants, config files).
 
-    prefilter=False parses every file (for checking the prefilter; same findings, slower). `cache` (kept
-    across the commits of one repository) reuses the analysis of files read from git whose blob and
+    prefilter=False parses every file (for checking the prefilter; same findings, slower). `workers` > 1
+    analyses in that many processes; it needs `root`, the folder the files' paths are relative to. `cache`
+    (kept across the commits of one repository) reuses the analysis of files read from git whose blob and
     dependencies did not change."""
     enabled = gc.isenabled()
     gc.disable()  # the cached syntax trees make every cyclic collection slow; they hold no cycles
     try:
-        return _Scanner(catalog or load_catalog(), prefilter, cache).run(files)
+        return _Scanner(catalog or load_catalog(), prefilter, cache).run(
+            files, workers, os.path.realpath(root) if root is not None else None)
     finally:
         if enabled:
             gc.enable()
 
 
-def scan_path(path: str | Path) -> ScanResult:
-    """Walk a local folder safely, then scan_files."""
+def scan_path(path: str | Path, workers: int = 1) -> ScanResult:
+    """Walk a local folder safely, then scan_files (the analysis in `workers` processes)."""
     root = Path(path)
     if root.is_file():
         data_path = root.resolve()
         return scan_files([SourceFile(root.name, data_path.stat().st_size, data_path.read_bytes)])
-    return scan_files(walk(root))
+    return scan_files(walk(root), workers=workers, root=root)
