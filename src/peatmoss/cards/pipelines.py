@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from .builder import Builder
 from .markdown import INJECTION
-from .llm import BudgetExceeded, LlmClient, LlmError
+from .llm import SCHEMA_MODES, BudgetExceeded, LlmClient, LlmError
 from .retrieve import snippets
 from .schema import FIELDS, answer_model
 
@@ -46,7 +46,7 @@ def target_fields(b: Builder) -> list[str]:
 def build_messages(card: str, fields: list[str], schema: dict, mode: str, truncated: bool) -> list[dict]:
     lines = ["Extract these fields from the model card below:"]
     lines += [f"- {f}: {FIELDS[f][2]}" for f in fields]
-    if mode != "json_schema":
+    if mode not in SCHEMA_MODES:  # else the server holds the answer to the schema
         lines.append("Answer with JSON matching this JSON schema:")
         lines.append(json.dumps(schema, separators=(",", ":")))
     else:
@@ -144,12 +144,13 @@ def merge(b: Builder, answer, fields: list[str], pipeline: str) -> None:
                 b.add(field, value, "llm", span, CONFIDENCE[pipeline])
 
 
-def run_llm_stage(b: Builder, pipeline: str, llm: LlmClient) -> None:
+def run_llm_stage(b: Builder, pipeline: str, llm: LlmClient, fields: list[str] | None = None) -> None:
+    """Ask the LLM for `fields` (default: those the rules left empty or low-confidence) and merge its answer."""
     if pipeline not in CONFIDENCE:
         raise ValueError(f"unknown pipeline {pipeline!r}")
     if not b.text.strip():
         return
-    fields = target_fields(b)
+    fields = target_fields(b) if fields is None else fields
     if not fields:
         return
     truncated = False
