@@ -25,7 +25,7 @@ from peatmoss.cards.llm import LlmClient, load_prices
 from peatmoss.cards.llmrun import pick_cards, record_run
 
 PAPER_CARDS = 14_296  # PTM snapshots the paper ran the accurate pipeline on
-PRICED = ("gpt-4o-mini", "gpt-4.1-nano", "gpt-4.1-mini", "gpt-3.5-turbo", "gpt-4o", "gpt-4-turbo")
+PRICED = ("gpt-5-nano", "gpt-4o-mini", "gpt-5-mini", "gpt-4.1-mini", "gpt-3.5-turbo", "gpt-5", "gpt-4-turbo")
 
 
 def client_factory(base_url: str | None, alias: str, args):

@@ -166,7 +166,9 @@ def test_a_server_rejecting_json_schema_gets_the_schema_in_json_object():
         extract_card(TRAINER_CARD, pipeline="accurate", llm=llm)
     kinds = [r["response_format"]["type"] for r in srv.requests]
     assert kinds == ["json_schema", "json_object", "json_object"]  # the fallback is kept for later calls
-    assert srv.requests[1]["response_format"]["schema"]["title"] == "CardAnswer"
+    schema = srv.requests[1]["response_format"]["schema"]
+    assert schema["title"] == "CardAnswer" and schema["required"] == fields_of(srv.requests[1])  # none skipped
+    assert all(d["required"] == ["not_stated", "values"] for n, d in schema["$defs"].items() if n.endswith("_answer"))
     assert srv.requests[1]["messages"] == srv.requests[0]["messages"]
     assert '"not_stated":{' not in srv.requests[1]["messages"][1]["content"]  # the server holds the schema
     assert meta.datasets[0].source == "llm" and meta.datasets[0].value.name == "yelp_review_full"

@@ -43,6 +43,21 @@ def target_fields(b: Builder) -> list[str]:
     return [f for f, items in b.fields.items() if not items or all(e.confidence < LOW_CONFIDENCE for e in items)]
 
 
+def request_schema(fields: list[str]) -> dict:
+    """The answer schema sent: every asked field, and both keys of each, required (a model held to the schema
+    by a grammar could otherwise answer `{}`); validation stays with the pydantic model."""
+    schema = answer_model(fields).model_json_schema()
+    for name, prop in schema["properties"].items():
+        ref = next((a["$ref"] for a in prop.get("anyOf", []) if "$ref" in a), None)
+        if ref:
+            schema["properties"][name] = {"$ref": ref, "description": prop.get("description", "")}
+    schema["required"] = list(fields)
+    for name, definition in schema.get("$defs", {}).items():
+        if name.endswith("_answer"):
+            definition["required"] = ["not_stated", "values"]
+    return schema
+
+
 def build_messages(card: str, fields: list[str], schema: dict, mode: str, truncated: bool) -> list[dict]:
     lines = ["Extract these fields from the model card below:"]
     lines += [f"- {f}: {FIELDS[f][2]}" for f in fields]
@@ -71,7 +86,7 @@ def _json_text(text: str) -> str:
 def ask(llm: LlmClient, messages: list[dict], fields: list[str], b: Builder):
     """The validated answer, or None (an error row recorded). Re-asks once with the validation error."""
     model = answer_model(fields)
-    schema = model.model_json_schema()
+    schema = request_schema(fields)
     for attempt in (1, 2):
         try:
             reply = llm.complete(messages, schema)
@@ -164,8 +179,7 @@ def run_llm_stage(b: Builder, pipeline: str, llm: LlmClient, fields: list[str] |
         if len(card) > budget:
             b.errors.append(("llm_input_truncated", f"card of {len(card)} chars cut to {budget} for `accurate`"))
             card, truncated = card[:budget], True
-    schema = answer_model(fields).model_json_schema()
-    messages = build_messages(card, fields, schema, llm.structured, truncated)
+    messages = build_messages(card, fields, request_schema(fields), llm.structured, truncated)
     answer = ask(llm, messages, fields, b)
     if answer is not None:
         merge(b, answer, fields, pipeline)
