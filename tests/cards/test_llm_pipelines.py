@@ -175,6 +175,21 @@ def test_a_server_rejecting_json_schema_gets_the_schema_in_json_object():
     ledger = llm.ledger()
     assert ledger["structured"] == "json_object_schema" and ledger["errors"] == 0 and ledger["calls"] == 2
 
+    def llama_cpp_python(request):  # its server answers a request it cannot validate with 500
+        if request["response_format"]["type"] == "json_schema":
+            return Fail(500, '{"error": {"message": "literal_error body.response_format.type"}}')
+        return good_handler(request)
+
+    with FakeOpenAI(llama_cpp_python) as srv:
+        llm = client(srv.base_url)
+        assert extract_card(CARD, pipeline="accurate", llm=llm).datasets[0].source == "llm"
+    assert llm.ledger()["structured"] == "json_object_schema" and llm.ledger()["errors"] == 0
+    with FakeOpenAI(lambda r: Fail(500)) as srv:  # any other server error is not a rejection of the format
+        llm = client(srv.base_url)
+        extract_card(CARD, pipeline="accurate", llm=llm)
+    assert llm.ledger()["structured"] == "json_schema"
+    assert {r["response_format"]["type"] for r in srv.requests} == {"json_schema"}
+
     with FakeOpenAI(lambda r: Fail(422)) as srv:  # a rejection with the fallback too is an error row
         b = extract_rules(CARD)
         run_llm_stage(b, "accurate", client(srv.base_url))

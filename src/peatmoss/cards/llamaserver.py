@@ -12,6 +12,7 @@ name them for the tests and scripts. The server is a child process tied to this 
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import time
@@ -68,7 +69,7 @@ class LlamaServer:
     def __enter__(self) -> "LlamaServer":
         out = open(self.log, "ab") if self.log else subprocess.DEVNULL
         self.proc = subprocess.Popen(self.command(), stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                     preexec_fn=preexec())
+                                     preexec_fn=preexec(signal.SIGKILL))
         if self.log:
             out.close()
         deadline = time.monotonic() + self.start_timeout

@@ -8,7 +8,8 @@ Retries follow the core HTTP policy.
 
 Output modes: `json_schema` (OpenAI structured outputs), `json_object_schema` (`{"type": "json_object",
 "schema": ...}`, the form llama.cpp's servers constrain with a grammar), `json_object` (any JSON, the schema
-in the prompt) and `prompt` (no response_format). A server that rejects `json_schema` (HTTP 400/422) is asked
+in the prompt) and `prompt` (no response_format). A server that rejects `json_schema` (HTTP 400/422, or a 500
+naming response_format as llama-cpp-python's server answers) is asked
 again at once with `json_object_schema`, and the client keeps that form.
 """
 
@@ -55,6 +56,16 @@ def load_prices(path: Path | None = None) -> dict[str, dict[str, float]]:
         return tomllib.loads(text)
     raw = Path(path).read_text(encoding="utf-8")
     return json.loads(raw) if str(path).endswith(".json") else tomllib.loads(raw)
+
+
+def _rejects_format(exc: Exception) -> bool:
+    """Did the server refuse the request's response_format? (400/422; llama-cpp-python answers a request it
+    cannot validate with 500 and the validation error.)"""
+    response = getattr(exc, "response", None)
+    if response is None or is_miss(response):
+        return False
+    status = getattr(exc, "status_code", None)
+    return status in (400, 422) or (status == 500 and "response_format" in (response.text or ""))
 
 
 @dataclass
@@ -186,8 +197,7 @@ class LlmClient:
         try:
             return http.call(self.policy, self._openai().chat.completions.create, **kwargs)
         except Exception as exc:  # noqa: BLE001 - openai's APIStatusError family
-            if mode != "json_schema" or schema is None or getattr(exc, "status_code", None) not in (400, 422) \
-                    or is_miss(getattr(exc, "response", None)):
+            if mode != "json_schema" or schema is None or not _rejects_format(exc):
                 raise
         with self._lock:
             if self.wire_mode == "json_schema":
