@@ -45,6 +45,7 @@ def main(argv=None) -> int:
     ap.add_argument("--max-tokens", type=int, default=768)
     ap.add_argument("--timeout", type=float, default=900.0)
     ap.add_argument("--log", type=Path, default=None, help="the llama server's output")
+    ap.add_argument("--fields", default=None, help="ask the LLM only these fields (comma-separated)")
     args = ap.parse_args(argv)
     reason = missing()
     if reason:
@@ -62,7 +63,8 @@ def main(argv=None) -> int:
             "server": "llama-cpp-python[server]", "n_ctx": args.n_ctx, "max_tokens": args.max_tokens,
             "token_budget": args.token_budget}
     with LlamaServer(model, python=os.environ[ENV_PYTHON], n_ctx=args.n_ctx, log=args.log) as srv:
-        summary = record_run(args.out, rows, cards_dir, client_factory(srv.base_url, srv.alias, args), info)
+        summary = record_run(args.out, rows, cards_dir, client_factory(srv.base_url, srv.alias, args), info,
+                             only=args.fields.split(",") if args.fields else None)
     report(summary)
     return 0
 
@@ -73,7 +75,7 @@ def report(summary: dict) -> None:
     for name, fig in summary["pipelines"].items():
         o = fig["overall"]
         print(f"{name:9} cards {n} accuracy {o['accuracy']} precision {o['precision']} coverage {o['coverage']} "
-              f"({o['correct']}/{o['filled']} of {o['labelled']}) {fig['latency_per_card_s']} s/card")
+              f"({o['correct']}/{o['filled']} of {o['labelled']}) {fig.get('latency_per_card_s')} s/card")
         if "llm" not in fig:
             continue
         led = fig["llm"]

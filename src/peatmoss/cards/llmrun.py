@@ -1,6 +1,6 @@
 """A recorded run of the LLM pipelines on gold cards, and its replay at $0.
 
-`record_run` scores rules, cheap and accurate on some gold cards with the evaluator, recording every HTTP
+`record_run` scores rules, cheap and accurate on some gold cards (the evaluator's scoring), recording every HTTP
 exchange per pipeline in `<folder>/<pipeline>/` (a core archive: requests are kept only as a hash of their
 body, so no card text is stored with them). It writes `<folder>/gold.jsonl` (the labels of those cards) and
 `<folder>/summary.json`: the figures, the token ledger, the fields the rules left to the LLM on each card, and
@@ -11,10 +11,11 @@ the LLM's own answers to them (`llm_answers`, on an empty builder, so they do no
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 from .builder import Builder
-from .evaluate import evaluate_pipeline, load_gold, score_field
+from .evaluate import load_gold, score_field
 from .llm import LlmClient
 from .pipelines import run_llm_stage, target_fields
 from .rules import extract_rules
@@ -44,12 +45,12 @@ def llm_answers(rows: list[dict], cards_dir: Path, pipeline: str, llm: LlmClient
     return answers, metas, errors
 
 
-def _score_answers(rows: list[dict], metas: dict, fields: dict[str, list[str]]) -> dict:
-    """Accuracy / precision / coverage of the LLM alone on the fields it was asked (and that are labelled)."""
+def _score(rows: list[dict], metas: dict, fields: dict[str, list[str]] | None = None) -> dict:
+    """Accuracy / precision / coverage over the labelled fields of each card (only `fields[card]` if given)."""
     tot = {"labelled": 0, "filled": 0, "correct": 0, "stated": 0, "stated_correct": 0}
     for row in rows:
         meta = metas[row["card"]]
-        for field in fields[row["card"]]:
+        for field in (fields[row["card"]] if fields else row["labels"]):
             if field not in row["labels"]:
                 continue
             res = score_field(field, row["labels"][field], getattr(meta, field))
@@ -61,34 +62,37 @@ def _score_answers(rows: list[dict], metas: dict, fields: dict[str, list[str]]) 
             "precision": ratio(tot["stated_correct"], tot["stated"]), "coverage": ratio(tot["filled"], tot["labelled"])}
 
 
-def record_run(folder: Path, rows: list[dict], cards_dir: Path, client, model_info: dict) -> dict:
-    """`client(pipeline, record=..., replay=...)` makes the LlmClient of a pipeline (live or replaying)."""
+def record_run(folder: Path, rows: list[dict], cards_dir: Path, client, model_info: dict,
+               only: list[str] | None = None) -> dict:
+    """`client(pipeline, record=...)` makes the live LlmClient of a pipeline. The LLM is asked the fields the
+    rules left to it (only those in `only`, when given: a slow local model cannot answer all in time)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    gold = folder / "gold.jsonl"
-    gold.write_text("".join(json.dumps({k: r[k] for k in ("card", "hub_id", "split", "labels") if k in r},
-                                       sort_keys=True) + "\n" for r in rows), encoding="utf-8")
-    fields = {r["card"]: target_fields(extract_rules((Path(cards_dir) / r["card"]).read_text(
-        encoding="utf-8", errors="replace"))) for r in rows}
-    summary = {"model": model_info, "cards": [r["card"] for r in rows], "fields": fields, "pipelines": {}}
-    summary["pipelines"]["rules"] = _figures(evaluate_pipeline(gold, cards_dir, "rules"))
+    (folder / "gold.jsonl").write_text("".join(json.dumps({k: r[k] for k in ("card", "hub_id", "split", "labels")
+                                                           if k in r}, sort_keys=True) + "\n" for r in rows),
+                                       encoding="utf-8")
+    texts = {r["card"]: (Path(cards_dir) / r["card"]).read_text(encoding="utf-8", errors="replace") for r in rows}
+    fields = {c: [f for f in target_fields(extract_rules(t)) if only is None or f in only] for c, t in texts.items()}
+    rules = {c: extract_rules(t).build() for c, t in texts.items()}
+    summary = {"model": model_info, "cards": [r["card"] for r in rows], "fields": fields, "only": only,
+               "pipelines": {"rules": {"overall": _score(rows, rules)}}}
     for pipeline in PIPELINES:
         live = client(pipeline, record=folder / pipeline)
-        res = evaluate_pipeline(gold, cards_dir, pipeline, live)
-        figures = _figures(res)
-        figures["llm"] = res["llm"]
-        # the LLM alone on the fields the rules left to it (the same prompts: answered from the client's cache)
-        answers, metas, errors = llm_answers(rows, cards_dir, pipeline, live, fields)
-        figures["llm_only"] = _score_answers(rows, metas, fields)
-        figures["ledger_after_llm_only"] = live.ledger()
-        summary["pipelines"][pipeline] = figures
+        t0 = time.perf_counter()
+        metas = {}
+        for c, t in texts.items():  # rules, then the LLM on what they left
+            b = extract_rules(t)
+            run_llm_stage(b, pipeline, live, fields[c])
+            metas[c] = b.build()
+        seconds = time.perf_counter() - t0
+        # the LLM alone on those fields (the same prompts: answered from the client's cache)
+        answers, alone, errors = llm_answers(rows, cards_dir, pipeline, live, fields)
+        summary["pipelines"][pipeline] = {
+            "overall": _score(rows, metas), "llm_only": _score(rows, alone, fields), "llm": live.ledger(),
+            "seconds": round(seconds, 1), "latency_per_card_s": round(seconds / max(len(rows), 1), 1)}
         summary.setdefault("answers", {})[pipeline] = answers
         summary.setdefault("errors", {})[pipeline] = errors
-    (folder / "summary.json").write_text(json.dumps(summary, indent=1, sort_keys=True, default=str) + "\n",
-                                         encoding="utf-8")
+    (folder / "summary.json").write_text(json.dumps(summary, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     return summary
 
 
-def _figures(res: dict) -> dict:
-    return {"overall": res["overall"], "seconds": res["seconds"], "latency_per_card_s": res["latency_per_card_s"],
-            "cards": res["cards"]}
