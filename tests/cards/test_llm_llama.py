@@ -76,4 +76,4 @@ def test_the_recording_keeps_no_card_text_in_requests():
         for line in (RUN / pipeline / "index.jsonl").read_text(encoding="utf-8").splitlines():
             entry = json.loads(line)
             assert set(entry) == {"method", "url", "request", "status", "headers", "body"}
-            assert entry["url"] == "/v1/chat/completions" and len(entry["request"]) == 64
+            assert entry["url"] == "/chat/completions" and len(entry["request"]) == 64
