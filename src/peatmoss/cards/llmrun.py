@@ -5,7 +5,7 @@ exchange per pipeline in `<folder>/<pipeline>/` (a core archive: requests are ke
 body, so no card text is stored with them). It writes `<folder>/gold.jsonl` (the labels of those cards) and
 `<folder>/summary.json`: the figures, the token ledger, the fields the rules left to the LLM on each card, and
 the LLM's own answers to them (`llm_answers`, on an empty builder, so they do not depend on the rules).
-`llm_answers(..., replay=...)` recomputes those answers offline from the archive.
+`llm_answers` with a replaying client (`LlmClient(replay=<folder>/<pipeline>)`) recomputes them offline.
 """
 
 from __future__ import annotations
