@@ -153,6 +153,49 @@ def test_structured_output_modes(mode):
     assert '"not_stated"' in req["messages"][1]["content"]  # the schema is in the prompt
 
 
+def test_a_server_rejecting_json_schema_gets_the_schema_in_json_object():
+    def llama_like(request):  # llama-cpp-python's server: response_format {"type": "json_object", "schema": ...}
+        fmt = request.get("response_format") or {}
+        if fmt.get("type") != "json_object":
+            return Fail(422, '{"detail": [{"type": "literal_error", "loc": ["body", "response_format", "type"]}]}')
+        return good_handler(request) if "schema" in fmt else "{}"
+
+    with FakeOpenAI(llama_like) as srv:
+        llm = client(srv.base_url)
+        meta = extract_card(CARD, pipeline="accurate", llm=llm)
+        extract_card(TRAINER_CARD, pipeline="accurate", llm=llm)
+    kinds = [r["response_format"]["type"] for r in srv.requests]
+    assert kinds == ["json_schema", "json_object", "json_object"]  # the fallback is kept for later calls
+    schema = srv.requests[1]["response_format"]["schema"]
+    assert schema["title"] == "CardAnswer" and schema["required"] == fields_of(srv.requests[1])  # none skipped
+    assert all(d["required"] == ["not_stated", "values"] for n, d in schema["$defs"].items() if n.endswith("_answer"))
+    assert srv.requests[1]["messages"] == srv.requests[0]["messages"]
+    assert '"not_stated":{' not in srv.requests[1]["messages"][1]["content"]  # the server holds the schema
+    assert meta.datasets[0].source == "llm" and meta.datasets[0].value.name == "yelp_review_full"
+    ledger = llm.ledger()
+    assert ledger["structured"] == "json_object_schema" and ledger["errors"] == 0 and ledger["calls"] == 2
+
+    def llama_cpp_python(request):  # its server answers a request it cannot validate with 500
+        if request["response_format"]["type"] == "json_schema":
+            return Fail(500, '{"error": {"message": "literal_error body.response_format.type"}}')
+        return good_handler(request)
+
+    with FakeOpenAI(llama_cpp_python) as srv:
+        llm = client(srv.base_url)
+        assert extract_card(CARD, pipeline="accurate", llm=llm).datasets[0].source == "llm"
+    assert llm.ledger()["structured"] == "json_object_schema" and llm.ledger()["errors"] == 0
+    with FakeOpenAI(lambda r: Fail(500)) as srv:  # any other server error is not a rejection of the format
+        llm = client(srv.base_url)
+        extract_card(CARD, pipeline="accurate", llm=llm)
+    assert llm.ledger()["structured"] == "json_schema"
+    assert {r["response_format"]["type"] for r in srv.requests} == {"json_schema"}
+
+    with FakeOpenAI(lambda r: Fail(422)) as srv:  # a rejection with the fallback too is an error row
+        b = extract_rules(CARD)
+        run_llm_stage(b, "accurate", client(srv.base_url))
+    assert len(srv.requests) == 2 and "llm_http_error" in [k for k, _ in b.errors]
+
+
 def test_cheap_sends_only_retrieved_snippets_and_truncation_is_recorded():
     long_card = CARD + "\n## Filler\n\n" + ("Unrelated filler sentence about nothing. " * 3000)
     with FakeOpenAI(good_handler) as srv:

@@ -25,15 +25,19 @@ class LlmOptions:
     model: Annotated[str | None, typer.Option("--llm-model", envvar="PEATMOSS_LLM_MODEL",
                                               help="Model name at that API.")] = None
     key_env: Annotated[str, typer.Option("--llm-key-env", help="Env var holding the API key.")] = "OPENAI_API_KEY"
-    structured: Annotated[str, typer.Option("--structured", help="json_schema | json_object | prompt")] = "json_schema"
+    structured: Annotated[str, typer.Option("--structured", help="json_schema | json_object_schema | json_object | prompt "
+                                            "(json_schema falls back to json_object_schema when the server rejects it)"
+                                            )] = "json_schema"
     max_cost: Annotated[float | None, typer.Option("--max-cost", help="Stop the run at this many USD.")] = None
     concurrency: Annotated[int, typer.Option("--concurrency", min=1, help="LLM calls in flight.")] = 4
     prices: Annotated[Path | None, typer.Option("--prices", exists=True, dir_okay=False,
                                                 help="TOML/JSON price table (USD per 1M tokens).")] = None
-    record: Annotated[Path | None, typer.Option("--record", help="Append LLM responses to this JSONL file.")] = None
-    replay: Annotated[Path | None, typer.Option("--replay", exists=True, dir_okay=False,
-                                                help="Answer LLM calls from this JSONL recording.")] = None
+    record: Annotated[Path | None, typer.Option("--record", help="Record LLM exchanges in this archive folder.")] = None
+    replay: Annotated[Path | None, typer.Option("--replay", exists=True, file_okay=False,
+                                                help="Answer LLM calls from this archive folder.")] = None
     token_budget: Annotated[int, typer.Option("--token-budget", min=1, help="Card tokens sent by `accurate`.")] = 12000
+    timeout: Annotated[float, typer.Option("--llm-timeout", min=1, help="Seconds for one LLM call.")] = 60.0
+    max_tokens: Annotated[int, typer.Option("--max-tokens", min=1, help="Completion tokens of one LLM call.")] = 2000
 
     def ready(self) -> bool:
         return bool(self.model and (self.base_url or self.replay))
@@ -44,7 +48,8 @@ class LlmOptions:
         return LlmClient(base_url=self.base_url, model=model or self.model,
                          api_key=os.environ.get(self.key_env) or "not-needed", structured=self.structured,
                          max_cost=self.max_cost, concurrency=self.concurrency, prices=load_prices(self.prices),
-                         record=self.record, replay=self.replay, cache_url=cache_url, token_budget=self.token_budget)
+                         record=self.record, replay=self.replay, cache_url=cache_url, token_budget=self.token_budget,
+                         timeout=self.timeout, max_tokens=self.max_tokens)
 
 
 NEEDS_LLM = "LLM pipelines need --llm-model and --llm-base-url (or --replay)"

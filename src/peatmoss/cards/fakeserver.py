@@ -168,8 +168,13 @@ _LIST = {"datasets", "language", "base_model", "papers", "hardware", "libraries"
 def oracle_handler(gold_path: Path, cards_dir: Path, invalid_every: int = 7) -> Handler:
     """Answers from the gold labels for the card the request carries; every `invalid_every`-th card gets
     an invalid answer first (so the re-ask path is exercised)."""
+    from .evaluate import BULK, bulk_cards
+
     rows = [json.loads(x) for x in Path(gold_path).read_text(encoding="utf-8").splitlines() if x.strip()]
-    cards = [(r, (Path(cards_dir) / r["card"]).read_text(encoding="utf-8", errors="replace")) for r in rows]
+    bulk = bulk_cards(Path(cards_dir), {r["card"][len(BULK):] for r in rows if r["card"].startswith(BULK)})
+    cards = [(r, bulk[r["card"][len(BULK):]] if r["card"].startswith(BULK) else
+              (Path(cards_dir) / r["card"]).read_text(encoding="utf-8", errors="replace")) for r in rows
+             if not r["card"].startswith(BULK) or r["card"][len(BULK):] in bulk]
 
     def handle(request: dict):
         sent = card_of(request)

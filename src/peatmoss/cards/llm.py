@@ -5,6 +5,12 @@ The cache lives in the `llm_call` table when a database URL is given, else in me
 core archive: `record` stores every HTTP exchange in an archive folder (no API key), `replay` serves such a
 folder on a loopback server the real openai client talks to, without any network ($0, counted as cache hits).
 Retries follow the core HTTP policy.
+
+Output modes: `json_schema` (OpenAI structured outputs), `json_object_schema` (`{"type": "json_object",
+"schema": ...}`, the form llama.cpp's servers constrain with a grammar), `json_object` (any JSON, the schema
+in the prompt) and `prompt` (no response_format). A server that rejects `json_schema` (HTTP 400/422, or a 500
+naming response_format as llama-cpp-python's server answers) is asked
+again at once with `json_object_schema`, and the client keeps that form.
 """
 
 from __future__ import annotations
@@ -27,7 +33,8 @@ from peatmoss.core.redact import add_secret
 
 log = logging.getLogger(__name__)
 
-MODES = ("json_schema", "json_object", "prompt")
+MODES = ("json_schema", "json_object_schema", "json_object", "prompt")
+SCHEMA_MODES = ("json_schema", "json_object_schema")  # the server enforces the schema
 
 
 class BudgetExceeded(RuntimeError):
@@ -51,6 +58,16 @@ def load_prices(path: Path | None = None) -> dict[str, dict[str, float]]:
     return json.loads(raw) if str(path).endswith(".json") else tomllib.loads(raw)
 
 
+def _rejects_format(exc: Exception) -> bool:
+    """Did the server refuse the request's response_format? (400/422; llama-cpp-python answers a request it
+    cannot validate with 500 and the validation error.)"""
+    response = getattr(exc, "response", None)
+    if response is None or is_miss(response):
+        return False
+    status = getattr(exc, "status_code", None)
+    return status in (400, 422) or (status == 500 and "response_format" in (response.text or ""))
+
+
 @dataclass
 class Reply:
     text: str
@@ -70,6 +87,7 @@ class LlmClient:
         if structured not in MODES:
             raise ValueError(f"structured must be one of {MODES}")
         self.model, self.base_url, self.structured = model, base_url, structured
+        self.wire_mode = structured  # the response_format form sent (json_schema may fall back)
         self.max_cost, self.concurrency, self.token_budget = max_cost, max(1, concurrency), token_budget
         self.prices = prices if prices is not None else load_prices()
         self.record, self.cache_url, self.timeout, self.max_tokens = record, cache_url, timeout, max_tokens
@@ -99,7 +117,7 @@ class LlmClient:
     def ledger(self) -> dict:
         with self._lock:
             out = dict(self.stats)
-        out.update(model=self.model, structured=self.structured, cost_usd=round(out["cost_usd"], 6),
+        out.update(model=self.model, structured=self.wire_mode, cost_usd=round(out["cost_usd"], 6),
                    latency_s=round(out["latency_s"], 3))
         return out
 
@@ -160,12 +178,33 @@ class LlmClient:
                                       http_client=http.httpx.Client(timeout=self.timeout, event_hooks=hooks))
         return self._client
 
-    def response_format(self, schema: dict | None) -> dict | None:
-        if self.structured == "json_schema" and schema is not None:
+    def response_format(self, schema: dict | None, mode: str | None = None) -> dict | None:
+        mode = mode or self.wire_mode
+        if mode == "json_schema" and schema is not None:
             return {"type": "json_schema", "json_schema": {"name": "CardAnswer", "schema": schema, "strict": False}}
-        if self.structured == "json_object":
+        if mode == "json_object_schema" and schema is not None:
+            return {"type": "json_object", "schema": schema}
+        if mode in ("json_object", "json_object_schema"):
             return {"type": "json_object"}
         return None
+
+    def _create(self, kwargs: dict, schema: dict | None):
+        """One chat completion; a `json_schema` request the server rejects is sent again as `json_object_schema`."""
+        mode = self.wire_mode
+        fmt = self.response_format(schema, mode)
+        if fmt is not None:
+            kwargs = {**kwargs, "response_format": fmt}
+        try:
+            return http.call(self.policy, self._openai().chat.completions.create, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - openai's APIStatusError family
+            if mode != "json_schema" or schema is None or not _rejects_format(exc):
+                raise
+        with self._lock:
+            if self.wire_mode == "json_schema":
+                log.info("%s rejected response_format json_schema; sending json_object with the schema", self.model)
+                self.wire_mode = "json_object_schema"
+        kwargs["response_format"] = self.response_format(schema, "json_object_schema")
+        return http.call(self.policy, self._openai().chat.completions.create, **kwargs)
 
     def complete(self, messages: list[dict], schema: dict | None = None) -> Reply:
         key, prompt_hash = self.cache_key(messages, schema)
@@ -179,13 +218,10 @@ class LlmClient:
         if self.over_budget():
             raise BudgetExceeded(f"spent ${self.stats['cost_usd']:.4f} of --max-cost ${self.max_cost}")
         kwargs = {"model": self.model, "messages": messages, "temperature": 0, "max_tokens": self.max_tokens}
-        fmt = self.response_format(schema)
-        if fmt is not None:
-            kwargs["response_format"] = fmt
         t0 = time.perf_counter()
         with self._sem:
             try:
-                resp = http.call(self.policy, self._openai().chat.completions.create, **kwargs)
+                resp = self._create(kwargs, schema)
             except Exception as exc:  # openai raises APIStatusError, APITimeoutError, APIConnectionError...
                 with self._lock:
                     self.stats["errors"] += 1

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from .builder import Builder
 from .markdown import INJECTION
-from .llm import BudgetExceeded, LlmClient, LlmError
+from .llm import SCHEMA_MODES, BudgetExceeded, LlmClient, LlmError
 from .retrieve import snippets
 from .schema import FIELDS, answer_model
 
@@ -43,10 +43,25 @@ def target_fields(b: Builder) -> list[str]:
     return [f for f, items in b.fields.items() if not items or all(e.confidence < LOW_CONFIDENCE for e in items)]
 
 
+def request_schema(fields: list[str]) -> dict:
+    """The answer schema sent: every asked field, and both keys of each, required (a model held to the schema
+    by a grammar could otherwise answer `{}`); validation stays with the pydantic model."""
+    schema = answer_model(fields).model_json_schema()
+    for name, prop in schema["properties"].items():
+        ref = next((a["$ref"] for a in prop.get("anyOf", []) if "$ref" in a), None)
+        if ref:
+            schema["properties"][name] = {"$ref": ref, "description": prop.get("description", "")}
+    schema["required"] = list(fields)
+    for name, definition in schema.get("$defs", {}).items():
+        if name.endswith("_answer"):
+            definition["required"] = ["not_stated", "values"]
+    return schema
+
+
 def build_messages(card: str, fields: list[str], schema: dict, mode: str, truncated: bool) -> list[dict]:
     lines = ["Extract these fields from the model card below:"]
     lines += [f"- {f}: {FIELDS[f][2]}" for f in fields]
-    if mode != "json_schema":
+    if mode not in SCHEMA_MODES:  # else the server holds the answer to the schema
         lines.append("Answer with JSON matching this JSON schema:")
         lines.append(json.dumps(schema, separators=(",", ":")))
     else:
@@ -71,7 +86,7 @@ def _json_text(text: str) -> str:
 def ask(llm: LlmClient, messages: list[dict], fields: list[str], b: Builder):
     """The validated answer, or None (an error row recorded). Re-asks once with the validation error."""
     model = answer_model(fields)
-    schema = model.model_json_schema()
+    schema = request_schema(fields)
     for attempt in (1, 2):
         try:
             reply = llm.complete(messages, schema)
@@ -144,12 +159,13 @@ def merge(b: Builder, answer, fields: list[str], pipeline: str) -> None:
                 b.add(field, value, "llm", span, CONFIDENCE[pipeline])
 
 
-def run_llm_stage(b: Builder, pipeline: str, llm: LlmClient) -> None:
+def run_llm_stage(b: Builder, pipeline: str, llm: LlmClient, fields: list[str] | None = None) -> None:
+    """Ask the LLM for `fields` (default: those the rules left empty or low-confidence) and merge its answer."""
     if pipeline not in CONFIDENCE:
         raise ValueError(f"unknown pipeline {pipeline!r}")
     if not b.text.strip():
         return
-    fields = target_fields(b)
+    fields = target_fields(b) if fields is None else fields
     if not fields:
         return
     truncated = False
@@ -163,8 +179,7 @@ def run_llm_stage(b: Builder, pipeline: str, llm: LlmClient) -> None:
         if len(card) > budget:
             b.errors.append(("llm_input_truncated", f"card of {len(card)} chars cut to {budget} for `accurate`"))
             card, truncated = card[:budget], True
-    schema = answer_model(fields).model_json_schema()
-    messages = build_messages(card, fields, schema, llm.structured, truncated)
+    messages = build_messages(card, fields, request_schema(fields), llm.structured, truncated)
     answer = ask(llm, messages, fields, b)
     if answer is not None:
         merge(b, answer, fields, pipeline)
