@@ -33,3 +33,15 @@ def test_launch_files_are_configs():
     for path in ("run.sh", "docker/Dockerfile", "Makefile", "README.md", ".env", "setup.cfg", "config.ini"):
         assert is_config(path), path
     assert not is_config("notes.txt")
+
+
+def test_template_values_are_not_model_ids():
+    from peatmoss.usage.repo import Repo
+
+    text = (b"jobs:\n  run:\n    with:\n      model_name: ${{ inputs.model }}\n"
+            b"model:\n  model_name_or_path: '{{ cookiecutter.model }}'\n  pretrained_model_name: ${base.name}\n"
+            b"base:\n  model_name: org/real-model\n")
+    repo = Repo({}, {".github/workflows/eval.yml": lambda: text})
+    values = [v for key in ("model_name", "model_name_or_path", "pretrained_model_name")
+              for v in repo.config_values(key)]
+    assert values == ["org/real-model"]

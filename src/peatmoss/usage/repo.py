@@ -350,15 +350,21 @@ def _config_pairs(data, depth: int = 0, keys: frozenset[str] = MODEL_KEYS):
         return
     if isinstance(data, dict):
         for k, v in data.items():
-            if isinstance(k, str) and k.lower() in keys and isinstance(v, str) and v:
+            if isinstance(k, str) and k.lower() in keys and isinstance(v, str) and _literal(v):
                 yield k, v
             elif isinstance(k, str) and k.lower() in keys and isinstance(v, list) and all(isinstance(x, str) for x in v):
-                yield from ((k, x) for x in v if x)  # a launch option given several values
+                yield from ((k, x) for x in v if _literal(x))  # a launch option given several values
             elif isinstance(v, (dict, list)):
                 yield from _config_pairs(v, depth + 1, keys)
     elif isinstance(data, list):
         for item in data:
             yield from _config_pairs(item, depth + 1, keys)
+
+
+def _literal(value: str) -> bool:
+    """A value written out, not a template filled in elsewhere (`${{ inputs.model }}` of a GitHub workflow,
+    `{{ cookiecutter.model }}`, an OmegaConf `${model.name}`)."""
+    return bool(value) and "{{" not in value and "${" not in value
 
 
 def is_config(path: str) -> bool:
