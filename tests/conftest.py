@@ -56,6 +56,25 @@ def _drop_pg(url: str) -> None:
     admin.dispose()
 
 
+@pytest.fixture
+def new_pg_database():
+    """A factory of fresh, empty PostgreSQL databases (URLs), all dropped after the test; skips (fails in CI)
+    without PostgreSQL."""
+    made: list[str] = []
+
+    def make() -> str:
+        if not PG_URL:
+            if os.environ.get("CI"):
+                pytest.fail("PEATMOSS_TEST_PG_URL is not set in CI")
+            pytest.skip("PostgreSQL not configured (PEATMOSS_TEST_PG_URL)")
+        made.append(_pg_database())
+        return made[-1]
+
+    yield make
+    for url in made:
+        _drop_pg(url)
+
+
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 

@@ -194,36 +194,29 @@ def test_kill_during_first_init_leaves_a_usable_database(tmp_path):
 
 
 @pytest.mark.postgres
-def test_foreign_postgres_database_is_refused():
+def test_foreign_postgres_database_is_refused(new_pg_database):
     """A PostgreSQL database holding another application's tables (no Alembic version of ours): every command
     naming it gets one line and exit 2, and nothing is created or changed in it."""
     from sqlalchemy import create_engine, inspect, text
 
-    from conftest import PG_URL, _drop_pg, _pg_database
-
-    if not PG_URL:
-        pytest.skip("PostgreSQL not configured (PEATMOSS_TEST_PG_URL)")
-    url = _pg_database()
-    try:
-        engine = create_engine(url)
-        with engine.begin() as conn:
-            conn.execute(text("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT)"))
-            conn.execute(text("INSERT INTO customers VALUES (1, 'alice')"))
-        for args in (["status"], ["init"], ["query", "I-1"],
-                     ["collect", "huggingface", "--endpoint", "http://127.0.0.1:9", "--limit", "1"], ["extract"]):
-            result = runner.invoke(app, ["--db", url, *args])
-            lines = result.output.strip().splitlines()
-            assert result.exit_code == 2 and len(lines) == 1, (args, result.output)
-            assert "another application's PostgreSQL database (tables customers)" in lines[0], (args, lines)
-            dispose_all()
-        with pytest.raises(Exception, match="another application's PostgreSQL database"):  # the library too
-            init_db(url)
-        with engine.connect() as conn:
-            assert inspect(conn).get_table_names() == ["customers"]
-            assert conn.execute(text("SELECT name FROM customers")).scalars().all() == ["alice"]
-        engine.dispose()
-    finally:
-        _drop_pg(url)
+    url = new_pg_database()
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT)"))
+        conn.execute(text("INSERT INTO customers VALUES (1, 'alice')"))
+    for args in (["status"], ["init"], ["query", "I-1"],
+                 ["collect", "huggingface", "--endpoint", "http://127.0.0.1:9", "--limit", "1"], ["extract"]):
+        result = runner.invoke(app, ["--db", url, *args])
+        lines = result.output.strip().splitlines()
+        assert result.exit_code == 2 and len(lines) == 1, (args, result.output)
+        assert "another application's PostgreSQL database (tables customers)" in lines[0], (args, lines)
+        dispose_all()
+    with pytest.raises(Exception, match="another application's PostgreSQL database"):  # the library too
+        init_db(url)
+    with engine.connect() as conn:
+        assert inspect(conn).get_table_names() == ["customers"]
+        assert conn.execute(text("SELECT name FROM customers")).scalars().all() == ["alice"]
+    engine.dispose()
 
 
 def test_status_never_migrates(tmp_path):

@@ -115,23 +115,20 @@ def test_open_run_refuses_a_live_owner(sqlite_url):
 
 
 @pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def test_two_first_collects_race(tmp_path, backend):
+def test_two_first_collects_race(tmp_path, backend, new_pg_database):
     """Two `collect` processes started together on a database not yet created, for a snapshot never
     collected: one collects it whole, the other ends with one line (the run is being written) and exit 2;
     neither shows a traceback (no IntegrityError, no 'database is locked'). Each ends by itself (time-out)."""
     import os
 
-    from conftest import PG_URL, _drop_pg, _pg_database
     from hub import hub_data
     from peatmoss.core.archive import Fault
     from peatmoss.registries.hubserver import HubServer, RecordSource
 
-    if backend == "postgres" and not PG_URL:
-        pytest.skip("PostgreSQL not configured (PEATMOSS_TEST_PG_URL)")
     records, extra = hub_data(tmp_path, 30)
     slow = lambda path, n: Fault("delay", hang_seconds=0.3) if path == "/api/models" else None  # noqa: E731
     for trial in range(2):
-        url = _pg_database() if backend == "postgres" else f"sqlite:///{tmp_path / f'race{trial}.db'}"
+        url = new_pg_database() if backend == "postgres" else f"sqlite:///{tmp_path / f'race{trial}.db'}"
         try:
             with HubServer(RecordSource(records, extra), page_size=5, faults=slow) as hub:
                 cmd = [sys.executable, "-m", "peatmoss", "--db", url, "collect", "huggingface", "--endpoint", hub.url,
@@ -149,5 +146,3 @@ def test_two_first_collects_race(tmp_path, backend):
             assert [tuple(r) for r in runs] == [("complete", 30)]
         finally:
             dispose_all()
-            if backend == "postgres":
-                _drop_pg(url)
