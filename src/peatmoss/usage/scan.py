@@ -125,8 +125,7 @@ class _Plan:
     blobs: dict[str, str] = field(default_factory=dict)  # git blob id of each file read from git
     texts: _Texts | None = None
     repo: Repo | None = None
-    analysed: int = 0
-    reused: int = 0  # files whose analysis at an earlier commit still holds
+    reused: int = 0  # files to analyse whose analysis at an earlier commit still holds
 
 
 def _shares(plan: _Plan, n: int) -> list[list[str]]:
@@ -198,7 +197,6 @@ class _Scanner:
         the folder `root` the files come from, the second pass runs in that many processes."""
         plan = self._plan(files)
         records = plan.records
-        cold = {p for p in plan.sizes if p not in plan.hot}
         workers = min(workers, len(plan.hot), sum(plan.sizes[p] for p in plan.hot) // MIN_SHARE)
         if workers > 1 and root is not None:
             found, analysed, configs = _in_workers(self, plan, workers, root)
@@ -206,11 +204,11 @@ class _Scanner:
             found, analysed, configs = self._analyse(plan, sorted(plan.hot))
         by_path = {r.path: r for r in analysed}
         for path in sorted(plan.sizes):
-            records.append(by_path[path] if path not in cold else FileRecord(
+            records.append(by_path[path] if path in plan.hot else FileRecord(
                 path, plan.kinds[path], plan.sizes[path], "ok", None, "prefilter: no catalog import"))
         records.extend(sorted(configs.values(), key=lambda r: r.path))
         found.sort(key=lambda f: (f.file, f.cell if f.cell is not None else -1, f.line, f.col))
-        return ScanResult(findings=found, files=records, analysed=plan.analysed, reused=plan.reused)
+        return ScanResult(findings=found, files=records, analysed=len(plan.hot) - plan.reused, reused=plan.reused)
 
     def _plan(self, files: Iterable[SourceFile | FileRecord]) -> "_Plan":
         plan = _Plan()
@@ -286,7 +284,6 @@ class _Scanner:
                 plan.reused += 1
                 continue
             repo.watch = set() if blob else None
-            plan.analysed += 1
             data = texts.data(path)
             text, exact = texts.decoded(path, data)
             record = FileRecord(path, kind, plan.sizes[path], "ok" if exact else "degraded",
