@@ -72,7 +72,14 @@ class Repo:
 
     # -- modules -----------------------------------------------------------------------------------
     def add_module(self, path: str, info: ModuleInfo | None) -> None:
+        """Keep a module parsed elsewhere (a notebook's cells), within the same bounds as `module_at`."""
+        old = self._modules.pop(path, None)
+        self._source_chars -= len(old.source) if old else 0
         self._modules[path] = info
+        self._source_chars += len(info.source) if info else 0
+        while len(self._modules) > 1 and (len(self._modules) > MAX_MODULES or self._source_chars > MAX_MODULE_CHARS):
+            _, gone = self._modules.popitem(last=False)
+            self._source_chars -= len(gone.source) if gone else 0
 
     def has_text(self, path: str) -> bool:
         return path in self._texts
@@ -134,11 +141,7 @@ class Repo:
                 info = build_module(parse(text, path), module_name(path), path, text)
             except (SyntaxError, ValueError, RecursionError, MemoryError):
                 pass
-        self._modules[path] = info
-        self._source_chars += len(info.source) if info else 0
-        while len(self._modules) > 1 and (len(self._modules) > MAX_MODULES or self._source_chars > MAX_MODULE_CHARS):
-            _, old = self._modules.popitem(last=False)
-            self._source_chars -= len(old.source) if old else 0
+        self.add_module(path, info)
         return info
 
     def find_module(self, dotted_name: str) -> str | None:
