@@ -119,6 +119,15 @@ def test_dripped_headers_are_cut_by_the_deadline_on_any_client():
             http.bounded_get(client, srv.url + "/x", timeout=5, deadline=1, max_bytes=100)
 
 
+def test_api_client_requests_are_cut_by_their_deadline():
+    """`Client` (code search) holds each request to its wall-clock deadline, not only to a per-read timeout."""
+    with _DripHeaders() as srv, http.Client(srv.url, {}, retries=0, timeout=5, deadline=1) as client:
+        started = time.monotonic()
+        with pytest.raises(http.httpx.ReadTimeout, match="within 1 s"):
+            client.get_once(srv.url + "/x")
+    assert time.monotonic() - started < 3 and client.requests == 1
+
+
 def test_limits_are_per_thread():
     """A thread's block bounds its own requests: a worker thread entering its own block is cut at its deadline;
     the session used meanwhile by a thread without a block is not bounded by it."""

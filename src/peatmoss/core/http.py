@@ -366,10 +366,12 @@ def send(policy: Policy, do: Callable[[], object], sleep: Callable[[float], None
 class Client:
     """A GET client under a `Policy` for one API: `get_once(url, params)` sends one request, retried as the
     policy says (waits capped by `max_sleep`); `requests` counts the requests sent and `slept` the seconds
-    waited. `record` is a `core.archive` folder every response under `base` goes to."""
+    waited. `record` is a `core.archive` folder every response under `base` goes to. Each request is bounded
+    like `bounded_client`: `timeout` per read, the whole exchange within `deadline` seconds and its body within
+    `max_bytes`."""
 
     def __init__(self, base: str, headers: dict, *, record=None, max_sleep: float = 900.0, backoff: float = 2.0,
-                 retries: int = 5, timeout: float = 30.0):
+                 retries: int = 5, timeout: float = 30.0, deadline: float = 600.0, max_bytes: int = 256 << 20):
         from .archive import Recorder
 
         self.base = base.rstrip("/")
@@ -377,6 +379,7 @@ class Client:
         self.http = httpx.Client(headers=headers, timeout=timeout, follow_redirects=True, event_hooks=hooks)
         self.policy = Policy(retries=retries, base_wait=backoff, max_wait=60.0, max_retry_after=max_sleep)
         self.max_sleep = max_sleep
+        self.limits = (timeout, deadline, max_bytes)
         self.slept = 0.0
         self.requests = 0
 
@@ -399,7 +402,8 @@ class Client:
 
         def once():
             self.requests += 1
-            return self.http.get(url, params=params)
+            with bounded_client(self.http, *self.limits):
+                return self.http.get(url, params=params)
 
         return send(self.policy, once, sleep=self._sleep)
 
