@@ -82,7 +82,43 @@ class ModuleAnalyzer(ast.NodeVisitor):
             qualified, sig = self._on_receiver(node.func)
         if sig is not None:
             self._call(node, sig, qualified)
+        elif isinstance(node.func, (ast.Subscript, ast.Call)):
+            self._picked(node)
         self.generic_visit(node)
+
+    def _picked(self, call: ast.Call) -> None:
+        """`pretrainedmodels.__dict__[name](...)`, `getattr(torchvision.models, name)(...)`: a builder picked by
+        name from a catalogued module. Names the code gives become the candidates; an unknown name is a dynamic
+        load when the call asks for weights."""
+        func = call.func
+        if isinstance(func, ast.Subscript) and isinstance(func.value, ast.Attribute) and func.value.attr == "__dict__":
+            owner, key = func.value.value, func.slice
+        elif isinstance(func, ast.Call) and isinstance(func.func, ast.Name) and func.func.id == "getattr" \
+                and len(func.args) >= 2:
+            owner, key = func.args[0], func.args[1]
+        else:
+            return
+        base = self.repo.qualname(owner, self.mod) if isinstance(owner, (ast.Name, ast.Attribute)) else None
+        some = self.catalog.under(base) if base else None
+        if some is None:
+            return
+        ctx = self._ctx(call.lineno)
+        value = self.repo.resolver.resolve(key, ctx)
+        if value:
+            picked = [(f"{base}.{v}", self.catalog.lookup(f"{base}.{v}")) for v in value.values]
+            picked = [(q, sig) for q, sig in picked if sig is not None and (sig.fixed_model or sig.named)]
+            if not picked:
+                return  # names the catalog does not know as builders
+            qualified, sig = picked[0]
+            if (sig.load_if and not self._loads(call, sig, ctx)) \
+                    or any(k.arg in OFF_FLAGS and _is_off(k.value) for k in call.keywords):
+                return
+            models = [s.fixed_model or q.rsplit(".", 1)[-1] for q, s in picked]
+            self._add(call, sig, qualified, key, Value(list(dict.fromkeys(models)), value.kind))
+            return
+        flags = [k.value for k in call.keywords if k.arg in OFF_FLAGS]
+        if flags and not all(_is_off(f) for f in flags):
+            self._add(call, some, f"{base}.*", key, None)
 
     def _vendored(self, qualified: str) -> tuple[str, Signature | None]:
         """`third_party.timm.create_model`: a repo package named like a catalog library (a vendored copy of
@@ -107,6 +143,8 @@ class ModuleAnalyzer(ast.NodeVisitor):
         bindings = [(v, inst, self.mod) for v, inst in self._bindings(func.value)]
         if not bindings and isinstance(func.value, ast.Name):
             bindings = [(v, False, m) for v, m in self._unpacked(func.value.id)]
+        bindings = [(v, inst, m) for b, inst, m in bindings
+                    for v in ((b.body, b.orelse) if isinstance(b, ast.IfExp) else (b,))]  # A if c else B
         for value, instance, mod in bindings:
             target = value.func if instance else value
             base = self.repo.qualname(target, mod) if isinstance(target, (ast.Name, ast.Attribute)) else None
@@ -211,9 +249,11 @@ class ModuleAnalyzer(ast.NodeVisitor):
             return
         if any(k.arg in OFF_FLAGS and _is_off(k.value) for k in call.keywords):
             return  # pretrained=False / weights=None: the architecture only, no pre-trained weights
-        if sig.fixed_model:
+        if sig.not_if and any(k.arg in sig.not_if for k in call.keywords) and call_arg(call, sig.arg_pos, sig.arg_kw) is None:
+            return  # SentenceTransformer(modules=[...]): built from parts loaded elsewhere
+        if sig.fixed_model or sig.named:
             weights = call_arg(call, None, "weights")
-            self._add(call, sig, qualified, weights, Value([sig.fixed_model], "literal"))
+            self._add(call, sig, qualified, weights, Value([sig.fixed_model or qualified.rsplit(".", 1)[-1]], "literal"))
             return
         arg = call_arg(call, sig.arg_pos, sig.arg_kw)
         if sig.id == "transformers.pipeline" and arg is not None and self._loaded(arg):
@@ -327,7 +367,8 @@ class ModuleAnalyzer(ast.NodeVisitor):
             return
         star = next((a for a in call.args if isinstance(a, ast.Starred)), None) or next(
             (k.value for k in call.keywords if k.arg is None), None)
-        self._add(call, sig, qualified, star if star is not None else task_expr, None)
+        arg = star if star is not None else task_expr
+        self._add(call, sig, qualified, arg, None, arg_text=None if arg is not None else self._text(call))
 
     def _torch_hub(self, call: ast.Call, sig: Signature, qualified: str, ctx: Ctx) -> None:
         repo_expr, entry_expr = call_arg(call, sig.arg_pos, sig.arg_kw), call_arg(call, sig.arg2_pos, sig.arg2_kw)
@@ -354,8 +395,10 @@ class ModuleAnalyzer(ast.NodeVisitor):
              raw: bool = False) -> None:
         cell, line = self.locate(node.lineno)
         hub, model, candidates = sig.hub, None, []
+        if value and not any(v.strip() for v in value.values):
+            value = None  # an empty string (a placeholder default) names no model
         if value and value.values:
-            values = value.values
+            values = [v for v in value.values if v.strip()]
             if sig.normalize == "open_clip_pair":  # "ViT-L-14/openai" -> its Hub repository
                 values = [self.catalog.pretrained_tags.get(v, v) for v in values]
             normalized = [(v, *normalize(sig.normalize, v, sig.hub)) if not raw else (v, v, sig.hub)
@@ -363,8 +406,8 @@ class ModuleAnalyzer(ast.NodeVisitor):
             candidates = list(dict.fromkeys(n for _, n, _ in normalized))
             original, model, hub = normalized[0]
             if local is None:
-                local = is_local_path(original, sig.hub) or (
-                    hub == "huggingface" and original.count("/") == 1 and bool(LOCAL_ROOT.match(original.split("/")[0])))
+                local = is_local_path(original, sig.hub) or (hub == "huggingface" and original.count("/") <= 1
+                                                             and bool(LOCAL_ROOT.match(original.split("/")[0])))
         kind = value.kind if value and value.values else "dynamic"
         confidence = CONFIDENCE[kind] - (0.1 if len(candidates) > 1 else 0.0)
         call = node if isinstance(node, ast.Call) else None

@@ -44,6 +44,23 @@ def launch_values(text: str) -> dict[str, str | list[str]]:
     return out
 
 
+def script_options(text: str, script: str) -> dict[str, list[str]]:
+    """Option values of the commands in a launch file that run `script` (a file name, `infer.py`); `$VAR` is
+    replaced by a value the file assigns."""
+    text = re.sub(r"\\\r?\n", " ", text)  # join continued lines: one command per line
+    assigned = {name: _unquote(value) for name, value in _ASSIGN.findall(text) + _DOCKER.findall(text)}
+    commands = "\n".join(ln for ln in text.splitlines()
+                          if re.search(rf"(?<![\w.-]){re.escape(script)}(?![\w.-])", ln))
+    found: dict[str, list[str]] = {}
+    for key, value in _FLAG.findall(commands):
+        value = _VAR.sub(lambda m: assigned.get(m.group(1) or m.group(2), m.group(0)), _unquote(value))
+        if value and "$" not in value and not value.startswith("-"):
+            values = found.setdefault(key.replace("-", "_"), [])
+            if value not in values:
+                values.append(value)
+    return found
+
+
 def ini_values(text: str) -> dict | None:
     """Sections of an INI/CFG file as nested dicts; None when it does not parse."""
     parser = configparser.ConfigParser(interpolation=None, strict=False)

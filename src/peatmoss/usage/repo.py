@@ -12,7 +12,7 @@ from typing import Callable
 import yaml
 
 from ..core import safeyaml
-from .launch import INI_SUFFIXES, LAUNCH_SUFFIXES, ini_values, launch_values
+from .launch import INI_SUFFIXES, LAUNCH_SUFFIXES, ini_values, launch_values, script_options
 from .module import ModuleInfo, build_module
 from .resolve import MODEL_KEYS, Ctx, Resolver, Value
 
@@ -67,6 +67,7 @@ class Repo:
         self.cli_files: set[str] | None = None  # the files that may define options (None: any), known from their bytes
         self._config_map: dict[str, list[str]] | None = None
         self._extra_keys: dict[str, list[str]] = {}
+        self._launched: dict[tuple[str, str], list[str]] = {}
         self.config_status: dict[str, tuple[str, str | None, str | None]] = {}  # consulted config files
         self.resolver = Resolver(self)
 
@@ -120,6 +121,8 @@ class Repo:
                 if not known:
                     del self._cli[args[0]]
                 return (tuple(value.values), value.kind) == args[1] if value else args[1] is None
+            if kind == "launch":
+                return tuple(self.launched(args[0], args[1])) == args[2]
             if kind == "mentions":
                 return tuple(self.mentioning(*args[:3])) == args[3]
             return False
@@ -307,6 +310,26 @@ class Repo:
         if key in MODEL_KEYS:
             return self._config_map.get(key, [])
         return self._config_key_values(key)
+
+    def launched(self, script: str, option: str) -> list[str]:
+        """Values the repository's launch files (shell scripts, Dockerfiles, Makefiles, READMEs) pass as
+        `--option` on the commands that run `script` (a python file path), shipped scripts first."""
+        key = (os.path.basename(script), option)
+        if key not in self._launched:
+            found: list[str] = []
+            needle = key[0].encode()
+            for path in sorted(self._configs, key=_config_order):
+                if not path.lower().endswith(LAUNCH_SUFFIXES):
+                    continue
+                data = self._configs[path]()
+                if needle not in data:
+                    continue
+                for value in script_options(data.decode("utf-8", "replace"), key[0]).get(option, []):
+                    if value not in found:
+                        found.append(value)
+            self._launched[key] = found
+        self._note(("launch", script, option, tuple(self._launched[key])))
+        return self._launched[key]
 
     def _config_key_values(self, key: str) -> list[str]:
         """String values of another key (one a load's argument reads, `settings["model_string"]`) in the

@@ -62,6 +62,11 @@ def chain(outer: str, inner: str) -> str:
     return "constant" if "constant" in (outer, inner) else "literal"
 
 
+def _empty(expr: ast.expr | None) -> bool:
+    """An empty-string literal (a CLI option's placeholder default)."""
+    return isinstance(expr, ast.Constant) and expr.value == ""
+
+
 def _dedup(values: list[str]) -> list[str]:
     return list(dict.fromkeys(values))[:MAX_VALUES]
 
@@ -152,10 +157,14 @@ class Resolver:
                 if passed:
                     return passed
                 default = scope.defaults[name]
+                cli = self._typer_default(default) if default is not None else None
+                if (default is None or _empty(cli)) and (ctx.mod.uses_fire or name in scope.cli_args):
+                    launched = self.repo.launched(ctx.mod.path, name)  # a required option a launch file gives
+                    if launched:
+                        return Value(launched, "config_file")
                 if default is None:
                     return None
                 kind = "default_arg"
-                cli = self._typer_default(default)
                 if cli is not default or ctx.mod.uses_fire or name in scope.cli_args:
                     kind = "cli_default"
                 # defaults are evaluated in the enclosing scopes
@@ -203,6 +212,10 @@ class Resolver:
                 if value:
                     return value
             default = ctx.mod.cli_defaults.get(expr.attr)
+            if (default is None or _empty(default)) and "add_argument" in ctx.mod.source:
+                launched = self.repo.launched(ctx.mod.path, expr.attr)  # `args.x` of an option with no default
+                if launched:
+                    return Value(launched, "config_file")
             if default is not None:
                 value = self.resolve(default, ctx.deeper(scopes=[ctx.mod.scope], line=10**9))
                 if value:
