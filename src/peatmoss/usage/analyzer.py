@@ -165,7 +165,7 @@ class ModuleAnalyzer(ast.NodeVisitor):
                     break
                 if scope is not self.mod.scope and expr.id in scope.defaults:
                     return self._annotated(scope.node, expr.id)
-        elif isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name) and expr.value.id == "self":
+        elif isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name) and expr.value.id in ("self", "cls"):
             cls = self.classes[0]
             values = [v for _, v in cls.attrs.get(expr.attr, ())] if cls is not None else []
         return [(v, isinstance(v, ast.Call)) for v in values]
@@ -278,6 +278,7 @@ class ModuleAnalyzer(ast.NodeVisitor):
     def _loaded(self, expr: ast.expr) -> bool:
         """An expression holding an object a catalogued call loaded (`model = AutoModel.from_pretrained(...)`)."""
         values = [(expr, False)] if isinstance(expr, ast.Call) else self._bindings(expr)
+        values = [(v, i) for v, i in values if not (isinstance(v, ast.Constant) and v.value is None)]  # `model = None`
         calls = [v for v, _ in values if isinstance(v, ast.Call)]
         if not calls or len(calls) != len(values):
             return False

@@ -248,7 +248,7 @@ def _class_attrs(info: ClassInfo) -> None:
         for sub in _statements(method):
             if isinstance(sub, ast.Assign):
                 for t in sub.targets:
-                    if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == "self":
+                    if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id in ("self", "cls"):
                         _add(attrs, t.attr, sub.lineno, sub.value)
                         info._owners[id(sub.value)] = method
 

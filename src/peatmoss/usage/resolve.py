@@ -23,7 +23,7 @@ MODEL_KEYS = frozenset({
     "base_model_name", "base_model_name_or_path", "base_model_id", "model_checkpoint", "hf_model_name",
     "tokenizer_name", "tokenizer_name_or_path", "pretrained_model", "model_type_or_path",
 })
-MODEL_LIKE_KEY = re.compile(r"model|ckpt|checkpoint|backbone|encoder|tokenizer|controlnet|embedding|weights|"
+MODEL_LIKE_KEY = re.compile(r"model|ckpt|checkpoint|backbone|encoder|tokenizer|controlnet|embedding|weights|(^|_)(dir|path)$|"
                             r"pretrained|vae|lora|adapter", re.I)  # other config keys a load argument may read
 ENV_FUNCS = ("os.environ.get", "os.getenv", "os.environ.setdefault")
 CHOICE_CALLS = ("selectbox", "radio", "select_slider", "Dropdown", "Radio", "dropdown")  # UI choice widgets
@@ -276,8 +276,10 @@ class Resolver:
         """A class-level value or a `self.x = ...` of any method, resolved in the scope that assigned it."""
         values: list[str] = []
         inner = None
-        for _, expr in _ordered(info.attrs[attr], 10**9):
+        for at, expr in _ordered(info.attrs[attr], 10**9):
             method = info.owners.get(id(expr))
+            if method is not None and method is ctx.scopes[0].node and at >= ctx.line:
+                continue  # `self.x = Load(self.x)`: the method's own later binding is not what it reads here
             scopes = [ctx.mod.functions[method], ctx.mod.scope] if method in ctx.mod.functions else [ctx.mod.scope]
             value = self.resolve(expr, ctx.deeper(cls=info, scopes=scopes, line=10**9))
             if value:
@@ -487,6 +489,11 @@ class Resolver:
                 if cls is None and not any(n is fn for n in mod.functions if getattr(n, "name", None) == callee):
                     continue
                 out.append(site)
+        if cls is not None and not method:  # `super().__init__(...)` in a subclass of this module
+            out += [site for site in sites(mod).get("__init__", ()) if site.cls is not None and site.cls is not cls
+                    and isinstance(site.func, ast.Attribute) and isinstance(site.func.value, ast.Call)
+                    and dotted(site.func.value.func) == "super"
+                    and any(dotted(b) == cls.node.name for b in site.cls.node.bases)]
         if method:
             for path in self._importers(cls.node.name, mod):
                 other = self.repo.module_at(path)
