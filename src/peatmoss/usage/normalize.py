@@ -39,6 +39,8 @@ def normalize(kind: str | None, value: str, hub: str | None) -> tuple[str, str |
         return f"stanfordnlp/stanza-{value}", hub
     if kind == "faster_whisper" and value in FASTER_WHISPER_SIZES:
         return f"Systran/faster-whisper-{value}", hub
+    if kind and kind.startswith("prefix:") and "/" not in value:  # audiocraft: MusicGen 'small'
+        return kind[len("prefix:"):] + value, hub
     if kind == "spacy":
         return value.rstrip("/").replace("-", "_") if "/" not in value else value, hub
     return value, hub
