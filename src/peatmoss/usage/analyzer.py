@@ -122,12 +122,13 @@ class ModuleAnalyzer(ast.NodeVisitor):
 
     def _vendored(self, qualified: str) -> tuple[str, Signature | None]:
         """`third_party.timm.create_model`: a repo package named like a catalog library (a vendored copy of
-        it) is that library."""
+        it) is that library; so is `CLIP.clip.load` when the repo has no `CLIP` (a clone the code expects)."""
         parts = qualified.split(".")
         for i in range(1, len(parts) - 1):
             if parts[i] in self.roots:
                 path = self.repo.find_module(".".join(parts[:i + 1]))
-                if path and path.endswith("/__init__.py"):
+                cloned = i == 1 and parts[0].lower() == parts[1]  # `from CLIP import clip` of a clone made at run time
+                if (path and path.endswith("/__init__.py")) or (cloned and path is None):
                     name = ".".join(parts[i:])
                     sig = self.catalog.lookup(name)
                     if sig is not None:
