@@ -322,7 +322,9 @@ class ModuleAnalyzer(ast.NodeVisitor):
             return True
         if self._parents is None:
             self._parents = {c: p for p in ast.walk(self.mod.tree) for c in ast.iter_child_nodes(p)}
-        parent = self._parents.get(call)
+        node, parent = call, self._parents.get(call)
+        while isinstance(parent, ast.Subscript) and parent.value is node:  # torch.load(p)["model"]
+            node, parent = parent, self._parents.get(parent)
         if isinstance(parent, ast.Call) and isinstance(parent.func, ast.Attribute) \
                 and parent.func.attr in ("load_state_dict", "load_checkpoint"):
             return not NOT_WEIGHTS.search(ast.unparse(parent.func.value))
@@ -336,7 +338,13 @@ class ModuleAnalyzer(ast.NodeVisitor):
 
     def _restores(self, names: set[str]) -> bool:
         """A name later handed to `<model>.load_state_dict(...)` in the same function (`state = torch.load(p);
-        model.load_state_dict(state["state_dict"])`): the file holds model weights."""
+        model.load_state_dict(state["state_dict"])`, also through `sd = state["model"]`): the file holds model
+        weights."""
+        for node in ast.walk(self.scopes[0].node):  # names bound to a part of the loaded object
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
+                    and isinstance(node.value, ast.Subscript) and isinstance(node.value.value, ast.Name) \
+                    and node.value.value.id in names:
+                names = names | {node.targets[0].id}
         for node in ast.walk(self.scopes[0].node):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
                     and node.func.attr in ("load_state_dict", "load_checkpoint") and node.args \
