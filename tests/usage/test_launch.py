@@ -28,6 +28,8 @@ def test_script_options_only_from_commands_running_that_script():
     assert options["out"] == ["o.jsonl"]
     assert script_options(text, "infer_v2.py") == {"base_model": ["org/v2"]}  # $UNSET is never guessed
     assert script_options(text, "missing.py") == {}
+    assert script_options("python app.py -m org/short --port=8000\n", "app.py") == {"-m": ["org/short"],
+                                                                                  "port": ["8000"]}
 
 
 def test_dockerfile_env_and_arg_forms():

@@ -91,6 +91,7 @@ class ModuleInfo:
     star_imports: list[str] = field(default_factory=list)  # modules of `from m import *`
     uses_hf_argparser: bool = False
     cli_choices: dict[str, ast.expr] = field(default_factory=dict)  # argparse dest -> `choices=` expression
+    cli_flags: dict[str, tuple[str, ...]] = field(default_factory=dict)  # argparse dest -> its option strings
     call_sites: dict | None = None  # callee last name -> calls.Site list (calls.sites fills it on first use)
     _lines: list[str] | None = None
 
@@ -214,12 +215,13 @@ def _cli_default(call: ast.Call, facts: ModuleInfo) -> None:
     kw = {k.arg: k.value for k in call.keywords if k.arg}
     strs = [a.value for a in call.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
     if attr in CLI_CALLS and strs:
-        if "default" not in kw and "choices" not in kw:
-            return
         dest = kw["dest"].value if isinstance(kw.get("dest"), ast.Constant) else None
         if dest is None:
             longs = [s for s in strs if s.startswith("--")]
             dest = (longs[0] if longs else strs[0]).lstrip("-").replace("-", "_")
+        facts.cli_flags.setdefault(dest, tuple(strs))
+        if "default" not in kw and "choices" not in kw:
+            return
         if "default" in kw:
             facts.cli_defaults.setdefault(dest, kw["default"])
         if "choices" in kw:

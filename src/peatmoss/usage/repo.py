@@ -67,7 +67,7 @@ class Repo:
         self.cli_files: set[str] | None = None  # the files that may define options (None: any), known from their bytes
         self._config_map: dict[str, list[str]] | None = None
         self._extra_keys: dict[str, list[str]] = {}
-        self._launched: dict[tuple[str, str], list[str]] = {}
+        self._launched: dict[tuple[str, tuple[str, ...]], list[str]] = {}
         self.config_status: dict[str, tuple[str, str | None, str | None]] = {}  # consulted config files
         self.resolver = Resolver(self)
 
@@ -122,7 +122,7 @@ class Repo:
                     del self._cli[args[0]]
                 return (tuple(value.values), value.kind) == args[1] if value else args[1] is None
             if kind == "launch":
-                return tuple(self.launched(args[0], args[1])) == args[2]
+                return tuple(self.launched(args[0], args[1], args[2])) == args[3]
             if kind == "mentions":
                 return tuple(self.mentioning(*args[:3])) == args[3]
             return False
@@ -311,10 +311,12 @@ class Repo:
             return self._config_map.get(key, [])
         return self._config_key_values(key)
 
-    def launched(self, script: str, option: str) -> list[str]:
-        """Values the repository's launch files (shell scripts, Dockerfiles, Makefiles, READMEs) pass as
-        `--option` on the commands that run `script` (a python file path), shipped scripts first."""
-        key = (os.path.basename(script), option)
+    def launched(self, script: str, option: str, flags: tuple[str, ...] = ()) -> list[str]:
+        """Values the repository's launch files (shell scripts, Dockerfiles, Makefiles, READMEs) pass to an
+        option (`--option`, or any of its argparse `flags`, `-m`) on the commands that run `script` (a python
+        file path), shipped scripts first."""
+        names = [option] + [f if not f.startswith("--") else f[2:].replace("-", "_") for f in flags]
+        key = (os.path.basename(script), tuple(dict.fromkeys(names)))
         if key not in self._launched:
             found: list[str] = []
             needle = key[0].encode()
@@ -324,11 +326,12 @@ class Repo:
                 data = self._configs[path]()
                 if needle not in data:
                     continue
-                for value in script_options(data.decode("utf-8", "replace"), key[0]).get(option, []):
+                options = script_options(data.decode("utf-8", "replace"), key[0])
+                for value in (v for name in key[1] for v in options.get(name, [])):
                     if value not in found:
                         found.append(value)
             self._launched[key] = found
-        self._note(("launch", script, option, tuple(self._launched[key])))
+        self._note(("launch", script, option, flags, tuple(self._launched[key])))
         return self._launched[key]
 
     def _config_key_values(self, key: str) -> list[str]:

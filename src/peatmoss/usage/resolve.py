@@ -212,8 +212,8 @@ class Resolver:
                 if value:
                     return value
             default = ctx.mod.cli_defaults.get(expr.attr)
-            if (default is None or _empty(default)) and "add_argument" in ctx.mod.source:
-                launched = self.repo.launched(ctx.mod.path, expr.attr)  # `args.x` of an option with no default
+            if (default is None or _empty(default)) and "add_argument" in ctx.mod.source:  # an option with no default
+                launched = self.repo.launched(ctx.mod.path, expr.attr, ctx.mod.cli_flags.get(expr.attr, ()))
                 if launched:
                     return Value(launched, "config_file")
             if default is not None:
