@@ -67,6 +67,7 @@ class Repo:
         self.cli_files: set[str] | None = None  # the files that may define options (None: any), known from their bytes
         self._config_map: dict[str, list[str]] | None = None
         self._extra_keys: dict[str, list[str]] = {}
+        self._children: dict[tuple[str, str], list[str]] = {}
         self._launched: dict[tuple[str, tuple[str, ...]], list[str]] = {}
         self.config_status: dict[str, tuple[str, str | None, str | None]] = {}  # consulted config files
         self.resolver = Resolver(self)
@@ -121,6 +122,8 @@ class Repo:
                 if not known:
                     del self._cli[args[0]]
                 return (tuple(value.values), value.kind) == args[1] if value else args[1] is None
+            if kind == "child":
+                return tuple(self.config_child_values(args[0], args[1])) == args[2]
             if kind == "launch":
                 return tuple(self.launched(args[0], args[1], args[2])) == args[3]
             if kind == "mentions":
@@ -298,7 +301,7 @@ class Repo:
             self._config_map = {}
             for path in sorted(self._configs, key=_config_order):
                 data = self._configs[path]()
-                if not any(k in data for k in _MODEL_KEY_BYTES):
+                if not any(k in data.lower() for k in _MODEL_KEY_BYTES):  # MODEL_NAME= of a .env file too
                     continue
                 parsed = load_config(path, data)
                 self.config_status[path] = ("ok", None, None) if parsed is not None else (
@@ -310,6 +313,22 @@ class Repo:
         if key in MODEL_KEYS:
             return self._config_map.get(key, [])
         return self._config_key_values(key)
+
+    def config_child_values(self, parent: str, key: str) -> list[str]:
+        """String values of `key` inside a mapping under `parent` (`model: {name: org/m}`) in the config files."""
+        if (parent, key) not in self._children:
+            found: list[str] = []
+            for path in sorted(self._configs, key=_config_order):
+                data = self._configs[path]()
+                low = data.lower()
+                if parent.encode() not in low or key.encode() not in low:
+                    continue
+                for value in _children(load_config(path, data), parent, key):
+                    if value not in found:
+                        found.append(value)
+            self._children[(parent, key)] = found
+        self._note(("child", parent, key, tuple(self._children[(parent, key)])))
+        return self._children[(parent, key)]
 
     def launched(self, script: str, option: str, flags: tuple[str, ...] = ()) -> list[str]:
         """Values the repository's launch files (shell scripts, Dockerfiles, Makefiles, READMEs) pass to an
@@ -388,6 +407,22 @@ def _config_pairs(data, depth: int = 0, keys: frozenset[str] = MODEL_KEYS):
     elif isinstance(data, list):
         for item in data:
             yield from _config_pairs(item, depth + 1, keys)
+
+
+def _children(data, parent: str, key: str, depth: int = 0):
+    """String values of `key` in every mapping found under a `parent` key, at any depth."""
+    if depth > 50:
+        return
+    if isinstance(data, dict):
+        for k, v in data.items():
+            if isinstance(k, str) and k.lower() == parent and isinstance(v, dict):
+                yield from (x for kk, x in v.items() if isinstance(kk, str) and kk.lower() == key
+                            and isinstance(x, str) and _literal(x))
+            if isinstance(v, (dict, list)):
+                yield from _children(v, parent, key, depth + 1)
+    elif isinstance(data, list):
+        for item in data:
+            yield from _children(item, parent, key, depth + 1)
 
 
 def _literal(value: str) -> bool:

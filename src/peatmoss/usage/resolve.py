@@ -25,6 +25,10 @@ MODEL_KEYS = frozenset({
 })
 MODEL_LIKE_KEY = re.compile(r"model|ckpt|checkpoint|backbone|encoder|tokenizer|controlnet|embedding|weights|(^|_)(dir|path)$|"
                             r"pretrained|vae|lora|adapter", re.I)  # other config keys a load argument may read
+GENERIC_KEYS = frozenset({"name", "id", "path", "name_or_path", "repo", "repo_id", "checkpoint", "pretrained",
+                          "hf_name", "hub_id", "model"})  # keys that name a model only under a model-like parent
+MODEL_PARENTS = frozenset({"llm", "lm", "embedder", "generator", "reranker", "retriever", "classifier", "detector",
+                           "asr", "tts", "whisper", "stt"})
 ENV_FUNCS = ("os.environ.get", "os.getenv", "os.environ.setdefault")
 CHOICE_CALLS = ("selectbox", "radio", "select_slider", "Dropdown", "Radio", "dropdown")  # UI choice widgets
 MAX_SITES = 50  # call sites followed per parameter
@@ -60,6 +64,16 @@ def chain(outer: str, inner: str) -> str:
     if inner not in WEAK:
         return inner
     return "constant" if "constant" in (outer, inner) else "literal"
+
+
+def _parent_key(expr: ast.expr) -> str | None:
+    """The key one level up: `model` in `cfg["model"]["name"]`, `cfg.model.name`, `cfg["model"].get("name")`."""
+    inner = expr.func.value if isinstance(expr, ast.Call) else expr.value
+    if isinstance(inner, ast.Attribute):
+        return inner.attr
+    if isinstance(inner, ast.Subscript) and isinstance(inner.slice, ast.Constant) and isinstance(inner.slice.value, str):
+        return inner.slice.value
+    return None
 
 
 def _empty(expr: ast.expr | None) -> bool:
@@ -651,7 +665,15 @@ class Resolver:
         elif isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and expr.func.attr in ("get", "getenv") \
                 and expr.args and isinstance(expr.args[0], ast.Constant):
             key = expr.args[0].value
-        if not isinstance(key, str) or (key.lower() not in MODEL_KEYS and not MODEL_LIKE_KEY.search(key)):
+        if not isinstance(key, str):
+            return None
+        if key.lower() in GENERIC_KEYS:  # cfg["model"]["name"], cfg.llm.id: the key under a model-like parent
+            parent = _parent_key(expr)
+            if parent is not None and (MODEL_LIKE_KEY.search(parent) or parent.lower() in MODEL_PARENTS):
+                values = self.repo.config_child_values(parent.lower(), key.lower())
+                if values:
+                    return Value(values, "config_file")
+        if key.lower() not in MODEL_KEYS and not MODEL_LIKE_KEY.search(key):
             return None
         values = self.repo.config_values(key.lower())
         return Value(values, "config_file") if values else None
