@@ -359,7 +359,8 @@ class Resolver:
             if default is None and name.rsplit(".", 1)[-1] == "Field" and expr.args:
                 default = expr.args[0]
             return self.resolve(default, ctx.deeper())
-        if name in ("str", "os.path.join", "posixpath.join") and expr.args:
+        if name in ("str", "os.path.join", "posixpath.join", "pathlib.Path", "pathlib.PurePath", "pathlib.PosixPath") \
+                and expr.args:
             parts = [self.resolve(a, ctx.deeper()) for a in expr.args]
             if all(parts):
                 sep = "/" if name != "str" else ""
@@ -384,6 +385,10 @@ class Resolver:
             left, right = self.resolve(expr.left, ctx.deeper()), self.resolve(expr.right, ctx.deeper())
             if left and right:
                 return Value(self._product([left, right], "".join), "format")
+        elif isinstance(expr.op, ast.Div):  # Path("checkpoints") / "run1": strings only divide as paths
+            left, right = self.resolve(expr.left, ctx.deeper()), self.resolve(expr.right, ctx.deeper())
+            if left and right:
+                return Value(self._product([left, right], lambda p: "/".join(x.rstrip("/") for x in p)), "format")
         elif isinstance(expr.op, ast.Mod):
             left = self.resolve(expr.left, ctx.deeper())
             items = expr.right.elts if isinstance(expr.right, ast.Tuple) else [expr.right]
