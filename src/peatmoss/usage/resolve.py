@@ -497,12 +497,14 @@ class Resolver:
         and calls in other repo modules through an import of `mod`."""
         out = []
         method = cls is not None and callee != cls.node.name
+        on_class = method and any(dotted(d) in ("classmethod", "staticmethod") for d in fn.decorator_list)
         for site in sites(mod).get(callee, ()):
             func = site.func
             if method and isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) \
                     and func.value.id in ("self", "cls") and site.cls is cls:
                 out.append(site)
-            elif method and isinstance(func, ast.Attribute) and self._instance_of(func.value, site, cls.node.name):
+            elif method and isinstance(func, ast.Attribute) and (self._instance_of(func.value, site, cls.node.name) or (
+                    on_class and isinstance(func.value, ast.Name) and func.value.id == cls.node.name)):
                 out.append(site)
             elif not method and isinstance(func, ast.Name) and (cls is None or func.id == cls.node.name):
                 if cls is None and not any(n is fn for n in mod.functions if getattr(n, "name", None) == callee):
@@ -518,7 +520,9 @@ class Resolver:
                 other = self.repo.module_at(path)
                 if other is not None and other is not mod and cls.node.name in other.imports:
                     out += [site for site in sites(other).get(callee, ()) if isinstance(site.func, ast.Attribute)
-                            and self._instance_of(site.func.value, site, cls.node.name)]
+                            and (self._instance_of(site.func.value, site, cls.node.name) or (
+                                on_class and isinstance(site.func.value, ast.Name)
+                                and site.func.value.id == cls.node.name))]
             return out
         for path in self._importers(callee, mod):
             other = self.repo.module_at(path)
