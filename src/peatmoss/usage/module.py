@@ -24,6 +24,7 @@ class Scope:
         self._defaults: dict[str, ast.expr | None] = {}
         self._cli_params: dict[str, ast.expr] = {}  # click option defaults
         self.cli_args: set[str] = set()  # parameters that are command-line options (typer/click commands)
+        self.cli_flags: dict[str, tuple[str, ...]] = {}  # click option parameter -> its flags (`-b`, `--bert`)
 
     def _fill(self) -> None:
         self._assigns = {}
@@ -203,10 +204,12 @@ def _function_facts(scope: Scope, fn: ast.FunctionDef | ast.AsyncFunctionDef) ->
                 and deco.func.attr in ("option", "argument"):
             default = next((k.value for k in deco.keywords if k.arg == "default"), None)
             names = [a.value for a in deco.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
-            if default is not None and names:
+            if names:
                 params = [n for n in names if not n.startswith("-")]
                 dest = params[0] if params else max(names, key=len).lstrip("-").replace("-", "_")
-                scope._cli_params[dest] = default
+                scope.cli_flags[dest] = tuple(n for n in names if n.startswith("-"))
+                if default is not None:
+                    scope._cli_params[dest] = default
 
 
 def _cli_default(call: ast.Call, facts: ModuleInfo) -> None:

@@ -173,7 +173,7 @@ class Resolver:
                 default = scope.defaults[name]
                 cli = self._typer_default(default) if default is not None else None
                 if (default is None or _empty(cli)) and (ctx.mod.uses_fire or name in scope.cli_args):
-                    launched = self.repo.launched(ctx.mod.path, name)  # a required option a launch file gives
+                    launched = self.repo.launched(ctx.mod.path, name, scope.cli_flags.get(name, ()))  # required option
                     if launched:
                         return Value(launched, "config_file")
                 if default is None:
