@@ -23,7 +23,7 @@ MODEL_KEYS = frozenset({
     "base_model_name", "base_model_name_or_path", "base_model_id", "model_checkpoint", "hf_model_name",
     "tokenizer_name", "tokenizer_name_or_path", "pretrained_model", "model_type_or_path",
 })
-MODEL_LIKE_KEY = re.compile(r"model|ckpt|checkpoint|backbone|encoder|tokenizer|controlnet|embedding|weights|(^|_)(dir|path)$|"
+MODEL_LIKE_KEY = re.compile(r"model|ckpt|checkpoint|backbone|encoder|tokenizer|controlnet|embedding|weights|_(dir|path)$|"
                             r"pretrained|vae|lora|adapter", re.I)  # other config keys a load argument may read
 GENERIC_KEYS = frozenset({"name", "id", "path", "name_or_path", "repo", "repo_id", "checkpoint", "pretrained",
                           "hf_name", "hub_id", "model"})  # keys that name a model only under a model-like parent
