@@ -66,6 +66,21 @@ def chain(outer: str, inner: str) -> str:
     return "constant" if "constant" in (outer, inner) else "literal"
 
 
+def _fire_entry(tree: ast.Module, fn: ast.AST) -> bool:
+    """`fn` is what a `fire.Fire(...)` call of the module exposes: `Fire(fn)`, `Fire({"x": fn})`, or any top-level
+    function for a bare `Fire()`."""
+    name = getattr(fn, "name", None)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and (dotted(node.func) or "").rsplit(".", 1)[-1] == "Fire":
+            if not node.args:
+                return fn in tree.body
+            target = node.args[0]
+            names = [v for v in target.values] if isinstance(target, ast.Dict) else [target]
+            if any(isinstance(n, ast.Name) and n.id == name for n in names):
+                return True
+    return False
+
+
 def _parent_key(expr: ast.expr) -> str | None:
     """The key one level up: `model` in `cfg["model"]["name"]`, `cfg.model.name`, `cfg["model"].get("name")`."""
     inner = expr.func.value if isinstance(expr, ast.Call) else expr.value
@@ -172,7 +187,8 @@ class Resolver:
                     return passed
                 default = scope.defaults[name]
                 cli = self._typer_default(default) if default is not None else None
-                if (default is None or _empty(cli)) and (ctx.mod.uses_fire or name in scope.cli_args):
+                if (default is None or _empty(cli)) and (name in scope.cli_args or (
+                        ctx.mod.uses_fire and _fire_entry(ctx.mod.tree, scope.node))):
                     launched = self.repo.launched(ctx.mod.path, name, scope.cli_flags.get(name, ()))  # required option
                     if launched:
                         return Value(launched, "config_file")
