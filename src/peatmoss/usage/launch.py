@@ -20,11 +20,17 @@ _SHORT = re.compile(r"(?<![\w-])(-[A-Za-z])(?:=|[ \t]+)" + _VALUE)  # `-m org/mo
 _VAR = re.compile(r"\$\{?(\w+)\}?|\$\((\w+)\)")
 
 
-def launch_values(text: str) -> dict[str, str | list[str]]:
-    """Option and variable values of a shell script, Dockerfile, Makefile, .env file or README."""
+def launch_assignments(text: str) -> dict[str, str]:
+    """Variables a launch file assigns (`NAME=v`, `export NAME=v`, Dockerfile `ENV`/`ARG`), first value kept."""
     assigned: dict[str, str] = {}
     for name, value in _ASSIGN.findall(text) + _DOCKER.findall(text):
         assigned.setdefault(name, _unquote(value))
+    return assigned
+
+
+def launch_values(text: str) -> dict[str, str | list[str]]:
+    """Option and variable values of a shell script, Dockerfile, Makefile, .env file or README."""
+    assigned = launch_assignments(text)
     out: dict[str, str | list[str]] = {}
 
     def put(key: str, value: str) -> None:
@@ -50,7 +56,7 @@ def script_options(text: str, script: str) -> dict[str, list[str]]:
     name (dashes as underscores; a short flag keeps its dash, `-m`); `$VAR` is replaced by a value the file
     assigns."""
     text = re.sub(r"\\\r?\n", " ", text)  # join continued lines: one command per line
-    assigned = {name: _unquote(value) for name, value in _ASSIGN.findall(text) + _DOCKER.findall(text)}
+    assigned = launch_assignments(text)
     commands = "\n".join(ln for ln in text.splitlines()
                           if re.search(rf"(?<![\w.-]){re.escape(script)}(?![\w.-])", ln))
     found: dict[str, list[str]] = {}

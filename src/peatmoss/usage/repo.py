@@ -12,7 +12,7 @@ from typing import Callable
 import yaml
 
 from ..core import safeyaml
-from .launch import INI_SUFFIXES, LAUNCH_SUFFIXES, ini_values, launch_values, script_options
+from .launch import INI_SUFFIXES, LAUNCH_SUFFIXES, ini_values, launch_assignments, launch_values, script_options
 from .module import ModuleInfo, build_module
 from .resolve import MODEL_KEYS, Ctx, Resolver, Value
 
@@ -68,6 +68,7 @@ class Repo:
         self._config_map: dict[str, list[str]] | None = None
         self._extra_keys: dict[str, list[str]] = {}
         self._children: dict[tuple[str, str], list[str]] = {}
+        self._env: dict[str, list[str]] = {}
         self._launched: dict[tuple[str, tuple[str, ...]], list[str]] = {}
         self.config_status: dict[str, tuple[str, str | None, str | None]] = {}  # consulted config files
         self.resolver = Resolver(self)
@@ -122,6 +123,8 @@ class Repo:
                 if not known:
                     del self._cli[args[0]]
                 return (tuple(value.values), value.kind) == args[1] if value else args[1] is None
+            if kind == "env":
+                return tuple(self.env_values(args[0])) == args[1]
             if kind == "child":
                 return tuple(self.config_child_values(args[0], args[1])) == args[2]
             if kind == "launch":
@@ -313,6 +316,31 @@ class Repo:
         if key in MODEL_KEYS:
             return self._config_map.get(key, [])
         return self._config_key_values(key)
+
+    def env_values(self, name: str) -> list[str]:
+        """Values an environment variable gets: assigned in launch files (`ENV NAME=`, `export NAME=`, `.env`), else
+        under that key in the other config files (docker-compose `environment:`) — never a command-line flag of
+        the same name given to some script."""
+        if name not in self._env:
+            found: list[str] = []
+            needle = name.encode()
+            for launch in (True, False):
+                for path in sorted(self._configs, key=_config_order):
+                    if path.lower().endswith(LAUNCH_SUFFIXES) is not launch:
+                        continue
+                    data = self._configs[path]()
+                    if needle.lower() not in data.lower():
+                        continue
+                    if launch:
+                        values = [launch_assignments(data.decode("utf-8", "replace")).get(name)]
+                    else:
+                        values = [v for _, v in _config_pairs(load_config(path, data), keys=frozenset({name.lower()}))]
+                    found += [v for v in values if v and "$" not in v and _literal(v) and v not in found]
+                if found:
+                    break
+            self._env[name] = found
+        self._note(("env", name, tuple(self._env[name])))
+        return self._env[name]
 
     def config_child_values(self, parent: str, key: str) -> list[str]:
         """String values of `key` inside a mapping under `parent` (`model: {name: org/m}`) in the config files."""

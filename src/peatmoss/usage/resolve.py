@@ -682,6 +682,12 @@ class Resolver:
         return Value(_dedup(out), "format")
 
     def _config_key(self, expr: ast.expr, ctx: Ctx) -> Value | None:
+        env = self._env_name(expr, ctx)
+        if env is not None:  # os.environ["MODEL_ID"], os.getenv("MODEL_ID"): launch-file variables and configs
+            if env.lower() not in MODEL_KEYS and not MODEL_LIKE_KEY.search(env):
+                return None
+            values = self.repo.env_values(env)
+            return Value(values, "config_file") if values else None
         key = None
         if isinstance(expr, ast.Attribute):
             key = expr.attr
@@ -702,6 +708,16 @@ class Resolver:
             return None
         values = self.repo.config_values(key.lower())
         return Value(values, "config_file") if values else None
+
+    def _env_name(self, expr: ast.expr, ctx: Ctx) -> str | None:
+        """The variable name of an environment read (`os.environ["X"]`, `os.getenv("X")`), else None."""
+        if isinstance(expr, ast.Subscript) and dotted(expr.value) == "os.environ":
+            key = expr.slice
+        elif isinstance(expr, ast.Call) and expr.args and (self.qualname(expr.func, ctx.mod) or "") in ENV_FUNCS:
+            key = expr.args[0]
+        else:
+            return None
+        return key.value if isinstance(key, ast.Constant) and isinstance(key.value, str) else None
 
     @staticmethod
     def _product(parts: list[Value], join) -> list[str]:
