@@ -98,7 +98,8 @@ class ModuleAnalyzer(ast.NodeVisitor):
         name from a catalogued module. Names the code gives become the candidates; an unknown name is a dynamic
         load when the call asks for weights."""
         func = call.func
-        if isinstance(func, ast.Subscript) and isinstance(func.value, ast.Attribute) and func.value.attr == "__dict__":
+        if isinstance(func, ast.Subscript) and isinstance(func.value, ast.Attribute) \
+                and func.value.attr == "__dict__":
             owner, key = func.value.value, func.slice
         elif isinstance(func, ast.Call) and isinstance(func.func, ast.Name) and func.func.id == "getattr" \
                 and len(func.args) >= 2:
@@ -257,11 +258,13 @@ class ModuleAnalyzer(ast.NodeVisitor):
             return
         if any(k.arg in OFF_FLAGS and _is_off(k.value) for k in call.keywords):
             return  # pretrained=False / weights=None: the architecture only, no pre-trained weights
-        if sig.not_if and any(k.arg in sig.not_if for k in call.keywords) and call_arg(call, sig.arg_pos, sig.arg_kw) is None:
+        if sig.not_if and any(k.arg in sig.not_if for k in call.keywords) \
+                and call_arg(call, sig.arg_pos, sig.arg_kw) is None:
             return  # SentenceTransformer(modules=[...]): built from parts loaded elsewhere
         if sig.fixed_model or sig.named:
             weights = call_arg(call, None, "weights")
-            self._add(call, sig, qualified, weights, Value([sig.fixed_model or qualified.rsplit(".", 1)[-1]], "literal"))
+            model = sig.fixed_model or qualified.rsplit(".", 1)[-1]  # named: the callable's own name
+            self._add(call, sig, qualified, weights, Value([model], "literal"))
             return
         arg = call_arg(call, sig.arg_pos, sig.arg_kw)
         if sig.id == "transformers.pipeline" and arg is not None and self._loaded(arg):
