@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from peatmoss.usage.launch import ini_values, launch_values
+from peatmoss.usage.launch import ini_values, launch_values, script_options
 from peatmoss.usage.repo import is_config, load_config
 
 
@@ -15,6 +15,21 @@ def test_shell_options_and_variables():
     assert values["tokenizer_name"] == "gpt2"
     assert values["lr"] == "1e-5"
     assert "output_dir" not in values  # $OUT is not assigned in the file: never guessed
+
+
+def test_script_options_only_from_commands_running_that_script():
+    text = ("BASE=weights/base-7b\n"
+            "docker run --rm image \\\n  python3 infer.py \\\n  --base_model \"$BASE\" \\\n  --out o.jsonl\n"
+            "python other.py --base_model org/other\n"
+            "python infer_v2.py --base_model org/v2 --adapter $UNSET\n"
+            "python infer.py --base_model org/second\n")
+    options = script_options(text, "infer.py")
+    assert options["base_model"] == ["weights/base-7b", "org/second"]
+    assert options["out"] == ["o.jsonl"]
+    assert script_options(text, "infer_v2.py") == {"base_model": ["org/v2"]}  # $UNSET is never guessed
+    assert script_options(text, "missing.py") == {}
+    assert script_options("python app.py -m org/short --port=8000\n", "app.py") == {"-m": ["org/short"],
+                                                                                  "port": ["8000"]}
 
 
 def test_dockerfile_env_and_arg_forms():

@@ -6,6 +6,8 @@ import ast
 import re
 from typing import Callable
 
+from peatmoss.core.identity import LEGACY_IDS
+
 from .catalog import Catalog, Signature
 from .model import Finding
 from .module import ClassInfo, ModuleInfo, Scope
@@ -24,6 +26,11 @@ OFF_FLAGS = ("pretrained", "weights")
 CHECKPOINT_EXT = (".pt", ".pth", ".ckpt", ".bin", ".safetensors", ".h5", ".keras", ".tar", ".pkl")
 WEIGHTS_HINT = re.compile(r"ckpt|checkpoint|state_dict|weight|model|pretrain|\bnet\b|_net|encoder|backbone", re.I)
 NOT_WEIGHTS = re.compile(r"optim|sched|scaler", re.I)
+# libraries whose ids are Hub repositories: a name without an owner that is no legacy id is a local folder
+NAMESPACED = ("transformers", "diffusers", "peft")
+# spellings of the pre-namespace Hub ids (a legacy id the identity table may lack: xlm-mlm-ende-1024)
+LEGACY_FAMILY = re.compile(r"^(bert|distil|roberta|xlm|xlnet|albert|t5|gpt2|openai-gpt|ctrl|transfo-xl|camembert|"
+                           r"flaubert)[-_]", re.I)
 # first path segment of an id-shaped value that names a training output folder, not a Hub owner
 LOCAL_ROOT = re.compile(r"^(outputs?|checkpoints?|ckpts?|results?|runs|saved?_models?|saves?|weights|artifacts|"
                         r"experiments?|exps?|logs|tmp|trained_models?|finetuned(_models?)?|models?)([_-]\w+)?$", re.I)
@@ -82,16 +89,54 @@ class ModuleAnalyzer(ast.NodeVisitor):
             qualified, sig = self._on_receiver(node.func)
         if sig is not None:
             self._call(node, sig, qualified)
+        elif isinstance(node.func, (ast.Subscript, ast.Call)):
+            self._picked(node)
         self.generic_visit(node)
+
+    def _picked(self, call: ast.Call) -> None:
+        """`pretrainedmodels.__dict__[name](...)`, `getattr(torchvision.models, name)(...)`: a builder picked by
+        name from a catalogued module. Names the code gives become the candidates; an unknown name is a dynamic
+        load when the call asks for weights."""
+        func = call.func
+        if isinstance(func, ast.Subscript) and isinstance(func.value, ast.Attribute) \
+                and func.value.attr == "__dict__":
+            owner, key = func.value.value, func.slice
+        elif isinstance(func, ast.Call) and isinstance(func.func, ast.Name) and func.func.id == "getattr" \
+                and len(func.args) >= 2:
+            owner, key = func.args[0], func.args[1]
+        else:
+            return
+        base = self.repo.qualname(owner, self.mod) if isinstance(owner, (ast.Name, ast.Attribute)) else None
+        some = self.catalog.under(base) if base else None
+        if some is None:
+            return
+        ctx = self._ctx(call.lineno)
+        value = self.repo.resolver.resolve(key, ctx)
+        if value:
+            picked = [(f"{base}.{v}", self.catalog.lookup(f"{base}.{v}")) for v in value.values]
+            picked = [(q, sig) for q, sig in picked if sig is not None and (sig.fixed_model or sig.named)]
+            if not picked:
+                return  # names the catalog does not know as builders
+            qualified, sig = picked[0]
+            if (sig.load_if and not self._loads(call, sig, ctx)) \
+                    or any(k.arg in OFF_FLAGS and _is_off(k.value) for k in call.keywords):
+                return
+            models = [s.fixed_model or q.rsplit(".", 1)[-1] for q, s in picked]
+            self._add(call, sig, qualified, key, Value(list(dict.fromkeys(models)), value.kind))
+            return
+        flags = [k.value for k in call.keywords if k.arg in OFF_FLAGS]
+        if flags and not all(_is_off(f) for f in flags):
+            self._add(call, some, f"{base}.*", key, None)
 
     def _vendored(self, qualified: str) -> tuple[str, Signature | None]:
         """`third_party.timm.create_model`: a repo package named like a catalog library (a vendored copy of
-        it) is that library."""
+        it) is that library; so is `CLIP.clip.load` when the repo has no `CLIP` (a clone the code expects)."""
         parts = qualified.split(".")
         for i in range(1, len(parts) - 1):
             if parts[i] in self.roots:
                 path = self.repo.find_module(".".join(parts[:i + 1]))
-                if path and path.endswith("/__init__.py"):
+                cloned = i == 1 and parts[0].lower() == parts[1]  # `from CLIP import clip` of a clone made at run time
+                if (path and path.endswith("/__init__.py")) or (cloned and path is None):
                     name = ".".join(parts[i:])
                     sig = self.catalog.lookup(name)
                     if sig is not None:
@@ -107,6 +152,8 @@ class ModuleAnalyzer(ast.NodeVisitor):
         bindings = [(v, inst, self.mod) for v, inst in self._bindings(func.value)]
         if not bindings and isinstance(func.value, ast.Name):
             bindings = [(v, False, m) for v, m in self._unpacked(func.value.id)]
+        bindings = [(v, inst, m) for b, inst, m in bindings
+                    for v in ((b.body, b.orelse) if isinstance(b, ast.IfExp) else (b,))]  # A if c else B
         for value, instance, mod in bindings:
             target = value.func if instance else value
             base = self.repo.qualname(target, mod) if isinstance(target, (ast.Name, ast.Attribute)) else None
@@ -127,7 +174,7 @@ class ModuleAnalyzer(ast.NodeVisitor):
                     break
                 if scope is not self.mod.scope and expr.id in scope.defaults:
                     return self._annotated(scope.node, expr.id)
-        elif isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name) and expr.value.id == "self":
+        elif isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name) and expr.value.id in ("self", "cls"):
             cls = self.classes[0]
             values = [v for _, v in cls.attrs.get(expr.attr, ())] if cls is not None else []
         return [(v, isinstance(v, ast.Call)) for v in values]
@@ -211,9 +258,13 @@ class ModuleAnalyzer(ast.NodeVisitor):
             return
         if any(k.arg in OFF_FLAGS and _is_off(k.value) for k in call.keywords):
             return  # pretrained=False / weights=None: the architecture only, no pre-trained weights
-        if sig.fixed_model:
+        if sig.not_if and any(k.arg in sig.not_if for k in call.keywords) \
+                and call_arg(call, sig.arg_pos, sig.arg_kw) is None:
+            return  # SentenceTransformer(modules=[...]): built from parts loaded elsewhere
+        if sig.fixed_model or sig.named:
             weights = call_arg(call, None, "weights")
-            self._add(call, sig, qualified, weights, Value([sig.fixed_model], "literal"))
+            model = sig.fixed_model or qualified.rsplit(".", 1)[-1]  # named: the callable's own name
+            self._add(call, sig, qualified, weights, Value([model], "literal"))
             return
         arg = call_arg(call, sig.arg_pos, sig.arg_kw)
         if sig.id == "transformers.pipeline" and arg is not None and self._loaded(arg):
@@ -238,6 +289,7 @@ class ModuleAnalyzer(ast.NodeVisitor):
     def _loaded(self, expr: ast.expr) -> bool:
         """An expression holding an object a catalogued call loaded (`model = AutoModel.from_pretrained(...)`)."""
         values = [(expr, False)] if isinstance(expr, ast.Call) else self._bindings(expr)
+        values = [(v, i) for v, i in values if not (isinstance(v, ast.Constant) and v.value is None)]  # `model = None`
         calls = [v for v, _ in values if isinstance(v, ast.Call)]
         if not calls or len(calls) != len(values):
             return False
@@ -280,7 +332,9 @@ class ModuleAnalyzer(ast.NodeVisitor):
             return True
         if self._parents is None:
             self._parents = {c: p for p in ast.walk(self.mod.tree) for c in ast.iter_child_nodes(p)}
-        parent = self._parents.get(call)
+        node, parent = call, self._parents.get(call)
+        while isinstance(parent, ast.Subscript) and parent.value is node:  # torch.load(p)["model"]
+            node, parent = parent, self._parents.get(parent)
         if isinstance(parent, ast.Call) and isinstance(parent.func, ast.Attribute) \
                 and parent.func.attr in ("load_state_dict", "load_checkpoint"):
             return not NOT_WEIGHTS.search(ast.unparse(parent.func.value))
@@ -294,7 +348,13 @@ class ModuleAnalyzer(ast.NodeVisitor):
 
     def _restores(self, names: set[str]) -> bool:
         """A name later handed to `<model>.load_state_dict(...)` in the same function (`state = torch.load(p);
-        model.load_state_dict(state["state_dict"])`): the file holds model weights."""
+        model.load_state_dict(state["state_dict"])`, also through `sd = state["model"]`): the file holds model
+        weights."""
+        for node in ast.walk(self.scopes[0].node):  # names bound to a part of the loaded object
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
+                    and isinstance(node.value, ast.Subscript) and isinstance(node.value.value, ast.Name) \
+                    and node.value.value.id in names:
+                names = names | {node.targets[0].id}
         for node in ast.walk(self.scopes[0].node):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
                     and node.func.attr in ("load_state_dict", "load_checkpoint") and node.args \
@@ -327,7 +387,8 @@ class ModuleAnalyzer(ast.NodeVisitor):
             return
         star = next((a for a in call.args if isinstance(a, ast.Starred)), None) or next(
             (k.value for k in call.keywords if k.arg is None), None)
-        self._add(call, sig, qualified, star if star is not None else task_expr, None)
+        arg = star if star is not None else task_expr
+        self._add(call, sig, qualified, arg, None, arg_text=None if arg is not None else self._text(call))
 
     def _torch_hub(self, call: ast.Call, sig: Signature, qualified: str, ctx: Ctx) -> None:
         repo_expr, entry_expr = call_arg(call, sig.arg_pos, sig.arg_kw), call_arg(call, sig.arg2_pos, sig.arg2_kw)
@@ -354,8 +415,10 @@ class ModuleAnalyzer(ast.NodeVisitor):
              raw: bool = False) -> None:
         cell, line = self.locate(node.lineno)
         hub, model, candidates = sig.hub, None, []
+        if value and not any(v.strip() for v in value.values):
+            value = None  # an empty string (a placeholder default) names no model
         if value and value.values:
-            values = value.values
+            values = [v for v in value.values if v.strip()]
             if sig.normalize == "open_clip_pair":  # "ViT-L-14/openai" -> its Hub repository
                 values = [self.catalog.pretrained_tags.get(v, v) for v in values]
             normalized = [(v, *normalize(sig.normalize, v, sig.hub)) if not raw else (v, v, sig.hub)
@@ -363,8 +426,10 @@ class ModuleAnalyzer(ast.NodeVisitor):
             candidates = list(dict.fromkeys(n for _, n, _ in normalized))
             original, model, hub = normalized[0]
             if local is None:
-                local = is_local_path(original, sig.hub) or (
-                    hub == "huggingface" and original.count("/") == 1 and bool(LOCAL_ROOT.match(original.split("/")[0])))
+                local = is_local_path(original, sig.hub) or (hub == "huggingface" and original.count("/") <= 1
+                                                             and bool(LOCAL_ROOT.match(original.split("/")[0]))) \
+                    or (sig.library in NAMESPACED and "/" not in original and original.lower() not in LEGACY_IDS
+                        and not LEGACY_FAMILY.match(original))
         kind = value.kind if value and value.values else "dynamic"
         confidence = CONFIDENCE[kind] - (0.1 if len(candidates) > 1 else 0.0)
         call = node if isinstance(node, ast.Call) else None

@@ -36,6 +36,9 @@ class Signature:
     local: bool = False  # reads model weights from a local file (torch.load, keras load_model)
     tag_pos: int | None = None  # open_clip: the `pretrained` tag argument that picks the weights
     tag_kw: str | None = None
+    not_if: tuple[str, ...] = ()  # keywords that make the call assemble loaded parts (`modules=[...]`): no load
+    picks: bool = False  # the call picks its model from arguments no id can be read from: always dynamic
+    named: bool = False  # the callable's own name is the model (`pretrainedmodels.resnet50`, keras `VGG19`)
 
     def matches(self, qualname: str) -> bool:
         return any(fnmatchcase(qualname, p) for p in self.match) and not any(
@@ -58,7 +61,9 @@ def _signature(raw: dict) -> Signature:
         default_model=raw.get("default_model"), load_if=tuple(raw.get("load_if", ())),
         load_if_prefix=raw.get("load_if_prefix"), normalize=raw.get("normalize"),
         exclude=tuple(raw.get("exclude", ())), peatmoss=raw.get("peatmoss"), added=bool(raw.get("added")),
-        instance=bool(raw.get("instance")), local=bool(raw.get("local")), tag_pos=gpos, tag_kw=gkw)
+        instance=bool(raw.get("instance")), local=bool(raw.get("local")), tag_pos=gpos, tag_kw=gkw,
+        named=bool(raw.get("named")), not_if=tuple(raw.get("not_if", ())),
+        picks=bool(raw.get("picks")))
 
 
 def _last(pattern: str) -> str:
@@ -78,6 +83,7 @@ class Catalog:
     _owners: dict[str, bool] = field(default_factory=dict, repr=False)
     _roots: set[str] = field(default_factory=set, repr=False)
     _lasts: dict[str, bool] = field(default_factory=dict, repr=False)
+    _modules: dict[str, Signature | None] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         for sig in self.signatures:
@@ -127,6 +133,14 @@ class Catalog:
         if not self._roots:
             self._roots.update(self.roots())
         return self._roots
+
+    def under(self, module: str) -> Signature | None:
+        """The first call signature of a callable directly in `module` (`torchvision.models` for
+        `getattr(torchvision.models, name)`), or None."""
+        if module not in self._modules:
+            self._modules[module] = next((s for s in self.signatures if s.kind == "call" and any(
+                fnmatchcase(module, p.rsplit(".", 1)[0]) for p in s.match if "." in p)), None)
+        return self._modules[module]
 
     def libraries(self) -> set[str]:
         return {s.library for s in self.signatures}

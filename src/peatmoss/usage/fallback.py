@@ -150,7 +150,7 @@ def token_scan(text: str, catalog: Catalog, file: str, locate) -> list[Finding]:
                     flags and any(f not in _OFF for f in flags)):
                 continue
         arg = _pick(positional, keywords, sig.arg_pos, sig.arg_kw)
-        model = sig.fixed_model or _value(arg, constants)
+        model = sig.fixed_model or (qualified.rsplit(".", 1)[-1] if sig.named else _value(arg, constants))
         hub, revision = sig.hub, None
         if sig.normalize == "torch_hub":
             entry = _value(_pick(positional, keywords, sig.arg2_pos, sig.arg2_kw), constants)

@@ -16,14 +16,21 @@ _VALUE = r"""("[^"\n]*"|'[^'\n]*'|[^\s\\;|&>`)]+)"""
 _FLAG = re.compile(r"(?<![\w-])--([A-Za-z][\w-]*)(?:=|[ \t]+)" + _VALUE)
 _ASSIGN = re.compile(r"^[ \t]*(?:export[ \t]+)?([A-Za-z_]\w*)[ \t]*(?:\?=|:=|=)[ \t]*" + _VALUE, re.M)
 _DOCKER = re.compile(r"^[ \t]*(?:ENV|ARG)[ \t]+([A-Za-z_]\w*)(?:=|[ \t]+)" + _VALUE, re.M)
+_SHORT = re.compile(r"(?<![\w-])(-[A-Za-z])(?:=|[ \t]+)" + _VALUE)  # `-m org/model`
 _VAR = re.compile(r"\$\{?(\w+)\}?|\$\((\w+)\)")
+
+
+def launch_assignments(text: str) -> dict[str, str]:
+    """Variables a launch file assigns (`NAME=v`, `export NAME=v`, Dockerfile `ENV`/`ARG`), first value kept."""
+    assigned: dict[str, str] = {}
+    for name, value in _ASSIGN.findall(text) + _DOCKER.findall(text):
+        assigned.setdefault(name, _unquote(value))
+    return assigned
 
 
 def launch_values(text: str) -> dict[str, str | list[str]]:
     """Option and variable values of a shell script, Dockerfile, Makefile, .env file or README."""
-    assigned: dict[str, str] = {}
-    for name, value in _ASSIGN.findall(text) + _DOCKER.findall(text):
-        assigned.setdefault(name, _unquote(value))
+    assigned = launch_assignments(text)
     out: dict[str, str | list[str]] = {}
 
     def put(key: str, value: str) -> None:
@@ -42,6 +49,24 @@ def launch_values(text: str) -> dict[str, str | list[str]]:
     for key, value in _FLAG.findall(text):
         put(key, value)
     return out
+
+
+def script_options(text: str, script: str) -> dict[str, list[str]]:
+    """Option values of the commands in a launch file that run `script` (a file name, `infer.py`), by option
+    name (dashes as underscores; a short flag keeps its dash, `-m`); `$VAR` is replaced by a value the file
+    assigns."""
+    text = re.sub(r"\\\r?\n", " ", text)  # join continued lines: one command per line
+    assigned = launch_assignments(text)
+    commands = "\n".join(ln for ln in text.splitlines()
+                          if re.search(rf"(?<![\w.-]){re.escape(script)}(?![\w.-])", ln))
+    found: dict[str, list[str]] = {}
+    for key, value in _FLAG.findall(commands) + _SHORT.findall(commands):
+        value = _VAR.sub(lambda m: assigned.get(m.group(1) or m.group(2), m.group(0)), _unquote(value))
+        if value and "$" not in value and not value.startswith("-"):
+            values = found.setdefault(key if key.startswith("-") else key.replace("-", "_"), [])
+            if value not in values:
+                values.append(value)
+    return found
 
 
 def ini_values(text: str) -> dict | None:

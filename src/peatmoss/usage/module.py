@@ -24,6 +24,7 @@ class Scope:
         self._defaults: dict[str, ast.expr | None] = {}
         self._cli_params: dict[str, ast.expr] = {}  # click option defaults
         self.cli_args: set[str] = set()  # parameters that are command-line options (typer/click commands)
+        self.cli_flags: dict[str, tuple[str, ...]] = {}  # click option parameter -> its flags (`-b`, `--bert`)
 
     def _fill(self) -> None:
         self._assigns = {}
@@ -91,6 +92,7 @@ class ModuleInfo:
     star_imports: list[str] = field(default_factory=list)  # modules of `from m import *`
     uses_hf_argparser: bool = False
     cli_choices: dict[str, ast.expr] = field(default_factory=dict)  # argparse dest -> `choices=` expression
+    cli_flags: dict[str, tuple[str, ...]] = field(default_factory=dict)  # argparse dest -> its option strings
     call_sites: dict | None = None  # callee last name -> calls.Site list (calls.sites fills it on first use)
     _lines: list[str] | None = None
 
@@ -202,10 +204,12 @@ def _function_facts(scope: Scope, fn: ast.FunctionDef | ast.AsyncFunctionDef) ->
                 and deco.func.attr in ("option", "argument"):
             default = next((k.value for k in deco.keywords if k.arg == "default"), None)
             names = [a.value for a in deco.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
-            if default is not None and names:
+            if names:
                 params = [n for n in names if not n.startswith("-")]
                 dest = params[0] if params else max(names, key=len).lstrip("-").replace("-", "_")
-                scope._cli_params[dest] = default
+                scope.cli_flags[dest] = tuple(n for n in names if n.startswith("-"))
+                if default is not None:
+                    scope._cli_params[dest] = default
 
 
 def _cli_default(call: ast.Call, facts: ModuleInfo) -> None:
@@ -214,12 +218,13 @@ def _cli_default(call: ast.Call, facts: ModuleInfo) -> None:
     kw = {k.arg: k.value for k in call.keywords if k.arg}
     strs = [a.value for a in call.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
     if attr in CLI_CALLS and strs:
-        if "default" not in kw and "choices" not in kw:
-            return
         dest = kw["dest"].value if isinstance(kw.get("dest"), ast.Constant) else None
         if dest is None:
             longs = [s for s in strs if s.startswith("--")]
             dest = (longs[0] if longs else strs[0]).lstrip("-").replace("-", "_")
+        facts.cli_flags.setdefault(dest, tuple(strs))
+        if "default" not in kw and "choices" not in kw:
+            return
         if "default" in kw:
             facts.cli_defaults.setdefault(dest, kw["default"])
         if "choices" in kw:
@@ -248,7 +253,7 @@ def _class_attrs(info: ClassInfo) -> None:
         for sub in _statements(method):
             if isinstance(sub, ast.Assign):
                 for t in sub.targets:
-                    if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == "self":
+                    if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id in ("self", "cls"):
                         _add(attrs, t.attr, sub.lineno, sub.value)
                         info._owners[id(sub.value)] = method
 

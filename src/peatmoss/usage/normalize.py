@@ -12,12 +12,17 @@ FASTER_WHISPER_SIZES = {"tiny", "tiny.en", "base", "base.en", "small", "small.en
                         "distil-small.en", "distil-large-v3", "large-v3-turbo", "turbo"}
 
 
+FLAT_HUBS = ("ultralytics", "openai_whisper")  # hubs whose model names never contain a `/`
+
+
 def is_local_path(value: str, hub: str | None = "huggingface") -> bool:
     """True for filesystem paths (./x, /x, ~/x, C:\\x; for Hugging Face also a/b/c and weights.pt)."""
     if "://" in value:
         return value.startswith("file://")
     if value.startswith(("/", "./", "../", "~", ".\\")) or "\\" in value or re.match(r"^[A-Za-z]:[\\/]", value):
         return True
+    if hub in FLAT_HUBS:  # their model names have no folders: `runs/train/weights/best.pt` is a file here
+        return "/" in value
     if hub != "huggingface":  # other hubs name models their own way (tts_models/en/x, yolov8n.pt)
         return False
     value = re.sub(r"@[^/@]+$", "", value)  # an `@revision` (peatmoss.core.identity) is not part of the path
@@ -39,6 +44,8 @@ def normalize(kind: str | None, value: str, hub: str | None) -> tuple[str, str |
         return f"stanfordnlp/stanza-{value}", hub
     if kind == "faster_whisper" and value in FASTER_WHISPER_SIZES:
         return f"Systran/faster-whisper-{value}", hub
+    if kind and kind.startswith("prefix:") and "/" not in value:  # audiocraft: MusicGen 'small'
+        return kind[len("prefix:"):] + value, hub
     if kind == "spacy":
         return value.rstrip("/").replace("-", "_") if "/" not in value else value, hub
     return value, hub

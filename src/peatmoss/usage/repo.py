@@ -12,7 +12,7 @@ from typing import Callable
 import yaml
 
 from ..core import safeyaml
-from .launch import INI_SUFFIXES, LAUNCH_SUFFIXES, ini_values, launch_values
+from .launch import INI_SUFFIXES, LAUNCH_SUFFIXES, ini_values, launch_assignments, launch_values, script_options
 from .module import ModuleInfo, build_module
 from .resolve import MODEL_KEYS, Ctx, Resolver, Value
 
@@ -67,6 +67,9 @@ class Repo:
         self.cli_files: set[str] | None = None  # the files that may define options (None: any), known from their bytes
         self._config_map: dict[str, list[str]] | None = None
         self._extra_keys: dict[str, list[str]] = {}
+        self._children: dict[tuple[str, str], list[str]] = {}
+        self._env: dict[str, list[str]] = {}
+        self._launched: dict[tuple[str, tuple[str, ...]], list[str]] = {}
         self.config_status: dict[str, tuple[str, str | None, str | None]] = {}  # consulted config files
         self.resolver = Resolver(self)
 
@@ -120,6 +123,12 @@ class Repo:
                 if not known:
                     del self._cli[args[0]]
                 return (tuple(value.values), value.kind) == args[1] if value else args[1] is None
+            if kind == "env":
+                return tuple(self.env_values(args[0])) == args[1]
+            if kind == "child":
+                return tuple(self.config_child_values(args[0], args[1])) == args[2]
+            if kind == "launch":
+                return tuple(self.launched(args[0], args[1], args[2])) == args[3]
             if kind == "mentions":
                 return tuple(self.mentioning(*args[:3])) == args[3]
             return False
@@ -295,7 +304,7 @@ class Repo:
             self._config_map = {}
             for path in sorted(self._configs, key=_config_order):
                 data = self._configs[path]()
-                if not any(k in data for k in _MODEL_KEY_BYTES):
+                if not any(k in data.lower() for k in _MODEL_KEY_BYTES):  # MODEL_NAME= of a .env file too
                     continue
                 parsed = load_config(path, data)
                 self.config_status[path] = ("ok", None, None) if parsed is not None else (
@@ -307,6 +316,70 @@ class Repo:
         if key in MODEL_KEYS:
             return self._config_map.get(key, [])
         return self._config_key_values(key)
+
+    def env_values(self, name: str) -> list[str]:
+        """Values an environment variable gets: assigned in launch files (`ENV NAME=`, `export NAME=`, `.env`), else
+        under that key in the other config files (docker-compose `environment:`) — never a command-line flag of
+        the same name given to some script."""
+        if name not in self._env:
+            found: list[str] = []
+            needle = name.encode()
+            for launch in (True, False):
+                for path in sorted(self._configs, key=_config_order):
+                    if path.lower().endswith(LAUNCH_SUFFIXES) is not launch:
+                        continue
+                    data = self._configs[path]()
+                    if needle.lower() not in data.lower():
+                        continue
+                    if launch:
+                        values = [launch_assignments(data.decode("utf-8", "replace")).get(name)]
+                    else:
+                        values = [v for _, v in _config_pairs(load_config(path, data), keys=frozenset({name.lower()}))]
+                    found += [v for v in values if v and "$" not in v and _literal(v) and v not in found]
+                if found:
+                    break
+            self._env[name] = found
+        self._note(("env", name, tuple(self._env[name])))
+        return self._env[name]
+
+    def config_child_values(self, parent: str, key: str) -> list[str]:
+        """String values of `key` inside a mapping under `parent` (`model: {name: org/m}`) in the config files."""
+        if (parent, key) not in self._children:
+            found: list[str] = []
+            for path in sorted(self._configs, key=_config_order):
+                data = self._configs[path]()
+                low = data.lower()
+                if parent.encode() not in low or key.encode() not in low:
+                    continue
+                for value in _children(load_config(path, data), parent, key):
+                    if value not in found:
+                        found.append(value)
+            self._children[(parent, key)] = found
+        self._note(("child", parent, key, tuple(self._children[(parent, key)])))
+        return self._children[(parent, key)]
+
+    def launched(self, script: str, option: str, flags: tuple[str, ...] = ()) -> list[str]:
+        """Values the repository's launch files (shell scripts, Dockerfiles, Makefiles, READMEs) pass to an
+        option (`--option`, or any of its argparse `flags`, `-m`) on the commands that run `script` (a python
+        file path), shipped scripts first."""
+        names = [option] + [f if not f.startswith("--") else f[2:].replace("-", "_") for f in flags]
+        key = (os.path.basename(script), tuple(dict.fromkeys(names)))
+        if key not in self._launched:
+            found: list[str] = []
+            needle = key[0].encode()
+            for path in sorted(self._configs, key=_config_order):
+                if not path.lower().endswith(LAUNCH_SUFFIXES):
+                    continue
+                data = self._configs[path]()
+                if needle not in data:
+                    continue
+                options = script_options(data.decode("utf-8", "replace"), key[0])
+                for value in (v for name in key[1] for v in options.get(name, [])):
+                    if value not in found:
+                        found.append(value)
+            self._launched[key] = found
+        self._note(("launch", script, option, flags, tuple(self._launched[key])))
+        return self._launched[key]
 
     def _config_key_values(self, key: str) -> list[str]:
         """String values of another key (one a load's argument reads, `settings["model_string"]`) in the
@@ -362,6 +435,22 @@ def _config_pairs(data, depth: int = 0, keys: frozenset[str] = MODEL_KEYS):
     elif isinstance(data, list):
         for item in data:
             yield from _config_pairs(item, depth + 1, keys)
+
+
+def _children(data, parent: str, key: str, depth: int = 0):
+    """String values of `key` in every mapping found under a `parent` key, at any depth."""
+    if depth > 50:
+        return
+    if isinstance(data, dict):
+        for k, v in data.items():
+            if isinstance(k, str) and k.lower() == parent and isinstance(v, dict):
+                yield from (x for kk, x in v.items() if isinstance(kk, str) and kk.lower() == key
+                            and isinstance(x, str) and _literal(x))
+            if isinstance(v, (dict, list)):
+                yield from _children(v, parent, key, depth + 1)
+    elif isinstance(data, list):
+        for item in data:
+            yield from _children(item, parent, key, depth + 1)
 
 
 def _literal(value: str) -> bool:

@@ -23,8 +23,12 @@ MODEL_KEYS = frozenset({
     "base_model_name", "base_model_name_or_path", "base_model_id", "model_checkpoint", "hf_model_name",
     "tokenizer_name", "tokenizer_name_or_path", "pretrained_model", "model_type_or_path",
 })
-MODEL_LIKE_KEY = re.compile(r"model|ckpt|checkpoint|backbone|encoder|tokenizer|controlnet|embedding|weights|"
+MODEL_LIKE_KEY = re.compile(r"model|ckpt|checkpoint|backbone|encoder|tokenizer|controlnet|embedding|weights|_(dir|path)$|"
                             r"pretrained|vae|lora|adapter", re.I)  # other config keys a load argument may read
+GENERIC_KEYS = frozenset({"name", "id", "path", "name_or_path", "repo", "repo_id", "checkpoint", "pretrained",
+                          "hf_name", "hub_id", "model"})  # keys that name a model only under a model-like parent
+MODEL_PARENTS = frozenset({"llm", "lm", "embedder", "generator", "reranker", "retriever", "classifier", "detector",
+                           "asr", "tts", "whisper", "stt"})
 ENV_FUNCS = ("os.environ.get", "os.getenv", "os.environ.setdefault")
 CHOICE_CALLS = ("selectbox", "radio", "select_slider", "Dropdown", "Radio", "dropdown")  # UI choice widgets
 MAX_SITES = 50  # call sites followed per parameter
@@ -60,6 +64,36 @@ def chain(outer: str, inner: str) -> str:
     if inner not in WEAK:
         return inner
     return "constant" if "constant" in (outer, inner) else "literal"
+
+
+def _fire_entry(tree: ast.Module, fn: ast.AST) -> bool:
+    """`fn` is what a `fire.Fire(...)` call of the module exposes: `Fire(fn)`, `Fire({"x": fn})`, or any top-level
+    function for a bare `Fire()`."""
+    name = getattr(fn, "name", None)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and (dotted(node.func) or "").rsplit(".", 1)[-1] == "Fire":
+            if not node.args:
+                return fn in tree.body
+            target = node.args[0]
+            names = [v for v in target.values] if isinstance(target, ast.Dict) else [target]
+            if any(isinstance(n, ast.Name) and n.id == name for n in names):
+                return True
+    return False
+
+
+def _parent_key(expr: ast.expr) -> str | None:
+    """The key one level up: `model` in `cfg["model"]["name"]`, `cfg.model.name`, `cfg["model"].get("name")`."""
+    inner = expr.func.value if isinstance(expr, ast.Call) else expr.value
+    if isinstance(inner, ast.Attribute):
+        return inner.attr
+    if isinstance(inner, ast.Subscript) and isinstance(inner.slice, ast.Constant) and isinstance(inner.slice.value, str):
+        return inner.slice.value
+    return None
+
+
+def _empty(expr: ast.expr | None) -> bool:
+    """An empty-string literal (a CLI option's placeholder default)."""
+    return isinstance(expr, ast.Constant) and expr.value == ""
 
 
 def _dedup(values: list[str]) -> list[str]:
@@ -152,10 +186,15 @@ class Resolver:
                 if passed:
                     return passed
                 default = scope.defaults[name]
+                cli = self._typer_default(default) if default is not None else None
+                if (default is None or _empty(cli)) and (name in scope.cli_args or (
+                        ctx.mod.uses_fire and _fire_entry(ctx.mod.tree, scope.node))):
+                    launched = self.repo.launched(ctx.mod.path, name, scope.cli_flags.get(name, ()))  # required option
+                    if launched:
+                        return Value(launched, "config_file")
                 if default is None:
                     return None
                 kind = "default_arg"
-                cli = self._typer_default(default)
                 if cli is not default or ctx.mod.uses_fire or name in scope.cli_args:
                     kind = "cli_default"
                 # defaults are evaluated in the enclosing scopes
@@ -203,6 +242,10 @@ class Resolver:
                 if value:
                     return value
             default = ctx.mod.cli_defaults.get(expr.attr)
+            if (default is None or _empty(default)) and "add_argument" in ctx.mod.source:  # an option with no default
+                launched = self.repo.launched(ctx.mod.path, expr.attr, ctx.mod.cli_flags.get(expr.attr, ()))
+                if launched:
+                    return Value(launched, "config_file")
             if default is not None:
                 value = self.resolve(default, ctx.deeper(scopes=[ctx.mod.scope], line=10**9))
                 if value:
@@ -263,8 +306,10 @@ class Resolver:
         """A class-level value or a `self.x = ...` of any method, resolved in the scope that assigned it."""
         values: list[str] = []
         inner = None
-        for _, expr in _ordered(info.attrs[attr], 10**9):
+        for at, expr in _ordered(info.attrs[attr], 10**9):
             method = info.owners.get(id(expr))
+            if method is not None and method is ctx.scopes[0].node and at >= ctx.line:
+                continue  # `self.x = Load(self.x)`: the method's own later binding is not what it reads here
             scopes = [ctx.mod.functions[method], ctx.mod.scope] if method in ctx.mod.functions else [ctx.mod.scope]
             value = self.resolve(expr, ctx.deeper(cls=info, scopes=scopes, line=10**9))
             if value:
@@ -330,7 +375,8 @@ class Resolver:
             if default is None and name.rsplit(".", 1)[-1] == "Field" and expr.args:
                 default = expr.args[0]
             return self.resolve(default, ctx.deeper())
-        if name in ("str", "os.path.join", "posixpath.join") and expr.args:
+        if name in ("str", "os.path.join", "posixpath.join", "pathlib.Path", "pathlib.PurePath", "pathlib.PosixPath") \
+                and expr.args:
             parts = [self.resolve(a, ctx.deeper()) for a in expr.args]
             if all(parts):
                 sep = "/" if name != "str" else ""
@@ -355,6 +401,10 @@ class Resolver:
             left, right = self.resolve(expr.left, ctx.deeper()), self.resolve(expr.right, ctx.deeper())
             if left and right:
                 return Value(self._product([left, right], "".join), "format")
+        elif isinstance(expr.op, ast.Div):  # Path("checkpoints") / "run1": strings only divide as paths
+            left, right = self.resolve(expr.left, ctx.deeper()), self.resolve(expr.right, ctx.deeper())
+            if left and right:
+                return Value(self._product([left, right], lambda p: "/".join(x.rstrip("/") for x in p)), "format")
         elif isinstance(expr.op, ast.Mod):
             left = self.resolve(expr.left, ctx.deeper())
             items = expr.right.elts if isinstance(expr.right, ast.Tuple) else [expr.right]
@@ -463,23 +513,32 @@ class Resolver:
         and calls in other repo modules through an import of `mod`."""
         out = []
         method = cls is not None and callee != cls.node.name
+        on_class = method and any(dotted(d) in ("classmethod", "staticmethod") for d in fn.decorator_list)
         for site in sites(mod).get(callee, ()):
             func = site.func
             if method and isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) \
                     and func.value.id in ("self", "cls") and site.cls is cls:
                 out.append(site)
-            elif method and isinstance(func, ast.Attribute) and self._instance_of(func.value, site, cls.node.name):
+            elif method and isinstance(func, ast.Attribute) and (self._instance_of(func.value, site, cls.node.name) or (
+                    on_class and isinstance(func.value, ast.Name) and func.value.id == cls.node.name)):
                 out.append(site)
             elif not method and isinstance(func, ast.Name) and (cls is None or func.id == cls.node.name):
                 if cls is None and not any(n is fn for n in mod.functions if getattr(n, "name", None) == callee):
                     continue
                 out.append(site)
+        if cls is not None and not method:  # `super().__init__(...)` in a subclass of this module
+            out += [site for site in sites(mod).get("__init__", ()) if site.cls is not None and site.cls is not cls
+                    and isinstance(site.func, ast.Attribute) and isinstance(site.func.value, ast.Call)
+                    and dotted(site.func.value.func) == "super"
+                    and any(dotted(b) == cls.node.name for b in site.cls.node.bases)]
         if method:
             for path in self._importers(cls.node.name, mod):
                 other = self.repo.module_at(path)
                 if other is not None and other is not mod and cls.node.name in other.imports:
                     out += [site for site in sites(other).get(callee, ()) if isinstance(site.func, ast.Attribute)
-                            and self._instance_of(site.func.value, site, cls.node.name)]
+                            and (self._instance_of(site.func.value, site, cls.node.name) or (
+                                on_class and isinstance(site.func.value, ast.Name)
+                                and site.func.value.id == cls.node.name))]
             return out
         for path in self._importers(callee, mod):
             other = self.repo.module_at(path)
@@ -623,6 +682,12 @@ class Resolver:
         return Value(_dedup(out), "format")
 
     def _config_key(self, expr: ast.expr, ctx: Ctx) -> Value | None:
+        env = self._env_name(expr, ctx)
+        if env is not None:  # os.environ["MODEL_ID"], os.getenv("MODEL_ID"): launch-file variables and configs
+            if env.lower() not in MODEL_KEYS and not MODEL_LIKE_KEY.search(env):
+                return None
+            values = self.repo.env_values(env)
+            return Value(values, "config_file") if values else None
         key = None
         if isinstance(expr, ast.Attribute):
             key = expr.attr
@@ -631,10 +696,28 @@ class Resolver:
         elif isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and expr.func.attr in ("get", "getenv") \
                 and expr.args and isinstance(expr.args[0], ast.Constant):
             key = expr.args[0].value
-        if not isinstance(key, str) or (key.lower() not in MODEL_KEYS and not MODEL_LIKE_KEY.search(key)):
+        if not isinstance(key, str):
+            return None
+        if key.lower() in GENERIC_KEYS:  # cfg["model"]["name"], cfg.llm.id: the key under a model-like parent
+            parent = _parent_key(expr)
+            if parent is not None and (MODEL_LIKE_KEY.search(parent) or parent.lower() in MODEL_PARENTS):
+                values = self.repo.config_child_values(parent.lower(), key.lower())
+                if values:
+                    return Value(values, "config_file")
+        if key.lower() not in MODEL_KEYS and not MODEL_LIKE_KEY.search(key):
             return None
         values = self.repo.config_values(key.lower())
         return Value(values, "config_file") if values else None
+
+    def _env_name(self, expr: ast.expr, ctx: Ctx) -> str | None:
+        """The variable name of an environment read (`os.environ["X"]`, `os.getenv("X")`), else None."""
+        if isinstance(expr, ast.Subscript) and dotted(expr.value) == "os.environ":
+            key = expr.slice
+        elif isinstance(expr, ast.Call) and expr.args and (self.qualname(expr.func, ctx.mod) or "") in ENV_FUNCS:
+            key = expr.args[0]
+        else:
+            return None
+        return key.value if isinstance(key, ast.Constant) and isinstance(key.value, str) else None
 
     @staticmethod
     def _product(parts: list[Value], join) -> list[str]:
