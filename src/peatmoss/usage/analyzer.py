@@ -6,8 +6,6 @@ import ast
 import re
 from typing import Callable
 
-from peatmoss.core.identity import LEGACY_IDS
-
 from .catalog import Catalog, Signature
 from .model import Finding
 from .module import ClassInfo, ModuleInfo, Scope
@@ -26,11 +24,6 @@ OFF_FLAGS = ("pretrained", "weights")
 CHECKPOINT_EXT = (".pt", ".pth", ".ckpt", ".bin", ".safetensors", ".h5", ".keras", ".tar", ".pkl")
 WEIGHTS_HINT = re.compile(r"ckpt|checkpoint|state_dict|weight|model|pretrain|\bnet\b|_net|encoder|backbone", re.I)
 NOT_WEIGHTS = re.compile(r"optim|sched|scaler", re.I)
-# libraries whose ids are Hub repositories: a name without an owner that is no legacy id is a local folder
-NAMESPACED = ("transformers", "diffusers", "peft")
-# spellings of the pre-namespace Hub ids (a legacy id the identity table may lack: xlm-mlm-ende-1024)
-LEGACY_FAMILY = re.compile(r"^(bert|distil|roberta|xlm|xlnet|albert|t5|gpt2|openai-gpt|ctrl|transfo-xl|camembert|"
-                           r"flaubert)[-_]", re.I)
 # first path segment of an id-shaped value that names a training output folder, not a Hub owner
 LOCAL_ROOT = re.compile(r"^(outputs?|checkpoints?|ckpts?|results?|runs|saved?_models?|saves?|weights|artifacts|"
                         r"experiments?|exps?|logs|tmp|trained_models?|finetuned(_models?)?|models?)([_-]\w+)?$", re.I)
@@ -427,9 +420,7 @@ class ModuleAnalyzer(ast.NodeVisitor):
             original, model, hub = normalized[0]
             if local is None:
                 local = is_local_path(original, sig.hub) or (hub == "huggingface" and original.count("/") <= 1
-                                                             and bool(LOCAL_ROOT.match(original.split("/")[0]))) \
-                    or (sig.library in NAMESPACED and "/" not in original and original.lower() not in LEGACY_IDS
-                        and not LEGACY_FAMILY.match(original))
+                                                             and bool(LOCAL_ROOT.match(original.split("/")[0])))
         kind = value.kind if value and value.values else "dynamic"
         confidence = CONFIDENCE[kind] - (0.1 if len(candidates) > 1 else 0.0)
         call = node if isinstance(node, ast.Call) else None
