@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import dataclasses
 import re
 from typing import Callable
 
@@ -28,6 +29,7 @@ WEIGHTS_HINT = re.compile(r"ckpt|checkpoint|state_dict|weight|model|pretrain|\bn
 NOT_WEIGHTS = re.compile(r"optim|sched|scaler", re.I)
 # libraries whose ids are Hub repositories: a name without an owner that is no legacy id is a local folder
 NAMESPACED = ("transformers", "diffusers", "peft")
+HF_HUBCONF = ("huggingface/pytorch-transformers", "huggingface/transformers")  # hubconf entries take a Hub id
 # spellings of the pre-namespace Hub ids (a legacy id the identity table may lack: xlm-mlm-ende-1024)
 LEGACY_FAMILY = re.compile(r"^(bert|distil|roberta|xlm|xlnet|albert|t5|gpt2|openai-gpt|ctrl|transfo-xl|camembert|"
                            r"flaubert)[-_]", re.I)
@@ -398,6 +400,11 @@ class ModuleAnalyzer(ast.NodeVisitor):
         text = ", ".join(self._text(e) for e in (repo_expr, entry_expr) if e is not None) or None
         if not repo_v or not entry_v:
             self._add(call, sig, qualified, None, None, arg_text=text)
+            return
+        if all(r.split(":")[0] in HF_HUBCONF for r in repo_v.values) and len(call.args) > 2:
+            # transformers' own hubconf: the entry names a class, the third argument is the Hub model id
+            hf = dataclasses.replace(sig, library="transformers", hub="huggingface", normalize=None)
+            self._add(call, hf, qualified, call.args[2], resolver.resolve(call.args[2], ctx))
             return
         ids, revision = [], None
         for r in repo_v.values:
