@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import json
 import os
+import re
 import tomllib
 from collections import OrderedDict
 from typing import Callable
@@ -17,6 +18,7 @@ from .module import ModuleInfo, build_module
 from .resolve import MODEL_KEYS, Ctx, Resolver, Value
 
 CONFIG_SUFFIXES = (".yaml", ".yml", ".json", ".toml") + INI_SUFFIXES + LAUNCH_SUFFIXES
+CONFIG_NAME = re.compile(r"""['"]([^'"\s]+\.(?:ya?ml|json|toml))['"]""")  # a config file named in code
 MAX_MODULES = 400  # parsed modules kept per repository
 MAX_MODULE_CHARS = 2_000_000  # and their source characters (a syntax tree takes ~30 times its source)
 _MODEL_KEY_BYTES = tuple(k.encode() for k in MODEL_KEYS)
@@ -288,6 +290,9 @@ class Repo:
             if info and dest in info.cli_defaults:
                 ctx = Ctx(mod=info, scopes=[info.scope], cls=None, line=10**9, depth=depth + 1)
                 value = self.resolver.resolve(info.cli_defaults[dest], ctx)
+                if info.cli_from_config and not (value and any(v.strip() for v in value.values)):
+                    found = self.option_config_values(info.source, dest)
+                    value = Value(found, "config_file") if found else value
                 if value:
                     self._cli[dest] = value
                     break
@@ -380,6 +385,20 @@ class Repo:
             self._launched[key] = found
         self._note(("launch", script, option, flags, tuple(self._launched[key])))
         return self._launched[key]
+
+    def option_config_values(self, source: str, key: str) -> list[str]:
+        """Values of `key` in the config files a module names (`open('config.yaml')`) and hands to
+        `parser.set_defaults(**config)`: the defaults of its options."""
+        names = {os.path.basename(m.group(1)) for m in CONFIG_NAME.finditer(source)}
+        found: list[str] = []
+        for path in sorted(self._configs, key=_config_order):
+            if os.path.basename(path) not in names:
+                continue
+            data = load_config(path, self._configs[path]())
+            value = data.get(key) if isinstance(data, dict) else None
+            if isinstance(value, str) and _literal(value) and value not in found:
+                found.append(value)
+        return found  # read under _cli_default, whose "cli" dependency covers it
 
     def _config_key_values(self, key: str) -> list[str]:
         """String values of another key (one a load's argument reads, `settings["model_string"]`) in the

@@ -96,6 +96,14 @@ def _empty(expr: ast.expr | None) -> bool:
     return isinstance(expr, ast.Constant) and expr.value == ""
 
 
+OPTIONS_CALL = re.compile(r"arg|opt|conf|param|setting|flag", re.I)  # get_args(), parse_opts(), get_config()
+
+
+def _named(value: Value) -> bool:
+    """Some value is not blank (an option's `default=''` names nothing)."""
+    return any(v.strip() for v in value.values)
+
+
 def _dedup(values: list[str]) -> list[str]:
     return list(dict.fromkeys(values))[:MAX_VALUES]
 
@@ -241,6 +249,9 @@ class Resolver:
                 value = self._class_attr(info, expr.attr, ctx.deeper(mod=mod, scopes=[mod.scope]))
                 if value:
                     return value
+        if isinstance(base, ast.Name) or (isinstance(base, ast.Call) and not base.args and not base.keywords
+                                          and OPTIONS_CALL.search(dotted(base.func) or "")):
+            # `args.model`, and `get_args().model` (a function returning the parsed options): the option's default
             default = ctx.mod.cli_defaults.get(expr.attr)
             if (default is None or _empty(default)) and "add_argument" in ctx.mod.source:  # an option with no default
                 launched = self.repo.launched(ctx.mod.path, expr.attr, ctx.mod.cli_flags.get(expr.attr, ()))
@@ -248,10 +259,10 @@ class Resolver:
                     return Value(launched, "config_file")
             if default is not None:
                 value = self.resolve(default, ctx.deeper(scopes=[ctx.mod.scope], line=10**9))
-                if value:
+                if value and _named(value):
                     return Value(value.values, chain("cli_default", value.kind))
             found = self.repo.cli_default(expr.attr, ctx.depth)
-            if found:
+            if found and _named(found):  # an empty default ('') leaves the value to config files
                 return Value(found.values, chain("cli_default", found.kind))
             choices = ctx.mod.cli_choices.get(expr.attr)
             if choices is not None:
