@@ -66,6 +66,7 @@ REVIEWED_TRUE: dict[tuple[str, str, int | None, int], str] = {
     ("mojtaba-sabbagh/AIApps", "chatbot/chat.py", None, 20): "torch.load of a checkpoint whose data['model_state'] is loaded into the model (read in round 3)",
     ("Plachtaa/seed-vc", "modules/commons.py", None, 220): "torch.load(path)['net'] handed to load_state_dict (read in round 3)",
     ("RtjShreyD/openai_playground", "langchain_examples/llama.ipynb", 3, 13): "langchain CTransformers(model=<local .bin>): local weights of a GGML model (read in round 3)",
+    ("RtjShreyD/openai_playground", "modelsComparison/Mistral7B.ipynb", 7, 5): "llama_index LlamaCPP(model_url=<Hub GGUF file URL>) downloads TheBloke/Mistral-7B-Instruct-v0.1-GGUF (read in round 4)",
     # round 3: the same set lists tialaron/easyocrstream's `easyocr.Reader(['ru'])` as a load (it downloads the
     # detector and recognizer weights); this one was left out
     ("SalemElbermawy/factory-of-youtube", "pages/1_Analyze_Comment_From_Image.py", None, 9): "easyocr.Reader(['en']) (weights download, as listed for tialaron/easyocrstream)",

@@ -70,6 +70,7 @@ class Repo:
         self._config_map: dict[str, list[str]] | None = None
         self._extra_keys: dict[str, list[str]] = {}
         self._children: dict[tuple[str, str], list[str]] = {}
+        self._paths: dict[tuple[str, ...], list[str]] = {}
         self._env: dict[str, list[str]] = {}
         self._launched: dict[tuple[str, tuple[str, ...]], list[str]] = {}
         self.config_status: dict[str, tuple[str, str | None, str | None]] = {}  # consulted config files
@@ -129,6 +130,8 @@ class Repo:
                 return tuple(self.env_values(args[0])) == args[1]
             if kind == "child":
                 return tuple(self.config_child_values(args[0], args[1])) == args[2]
+            if kind == "path":
+                return tuple(self.config_path_values(args[0])) == args[1]
             if kind == "launch":
                 return tuple(self.launched(args[0], args[1], args[2])) == args[3]
             if kind == "mentions":
@@ -362,6 +365,24 @@ class Repo:
             self._children[(parent, key)] = found
         self._note(("child", parent, key, tuple(self._children[(parent, key)])))
         return self._children[(parent, key)]
+
+    def config_path_values(self, path: tuple[str, ...]) -> list[str]:
+        """String values at a nested key path (`embedding.txtai.model_name`) in the config files."""
+        if path not in self._paths:
+            found: list[str] = []
+            for name in sorted(self._configs, key=_config_order):
+                data = self._configs[name]()
+                if path[-1].encode() not in data.lower():
+                    continue
+                node = load_config(name, data)
+                for key in path:
+                    node = next((v for k, v in node.items() if isinstance(k, str) and k.lower() == key), None) \
+                        if isinstance(node, dict) else None
+                if isinstance(node, str) and _literal(node) and node not in found:
+                    found.append(node)
+            self._paths[path] = found
+        self._note(("path", path, tuple(self._paths[path])))
+        return self._paths[path]
 
     def launched(self, script: str, option: str, flags: tuple[str, ...] = ()) -> list[str]:
         """Values the repository's launch files (shell scripts, Dockerfiles, Makefiles, READMEs) pass to an

@@ -91,6 +91,22 @@ def _parent_key(expr: ast.expr) -> str | None:
     return None
 
 
+def _key_path(expr: ast.expr) -> list[str]:
+    """The string keys read in a chain, outermost last: `cfg.get("a", {}).get("b")`, `cfg["a"]["b"]` -> [a, b]."""
+    keys: list[str] = []
+    while True:
+        if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and expr.func.attr == "get" \
+                and expr.args and isinstance(expr.args[0], ast.Constant) and isinstance(expr.args[0].value, str):
+            keys.append(expr.args[0].value)
+            expr = expr.func.value
+        elif isinstance(expr, ast.Subscript) and isinstance(expr.slice, ast.Constant) \
+                and isinstance(expr.slice.value, str):
+            keys.append(expr.slice.value)
+            expr = expr.value
+        else:
+            return keys[::-1]
+
+
 def _empty(expr: ast.expr | None) -> bool:
     """An empty-string literal (a CLI option's placeholder default)."""
     return isinstance(expr, ast.Constant) and expr.value == ""
@@ -709,6 +725,11 @@ class Resolver:
             key = expr.args[0].value
         if not isinstance(key, str):
             return None
+        path = _key_path(expr)
+        if len(path) > 1 and (key.lower() in MODEL_KEYS or MODEL_LIKE_KEY.search(key)):
+            values = self.repo.config_path_values(tuple(k.lower() for k in path))
+            if values:  # the whole key path is in a config file: only the values found there
+                return Value(values, "config_file")
         if key.lower() in GENERIC_KEYS:  # cfg["model"]["name"], cfg.llm.id: the key under a model-like parent
             parent = _parent_key(expr)
             if parent is not None and (MODEL_LIKE_KEY.search(parent) or parent.lower() in MODEL_PARENTS):
