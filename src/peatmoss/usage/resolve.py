@@ -107,6 +107,17 @@ def _key_path(expr: ast.expr) -> list[str]:
             return keys[::-1]
 
 
+def _returns(fn: ast.AST):
+    """The `return <value>` statements of a function, not of the functions or classes inside it."""
+    todo = list(fn.body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.Return) and node.value is not None:
+            yield node
+        elif not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            todo.extend(ast.iter_child_nodes(node))
+
+
 def _empty(expr: ast.expr | None) -> bool:
     """An empty-string literal (a CLI option's placeholder default)."""
     return isinstance(expr, ast.Constant) and expr.value == ""
@@ -408,7 +419,37 @@ class Resolver:
             if all(parts):
                 sep = "/" if name != "str" else ""
                 return Value(self._product(parts, sep.join), "format" if len(parts) > 1 else parts[0].kind)
-        return None
+        return self._returned(func, ctx)
+
+    def _returned(self, func: ast.expr, ctx: Ctx) -> Value | None:
+        """`get_model_name()` of a module-level function of the repository: the values its `return`s give."""
+        found = None
+        if isinstance(func, ast.Name) and func.id not in ctx.mod.imports:
+            found = (ctx.mod, func.id)
+        elif isinstance(func, (ast.Name, ast.Attribute)):
+            qualified = self.qualname(func, ctx.mod)
+            split = self.repo.split(qualified) if qualified else None
+            if split and len(split[1]) == 1:
+                found = (split[0], split[1][0])
+        if found is None:
+            return None
+        mod, fname = found
+        fn = next((n for n in mod.tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+                   and n.name == fname), None)
+        if fn is None or fn not in mod.functions:
+            return None
+        values, kind, scope = [], None, mod.functions[fn]
+        for ret in _returns(fn):
+            bound = [v for _, v in scope.assigns.get(ret.value.id, ())] if isinstance(ret.value, ast.Name) \
+                else [ret.value]
+            if any(isinstance(v, ast.Call) and self.repo.catalog is not None
+                   and self.repo.catalog.lookup(self.qualname(v.func, mod) or "") for v in bound):
+                continue  # the result of a load (a model, a downloaded file's path) is not an id
+            value = self.resolve(ret.value, ctx.deeper(mod=mod, scopes=[scope, mod.scope], cls=None, line=ret.lineno))
+            if value:
+                values += value.values
+                kind = kind or value.kind
+        return Value(_dedup(values), kind) if values else None
 
     def _JoinedStr(self, expr: ast.JoinedStr, ctx: Ctx) -> Value | None:
         parts = []
