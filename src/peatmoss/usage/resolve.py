@@ -25,6 +25,10 @@ MODEL_KEYS = frozenset({
 })
 MODEL_LIKE_KEY = re.compile(r"model|ckpt|checkpoint|backbone|encoder|tokenizer|controlnet|embedding|weights|_(dir|path)$|"
                             r"pretrained|vae|lora|adapter", re.I)  # other config keys a load argument may read
+# `<architecture>_name` / `_id` keys (`bert_name`, `llm_id`), not those naming data, runs or tasks
+NAMED_KEY = re.compile(r"(?!(task|dataset|data|run|project|exp|experiment|wandb|output|log|split|user|file|dir|"
+                       r"class|label|metric|device|col|column|field|table|index|collection|db|bucket|host)_)"
+                       r"[a-z][a-z0-9]*_(name|id)", re.I)
 GENERIC_KEYS = frozenset({"name", "id", "path", "name_or_path", "repo", "repo_id", "checkpoint", "pretrained",
                           "hf_name", "hub_id", "model"})  # keys that name a model only under a model-like parent
 MODEL_PARENTS = frozenset({"llm", "lm", "embedder", "generator", "reranker", "retriever", "classifier", "detector",
@@ -777,7 +781,7 @@ class Resolver:
                 values = self.repo.config_child_values(parent.lower(), key.lower())
                 if values:
                     return Value(values, "config_file")
-        if key.lower() not in MODEL_KEYS and not MODEL_LIKE_KEY.search(key):
+        if key.lower() not in MODEL_KEYS and not MODEL_LIKE_KEY.search(key) and not NAMED_KEY.fullmatch(key):
             return None
         values = self.repo.config_values(key.lower())
         return Value(values, "config_file") if values else None
