@@ -130,6 +130,8 @@ class Repo:
                 return tuple(self.env_values(args[0])) == args[1]
             if kind == "child":
                 return tuple(self.config_child_values(args[0], args[1])) == args[2]
+            if kind == "file":
+                return self.config_file_value(args[0], args[1]) == args[2]
             if kind == "path":
                 return tuple(self.config_path_values(args[0])) == args[1]
             if kind == "launch":
@@ -365,6 +367,15 @@ class Repo:
             self._children[(parent, key)] = found
         self._note(("child", parent, key, tuple(self._children[(parent, key)])))
         return self._children[(parent, key)]
+
+    def config_file_value(self, file: str, path: tuple[str, ...]) -> str | None:
+        """The string at a key path of one config file (a Hydra main's `config_name`), else None."""
+        node = load_config(file, self._configs[file]()) if file in self._configs else None
+        for key in path:
+            node = node.get(key) if isinstance(node, dict) else None
+        found = node if isinstance(node, str) and _literal(node) else None
+        self._note(("file", file, path, found))
+        return found
 
     def config_path_values(self, path: tuple[str, ...]) -> list[str]:
         """String values at a nested key path (`embedding.txtai.model_name`) in the config files."""

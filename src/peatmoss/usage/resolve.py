@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import itertools
+import posixpath
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -770,6 +771,9 @@ class Resolver:
             key = expr.args[0].value
         if not isinstance(key, str):
             return None
+        hydra = self._hydra_value(expr, ctx)
+        if hydra:
+            return hydra
         path = _key_path(expr)
         if len(path) > 1 and (key.lower() in MODEL_KEYS or MODEL_LIKE_KEY.search(key)):
             values = self.repo.config_path_values(tuple(k.lower() for k in path))
@@ -785,6 +789,30 @@ class Resolver:
             return None
         values = self.repo.config_values(key.lower())
         return Value(values, "config_file") if values else None
+
+    def _hydra_value(self, expr: ast.expr, ctx: Ctx) -> Value | None:
+        """`cfg.model.name` in a `@hydra.main(config_path=..., config_name=...)` function whose parameter is `cfg`:
+        the value at that key path of the named config file."""
+        keys: list[str] = []
+        while isinstance(expr, ast.Attribute) or (isinstance(expr, ast.Subscript) and isinstance(
+                expr.slice, ast.Constant) and isinstance(expr.slice.value, str)):
+            keys.append(expr.attr if isinstance(expr, ast.Attribute) else expr.slice.value)
+            expr = expr.value
+        fn = ctx.scopes[0].node if ctx.scopes else None
+        if not keys or not isinstance(expr, ast.Name) or not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) \
+                or expr.id not in [a.arg for a in fn.args.args]:
+            return None
+        for deco in fn.decorator_list:
+            if isinstance(deco, ast.Call) and self.qualname(deco.func, ctx.mod) == "hydra.main":
+                where = {k.arg: k.value.value for k in deco.keywords
+                         if isinstance(k.value, ast.Constant) and isinstance(k.value.value, str)}
+                if "config_name" in where:
+                    name = where["config_name"]
+                    file = posixpath.normpath(posixpath.join(posixpath.dirname(ctx.mod.path), where.get(
+                        "config_path", "."), name if name.endswith((".yaml", ".yml")) else name + ".yaml"))
+                    found = self.repo.config_file_value(file, tuple(keys[::-1]))
+                    return Value([found], "config_file") if found else None
+        return None
 
     def _env_name(self, expr: ast.expr, ctx: Ctx) -> str | None:
         """The variable name of an environment read (`os.environ["X"]`, `os.getenv("X")`), else None."""
