@@ -429,7 +429,8 @@ def main(argv: list[str] | None = None) -> int:
         absent = [p.name for p in SETS[args.set] if not p.is_file()]
         if absent:
             print(f"error: the {args.set} set's label file {', '.join(absent)} is missing from {DATA} "
-                  "(the round-4 held-out set is written by others only after the freeze; score it then)", file=sys.stderr)
+                  "(the round-4 held-out set is written by others only after the freeze; score it then)",
+                  file=sys.stderr)
             return 2
         r = evaluate(SETS[args.set], mirrors)
         text = set_report(r, args.set)
