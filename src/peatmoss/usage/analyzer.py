@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import dataclasses
 import re
 from typing import Callable
 
@@ -24,6 +25,9 @@ OFF_FLAGS = ("pretrained", "weights")
 CHECKPOINT_EXT = (".pt", ".pth", ".ckpt", ".bin", ".safetensors", ".h5", ".keras", ".tar", ".pkl")
 WEIGHTS_HINT = re.compile(r"ckpt|checkpoint|state_dict|weight|model|pretrain|\bnet\b|_net|encoder|backbone", re.I)
 NOT_WEIGHTS = re.compile(r"optim|sched|scaler", re.I)
+# a file whose name ends in a data word (`dataset.pt`, `train_data.pth`, `embeddings.pt`; not `data_model.pt`)
+DATA_FILE = re.compile(r"(^|[_\-])(datasets?|data|embeddings|labels|vocab|splits?)(\.|$)", re.I)
+HF_HUBCONF = ("huggingface/pytorch-transformers", "huggingface/transformers")  # hubconf entries take a Hub id
 # first path segment of an id-shaped value that names a training output folder, not a Hub owner
 LOCAL_ROOT = re.compile(r"^(outputs?|checkpoints?|ckpts?|results?|runs|saved?_models?|saves?|weights|artifacts|"
                         r"experiments?|exps?|logs|tmp|trained_models?|finetuned(_models?)?|models?)([_-]\w+)?$", re.I)
@@ -265,6 +269,8 @@ class ModuleAnalyzer(ast.NodeVisitor):
             if tokenizer is None or self._loaded(tokenizer):
                 return  # pipeline(model=<loaded model>, tokenizer=<loaded tokenizer>) downloads nothing
             arg = tokenizer
+        elif sig.id == "transformers.pipeline" and arg is not None and self._object_beside_loaded(call, arg, ctx):
+            return
         if sig.local:
             self._local(call, sig, qualified, arg, ctx)
             return
@@ -298,6 +304,15 @@ class ModuleAnalyzer(ast.NodeVisitor):
                 return False
         return True
 
+    def _object_beside_loaded(self, call: ast.Call, arg: ast.expr, ctx: Ctx) -> bool:
+        """pipeline(model=m, tokenizer=<loaded tokenizer>) where `m` is only ever bound to results of calls (`m =
+        self.load_model()`) and no model id reaches it: the model is an object too, so nothing is downloaded."""
+        tokenizer = call_arg(call, None, "tokenizer")
+        if tokenizer is None or not self._loaded(tokenizer) or not isinstance(arg, (ast.Name, ast.Attribute)):
+            return False
+        bound = self._bindings(arg)
+        return bool(bound) and all(is_call for _, is_call in bound) and not self.repo.resolver.resolve(arg, ctx)
+
     def _tagged(self, call: ast.Call, sig: Signature, value: Value, ctx: Ctx) -> Value:
         """open_clip (architecture, pretrained tag): the Hub repository of that pair when the catalog knows it."""
         tag = self.repo.resolver.resolve(call_arg(call, sig.tag_pos, sig.tag_kw), ctx)
@@ -319,9 +334,10 @@ class ModuleAnalyzer(ast.NodeVisitor):
     def _weights(self, call: ast.Call, arg: ast.expr | None, value: Value | None) -> bool:
         if arg is not None and NOT_WEIGHTS.search(self._text(arg)):
             return False  # optimizer / scheduler / scaler state
-        if value and any(v.lower().endswith(CHECKPOINT_EXT) for v in value.values):
+        data = bool(value) and all(DATA_FILE.search(v.replace("\\", "/").rsplit("/", 1)[-1]) for v in value.values)
+        if not data and value and any(v.lower().endswith(CHECKPOINT_EXT) for v in value.values):
             return True
-        if arg is not None and WEIGHTS_HINT.search(self._text(arg)):
+        if not data and arg is not None and WEIGHTS_HINT.search(self._text(arg)):
             return True
         if self._parents is None:
             self._parents = {c: p for p in ast.walk(self.mod.tree) for c in ast.iter_child_nodes(p)}
@@ -391,6 +407,11 @@ class ModuleAnalyzer(ast.NodeVisitor):
         text = ", ".join(self._text(e) for e in (repo_expr, entry_expr) if e is not None) or None
         if not repo_v or not entry_v:
             self._add(call, sig, qualified, None, None, arg_text=text)
+            return
+        if all(r.split(":")[0] in HF_HUBCONF for r in repo_v.values) and len(call.args) > 2:
+            # transformers' own hubconf: the entry names a class, the third argument is the Hub model id
+            hf = dataclasses.replace(sig, library="transformers", hub="huggingface", normalize=None)
+            self._add(call, hf, qualified, call.args[2], resolver.resolve(call.args[2], ctx))
             return
         ids, revision = [], None
         for r in repo_v.values:

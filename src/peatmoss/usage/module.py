@@ -93,6 +93,7 @@ class ModuleInfo:
     uses_hf_argparser: bool = False
     cli_choices: dict[str, ast.expr] = field(default_factory=dict)  # argparse dest -> `choices=` expression
     cli_flags: dict[str, tuple[str, ...]] = field(default_factory=dict)  # argparse dest -> its option strings
+    cli_from_config: bool = False  # `parser.set_defaults(**config)`: option defaults come from a config file
     call_sites: dict | None = None  # callee last name -> calls.Site list (calls.sites fills it on first use)
     _lines: list[str] | None = None
 
@@ -233,6 +234,8 @@ def _cli_default(call: ast.Call, facts: ModuleInfo) -> None:
         default = kw.get("default", call.args[1] if len(call.args) > 1 else None)
         if default is not None:
             facts.cli_defaults.setdefault(strs[0], default)
+    elif attr == "set_defaults" and any(k.arg is None for k in call.keywords):
+        facts.cli_from_config = True
     elif attr == "Fire":
         facts.uses_fire = True
     elif attr == "HfArgumentParser":

@@ -31,6 +31,9 @@ def is_local_path(value: str, hub: str | None = "huggingface") -> bool:
     return value.count("/") > 1 or not _HF_ID.match(value)
 
 
+HF_FILE_URL = re.compile(r"https?://(?:huggingface\.co|hf\.co)/([\w.-]+/[\w.-]+)/(?:resolve|blob)/")
+
+
 def normalize(kind: str | None, value: str, hub: str | None) -> tuple[str, str | None]:
     """(model id, hub) after the family's rules."""
     if kind in ("timm", "hf_hub_prefix"):
@@ -38,6 +41,9 @@ def normalize(kind: str | None, value: str, hub: str | None) -> tuple[str, str |
             if value.startswith(prefix):
                 return value[len(prefix):], "huggingface"
         return value, hub
+    url = HF_FILE_URL.match(value) if kind == "hf_url" else None
+    if url:  # https://huggingface.co/org/repo/resolve/main/file.gguf -> org/repo
+        return url.group(1), "huggingface"
     if kind == "hf_uri" and value.startswith("hf://"):
         return value[5:], "huggingface"
     if kind == "stanza" and re.fullmatch(r"[a-z]{2,3}(_[a-z]+)?", value):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import json
 import os
+import re
 import tomllib
 from collections import OrderedDict
 from typing import Callable
@@ -17,6 +18,7 @@ from .module import ModuleInfo, build_module
 from .resolve import MODEL_KEYS, Ctx, Resolver, Value
 
 CONFIG_SUFFIXES = (".yaml", ".yml", ".json", ".toml") + INI_SUFFIXES + LAUNCH_SUFFIXES
+CONFIG_NAME = re.compile(r"""['"]([^'"\s]+\.(?:ya?ml|json|toml))['"]""")  # a config file named in code
 MAX_MODULES = 400  # parsed modules kept per repository
 MAX_MODULE_CHARS = 2_000_000  # and their source characters (a syntax tree takes ~30 times its source)
 _MODEL_KEY_BYTES = tuple(k.encode() for k in MODEL_KEYS)
@@ -68,6 +70,7 @@ class Repo:
         self._config_map: dict[str, list[str]] | None = None
         self._extra_keys: dict[str, list[str]] = {}
         self._children: dict[tuple[str, str], list[str]] = {}
+        self._paths: dict[tuple[str, ...], list[str]] = {}
         self._env: dict[str, list[str]] = {}
         self._launched: dict[tuple[str, tuple[str, ...]], list[str]] = {}
         self.config_status: dict[str, tuple[str, str | None, str | None]] = {}  # consulted config files
@@ -127,6 +130,10 @@ class Repo:
                 return tuple(self.env_values(args[0])) == args[1]
             if kind == "child":
                 return tuple(self.config_child_values(args[0], args[1])) == args[2]
+            if kind == "file":
+                return self.config_file_value(args[0], args[1]) == args[2]
+            if kind == "path":
+                return tuple(self.config_path_values(args[0])) == args[1]
             if kind == "launch":
                 return tuple(self.launched(args[0], args[1], args[2])) == args[3]
             if kind == "mentions":
@@ -288,6 +295,9 @@ class Repo:
             if info and dest in info.cli_defaults:
                 ctx = Ctx(mod=info, scopes=[info.scope], cls=None, line=10**9, depth=depth + 1)
                 value = self.resolver.resolve(info.cli_defaults[dest], ctx)
+                if info.cli_from_config and not (value and any(v.strip() for v in value.values)):
+                    found = self.option_config_values(info.source, dest)
+                    value = Value(found, "config_file") if found else value
                 if value:
                     self._cli[dest] = value
                     break
@@ -358,6 +368,33 @@ class Repo:
         self._note(("child", parent, key, tuple(self._children[(parent, key)])))
         return self._children[(parent, key)]
 
+    def config_file_value(self, file: str, path: tuple[str, ...]) -> str | None:
+        """The string at a key path of one config file (a Hydra main's `config_name`), else None."""
+        node = load_config(file, self._configs[file]()) if file in self._configs else None
+        for key in path:
+            node = node.get(key) if isinstance(node, dict) else None
+        found = node if isinstance(node, str) and _literal(node) else None
+        self._note(("file", file, path, found))
+        return found
+
+    def config_path_values(self, path: tuple[str, ...]) -> list[str]:
+        """String values at a nested key path (`embedding.txtai.model_name`) in the config files."""
+        if path not in self._paths:
+            found: list[str] = []
+            for name in sorted(self._configs, key=_config_order):
+                data = self._configs[name]()
+                if path[-1].encode() not in data.lower():
+                    continue
+                node = load_config(name, data)
+                for key in path:
+                    node = next((v for k, v in node.items() if isinstance(k, str) and k.lower() == key), None) \
+                        if isinstance(node, dict) else None
+                if isinstance(node, str) and _literal(node) and node not in found:
+                    found.append(node)
+            self._paths[path] = found
+        self._note(("path", path, tuple(self._paths[path])))
+        return self._paths[path]
+
     def launched(self, script: str, option: str, flags: tuple[str, ...] = ()) -> list[str]:
         """Values the repository's launch files (shell scripts, Dockerfiles, Makefiles, READMEs) pass to an
         option (`--option`, or any of its argparse `flags`, `-m`) on the commands that run `script` (a python
@@ -380,6 +417,20 @@ class Repo:
             self._launched[key] = found
         self._note(("launch", script, option, flags, tuple(self._launched[key])))
         return self._launched[key]
+
+    def option_config_values(self, source: str, key: str) -> list[str]:
+        """Values of `key` in the config files a module names (`open('config.yaml')`) and hands to
+        `parser.set_defaults(**config)`: the defaults of its options."""
+        names = {os.path.basename(m.group(1)) for m in CONFIG_NAME.finditer(source)}
+        found: list[str] = []
+        for path in sorted(self._configs, key=_config_order):
+            if os.path.basename(path) not in names:
+                continue
+            data = load_config(path, self._configs[path]())
+            value = data.get(key) if isinstance(data, dict) else None
+            if isinstance(value, str) and _literal(value) and value not in found:
+                found.append(value)
+        return found  # read under _cli_default, whose "cli" dependency covers it
 
     def _config_key_values(self, key: str) -> list[str]:
         """String values of another key (one a load's argument reads, `settings["model_string"]`) in the

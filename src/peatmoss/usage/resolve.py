@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import itertools
+import posixpath
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -25,6 +26,10 @@ MODEL_KEYS = frozenset({
 })
 MODEL_LIKE_KEY = re.compile(r"model|ckpt|checkpoint|backbone|encoder|tokenizer|controlnet|embedding|weights|_(dir|path)$|"
                             r"pretrained|vae|lora|adapter", re.I)  # other config keys a load argument may read
+# `<architecture>_name` / `_id` keys (`bert_name`, `llm_id`), not those naming data, runs or tasks
+NAMED_KEY = re.compile(r"(?!(task|dataset|data|run|project|exp|experiment|wandb|output|log|split|user|file|dir|"
+                       r"class|label|metric|device|col|column|field|table|index|collection|db|bucket|host)_)"
+                       r"[a-z][a-z0-9]*_(name|id)", re.I)
 GENERIC_KEYS = frozenset({"name", "id", "path", "name_or_path", "repo", "repo_id", "checkpoint", "pretrained",
                           "hf_name", "hub_id", "model"})  # keys that name a model only under a model-like parent
 MODEL_PARENTS = frozenset({"llm", "lm", "embedder", "generator", "reranker", "retriever", "classifier", "detector",
@@ -91,9 +96,44 @@ def _parent_key(expr: ast.expr) -> str | None:
     return None
 
 
+def _key_path(expr: ast.expr) -> list[str]:
+    """The string keys read in a chain, outermost last: `cfg.get("a", {}).get("b")`, `cfg["a"]["b"]` -> [a, b]."""
+    keys: list[str] = []
+    while True:
+        if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and expr.func.attr == "get" \
+                and expr.args and isinstance(expr.args[0], ast.Constant) and isinstance(expr.args[0].value, str):
+            keys.append(expr.args[0].value)
+            expr = expr.func.value
+        elif isinstance(expr, ast.Subscript) and isinstance(expr.slice, ast.Constant) \
+                and isinstance(expr.slice.value, str):
+            keys.append(expr.slice.value)
+            expr = expr.value
+        else:
+            return keys[::-1]
+
+
+def _returns(fn: ast.AST):
+    """The `return <value>` statements of a function, not of the functions or classes inside it."""
+    todo = list(fn.body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.Return) and node.value is not None:
+            yield node
+        elif not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            todo.extend(ast.iter_child_nodes(node))
+
+
 def _empty(expr: ast.expr | None) -> bool:
     """An empty-string literal (a CLI option's placeholder default)."""
     return isinstance(expr, ast.Constant) and expr.value == ""
+
+
+OPTIONS_CALL = re.compile(r"arg|opt|conf|param|setting|flag", re.I)  # get_args(), parse_opts(), get_config()
+
+
+def _named(value: Value) -> bool:
+    """Some value is not blank (an option's `default=''` names nothing)."""
+    return any(v.strip() for v in value.values)
 
 
 def _dedup(values: list[str]) -> list[str]:
@@ -241,6 +281,9 @@ class Resolver:
                 value = self._class_attr(info, expr.attr, ctx.deeper(mod=mod, scopes=[mod.scope]))
                 if value:
                     return value
+        if isinstance(base, ast.Name) or (isinstance(base, ast.Call) and not base.args and not base.keywords
+                                          and OPTIONS_CALL.search(dotted(base.func) or "")):
+            # `args.model`, and `get_args().model` (a function returning the parsed options): the option's default
             default = ctx.mod.cli_defaults.get(expr.attr)
             if (default is None or _empty(default)) and "add_argument" in ctx.mod.source:  # an option with no default
                 launched = self.repo.launched(ctx.mod.path, expr.attr, ctx.mod.cli_flags.get(expr.attr, ()))
@@ -248,10 +291,10 @@ class Resolver:
                     return Value(launched, "config_file")
             if default is not None:
                 value = self.resolve(default, ctx.deeper(scopes=[ctx.mod.scope], line=10**9))
-                if value:
+                if value and _named(value):
                     return Value(value.values, chain("cli_default", value.kind))
             found = self.repo.cli_default(expr.attr, ctx.depth)
-            if found:
+            if found and _named(found):  # an empty default ('') leaves the value to config files
                 return Value(found.values, chain("cli_default", found.kind))
             choices = ctx.mod.cli_choices.get(expr.attr)
             if choices is not None:
@@ -381,7 +424,37 @@ class Resolver:
             if all(parts):
                 sep = "/" if name != "str" else ""
                 return Value(self._product(parts, sep.join), "format" if len(parts) > 1 else parts[0].kind)
-        return None
+        return self._returned(func, ctx)
+
+    def _returned(self, func: ast.expr, ctx: Ctx) -> Value | None:
+        """`get_model_name()` of a module-level function of the repository: the values its `return`s give."""
+        found = None
+        if isinstance(func, ast.Name) and func.id not in ctx.mod.imports:
+            found = (ctx.mod, func.id)
+        elif isinstance(func, (ast.Name, ast.Attribute)):
+            qualified = self.qualname(func, ctx.mod)
+            split = self.repo.split(qualified) if qualified else None
+            if split and len(split[1]) == 1:
+                found = (split[0], split[1][0])
+        if found is None:
+            return None
+        mod, fname = found
+        fn = next((n for n in mod.tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+                   and n.name == fname), None)
+        if fn is None or fn not in mod.functions:
+            return None
+        values, kind, scope = [], None, mod.functions[fn]
+        for ret in _returns(fn):
+            bound = [v for _, v in scope.assigns.get(ret.value.id, ())] if isinstance(ret.value, ast.Name) \
+                else [ret.value]
+            if any(isinstance(v, ast.Call) and self.repo.catalog is not None
+                   and self.repo.catalog.lookup(self.qualname(v.func, mod) or "") for v in bound):
+                continue  # the result of a load (a model, a downloaded file's path) is not an id
+            value = self.resolve(ret.value, ctx.deeper(mod=mod, scopes=[scope, mod.scope], cls=None, line=ret.lineno))
+            if value:
+                values += value.values
+                kind = kind or value.kind
+        return Value(_dedup(values), kind) if values else None
 
     def _JoinedStr(self, expr: ast.JoinedStr, ctx: Ctx) -> Value | None:
         parts = []
@@ -698,16 +771,48 @@ class Resolver:
             key = expr.args[0].value
         if not isinstance(key, str):
             return None
+        hydra = self._hydra_value(expr, ctx)
+        if hydra:
+            return hydra
+        path = _key_path(expr)
+        if len(path) > 1 and (key.lower() in MODEL_KEYS or MODEL_LIKE_KEY.search(key)):
+            values = self.repo.config_path_values(tuple(k.lower() for k in path))
+            if values:  # the whole key path is in a config file: only the values found there
+                return Value(values, "config_file")
         if key.lower() in GENERIC_KEYS:  # cfg["model"]["name"], cfg.llm.id: the key under a model-like parent
             parent = _parent_key(expr)
             if parent is not None and (MODEL_LIKE_KEY.search(parent) or parent.lower() in MODEL_PARENTS):
                 values = self.repo.config_child_values(parent.lower(), key.lower())
                 if values:
                     return Value(values, "config_file")
-        if key.lower() not in MODEL_KEYS and not MODEL_LIKE_KEY.search(key):
+        if key.lower() not in MODEL_KEYS and not MODEL_LIKE_KEY.search(key) and not NAMED_KEY.fullmatch(key):
             return None
         values = self.repo.config_values(key.lower())
         return Value(values, "config_file") if values else None
+
+    def _hydra_value(self, expr: ast.expr, ctx: Ctx) -> Value | None:
+        """`cfg.model.name` in a `@hydra.main(config_path=..., config_name=...)` function whose parameter is `cfg`:
+        the value at that key path of the named config file."""
+        keys: list[str] = []
+        while isinstance(expr, ast.Attribute) or (isinstance(expr, ast.Subscript) and isinstance(
+                expr.slice, ast.Constant) and isinstance(expr.slice.value, str)):
+            keys.append(expr.attr if isinstance(expr, ast.Attribute) else expr.slice.value)
+            expr = expr.value
+        fn = ctx.scopes[0].node if ctx.scopes else None
+        if not keys or not isinstance(expr, ast.Name) or not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) \
+                or expr.id not in [a.arg for a in fn.args.args]:
+            return None
+        for deco in fn.decorator_list:
+            if isinstance(deco, ast.Call) and self.qualname(deco.func, ctx.mod) == "hydra.main":
+                where = {k.arg: k.value.value for k in deco.keywords
+                         if isinstance(k.value, ast.Constant) and isinstance(k.value.value, str)}
+                if "config_name" in where:
+                    name = where["config_name"]
+                    file = posixpath.normpath(posixpath.join(posixpath.dirname(ctx.mod.path), where.get(
+                        "config_path", "."), name if name.endswith((".yaml", ".yml")) else name + ".yaml"))
+                    found = self.repo.config_file_value(file, tuple(keys[::-1]))
+                    return Value([found], "config_file") if found else None
+        return None
 
     def _env_name(self, expr: ast.expr, ctx: Ctx) -> str | None:
         """The variable name of an environment read (`os.environ["X"]`, `os.getenv("X")`), else None."""
