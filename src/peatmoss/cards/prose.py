@@ -273,3 +273,89 @@ def io_format(c) -> None:
     inp, out = TASK_IO[best.value]
     b.add("input_format", inp, best.source, span, max(0.5, best.confidence - 0.1))
     b.add("output_format", out, best.source, span, max(0.5, best.confidence - 0.1))
+
+
+# --------------------------------------------------------------------------- frameworks
+
+_FW = r"(PyTorch|Pytorch|TensorFlow|Tensorflow|Keras|JAX|Flax|FLAX)"
+_FW_PROSE = re.compile(
+    # "how to use the model in PyTorch:" (a code block follows), "the model supports PyTorch",
+    # "a PyTorch (pre-trained) model", "Keras implementation of", "relies on the Flax/JAX infrastructure",
+    # "TensorFlow and PyTorch checkpoints", "with the Transformers library and PyTorch"
+    rf"\bin {_FW}[ \t]{{0,3}}:|\bsupports? (?:only )?{_FW}\b|\b(?:is|as) an? {_FW} (?:pre-?trained )?(?:model|port|version)|"
+    rf"\b{_FW} (?i:implementation) of|\b(?:relies|built|written|implemented|runs?) (?:on|in|with|using) (?:the )?"
+    rf"{_FW}(?:[ /]{{1,3}}(?:and )?{_FW})?\b|\b{_FW} and {_FW} (?:checkpoints|weights)|"
+    rf"\b(?:library|libraries) and {_FW}\b|\bwith [⚡ ]{{0,3}}{_FW} Lightning")
+_FW_CLASS = re.compile(r"\b(TF|Flax)[A-Z]\w{2,60}\.from_pretrained\(")
+_FW_WORDS = ("pytorch", "tensorflow", "keras", "jax", "flax")
+_URL = re.compile(r"\]\([^)\s]{1,400}\)|https?://\S{1,400}")
+
+
+def frameworks(c) -> None:
+    """Frameworks the card states in prose, and TensorFlow / Flax model classes loaded in its code."""
+    b, p = c.b, c.prose
+    for m in c.finditer(_FW_PROSE, p, c.windows(_FW_WORDS, 80, 40) if c.has(*_FW_WORDS) else []):
+        if re.search(r"convert", p[max(c.body, m.start() - 40):m.start()], re.I):
+            continue  # the framework of the checkpoint it was converted from
+        for i in range(1, (m.lastindex or 0) + 1):
+            if m.group(i) and (fw := nz.framework(m.group(i)) or ("keras" if m.group(i).lower() == "keras" else None)):
+                if fw not in b.values("frameworks"):
+                    b.add("frameworks", fw, "prose-rule", (m.start(i), m.end(i)), 0.8)
+    for blk in (c.blocks if "from_pretrained" in c.low else ()):
+        if m := _FW_CLASS.search(c.text, blk.code_start, blk.code_end):
+            fw = "tensorflow" if m.group(1) == "TF" else "jax"
+            if fw not in b.values("frameworks"):
+                b.add("frameworks", fw, "prose-rule", (m.start(), m.end()), 0.8)
+
+
+def prose_without_links(c) -> str:
+    """The card's prose (code blanked) without link targets: what it says, not where it points."""
+    return _URL.sub(" ", c.prose[c.body:])
+
+
+# --------------------------------------------------------------------------- language
+
+_LANG_LINE = re.compile(r"^[ \t]{0,8}[-*]?[ \t]{0,4}\**(?:source |target )?languages?(?:\(s\))?\**[ \t]{0,3}:\**[ \t]{0,4}"
+                        r"([^\n]{1,160})$", re.I | re.M)
+_NAMES = "|".join(sorted(nz.LANGUAGE_NAMES, key=len, reverse=True))
+_LANG_PROSE = re.compile(rf"\b(?:corpus|corpora|data|dataset|texts?|written) (?:of|in) (?:the )?({_NAMES})\b|"
+                         rf"\bthe ({_NAMES}) language\b|\b({_NAMES}) (?:corpus|corpora|texts|data)\b", re.I)
+_SCRIPTS = (("ja", re.compile(r"[\u3040-\u30ff]")), ("ko", re.compile(r"[\uac00-\ud7af]")),
+            ("zh", re.compile(r"[\u4e00-\u9fff]")))
+
+
+def languages(c) -> None:
+    """Languages from a "Language(s): …" line, named in prose ("a corpus of Tamil text"), or, for a card written
+    in Japanese, Korean or Chinese, its script; only when the front matter names none."""
+    b, p = c.b, c.prose
+    if b.fields["language"]:
+        return
+    for m in c.finditer(_LANG_LINE, p, c.windows(("language",), 60, 200)):
+        pos, codes_ok = m.start(1), re.search(r"source|target", m.group(0), re.I)  # "source languages: gaa"
+        for part in re.split(r"([,/;]| and )", m.group(1)):
+            word = part.strip().strip("*[]`'\" ").lower()
+            code = nz.LANGUAGE_NAMES.get(word) or (
+                word if word in nz.ISO_639_1 or codes_ok and re.fullmatch(r"[a-z]{3}", word) else None)
+            if code and code not in b.values("language"):
+                b.add("language", code, "prose-rule", (pos, pos + len(part)), 0.8)
+            pos += len(part)
+    if b.fields["language"]:
+        return
+    names: Counter = Counter()
+    first = {}
+    words = tuple(nz.LANGUAGE_NAMES)
+    for m in c.finditer(_LANG_PROSE, p, c.windows(words, 40, 40) if c.has(*words) else []):
+        i = next(i for i in (1, 2, 3) if m.group(i))
+        code = nz.LANGUAGE_NAMES[m.group(i).lower()]
+        names[code] += 1
+        first.setdefault(code, (m.start(i), m.end(i)))
+    top = names.most_common(2)
+    if top and (len(top) == 1 or top[0][1] > top[1][1]):  # one language named more often than any other
+        b.add("language", top[0][0], "prose-rule", first[top[0][0]], 0.7)
+        return
+    body = p[c.body:c.body + 20_000]
+    letters = sum(ch.isalpha() for ch in body)
+    for code, rx in _SCRIPTS:
+        if letters and len(rx.findall(body)) >= 0.3 * letters:
+            b.add("language", code, "prose-rule", None, 0.7)
+            return

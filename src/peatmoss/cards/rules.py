@@ -14,7 +14,8 @@ from . import normalize as nz
 from .builder import Builder
 from .markdown import code_blocks, injection_spans, is_placeholder, sections, tables
 from .papers import extract_papers
-from .prose import base_model, datasets, domain_fallback, io_format, task_fallback
+from .prose import (base_model, datasets, domain_fallback, frameworks, io_format, languages, prose_without_links,
+                    task_fallback)
 
 MAX_EVAL = 300
 MAX_WINDOWS = 50  # occurrences of a keyword looked at per card
@@ -24,8 +25,9 @@ _NO_LANGUAGE = {"unk", "und", "none", "other", "code", "n/a", "-"}  # model-inde
 
 
 class Ctx:
-    def __init__(self, text: str):
+    def __init__(self, text: str, hub_id: str | None = None):
         self.text = text
+        self.hub_id = hub_id  # the model's Hub id when known: finds its row in a table of models
         self.b = Builder(text)
         self.fm: FrontMatter = split_front_matter(text)
         self.body = self.fm.body_start
@@ -162,7 +164,7 @@ def _yaml(c: Ctx) -> None:
                 b.add("language", nz.language(raw), "yaml", c.yaml_span(key, raw), conf)
     task = d.get("pipeline_tag")
     if isinstance(task, str) and task:
-        b.add("model_task", task.strip().lower(), "yaml", c.yaml_span("pipeline_tag", task), conf)
+        b.add("model_task", nz.task(task), "yaml", c.yaml_span("pipeline_tag", task), conf)
     lib = d.get("library_name")
     if isinstance(lib, str):
         if nz.library(lib):
@@ -287,9 +289,9 @@ def _tag(c: Ctx, raw: str, source: str, span, conf: float) -> None:
                 rel, "unknown")
             b.add("base_model", {"id": parts[-1], "relation": rel}, source, span, conf)
         return
-    if low in nz.TASKS:
+    if nz.task(low) in nz.TASKS:
         if not b.has("model_task"):
-            b.add("model_task", low, source, span, conf - 0.03)
+            b.add("model_task", nz.task(low), source, span, conf - 0.03)
     elif nz.framework(low):
         b.add("frameworks", nz.framework(low), source, span, conf)
     elif nz.library(low):
@@ -310,7 +312,8 @@ _FROM_LINK = re.compile(
 _LORA = re.compile(r"(?:LoRA|adapter|adaption) weights for \[?`?([\w.\-]+/[\w.\-]+)", re.I)
 _HP_HEAD = re.compile(r"hyper-?parameters", re.I)
 _ITEM = re.compile(r"^[ \t]{0,8}[-*][ \t]{1,4}([\w .()/\-]{1,60}?)[ \t]{0,4}:[ \t]{0,4}(\S[^\n]{0,300}?)[ \t]{0,8}$", re.M)
-_FRAMEWORK_LINE = re.compile(r"^[ \t]{0,8}[-*][ \t]{1,4}([A-Za-z][\w .\-]{0,40}?)[ \t]{1,4}v?(\d[\w.+\-]{0,30})[ \t]{0,8}$", re.M)
+_FRAMEWORK_LINE = re.compile(r"^[ \t]{0,8}[-*][ \t]{1,4}([A-Za-z][\w .\-]{0,40}?)(?:[ \t]{0,4}:)?[ \t]{1,4}v?(\d[\w.+\-]{0,30})[ \t]{0,8}$",
+                             re.M)
 _RESULTS = re.compile(r"achieves the following results on the evaluation set:?[ \t]{0,8}\n", re.I)
 
 
@@ -381,6 +384,9 @@ _PARAMS = [
                r"[|:=]\s{0,3}(?:\*\*)?\s{0,3}(\d+(?:[.,]\d+)*)\s{0,3}(billion|million|[BMK])?\b", re.I),
     re.compile(r"params \(m\)(?:\*\*)?\s{0,3}:?(?:\*\*)?\s{0,3}(\d+(?:\.\d+)?)()", re.I),
 ]
+# "Model size: 1.32B" (a script's output in a code block, or a list item)
+_MODEL_SIZE = re.compile(r"^[ \t]{0,8}[-*]?[ \t]{0,4}\**model size\**[ \t]{0,3}:\**[ \t]{0,3}(\d+(?:\.\d+)?)[ \t]{0,2}([BM])\b",
+                         re.I | re.M)
 _GPU = (r"(?:(?:(?<![\d.])\d{1,4}|eight|four|two|sixteen)\s{0,3}[x×]?\s{0,3})?(?:NVIDIA\s{1,3})?(?:Tesla\s{1,3})?"
         r"(?:GeForce\s{1,3})?(?:A100|V100|P100|H100|A6000|A40|A10G|T4|K80|P40|TITAN\s?(?:RTX|V|Xp?)|RTX\s?\d{4}(?:\s?Ti)?|"
         r"GTX\s?\d{3,4}(?:\s?Ti)?)(?:[ \-]{0,3}(?:SXM\d?|PCIe|\d{1,3}\s?GB)){0,3}\b(?:\s{0,3}GPUs?)?")
@@ -414,6 +420,8 @@ _GENERIC_REPOS = {
 _REPO_CONTEXT = re.compile(r"\b(?:code|codes|repositor(?:y|ies)|repo|github|official|implementation|first released|"
                            r"originally released|source|training scripts?|scripts? used|fine-tuning scripts?)\b[^.\n]*$",
                            re.I)
+_ORIGINAL = re.compile(r"\boriginal (?:model|implementation|code|checkpoints?)\b[^.\n]{0,40}$|\boriginal:?\**:?\s{0,3}$", re.I)
+_UPSTREAM = re.compile(r"convert|code from|buil[dt] (?:up)?on|src=[\"']?$|based on|adapted from|forked from|borrow", re.I)
 _LICENSE_PROSE = [
     re.compile(r"(?:licen[sc]ed|released|distributed|available) under (?:the |an? )?(?:terms of the )?\[?"
                r"([A-Za-z][\w.+\- ]{1,40}?)\]?(?:\([^)\n]{0,300}\))?(?: [Ll]icen[sc]e)?(?=[\s.,;)]|$)", re.M),
@@ -440,11 +448,13 @@ _SEQ = [
     re.compile(r"max(?:imum)?[ _](?:input[ _])?seq(?:uence)?[ _](?:length|len)\)?\s{0,3}(?:of|:|=|is|was|\|)?\s{0,3}(\d{2,6})\b",
                re.I),
     re.compile(r"sequence length of (\d{2,6})\b", re.I),
+    re.compile(r"\b(?:input sequence length|SEQ_LEN|SEQ_LENGTH|MAX_SEQ_LEN)\**[ \t]{0,3}[:=][ \t]{0,3}\**(\d{2,6})\b", re.I),
 ]
 _VOCAB = [
     re.compile(r"vocab(?:ulary)?(?:[ _]size)?\s{0,3}(?:of|:|=|is|\|)\s{0,3}(?:size )?(\d{1,3}(?:,\d{3})+|\d{3,7}|\d+(?:\.\d+)?[kK])\b"),
     re.compile(r"(\d{1,3}(?:,\d{3})+|\d{4,7}|\d+[kK])[ \-](?:token |word ?piece |subword |wordpiece |BPE |sentencepiece )?"
                r"vocab", re.I),
+    re.compile(r"\bVOCAB_SIZE[ \t]{0,3}=[ \t]{0,3}(\d{3,7})\b"),
 ]
 _INPUT_SIZE = [
     re.compile(r"(?:resolution|image size|input size|images? of size)\s{0,3}(?:\*\*)?\s{0,3}(?:of|:|=)?\s{0,3}(?:\*\*)?\s{0,3}"
@@ -469,6 +479,9 @@ def _prose(c: Ctx) -> None:
             if n and 1e3 <= n < 1e13:
                 b.add("parameter_count", int(round(n)), "prose-rule", (m.start(), m.end()), 0.85)
                 break
+    if not b.has("parameter_count") and (m := c.search(_MODEL_SIZE, t, c.windows(("model size",), 20, 30))):
+        b.add("parameter_count", int(round(_number(m.group(1), m.group(2)))), "prose-rule", (m.start(1), m.end(2)),
+              0.8)
     # hardware
     for m in c.finditer(_HARDWARE, p, c.windows(_HARDWARE_WORDS, 40, 40)):
         lo = max(body, p.rfind("\n\n", max(0, m.start() - 1500), m.start()), m.start() - 1500)
@@ -507,12 +520,13 @@ def _prose(c: Ctx) -> None:
     for m in (_GITHUB.finditer(p, body) if "github.com" in c.low else ()):
         owner, name = m.group(1), re.sub(r"\.git$", "", m.group(2).rstrip("."))
         key = f"{owner}/{name}".lower()
-        if key in _GENERIC_REPOS or owner.lower() in ("sponsors", "orgs", "topics"):
-            continue
         line_start = p.rfind("\n", 0, m.start()) + 1
         before = p[max(line_start, m.start() - 120):m.start()]
-        if before.lstrip().startswith("|") or not _REPO_CONTEXT.search(before):
-            continue  # a link in a table, or not introduced as the model's code
+        if key in _GENERIC_REPOS and not _ORIGINAL.search(before) or owner.lower() in ("sponsors", "orgs", "topics"):
+            continue  # a toolkit's repository, unless named as where the original model is
+        if (before.lstrip().startswith("|") or not (_REPO_CONTEXT.search(before) or _ORIGINAL.search(before))
+                or _UPSTREAM.search(before)):
+            continue  # a link in a table, not introduced as the model's code, or the code it was built from
         repos.setdefault(key, (m.start(), m.end(), f"https://github.com/{owner}/{name}"))
     if repos:
         start, end, url = next(iter(repos.values()))
@@ -613,12 +627,71 @@ def _clean_cell(cell: str) -> str:
     return re.sub(r"[\\$(){}*`]|&\w+;", "", cell).strip()
 
 
-def _tables(c: Ctx) -> None:
-    """Two-column key/value tables: hyper-parameters, parameter count / vocabulary / context rows, metric/value."""
+_MODEL_HEAD = re.compile(r"^\W{0,3}(?:models?|names?|checkpoints?|variants?)\W{0,3}$", re.I)
+_PARAMS_HEAD = re.compile(r"^\W{0,3}(?:#|n_|number of |num\.? |total )?\s?param(?:eter)?s?\W{0,3}(?:\(([MB])\))?\W{0,3}$", re.I)
+_RESULT_HEAD = re.compile(r"acc|\bf1\b|\(f1\)|bleu|\bwer\b|\bcer\b|rouge|exact|\bem\b|top-?[15]|precision|recall|"
+                          r"\bauc\b|\bmap\b|perplexity|\bppl\b|\bbpb\b|mrr|ndcg|\bfid\b|spearman|pearson|matthews|"
+                          r"\bmcc\b|lpips|\bclip\b|score", re.I)
+_LINK_CELL = re.compile(r"\[([^\]\n]{1,200})\]\(([^)\s]{1,300})\)")
+
+
+def _name_key(raw: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", raw.lower())
+
+
+def _model_row(c: Ctx, tab) -> None:
+    """A table of models (a model / name column): the parameter count and results of the card's own model, from
+    the row that names it (its Hub id, or a name its id starts with, e.g. "DeiT-base" for deit-base-patch16-224)."""
     b = c.b
-    for tab in tables(c.prose, c.body, want=lambda head: len(head) >= 2 and bool(_KEY_HEAD.search(head[0]) or
-                                                                                 _METRIC_HEAD.search(head[0]))):
+    col = next(i for i, h in enumerate(tab.header[:2]) if _MODEL_HEAD.search(h))
+    own, full = _name_key(c.hub_id.split("/")[-1]), _name_key(c.hub_id)
+    best, best_len = None, 0
+    for row in tab.rows[:MAX_EVAL]:
+        if len(row) != len(tab.header):
+            continue
+        cell = row[col][0]
+        names = [cell]
+        if lm := _LINK_CELL.search(cell):
+            names = [lm.group(1), lm.group(2).split("huggingface.co/", 1)[-1]]
+        for name in names:
+            key = _name_key(name)
+            if key in (own, full) or len(key) >= 6 and own.startswith(key):
+                if len(key) > best_len:
+                    best, best_len = row, len(key)
+    if best is None:
+        return
+    results = []
+    for i, head in enumerate(tab.header):
+        if i == col or not best[i][0]:
+            continue
+        num = _LEAD_NUMBER.match(_clean_cell(best[i][0]))
+        if not num:
+            continue
+        if (pm := _PARAMS_HEAD.search(head)) and not b.has("parameter_count"):
+            n = _number(num.group(1), num.group(2) or pm.group(1))
+            if n and n >= 1e3:
+                b.add("parameter_count", int(n), "prose-rule", (best[i][1], best[i][2]), 0.85)
+        elif _RESULT_HEAD.search(head) and not pm:
+            results.append((_clean_cell(head), _number(num.group(1)), best[i]))
+    if results and not b.has("evaluation"):
+        for metric, value, (_, lo, hi) in results:
+            b.add("evaluation", {"metric": metric, "value": value}, "prose-rule", (lo, hi), 0.8)
+
+
+def _tables(c: Ctx) -> None:
+    """Two-column key/value tables: hyper-parameters, parameter count / vocabulary / context rows, metric/value;
+    and the card's own row in a table of models."""
+    b = c.b
+
+    def want(head):
+        return len(head) >= 2 and bool(_KEY_HEAD.search(head[0]) or _METRIC_HEAD.search(head[0]) or c.hub_id and (
+            _MODEL_HEAD.search(head[0]) or _MODEL_HEAD.search(head[1])))
+
+    for tab in tables(c.prose, c.body, want=want):
         if len(tab.header) < 2 or not tab.rows:
+            continue
+        if c.hub_id and (_MODEL_HEAD.search(tab.header[0]) or _MODEL_HEAD.search(tab.header[1])):
+            _model_row(c, tab)
             continue
         if _METRIC_HEAD.search(tab.header[0]) and _SCORE_HEAD.search(tab.header[1]):
             _metric_rows(c, tab)
@@ -743,12 +816,20 @@ def _absent(c: Ctx, fields) -> None:
             continue  # paper links that are not the model's own: left to a reader
         c.b.not_stated(field, "prose-rule", None, ABSENT_CONFIDENCE)
     for field, words in (QUIET_WORDS.items() if len(c.text) < QUIET_MAX_CHARS else ()):
-        if field in fields and not c.has(*words):
-            c.b.not_stated(field, "prose-rule", None, ABSENT_CONFIDENCE)
+        if field not in fields:
+            continue
+        if c.has(*words):
+            if field != "frameworks":
+                continue
+            # a framework named only in code ("import torch") or in links (github.com/pytorch/…) is not stated
+            said = prose_without_links(c).lower()
+            if any(w in said for w in words):
+                continue
+        c.b.not_stated(field, "prose-rule", None, ABSENT_CONFIDENCE)
 
 
-def extract_rules(text: str, tags: list[str] | None = None, absent=ABSENT_FIELDS) -> Builder:
-    c = Ctx(text)
+def extract_rules(text: str, tags: list[str] | None = None, absent=ABSENT_FIELDS, hub_id: str | None = None) -> Builder:
+    c = Ctx(text, hub_id)
     if not text.strip():
         c.b.errors.append(("empty_card", "the card is empty"))
         return c.b
@@ -759,6 +840,8 @@ def extract_rules(text: str, tags: list[str] | None = None, absent=ABSENT_FIELDS
     _trainer(c)
     base_model(c)
     datasets(c)
+    frameworks(c)
+    languages(c)
     _tables(c)
     _prose(c)
     _sections(c)

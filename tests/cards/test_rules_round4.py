@@ -1,0 +1,102 @@
+"""Round-4 rules on synthetic cards: frameworks and languages stated in prose, the model's own repository, numbers
+in code blocks and lists, the card's own row in a table of models, and Hub task aliases."""
+
+from peatmoss.cards import extract_card
+
+
+def _values(meta, field):
+    return [e.value for e in getattr(meta, field) if e.state == "value"]
+
+
+def _state(meta, field):
+    return [e.state for e in getattr(meta, field)]
+
+
+def test_frameworks_stated_in_prose_and_by_model_classes():
+    card = ("# Gizmo\n\nHere is how to use this model in PyTorch:\n\n```python\nimport torch\n```\n\n"
+            "Gizmo also runs on the Flax/JAX stack.\n")
+    assert set(_values(extract_card(card), "frameworks")) == {"pytorch", "jax"}
+    card = "# Gizmo\n\nThe feature extractor and model support TensorFlow. PyTorch is coming soon.\n"
+    assert _values(extract_card(card), "frameworks") == ["tensorflow"]
+    card = "# Gizmo\n\nThe model relies on the Flax/JAX infrastructure.\n"
+    assert _values(extract_card(card), "frameworks") == ["jax"]
+    card = '# Gizmo\n\n```python\nfrom transformers import TFGizmoModel\nm = TFGizmoModel.from_pretrained("a/b")\n```\n'
+    assert _values(extract_card(card), "frameworks") == ["tensorflow"]
+    card = "# Gizmo\n\n## Framework versions\n\n- Transformers: 4.40.0\n- Pytorch: 2.1.0\n"
+    assert _values(extract_card(card), "frameworks") == ["pytorch"]
+    # the framework of the checkpoint it was converted from is not this model's
+    card = "# Gizmo\n\nThis is a PyTorch model obtained by converting a TensorFlow checkpoint.\n"
+    assert _values(extract_card(card), "frameworks") == ["pytorch"]
+
+
+def test_framework_named_only_in_code_or_links_is_not_stated():
+    card = ("# Gizmo\n\nSee [the toolkit](https://github.com/pytorch/fairseq).\n\n```python\nimport torch\n"
+            "x = torch.ones(1)\n```\n")
+    meta = extract_card(card)
+    assert _values(meta, "frameworks") == [] and _state(meta, "frameworks") == ["not_stated"]
+    card = "# Gizmo\n\nWe like PyTorch.\n"
+    assert _state(extract_card(card), "frameworks") == []  # named in prose, not in a form the rules read: left open
+
+
+def test_languages_from_lists_prose_and_script():
+    meta = extract_card("# Gizmo\n\n- **Language(s):** English, French\n- **License:** mit\n")
+    assert _values(meta, "language") == ["en", "fr"]
+    meta = extract_card("# opus-gizmo\n\n* source languages: gaa\n* target languages: de\n")
+    assert _values(meta, "language") == ["gaa", "de"]
+    meta = extract_card("# Gizmo\n\nGizmo was trained on a large corpus of Tamil text. It models the Tamil language.\n")
+    assert _values(meta, "language") == ["ta"]
+    meta = extract_card("# ギズモ\n\nこのモデルは画像を生成するためのものです。ぜひ使ってみてください。\n")
+    assert _values(meta, "language") == ["ja"]
+    # the front matter wins; an English card with no language named stays "not stated"
+    meta = extract_card("---\nlanguage: de\n---\n# Gizmo\n\n- Language(s): English\n")
+    assert _values(meta, "language") == ["de"]
+    meta = extract_card("# Gizmo\n\nA small model that draws widgets.\n")
+    assert _state(meta, "language") == ["not_stated"]
+
+
+def test_github_repo_skips_upstream_code_and_reads_original_model():
+    card = ("# Gizmo\n\nTrained using code from [the upstream repository](https://github.com/bigco/upstream).\n\n"
+            "Questions? Open an issue on the [gizmo repo](https://github.com/small/gizmo).\n")
+    assert _values(extract_card(card), "github_repo") == ["https://github.com/small/gizmo"]
+    card = "# Gizmo\n\nThe original model can be found under https://github.com/pytorch/fairseq/tree/main/examples/x .\n"
+    assert _values(extract_card(card), "github_repo") == ["https://github.com/pytorch/fairseq"]
+    card = '# Gizmo\n\n<video><source src="https://github.com/small/media/raw/main/demo.mp4"></video>\n'
+    assert _values(extract_card(card), "github_repo") == []
+
+
+def test_numbers_in_code_blocks_and_lists():
+    card = ("# Gizmo\n\n```\nNHIDDEN=2048; SEQ_LEN=1024; VOCAB_SIZE=32000\nModel size: 1.5B, ratio=80\n```\n")
+    meta = extract_card(card)
+    assert _values(meta, "vocabulary_size") == [32000]
+    assert _values(meta, "max_sequence_length") == [1024]
+    assert _values(meta, "parameter_count") == [1_500_000_000]
+    meta = extract_card("# Gizmo\n\n## Training\n\n- Input sequence length: 512\n- Optimizer: Adam\n")
+    assert _values(meta, "max_sequence_length") == [512]
+
+
+def test_hub_task_aliases():
+    meta = extract_card("---\ntags:\n- structured-data-classification\n---\n# Gizmo\n")
+    assert _values(meta, "model_task") == ["tabular-classification"]
+    assert _values(meta, "domain") == ["tabular"]
+
+
+MODELS_TABLE = """# Gizmo
+
+| Model | top-1 acc | # params | Layers |
+|---|---|---|---|
+| Gizmo-tiny | 70.1 | 5M | 12 |
+| **Gizmo-base** | **80.5** | **86M** | 12 |
+| Gizmo-base distilled | 82.0 | 87M | 12 |
+| [Gizmo-large](https://huggingface.co/acme/gizmo-large) | 83.0 | 300M | 24 |
+"""
+
+
+def test_own_row_of_a_table_of_models():
+    meta = extract_card(MODELS_TABLE, hub_id="acme/gizmo-base-patch16")
+    assert _values(meta, "parameter_count") == [86_000_000]
+    assert [(v.metric, v.value) for v in _values(meta, "evaluation")] == [("top-1 acc", 80.5)]
+    meta = extract_card(MODELS_TABLE, hub_id="acme/gizmo-large")
+    assert _values(meta, "parameter_count") == [300_000_000]
+    # without the model's id (or when no row names it) the table says nothing about this model
+    for meta in (extract_card(MODELS_TABLE), extract_card(MODELS_TABLE, hub_id="acme/other-model")):
+        assert _values(meta, "parameter_count") == [] and _values(meta, "evaluation") == []
