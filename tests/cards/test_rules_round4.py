@@ -100,3 +100,31 @@ def test_own_row_of_a_table_of_models():
     # without the model's id (or when no row names it) the table says nothing about this model
     for meta in (extract_card(MODELS_TABLE), extract_card(MODELS_TABLE, hub_id="acme/other-model")):
         assert _values(meta, "parameter_count") == [] and _values(meta, "evaluation") == []
+
+
+def test_hyper_parameters_from_a_list_of_training_settings():
+    card = ("# Gizmo\n\n## Training\n\n- **Hardware:** 8 x A100\n- **Optimizer:** AdamW\n- **Batch size**: 1'024 sequences\n"
+            "- Learning rate: warmup to 0.0001 for 10,000 steps\n- Dropout: 0.1\n\n## Evaluation\n\n- Widgets: 3\n")
+    hp = {(v.name, v.value) for v in _values(extract_card(card), "hyper_parameters")}
+    assert hp == {("Optimizer", "AdamW"), ("Batch size", "1024"), ("Dropout", "0.1"),
+                  ("Learning rate", "warmup to 0.0001 for 10,000 steps")}
+    # one setting alone is not a list of hyper-parameters
+    card = "# Gizmo\n\n- Optimizer: the best one\n- Colour: blue\n"
+    assert _values(extract_card(card), "hyper_parameters") == []
+
+
+CHECKPOINTS = """# Gizmo v3
+
+Gizmo-v3 was initialized with the weights of the [Gizmo-v2](https://example.org/acme/gizmo-v2) checkpoint.
+
+## Checkpoints
+
+- [`gizmo-v2`](https://example.org/acme/gizmo-v2): Resumed from `gizmo-v1`.
+- [`gizmo-v3`](https://example.org/acme/gizmo-v3): Resumed from `gizmo-v2`.
+"""
+
+
+def test_base_model_from_a_linked_name_not_from_a_list_of_checkpoints():
+    assert [v.id for v in _values(extract_card(CHECKPOINTS), "base_model")] == ["Gizmo-v2"]
+    only_list = CHECKPOINTS.split("## Checkpoints")[1]
+    assert [v.id for v in _values(extract_card("# Gizmo v3\n" + only_list), "base_model")] == []

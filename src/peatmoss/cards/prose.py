@@ -24,7 +24,9 @@ _BASE_AFTER = re.compile(r"^[`*]{0,2}(?: model)?,?(?: and| which)? (?:was |is |h
 _NOT_BASE = re.compile(r"if you|larger|smaller|\balso\b|other|\bsee\b|check out|similar|compare|instead|"
                        r"tokeni[sz]er|recommend|try|demo|\bspace\b|model card|\bcard\b", re.I)
 _EMPH_BASE = re.compile(r"(?:initiali[sz]ed|resumed|started|fine-?tuned|distilled) (?:with|from|on top of) (?:the )?"
-                        r"(?:weights of )?(?:the )?(?:pre-?trained )?[*_`]{1,2}([\w][\w.\-/ ]{1,60}?)[*_`]{1,2}", re.I)
+                        r"(?:weights of )?(?:the )?(?:pre-?trained )?(?:[*_`]{1,2}([\w][\w.\-/ ]{1,60}?)[*_`]{1,2}|"
+                        r"\[`?([\w][\w.\-/ ]{1,60}?)`?\]\()", re.I)  # emphasised or a link (to any site)
+_CHECKPOINT_ITEM = re.compile(r"[ \t]{0,8}[-*][ \t]{1,4}[\[`]")  # "- [`v2`](…): Resumed from `v1`": another model
 _IS_A_MODEL = re.compile(r"\b(?:is|was) (?:an? |the )?[*_`]{0,2}([A-Za-z][\w.]{0,30}-[\w.\-]{1,60}(?:/[\w.\-]{1,60})?)"
                          r"[*_`]{0,2} model (?:that |which )?(?:was |has been )?(?:fine-?tuned|further (?:pre-?)?trained|"
                          r"trained on)", re.I)
@@ -79,9 +81,12 @@ def base_model(c) -> None:
         if found:
             break
         for m in c.finditer(rx, p, c.windows(words, before, 120)):
-            raw = m.group(1).strip()
+            g = m.lastindex or 1
+            raw = m.group(g).strip()
+            if rx is _EMPH_BASE and _CHECKPOINT_ITEM.match(p, p.rfind("\n", 0, m.start()) + 1):
+                continue  # a list of checkpoints, each line naming its own parent
             if _ok_id(raw) or rx is _EMPH_BASE and len(raw.split()) <= 4:
-                b.add("base_model", {"id": raw, "relation": "finetune"}, "prose-rule", (m.start(1), m.end(1)), 0.75)
+                b.add("base_model", {"id": raw, "relation": "finetune"}, "prose-rule", (m.start(g), m.end(g)), 0.75)
                 found += 1
                 break
     if not found and not b.fields["base_model"] and not c.has(*_DERIVED_WORDS):

@@ -314,6 +314,13 @@ _HP_HEAD = re.compile(r"hyper-?parameters", re.I)
 _ITEM = re.compile(r"^[ \t]{0,8}[-*][ \t]{1,4}([\w .()/\-]{1,60}?)[ \t]{0,4}:[ \t]{0,4}(\S[^\n]{0,300}?)[ \t]{0,8}$", re.M)
 _FRAMEWORK_LINE = re.compile(r"^[ \t]{0,8}[-*][ \t]{1,4}([A-Za-z][\w .\-]{0,40}?)(?:[ \t]{0,4}:)?[ \t]{1,4}v?(\d[\w.+\-]{0,30})[ \t]{0,8}$",
                              re.M)
+# a list of "Name: value" training settings outside a hyper-parameters section ("- **Optimizer:** AdamW")
+_HP_ITEM = re.compile(r"^[ \t]{0,8}[-*][ \t]{1,4}\**([A-Za-z][\w .()/'\-]{0,60}?)\**[ \t]{0,4}:\**[ \t]{0,4}"
+                      r"(\S[^\n]{0,200}?)[ \t]{0,8}$", re.M)
+_HP_NAME = re.compile(r"learning[ _]rate|^lr$|batch|epoch|steps?$|^steps|warm-?up|optimi[sz]er|dropout|weight[ _]decay|"
+                      r"gradient[ _]accum|sequence[ _]length|block[ _]size|adam|momentum|label[ _]smoothing|"
+                      r"schedul|mask(?:ing)?[ _]prob", re.I)
+_HP_WORDS = ("learning rate", "learning_rate", "batch", "optimizer", "optimiser", "epoch", "warmup")
 _RESULTS = re.compile(r"achieves the following results on the evaluation set:?[ \t]{0,8}\n", re.I)
 
 
@@ -360,6 +367,8 @@ def _trainer(c: Ctx) -> None:
                 elif nz.library(name.replace(" ", "-")) or nz.library(name):
                     b.add("libraries", nz.library(name.replace(" ", "-")) or nz.library(name), "prose-rule",
                           span, 0.95)
+    if not b.has("hyper_parameters") and c.has(*_HP_WORDS):
+        _hp_list(c)
     m = _RESULTS.search(t, c.body) if "achieves the following" in c.low else None
     if m:
         dsets = [v.name for v in b.values("datasets")]
@@ -373,6 +382,37 @@ def _trainer(c: Ctx) -> None:
                                  "dataset": dsets[0] if len(dsets) == 1 else None, "split": "evaluation"},
                   "prose-rule", (im.start(1), im.end(2)), 0.9)
             pos = im.end() + 1
+
+
+def _hp_list(c: Ctx) -> None:
+    """Hyper-parameters from a list of training settings: a run of "Name: value" items, two of them named like
+    hyper-parameters (optimizer, learning rate, batch size …); only those items are kept."""
+    p, spans = c.prose, []
+    for lo, hi in c.windows(_HP_WORDS, 600, 0):  # from 600 characters before a keyword to the end of its list
+        end = p.find("\n\n", hi, hi + 3000)
+        hi = end if end >= 0 else min(len(p), hi + 3000)
+        if spans and lo <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], max(hi, spans[-1][1]))
+        else:
+            spans.append((lo, hi))
+    runs: list[list[re.Match]] = []
+    for m in c.finditer(_HP_ITEM, p, spans):
+        if runs and c.prose[runs[-1][-1].end():m.start()].strip() == "":
+            runs[-1].append(m)
+        else:
+            runs.append([m])
+    for run in runs:
+        items = [m for m in run if _HP_NAME.search(m.group(1).strip())]
+        if len(items) < 2:
+            continue
+        for m in items:
+            value = m.group(2).strip().strip("*").strip()
+            if num := re.fullmatch(r"(\d{1,3}(?:['’,]\d{3})+|\d+(?:\.\d+)?(?:e-?\d+)?)"
+                                   r"(?: (?:sequences|examples|samples|tokens|images))?", value):
+                value = re.sub(r"['’,]", "", num.group(1))  # "1'024 sequences": the number
+            b_value = {"name": m.group(1).strip(), "value": value}
+            c.b.add("hyper_parameters", b_value, "prose-rule", (m.start(1), m.end(2)), 0.85)
+        return
 
 
 # --------------------------------------------------------------------------- prose patterns
