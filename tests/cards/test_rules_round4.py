@@ -128,3 +128,23 @@ def test_base_model_from_a_linked_name_not_from_a_list_of_checkpoints():
     assert [v.id for v in _values(extract_card(CHECKPOINTS), "base_model")] == ["Gizmo-v2"]
     only_list = CHECKPOINTS.split("## Checkpoints")[1]
     assert [v.id for v in _values(extract_card("# Gizmo v3\n" + only_list), "base_model")] == []
+
+
+def test_datasets_line_and_test_set_results_table():
+    card = ("# gizmo-mt-xx-yy\n\n* dataset: opus\n* model: transformer-align\n\n## Framework versions\n\n- Datasets: 2.1.0\n\n"
+            "## Benchmarks\n\n| testset | BLEU | chr-F |\n|---|---|---|\n| news.xx.yy | 23.3 | 0.438 |\n")
+    meta = extract_card(card)
+    assert [v.name for v in _values(meta, "datasets")] == ["opus"]
+    assert [(v.metric, v.value, v.dataset) for v in _values(meta, "evaluation")] == [
+        ("BLEU", 23.3, "news.xx.yy"), ("chr-F", 0.438, "news.xx.yy")]
+
+
+def test_results_stated_in_a_sentence_about_the_model():
+    card = ("# Gizmo\n\nThis model reaches an accuracy of 91.3 on the dev set (for comparison, the base model reaches "
+            "an accuracy of 92.7).\n")
+    assert [(v.metric, v.value) for v in _values(extract_card(card), "evaluation")] == [("accuracy", 91.3)]
+    card = "# Gizmo\n\nThis model has a top1-accuracy of 80.53% and a top-5 accuracy of 95.16% on the widget set.\n"
+    assert [(v.metric, v.value) for v in _values(extract_card(card), "evaluation")] == [
+        ("top1-accuracy", 80.53), ("top-5 accuracy", 95.16)]
+    card = "# Gizmo\n\nThe original widget paper reports an accuracy of 88.0 for a random baseline.\n"
+    assert _values(extract_card(card), "evaluation") == []

@@ -105,8 +105,23 @@ _NOT_DS = re.compile(r"^(?:GPU|TPU|[A-Z]\d{2,4}|V100|A100|English|this|these|our
                      r"large|small|none|unknown|null|n/a)$", re.I)
 
 
+_LINK_NAME = re.compile(r"\[([^\]\n]{1,80})\]\([^)\s]{1,300}\)")
+_DS_LINE = re.compile(r"^[ \t]{0,8}[-*][ \t]{1,4}\**(?:training )?(?:datasets?|training data)\**[ \t]{0,3}:\**[ \t]{0,4}"
+                      r"([^\n]{1,160})$", re.I | re.M)
+
+
 def datasets(c) -> None:
     b, p = c.b, c.prose
+    if not b.has("datasets") and c.has("dataset:", "datasets:", "training data:", "dataset**:", "datasets**:"):
+        for m in c.finditer(_DS_LINE, p, c.windows(("dataset", "training data"), 20, 160)):
+            pos = m.start(1)
+            for part in re.split(r"(,\s{0,3}|\s{1,3}and\s{1,3}|\s{0,3}\+\s{0,3})", m.group(1)):
+                lm = _LINK_NAME.fullmatch(part.strip())
+                name = (lm.group(1) if lm else part).strip().strip("*_`[]. ")
+                if (1 < len(name) < 60 and re.search(r"[A-Za-z]{2}", name) and not _NOT_DS.match(name)
+                        and not re.search(r"https?:|\(|\bsee\b|^v?\d", name, re.I)):  # not "Datasets: 4.5.0"
+                    b.add("datasets", {"name": name}, "prose-rule", (pos, pos + len(part)), 0.75)
+                pos += len(part)
     if b.has("datasets") or not c.has("trained on", "tuned on", "trained it on"):
         return
     n = 0
@@ -364,3 +379,27 @@ def languages(c) -> None:
         if letters and len(rx.findall(body)) >= 0.3 * letters:
             b.add("language", code, "prose-rule", None, 0.7)
             return
+
+
+# --------------------------------------------------------------------------- evaluation results in prose
+
+_RESULT = re.compile(r"\b((?:top-?[15][ -]?)?accuracy|F1(?:[ -]score)?|AUC|BLEU|WER|CER|exact match|perplexity)"
+                     r"(?: score)? (?:of|is|was|=|:) ?(\d{1,3}(?:\.\d{1,4})?) ?%?(?![\d.]\d)", re.I)
+_RESULT_WORDS = ("accuracy", "f1", "auc", "bleu", "wer", "cer", "exact match", "perplexity")
+_RESULT_SUBJECT = re.compile(r"\b(?:this|the|our) (?:model|checkpoint|evaluation)|\bit (?:reaches|achieves|has|gets)|"
+                             r"\bmodel (?:reaches|achieves|has|obtains|gets)", re.I)
+_NOT_OURS = re.compile(r"compar|baseline|\bvs\.?\b|versus|original|previous|other|random|human|than", re.I)
+
+
+def results(c) -> None:
+    """Results stated in a sentence about the model ("This model reaches an accuracy of 91.3 on the dev set"), not
+    those of baselines or other models; only when no table or front matter gave any."""
+    b, p = c.b, c.prose
+    if b.has("evaluation") or not c.has(*_RESULT_WORDS):
+        return
+    for m in c.finditer(_RESULT, p, c.windows(_RESULT_WORDS, 120, 40)):
+        lo = max(c.body, p.rfind(". ", 0, m.start()) + 2, p.rfind("\n", 0, m.start()) + 1, m.start() - 200)
+        before = p[lo:m.start()]
+        if not _RESULT_SUBJECT.search(before) or _NOT_OURS.search(before):
+            continue
+        b.add("evaluation", {"metric": m.group(1), "value": float(m.group(2))}, "prose-rule", (m.start(), m.end()), 0.75)

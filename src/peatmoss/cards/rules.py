@@ -15,7 +15,7 @@ from .builder import Builder
 from .markdown import code_blocks, injection_spans, is_placeholder, sections, tables
 from .papers import extract_papers
 from .prose import (base_model, datasets, domain_fallback, frameworks, io_format, languages, prose_without_links,
-                    task_fallback)
+                    results, task_fallback)
 
 MAX_EVAL = 300
 MAX_WINDOWS = 50  # occurrences of a keyword looked at per card
@@ -671,7 +671,8 @@ _MODEL_HEAD = re.compile(r"^\W{0,3}(?:models?|names?|checkpoints?|variants?)\W{0
 _PARAMS_HEAD = re.compile(r"^\W{0,3}(?:#|n_|number of |num\.? |total )?\s?param(?:eter)?s?\W{0,3}(?:\(([MB])\))?\W{0,3}$", re.I)
 _RESULT_HEAD = re.compile(r"acc|\bf1\b|\(f1\)|bleu|\bwer\b|\bcer\b|rouge|exact|\bem\b|top-?[15]|precision|recall|"
                           r"\bauc\b|\bmap\b|perplexity|\bppl\b|\bbpb\b|mrr|ndcg|\bfid\b|spearman|pearson|matthews|"
-                          r"\bmcc\b|lpips|\bclip\b|score", re.I)
+                          r"\bmcc\b|lpips|\bclip\b|chr-?f|score", re.I)
+_SET_HEAD = re.compile(r"^\W{0,3}(?:test ?sets?|eval(?:uation)? sets?|benchmarks?|datasets?)\W{0,3}$", re.I)
 _LINK_CELL = re.compile(r"\[([^\]\n]{1,200})\]\(([^)\s]{1,300})\)")
 
 
@@ -718,13 +719,33 @@ def _model_row(c: Ctx, tab) -> None:
             b.add("evaluation", {"metric": metric, "value": value}, "prose-rule", (lo, hi), 0.8)
 
 
+def _set_rows(c: Ctx, tab) -> None:
+    """A | test set | BLEU | chr-F | table: one result per test set and metric column (when the card states no
+    results elsewhere)."""
+    if c.b.has("evaluation"):
+        return
+    cols = [i for i, h in enumerate(tab.header) if i and _RESULT_HEAD.search(h)]
+    n = 0
+    for row in tab.rows:
+        if len(row) != len(tab.header) or not row[0][0]:
+            continue
+        for i in cols:
+            num = _LEAD_NUMBER.match(_clean_cell(row[i][0]))
+            if num and n < MAX_EVAL:
+                c.b.add("evaluation", {"metric": _clean_cell(tab.header[i]), "value": _number(num.group(1)),
+                                       "dataset": _clean_cell(row[0][0])}, "prose-rule", (row[i][1], row[i][2]), 0.8)
+                n += 1
+
+
 def _tables(c: Ctx) -> None:
     """Two-column key/value tables: hyper-parameters, parameter count / vocabulary / context rows, metric/value;
     and the card's own row in a table of models."""
     b = c.b
 
     def want(head):
-        return len(head) >= 2 and bool(_KEY_HEAD.search(head[0]) or _METRIC_HEAD.search(head[0]) or c.hub_id and (
+        return len(head) >= 2 and bool(_KEY_HEAD.search(head[0]) or _METRIC_HEAD.search(head[0]) or
+                                       _SET_HEAD.search(head[0]) and any(_RESULT_HEAD.search(h) for h in head[1:]) or
+                                       c.hub_id and (
             _MODEL_HEAD.search(head[0]) or _MODEL_HEAD.search(head[1])))
 
     for tab in tables(c.prose, c.body, want=want):
@@ -732,6 +753,9 @@ def _tables(c: Ctx) -> None:
             continue
         if c.hub_id and (_MODEL_HEAD.search(tab.header[0]) or _MODEL_HEAD.search(tab.header[1])):
             _model_row(c, tab)
+            continue
+        if _SET_HEAD.search(tab.header[0]):
+            _set_rows(c, tab)
             continue
         if _METRIC_HEAD.search(tab.header[0]) and _SCORE_HEAD.search(tab.header[1]):
             _metric_rows(c, tab)
@@ -883,6 +907,7 @@ def extract_rules(text: str, tags: list[str] | None = None, absent=ABSENT_FIELDS
     frameworks(c)
     languages(c)
     _tables(c)
+    results(c)
     _prose(c)
     _sections(c)
     _domain(c)
