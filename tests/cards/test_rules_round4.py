@@ -148,3 +148,14 @@ def test_results_stated_in_a_sentence_about_the_model():
         ("top1-accuracy", 80.53), ("top-5 accuracy", 95.16)]
     card = "# Gizmo\n\nThe original widget paper reports an accuracy of 88.0 for a random baseline.\n"
     assert _values(extract_card(card), "evaluation") == []
+
+
+def test_task_from_an_evaluation_config_a_pipeline_sentence_and_lm_head_classes():
+    meta = extract_card("---\ntrain-eval-index:\n- config: default\n  task: text-classification\n---\n# Gizmo\n")
+    assert _values(meta, "model_task") == ["text-classification"] and _values(meta, "domain") == ["nlp"]
+    meta = extract_card("# Gizmo\n\nYou can use this model directly with a pipeline for text generation:\n")
+    assert _values(meta, "model_task") == ["text-generation"]
+    meta = extract_card("# Gizmo\n\nUse a pipeline for the widgets.\n")
+    assert _values(meta, "model_task") == []
+    card = '# Gizmo\n\n```python\nmodel = TFGPT2LMHeadModel.from_pretrained("a/gizmo")\n```\n'
+    assert _values(extract_card(card), "model_task") == ["text-generation"]

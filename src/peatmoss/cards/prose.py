@@ -152,10 +152,11 @@ def datasets(c) -> None:
 _ARCH = re.compile(r"For(SequenceClassification|TokenClassification|QuestionAnswering|MaskedLM|CausalLM|Seq2SeqLM|"
                    r"ImageClassification|CTC|SpeechSeq2Seq|ObjectDetection|AudioClassification|MultipleChoice|"
                    r"SemanticSegmentation|DepthEstimation|ZeroShotImageClassification|AudioFrameClassification|"
-                   r"UniversalSegmentation|VisionText\w{0,20}|Pretraining)\b")
+                   r"UniversalSegmentation|VisionText\w{0,20}|Pretraining)\b|(?<=[a-z0-9])(LMHeadModel)\b")
 _ARCH_TASK = {
     "SequenceClassification": "text-classification", "TokenClassification": "token-classification",
     "QuestionAnswering": "question-answering", "MaskedLM": "fill-mask", "CausalLM": "text-generation",
+    "LMHeadModel": "text-generation",
     "Seq2SeqLM": "text2text-generation", "ImageClassification": "image-classification",
     "CTC": "automatic-speech-recognition", "SpeechSeq2Seq": "automatic-speech-recognition",
     "ObjectDetection": "object-detection", "AudioClassification": "audio-classification",
@@ -168,7 +169,8 @@ _ARCH_WORDS = tuple(f"for{k.lower()}" for k in ("SequenceClassification", "Token
                                                   "SpeechSeq2Seq", "ObjectDetection", "AudioClassification",
                                                   "MultipleChoice", "SemanticSegmentation", "DepthEstimation",
                                                   "ZeroShotImageClassification", "AudioFrameClassification",
-                                                  "UniversalSegmentation"))
+                                                  "UniversalSegmentation")) + ("lmheadmodel",)
+_PIPE_FOR = re.compile(r"pipeline for ([A-Za-z][a-z\-]{2,30}(?: [a-z\-]{2,30}){0,2})")
 _PIPE = re.compile(r"pipeline\(\s{0,3}(?:task\s{0,3}=\s{0,3})?[\"']([\w\-]{3,40})[\"']")
 _LIB_TASK = {"timm": "image-classification", "sentence-transformers": "sentence-similarity",
              "stable-baselines3": "reinforcement-learning", "ml-agents": "reinforcement-learning",
@@ -199,6 +201,12 @@ def task_fallback(c) -> None:
     b, t = c.b, c.text
     if b.has("model_task"):
         return
+    if "pipeline for " in c.low and (m := c.search(_PIPE_FOR, c.prose, c.windows(("pipeline for ",), 0, 40))):
+        words = m.group(1).lower().split()
+        for n in (3, 2, 1):  # "use this model directly with a pipeline for text generation"
+            if (task := "-".join(words[:n])) in nz.TASKS:
+                b.add("model_task", task, "prose-rule", (m.start(1), m.end(1)), 0.8)
+                return
     if "pipeline(" in t:
         for m in c.finditer(_PIPE, t, c.windows(("pipeline(",), 0, 80)):
             if m.group(1) in nz.TASKS:
@@ -206,7 +214,8 @@ def task_fallback(c) -> None:
                 return
     spans = c.windows(_ARCH_WORDS, 0, 60)
     if spans:
-        hits = [(m, _ARCH_TASK[m.group(1)]) for m in c.finditer(_ARCH, t, spans) if m.group(1) in _ARCH_TASK]
+        hits = [(m, _ARCH_TASK[m.group(m.lastindex)]) for m in c.finditer(_ARCH, t, spans)
+                if m.group(m.lastindex) in _ARCH_TASK]
         if hits:
             counts = Counter(task for _, task in hits)
             task, n = counts.most_common(1)[0]

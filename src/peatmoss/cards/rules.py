@@ -165,6 +165,11 @@ def _yaml(c: Ctx) -> None:
     task = d.get("pipeline_tag")
     if isinstance(task, str) and task:
         b.add("model_task", nz.task(task), "yaml", c.yaml_span("pipeline_tag", task), conf)
+    for item in _as_list(d.get("train-eval-index")) if not b.has("model_task") else ():
+        task = item.get("task") if isinstance(item, dict) else None  # an evaluation config's task
+        if isinstance(task, str) and nz.task(task) in nz.TASKS:
+            b.add("model_task", nz.task(task), "yaml", c.yaml_span("task", task), conf - 0.08)
+            break
     lib = d.get("library_name")
     if isinstance(lib, str):
         if nz.library(lib):
