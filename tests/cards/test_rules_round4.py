@@ -159,3 +159,9 @@ def test_task_from_an_evaluation_config_a_pipeline_sentence_and_lm_head_classes(
     assert _values(meta, "model_task") == []
     card = '# Gizmo\n\n```python\nmodel = TFGPT2LMHeadModel.from_pretrained("a/gizmo")\n```\n'
     assert _values(extract_card(card), "model_task") == ["text-generation"]
+
+
+def test_input_format_from_the_domain_when_no_task_is_stated():
+    meta = extract_card("# Gizmo\n\nA BERT model pretrained on widget reports; load it with BertTokenizer.\n")
+    assert _values(meta, "domain") == ["nlp"] and _values(meta, "model_task") == []
+    assert _values(meta, "input_format") == ["text"] and _values(meta, "output_format") == []

@@ -289,11 +289,21 @@ TASK_IO = {
 }
 
 
+_DOMAIN_INPUT = {"nlp": "text", "computer-vision": "image", "audio": "audio"}
+
+
 def io_format(c) -> None:
     """input_format / output_format from the task (evidence: where the task is stated)."""
     b = c.b
     tasks = [e for e in b.fields["model_task"] if e.state == "value"]
-    if not tasks or b.has("input_format"):
+    if not tasks and not b.has("input_format"):
+        domains = [e for e in b.fields["domain"] if e.state == "value"]
+        if domains and domains[0].value in _DOMAIN_INPUT:  # a text model whose task is not stated still reads text
+            e = domains[0]
+            span = (e.evidence_start, e.evidence_end) if e.evidence_start is not None else None
+            b.add("input_format", _DOMAIN_INPUT[e.value], e.source, span, 0.55)
+        return
+    if b.has("input_format"):
         return
     best = max(tasks, key=lambda e: e.confidence)
     if best.value not in TASK_IO:
