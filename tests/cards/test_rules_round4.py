@@ -165,3 +165,22 @@ def test_input_format_from_the_domain_when_no_task_is_stated():
     meta = extract_card("# Gizmo\n\nA BERT model pretrained on widget reports; load it with BertTokenizer.\n")
     assert _values(meta, "domain") == ["nlp"] and _values(meta, "model_task") == []
     assert _values(meta, "input_format") == ["text"] and _values(meta, "output_format") == []
+
+
+def test_template_limitations_and_demo_commands():
+    card = ("# Gizmo\n\n## Bias, Risks, and Limitations\n\n<!-- what this section is for -->\n\n[More Information Needed]\n\n"
+            "### Recommendations\n\nStock advice that says nothing about this model.\n\n## How to use\n\nSoon.\n")
+    assert _state(extract_card(card), "limitation_and_bias") == ["not_stated"]
+    card = "# Gizmo\n\n<!--\n## Out-of-Scope Use\n\n*Describe misuse here.*\n-->\n\n## Usage\n\nSoon.\n"
+    assert _values(extract_card(card), "limitation_and_bias") == []
+    card = "# Gizmo\n\n```\npython -m zoo.load_from_hub --algo ppo --env Widget-v0\n```\n"
+    assert len(_values(extract_card(card), "demo")) == 1
+
+
+def test_dataset_config_suffix_and_models_are_not_datasets():
+    card = "# Gizmo\n\nThis model is a fine-tuned version of [a/b](https://huggingface.co/a/b) on the ACME/WIDGETS_2_0 - AB dataset.\n"
+    assert [v.name for v in _values(extract_card(card), "datasets")] == ["ACME/WIDGETS_2_0"]
+    card = "# Gizmo\n\nGizmo was fine-tuned on Multilingual Pretrained Model [WIDGET-23](https://arxiv.org/abs/2107.00001).\n"
+    assert _values(extract_card(card), "datasets") == []
+    card = "# Gizmo\n\nInput text longer than 256 word pieces is truncated.\n"
+    assert _values(extract_card(card), "max_sequence_length") == [256]

@@ -131,6 +131,8 @@ def datasets(c) -> None:
             name = re.sub(r"\s(?:dataset|corpus|data ?set)$", "", m.group(1).strip().strip("*_`"), flags=re.I)
             if _NOT_DS.match(name) or len(name) < 2:
                 continue
+            if re.search(r"\bmodels?\W{0,3}$", p[max(c.body, m.start(1) - 30):m.start(1)], re.I):
+                continue  # "fine-tuned on Multilingual Pretrained Model [X]": a model, not a dataset
             if rx is _DS_LINK:
                 url = m.group(2)
                 if "huggingface.co/datasets/" in url:

@@ -344,7 +344,7 @@ def _trainer(c: Ctx) -> None:
         if ds and not re.search(r"\bunknown\b|^none$|^null$", ds, re.I) and len(ds) < 120:
             pos = m.start(3)
             for part in re.split(r"(\s{0,3}(?:,\s{0,3}(?:and\s{1,3})?(?:the\s{1,3})?|\s{1,3}and\s{1,3}(?:the\s{1,3})?))", ds):
-                name = part.strip().strip("`*[]")
+                name = re.sub(r"\s{1,3}-\s{1,3}[A-Z]{2,3}(?:-[A-Z]{2,4})?$", "", part.strip().strip("`*[]"))  # "X - AB": a config
                 if name and not re.fullmatch(r"\s{0,3}(?:,\s{0,3}(?:and\s{1,3})?(?:the\s{1,3})?|\s{1,3}and\s{1,3}(?:the\s{1,3})?)", part):
                     b.add("datasets", {"name": name}, "prose-rule", (pos, pos + len(part)), 0.9)
                 pos += len(part)
@@ -475,7 +475,7 @@ _LICENSE_PROSE = [
 ]
 _USE_HEAD = re.compile(r"intended use|how to use|usage", re.I)
 _LIMIT_HEAD = re.compile(r"limitation|bias|risks?\b|out-of-scope|misuse|caveat|ethic", re.I)
-_DEMO_HINT = re.compile(r"from_pretrained|pipeline\(|import |\.load\(|hf_hub_download|SentenceTransformer|"
+_DEMO_HINT = re.compile(r"from_pretrained|load_from_hub|api-inference\.huggingface|pipeline\(|import |\.load\(|hf_hub_download|SentenceTransformer|"
                         r"AutoModel|model\.predict|\.encode\(|pip install", re.I)
 _GRANT = re.compile(r"\b(?:grants?(?! access)|funded by|funding from|supported by|sponsored by)\b", re.I)
 _SAMPLE_RATE = [
@@ -595,7 +595,7 @@ def _prose(c: Ctx) -> None:
             b.add("rl_environment", m.group(2).strip(), "prose-rule", (m.start(2), m.end(2)), 0.92)
     # domain-specific numbers
     for field, rxs, conv, words in (("sample_rate", _SAMPLE_RATE, _hz, ("khz", "sampl")),
-                                    ("max_sequence_length", _SEQ, _int, ("seq", "token", "context")),
+                                    ("max_sequence_length", _SEQ, _int, ("seq", "token", "context", "piece")),
                                     ("vocabulary_size", _VOCAB, _int, ("vocab",))):
         spans = c.windows(words, 60, 60)
         for rx in (rxs if spans else ()):
