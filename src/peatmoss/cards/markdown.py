@@ -106,8 +106,9 @@ class Table:
     rows: list[list[tuple[str, int, int]]]  # cells with offsets
 
 
-def tables(text: str, start: int = 0, want=None) -> list[Table]:
-    """Pipe tables; `want(header cells)` (optional) says which tables to parse further."""
+def tables(text: str, start: int = 0, want=None, max_rows: int | None = None) -> list[Table]:
+    """Pipe tables; `want(header cells)` (optional) says which tables to parse further, `max_rows` how many of a
+    table's lines to parse at most."""
     out: list[Table] = []
     if "|" not in text:
         return out
@@ -117,6 +118,8 @@ def tables(text: str, start: int = 0, want=None) -> list[Table]:
         rows = m.group(0).splitlines(keepends=True)
         if want is not None and not want([c.strip() for c in rows[0].strip().strip("|").split("|")]):
             continue
+        if max_rows is not None:
+            rows = rows[:max_rows + 2]  # header and separator lines besides
         for line in rows:
             cells = []
             for cm in re.finditer(r"\|([^|\n]*)(?=\|)", line):

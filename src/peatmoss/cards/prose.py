@@ -329,7 +329,6 @@ _FW_PROSE = re.compile(
     rf"\b(?:library|libraries) and {_FW}\b|\bwith [⚡ ]{{0,3}}{_FW} Lightning")
 _FW_CLASS = re.compile(r"\b(TF|Flax)[A-Z]\w{2,60}\.from_pretrained\(")
 _FW_WORDS = ("pytorch", "tensorflow", "keras", "jax", "flax")
-_URL = re.compile(r"\]\([^)\s]{1,400}\)|https?://\S{1,400}")
 
 
 def frameworks(c) -> None:
@@ -349,20 +348,33 @@ def frameworks(c) -> None:
                 b.add("frameworks", fw, "prose-rule", (m.start(), m.end()), 0.8)
 
 
-def prose_without_links(c) -> str:
-    """The card's prose (code blanked) without link targets: what it says, not where it points."""
-    return _URL.sub(" ", c.prose[c.body:])
+def said_in_prose(c, words: tuple[str, ...]) -> bool:
+    """Whether one of the (lower-case) words occurs in the card's prose: not in code, not inside a URL."""
+    low, p, t = c.low, c.prose, c.text
+    if len(low) != len(t):
+        return c.has(*words)
+    for w in words:
+        pos, n = low.find(w, c.body), 0
+        while pos >= 0 and n < 50:
+            if p[pos] != " ":  # code is blanked in the prose
+                start = max(t.rfind(ch, max(0, pos - 300), pos) for ch in " \n(<\"'[")
+                token = low[start + 1:pos]
+                if "://" not in token and "www." not in token and "/" not in token and "." not in token[-1:]:
+                    return True
+            pos, n = low.find(w, pos + len(w)), n + 1
+    return False
 
 
 # --------------------------------------------------------------------------- language
 
 _LANG_LINE = re.compile(r"^[ \t]{0,8}[-*]?[ \t]{0,4}\**(?:source |target )?languages?(?:\(s\))?\**[ \t]{0,3}:\**[ \t]{0,4}"
                         r"([^\n]{1,160})$", re.I | re.M)
-_NAMES = "|".join(sorted(nz.LANGUAGE_NAMES, key=len, reverse=True))
-_LANG_PROSE = re.compile(rf"\b(?:corpus|corpora|data|dataset|texts?|written) (?:of|in) (?:the )?({_NAMES})\b|"
-                         rf"\bthe ({_NAMES}) language\b|\b({_NAMES}) (?:corpus|corpora|texts|data)\b", re.I)
+_NAME = re.compile(r"\b(" + "|".join(sorted(nz.LANGUAGE_NAMES, key=len, reverse=True)) + r")\b")  # on lower-case text
+_NAME_BEFORE = re.compile(r"\b(?:corpus|corpora|data|dataset|texts?|written) (?:of|in) (?:the )?$", re.I)
+_NAME_AFTER = re.compile(r" (?:corpus|corpora|texts|data)\b", re.I)
 _SCRIPTS = (("ja", re.compile(r"[\u3040-\u30ff]")), ("ko", re.compile(r"[\uac00-\ud7af]")),
             ("zh", re.compile(r"[\u4e00-\u9fff]")))
+_LETTERS = re.compile(r"[^\W\d_]")
 
 
 def languages(c) -> None:
@@ -384,19 +396,25 @@ def languages(c) -> None:
         return
     names: Counter = Counter()
     first = {}
-    words = tuple(nz.LANGUAGE_NAMES)
-    for m in c.finditer(_LANG_PROSE, p, c.windows(words, 40, 40) if c.has(*words) else []):
-        i = next(i for i in (1, 2, 3) if m.group(i))
-        code = nz.LANGUAGE_NAMES[m.group(i).lower()]
-        names[code] += 1
-        first.setdefault(code, (m.start(i), m.end(i)))
+    low = c.low if len(c.low) == len(p) else p  # lower() kept the offsets (else: names in lower case only)
+    for n, m in enumerate(_NAME.finditer(low, c.body)):
+        if n >= 50:
+            break
+        lo, hi = m.start(), m.end()
+        if (_NAME_BEFORE.search(p, max(c.body, lo - 30), lo) or _NAME_AFTER.match(p, hi, hi + 20)
+                or p[max(0, lo - 4):lo].lower() == "the " and p[hi:hi + 9].lower() == " language"):
+            code = nz.LANGUAGE_NAMES[m.group(1)]
+            names[code] += 1
+            first.setdefault(code, (lo, hi))
     top = names.most_common(2)
     if top and (len(top) == 1 or top[0][1] > top[1][1]):  # one language named more often than any other
         b.add("language", top[0][0], "prose-rule", first[top[0][0]], 0.7)
         return
     body = p[c.body:c.body + 20_000]
-    letters = sum(ch.isalpha() for ch in body)
-    for code, rx in _SCRIPTS:
+    if body.isascii():
+        return
+    letters = len(_LETTERS.findall(body))
+    for code, rx in _SCRIPTS:  # a card written in Japanese, Korean or Chinese
         if letters and len(rx.findall(body)) >= 0.3 * letters:
             b.add("language", code, "prose-rule", None, 0.7)
             return

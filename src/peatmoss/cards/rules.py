@@ -14,8 +14,8 @@ from . import normalize as nz
 from .builder import Builder
 from .markdown import code_blocks, injection_spans, is_placeholder, sections, tables
 from .papers import extract_papers
-from .prose import (base_model, datasets, domain_fallback, frameworks, io_format, languages, prose_without_links,
-                    results, task_fallback)
+from .prose import (base_model, datasets, domain_fallback, frameworks, io_format, languages, results,
+                    said_in_prose, task_fallback)
 
 MAX_EVAL = 300
 MAX_WINDOWS = 50  # occurrences of a keyword looked at per card
@@ -734,6 +734,9 @@ def _set_rows(c: Ctx, tab) -> None:
     for row in tab.rows:
         if len(row) != len(tab.header) or not row[0][0]:
             continue
+        if n >= MAX_EVAL:
+            c.b.notes["evaluation_truncated"] = True
+            break
         for i in cols:
             num = _LEAD_NUMBER.match(_clean_cell(row[i][0]))
             if num and n < MAX_EVAL:
@@ -753,7 +756,7 @@ def _tables(c: Ctx) -> None:
                                        c.hub_id and (
             _MODEL_HEAD.search(head[0]) or _MODEL_HEAD.search(head[1])))
 
-    for tab in tables(c.prose, c.body, want=want):
+    for tab in tables(c.prose, c.body, want=want, max_rows=MAX_EVAL):
         if len(tab.header) < 2 or not tab.rows:
             continue
         if c.hub_id and (_MODEL_HEAD.search(tab.header[0]) or _MODEL_HEAD.search(tab.header[1])):
@@ -890,9 +893,7 @@ def _absent(c: Ctx, fields) -> None:
         if c.has(*words):
             if field != "frameworks":
                 continue
-            # a framework named only in code ("import torch") or in links (github.com/pytorch/…) is not stated
-            said = prose_without_links(c).lower()
-            if any(w in said for w in words):
+            if said_in_prose(c, words):  # not only in code ("import torch") or links (github.com/pytorch/…)
                 continue
         c.b.not_stated(field, "prose-rule", None, ABSENT_CONFIDENCE)
 
