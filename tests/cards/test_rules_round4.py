@@ -184,3 +184,15 @@ def test_dataset_config_suffix_and_models_are_not_datasets():
     assert _values(extract_card(card), "datasets") == []
     card = "# Gizmo\n\nInput text longer than 256 word pieces is truncated.\n"
     assert _values(extract_card(card), "max_sequence_length") == [256]
+
+
+def test_results_and_settings_not_stated_without_numbers():
+    # the words are there ("evaluate", "batch"), but no result number or setting value is
+    card = "# Gizmo\n\nEvaluate the widgets in batches; results will follow.\n\n```python\nmodel.run(3)\n```\n"
+    meta = extract_card(card)
+    assert _state(meta, "evaluation") == ["not_stated"] and _state(meta, "hyper_parameters") == ["not_stated"]
+    card = "# Gizmo\n\nThe evaluation gives 81.5 on widgets. It was trained for 362,000 steps.\n"
+    meta = extract_card(card)
+    assert _state(meta, "evaluation") == [] and _state(meta, "hyper_parameters") == []
+    card = "# Gizmo\n\nEvaluate it:\n\n```\n{'eval_accuracy': 9}\n```\n"
+    assert _state(extract_card(card), "evaluation") == []  # results printed in a code block: left to a reader

@@ -878,6 +878,19 @@ QUIET_WORDS = {
 }
 
 
+_RESULT_NUMBER = re.compile(r"(?<![\w.])\d{1,3}\.\d{1,4}(?![\w.])|(?<![\w.])\d{1,3}\s?%")
+_HP_VALUE = re.compile(r"(?:learning[ _]rate|\blr\b|batch[ _]?size|epochs?|warm-?up|optimi[sz]er|weight[ _]decay|"
+                       r"dropout|\bsteps\b|\bseed\b|momentum|\badam|mask\w{0,6}(?: probability| rate| ratio)?)"
+                       r"[^\n]{0,40}?\d|\d[\d,.]{0,9}\s{0,2}k?\s{0,2}(?:training |update |optimi[sz]ation )?steps\b|"
+                       r"\d{1,2}\s?% of (?:the )?(?:input )?tokens", re.I)
+_CODE_RESULT_WORDS = ("accuracy", "f1", "wer", "bleu", "rouge", "eval_", "score", "precision", "recall", "loss")
+
+
+def _results_in_code(c: Ctx) -> bool:
+    low = c.low
+    return any(w in low[b.code_start:b.code_end] for b in c.blocks for w in _CODE_RESULT_WORDS)
+
+
 def _absent(c: Ctx, fields) -> None:
     if len(c.text) < 20:
         return
@@ -891,9 +904,13 @@ def _absent(c: Ctx, fields) -> None:
         if field not in fields:
             continue
         if c.has(*words):
-            if field != "frameworks":
+            if field == "frameworks" and said_in_prose(c, words):  # not only in code or links (github.com/pytorch/…)
                 continue
-            if said_in_prose(c, words):  # not only in code ("import torch") or links (github.com/pytorch/…)
+            if field == "evaluation" and (_RESULT_NUMBER.search(c.prose, c.body) or _results_in_code(c)):
+                continue  # results are numbers with decimals or percentages
+            if field == "hyper_parameters" and _HP_VALUE.search(c.text, c.body):
+                continue  # a setting is a name with a number near it ("batch size of 32", "362,000 steps")
+            if field not in ("frameworks", "evaluation", "hyper_parameters"):
                 continue
         c.b.not_stated(field, "prose-rule", None, ABSENT_CONFIDENCE)
 
