@@ -196,3 +196,11 @@ def test_results_and_settings_not_stated_without_numbers():
     assert _state(meta, "evaluation") == [] and _state(meta, "hyper_parameters") == []
     card = "# Gizmo\n\nEvaluate it:\n\n```\n{'eval_accuracy': 9}\n```\n"
     assert _state(extract_card(card), "evaluation") == []  # results printed in a code block: left to a reader
+
+
+def test_trainer_unknown_dataset_and_library_words():
+    card = "# Gizmo\n\nThis model is a fine-tuned version of [a/b](https://huggingface.co/a/b) on the None dataset.\n"
+    assert _state(extract_card(card), "datasets") == ["not_stated"]
+    # "SentencePiece" and the word "from" do not name a library
+    card = "# Gizmo\n\n* pre-processing: normalization + SentencePiece\n\nConverted from the original weights.\n"
+    assert _state(extract_card(card), "libraries") == ["not_stated"]

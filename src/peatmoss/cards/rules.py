@@ -341,7 +341,9 @@ def _trainer(c: Ctx) -> None:
             b.add("base_model", {"id": mid, "relation": "finetune", **({"url": m.group(2)} if m.group(2) else {})},
                   "prose-rule", (m.start(1), m.end(2) if m.group(2) else m.end(1)), 0.93)
         ds = m.group(3)
-        if ds and not re.search(r"\bunknown\b|^none$|^null$", ds, re.I) and len(ds) < 120:
+        if ds and re.search(r"\bunknown\b|^none$|^null$", ds, re.I):  # "… on an unknown dataset", "the None dataset"
+            b.not_stated("datasets", "prose-rule", (m.start(3), m.end(3)), 0.6)
+        elif ds and len(ds) < 120:
             pos = m.start(3)
             for part in re.split(r"(\s{0,3}(?:,\s{0,3}(?:and\s{1,3})?(?:the\s{1,3})?|\s{1,3}and\s{1,3}(?:the\s{1,3})?))", ds):
                 name = re.sub(r"\s{1,3}-\s{1,3}[A-Z]{2,3}(?:-[A-Z]{2,4})?$", "", part.strip().strip("`*[]"))  # "X - AB": a config
@@ -870,10 +872,11 @@ QUIET_WORDS = {
                    "auc", "test", "performance", "%"),
     "datasets": ("dataset", "data", "corpus", "corpora", "trained on", "tuned on", "wiki", "crawl", "books",
                  "source", "trained with"),
-    "libraries": ("transformers", "diffusers", "timm", "spacy", "flair", "speechbrain", "sentence", "keras", "nemo",
+    "libraries": ("transformers", "diffusers", "timm", "spacy", "flair", "speechbrain", "sentence-transformers",
+                  "sentence_transformers", "sentencetransformer", "sentence transformers", "keras", "nemo",
                   "espnet", "fairseq", "pyannote", "baselines", "sb3", "ml-agents", "sample-factory", "peft",
                   "adapter", "librar", "stanza", "sklearn", "scikit", "fastai", "asteroid", "allennlp", "paddle",
-                  "open_clip", "ultralytics", "yolo", "tts", "import ", "pip install", "from ", "gguf", "onnx",
+                  "open_clip", "ultralytics", "yolo", "tts", "import ", "pip install", "gguf", "onnx",
                   "joblib", "pickle", "skops", "setfit", "span_marker", "gliner", "mlx", "llama.cpp"),
 }
 
