@@ -204,3 +204,12 @@ def test_trainer_unknown_dataset_and_library_words():
     # "SentencePiece" and the word "from" do not name a library
     card = "# Gizmo\n\n* pre-processing: normalization + SentencePiece\n\nConverted from the original weights.\n"
     assert _state(extract_card(card), "libraries") == ["not_stated"]
+
+
+def test_task_from_the_cards_opening():
+    meta = extract_card("# Gizmo\n\nGizmo is a model for optical character recognition (OCR) of receipts.\n")
+    assert _values(meta, "model_task") == ["image-to-text"] and _values(meta, "output_format") == ["text"]
+    meta = extract_card("# Gizmo\n\nA wav2vec2 model for speech emotion recognition.\n")
+    assert _values(meta, "model_task") == ["audio-classification"] and _values(meta, "domain") == ["audio"]
+    meta = extract_card("# Gizmo\n\nA model for OCR and for speech emotion recognition.\n")
+    assert _values(meta, "model_task") == []  # two tasks named: left to a reader

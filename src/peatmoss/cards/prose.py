@@ -189,12 +189,18 @@ _LEAD_TASK = re.compile(
     r"(?P<automatic_speech_recognition>speech recognition|speech-to-text|\bASR\b)|"
     r"(?P<translation>\btranslation model|machine translation)|(?P<summarization>summari[sz]ation)|"
     r"(?P<image_classification>image classification)|(?P<text_to_speech>text-to-speech|\bTTS\b)|"
-    r"(?P<text_to_image>text-to-image)|(?P<object_detection>object detection)", re.I)
+    r"(?P<text_to_image>text-to-image)|(?P<object_detection>object detection)|"
+    r"(?P<image_to_text>optical character recognition|\bOCR\b|image captioning)|"
+    r"(?P<audio_classification>emotion recognition|audio classification|keyword spotting|sound classification|"
+    r"speaker (?:identification|verification))|(?P<translation2>multilingual translation)|"
+    r"(?P<text_generation2>\btext generation)", re.I)
 _LEAD_TASK_LOW = re.compile(_LEAD_TASK.pattern.replace("NER", "ner").replace("POS", "pos").replace("QA", "qa")
-                            .replace("ASR", "asr").replace("TTS", "tts"))
+                            .replace("ASR", "asr").replace("TTS", "tts").replace("OCR", "ocr"))
 _LEAD_WORDS = ("masked language", "causal language", "ner", "named entity", "part-of-speech", "pos tagging", "sentiment",
                "text classification", "question answering", "extractive qa", "speech", "asr", "translation",
-               "summari", "image classification", "tts", "text-to-image", "object detection")
+               "summari", "image classification", "tts", "text-to-image", "object detection", "ocr",
+               "optical character", "captioning", "emotion recognition", "audio classification", "keyword spotting",
+               "sound classification", "speaker", "text generation")
 _LEAD_CHARS = 700
 
 
@@ -243,7 +249,7 @@ def task_fallback(c) -> None:
         for m in rx.finditer(text, lo - c.body, hi - c.body):
             if m.start() not in seen:
                 seen.add(m.start())
-                hits.append((m.lastgroup.replace("_", "-"), m))
+                hits.append((m.lastgroup.rstrip("2").replace("_", "-"), m))
     if len({task for task, _ in hits}) == 1:
         task, m = hits[0]
         b.add("model_task", task, "prose-rule", (c.body + m.start(), c.body + m.end()), 0.7)
