@@ -213,3 +213,17 @@ def test_task_from_the_cards_opening():
     assert _values(meta, "model_task") == ["audio-classification"] and _values(meta, "domain") == ["audio"]
     meta = extract_card("# Gizmo\n\nA model for OCR and for speech emotion recognition.\n")
     assert _values(meta, "model_task") == []  # two tasks named: left to a reader
+
+
+def test_github_repo_from_a_readme_or_a_link_naming_the_model():
+    card = "# gizmo-mt-xx-yy\n\n* OPUS readme: [xx-yy](https://github.com/acme/gizmo-train/blob/master/xx-yy/README.md)\n"
+    assert _values(extract_card(card), "github_repo") == ["https://github.com/acme/gizmo-train"]
+    card = "# Gizmo 2\n\nUse it with the [`gizmodiffusion`](https://github.com/acme/gizmodiffusion) repository code.\n"
+    card2 = "# Gizmo 2\n\nIt builds on ideas of [`Gizmo`](https://github.com/other/gizmo).\n"
+    assert _values(extract_card(card2, hub_id="acme/gizmodiffusion-2"), "github_repo") == []  # a family name
+    assert _values(extract_card(card, hub_id="acme/gizmodiffusion-2"), "github_repo") == [
+        "https://github.com/acme/gizmodiffusion"]
+    card3 = "# Gizmo 2\n\nSee [`gizmodiffusion`](https://github.com/acme/gizmodiffusion).\n"
+    assert _values(extract_card(card3, hub_id="acme/gizmodiffusion-2"), "github_repo") == [
+        "https://github.com/acme/gizmodiffusion"]
+    assert _values(extract_card(card3), "github_repo") == []  # without the model's id: no context word, no repo

@@ -464,10 +464,22 @@ _GENERIC_REPOS = {
     "huggingface/optimum", "fastai/fastai", "huggingface/setfit", "huggingface/text-generation-inference",
     "pyannote/pyannote-audio", "k2-fsa/icefall", "huggingface/ml-agents", "scikit-learn/scikit-learn",
 }
-_REPO_CONTEXT = re.compile(r"\b(?:code|codes|repositor(?:y|ies)|repo|github|official|implementation|first released|"
+_REPO_CONTEXT = re.compile(r"\b(?:readme|resources|more information|code|codes|repositor(?:y|ies)|repo|github|official|implementation|first released|"
                            r"originally released|source|training scripts?|scripts? used|fine-tuning scripts?)\b[^.\n]*$",
                            re.I)
 _ORIGINAL = re.compile(r"\boriginal (?:model|implementation|code|checkpoints?)\b[^.\n]{0,40}$|\boriginal:?\**:?\s{0,3}$", re.I)
+_LINK_TEXT = re.compile(r"\[([^\]\n]{2,60})\]\($")
+
+
+def _names_model(c: Ctx, before: str) -> bool:
+    """Whether the link's text names this model ("[`stablediffusion`](…)" on stable-diffusion-2's card)."""
+    m = _LINK_TEXT.search(before) if c.hub_id else None
+    if not m or not m.group(1).split():
+        return False
+    key, own = _name_key(m.group(1).split()[-1]), _name_key(c.hub_id.split("/")[-1])
+    return len(key) >= 0.6 * len(own) and (own.startswith(key) or key.startswith(own))  # not just a family name
+
+
 _UPSTREAM = re.compile(r"convert|code from|buil[dt] (?:up)?on|src=[\"']?$|based on|adapted from|forked from|borrow", re.I)
 _LICENSE_PROSE = [
     re.compile(r"(?:licen[sc]ed|released|distributed|available) under (?:the |an? )?(?:terms of the )?\[?"
@@ -571,8 +583,8 @@ def _prose(c: Ctx) -> None:
         before = p[max(line_start, m.start() - 120):m.start()]
         if key in _GENERIC_REPOS and not _ORIGINAL.search(before) or owner.lower() in ("sponsors", "orgs", "topics"):
             continue  # a toolkit's repository, unless named as where the original model is
-        if (before.lstrip().startswith("|") or not (_REPO_CONTEXT.search(before) or _ORIGINAL.search(before))
-                or _UPSTREAM.search(before)):
+        if (before.lstrip().startswith("|") or not (_REPO_CONTEXT.search(before) or _ORIGINAL.search(before)
+                                                    or _names_model(c, before)) or _UPSTREAM.search(before)):
             continue  # a link in a table, not introduced as the model's code, or the code it was built from
         repos.setdefault(key, (m.start(), m.end(), f"https://github.com/{owner}/{name}"))
     if repos:
