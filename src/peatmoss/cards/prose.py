@@ -347,7 +347,7 @@ def frameworks(c) -> None:
             if m.group(i) and (fw := nz.framework(m.group(i)) or ("keras" if m.group(i).lower() == "keras" else None)):
                 if fw not in b.values("frameworks"):
                     b.add("frameworks", fw, "prose-rule", (m.start(i), m.end(i)), 0.8)
-    for blk in (c.blocks if "from_pretrained" in c.low else ()):
+    for blk in (c.blocks if "from_pretrained" in c.low and ("TF" in c.text or "Flax" in c.text) else ()):
         if m := _FW_CLASS.search(c.text, blk.code_start, blk.code_end):
             fw = "tensorflow" if m.group(1) == "TF" else "jax"
             if fw not in b.values("frameworks"):
@@ -378,6 +378,7 @@ _LANG_LINE = re.compile(r"^[ \t]{0,8}[-*]?[ \t]{0,4}\**(?:source |target )?langu
 _NAME = re.compile(r"\b(" + "|".join(sorted(nz.LANGUAGE_NAMES, key=len, reverse=True)) + r")\b")  # on lower-case text
 _NAME_BEFORE = re.compile(r"\b(?:corpus|corpora|data|dataset|texts?|written) (?:of|in) (?:the )?$", re.I)
 _NAME_AFTER = re.compile(r" (?:corpus|corpora|texts|data)\b", re.I)
+_NAME_CONTEXT = ("corpus", "corpora", "data", "text", "written", "language")  # the words around a language's name
 _SCRIPTS = (("ja", re.compile(r"[\u3040-\u30ff]")), ("ko", re.compile(r"[\uac00-\ud7af]")),
             ("zh", re.compile(r"[\u4e00-\u9fff]")))
 _LETTERS = re.compile(r"[^\W\d_]")
@@ -403,7 +404,7 @@ def languages(c) -> None:
     names: Counter = Counter()
     first = {}
     low = c.low if len(c.low) == len(p) else p  # lower() kept the offsets (else: names in lower case only)
-    for n, m in enumerate(_NAME.finditer(low, c.body)):
+    for n, m in enumerate(c.finditer(_NAME, low, c.windows(_NAME_CONTEXT, 40, 30))):
         if n >= 50:
             break
         lo, hi = m.start(), m.end()
@@ -428,8 +429,8 @@ def languages(c) -> None:
 
 # --------------------------------------------------------------------------- evaluation results in prose
 
-_RESULT = re.compile(r"\b((?:top-?[15][ -]?)?accuracy|F1(?:[ -]score)?|AUC|BLEU|WER|CER|exact match|perplexity)"
-                     r"(?: score)? (?:of|is|was|=|:) ?(\d{1,3}(?:\.\d{1,4})?) ?%?(?![\d.]\d)", re.I)
+_RESULT = re.compile(r"\b((?:top-?[15][ -]?)?accuracy|f1(?:[ -]score)?|auc|bleu|wer|cer|exact match|perplexity)"
+                     r"(?: score)? (?:of|is|was|=|:) ?(\d{1,3}(?:\.\d{1,4})?) ?%?(?![\d.]\d)")  # on lower-case text
 _RESULT_WORDS = ("accuracy", "f1", "auc", "bleu", "wer", "cer", "exact match", "perplexity")
 _RESULT_SUBJECT = re.compile(r"\b(?:this|the|our) (?:model|checkpoint|evaluation)|\bit (?:reaches|achieves|has|gets)|"
                              r"\bmodel (?:reaches|achieves|has|obtains|gets)", re.I)
@@ -440,11 +441,14 @@ def results(c) -> None:
     """Results stated in a sentence about the model ("This model reaches an accuracy of 91.3 on the dev set"), not
     those of baselines or other models; only when no table or front matter gave any."""
     b, p = c.b, c.prose
-    if b.has("evaluation") or not c.has(*_RESULT_WORDS):
+    if b.has("evaluation") or not c.has(*_RESULT_WORDS) or len(c.low) != len(p):
         return
-    for m in c.finditer(_RESULT, p, c.windows(_RESULT_WORDS, 120, 40)):
+    for m in c.finditer(_RESULT, c.low, c.windows(_RESULT_WORDS, 8, 40)):
+        if p[m.start()] == " ":
+            continue  # in code (blanked in the prose)
         lo = max(c.body, p.rfind(". ", 0, m.start()) + 2, p.rfind("\n", 0, m.start()) + 1, m.start() - 200)
         before = p[lo:m.start()]
         if not _RESULT_SUBJECT.search(before) or _NOT_OURS.search(before):
             continue
-        b.add("evaluation", {"metric": m.group(1), "value": float(m.group(2))}, "prose-rule", (m.start(), m.end()), 0.75)
+        b.add("evaluation", {"metric": p[m.start(1):m.end(1)], "value": float(m.group(2))}, "prose-rule",
+              (m.start(), m.end()), 0.75)

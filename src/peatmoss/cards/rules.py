@@ -897,13 +897,27 @@ _RESULT_NUMBER = re.compile(r"(?<![\w.])\d{1,3}\.\d{1,4}(?![\w.])|(?<![\w.])\d{1
 _HP_VALUE = re.compile(r"(?:learning[ _]rate|\blr\b|batch[ _]?size|epochs?|warm-?up|optimi[sz]er|weight[ _]decay|"
                        r"dropout|\bsteps\b|\bseed\b|momentum|\badam|mask\w{0,6}(?: probability| rate| ratio)?)"
                        r"[^\n]{0,40}?\d|\d[\d,.]{0,9}\s{0,2}k?\s{0,2}(?:training |update |optimi[sz]ation )?steps\b|"
-                       r"\d{1,2}\s?% of (?:the )?(?:input )?tokens", re.I)
+                       r"\d{1,2}\s?% of (?:the )?(?:input )?tokens")  # on lower-case text
+_HP_VALUE_WORDS = ("learning rate", "learning_rate", "lr", "batch size", "batch_size", "batchsize", "epoch", "warmup",
+                   "warm-up", "warm up", "optimi", "weight decay", "weight_decay", "dropout", "steps", "seed", "momentum",
+                   "adam", "masking", "mask prob", "mask rate", "mask ratio", "% of")
 _CODE_RESULT_WORDS = ("accuracy", "f1", "wer", "bleu", "rouge", "eval_", "score", "precision", "recall", "loss")
 
 
+_DIGIT_MARK = re.compile(r"\d\.\d|\d ?%")  # the cheap scan; candidates are checked with _RESULT_NUMBER
+
+
+def _result_number(c: Ctx) -> bool:
+    p = c.prose
+    return any(_RESULT_NUMBER.search(p, max(c.body, m.start() - 4), m.end() + 6) for m in _DIGIT_MARK.finditer(p, c.body))
+
+
 def _results_in_code(c: Ctx) -> bool:
-    low = c.low
-    return any(w in low[b.code_start:b.code_end] for b in c.blocks for w in _CODE_RESULT_WORDS)
+    for b in c.blocks:
+        code = c.low[b.code_start:b.code_end]
+        if any(w in code for w in _CODE_RESULT_WORDS):
+            return True
+    return False
 
 
 def _absent(c: Ctx, fields) -> None:
@@ -921,9 +935,9 @@ def _absent(c: Ctx, fields) -> None:
         if c.has(*words):
             if field == "frameworks" and said_in_prose(c, words):  # not only in code or links (github.com/pytorch/…)
                 continue
-            if field == "evaluation" and (_RESULT_NUMBER.search(c.prose, c.body) or _results_in_code(c)):
+            if field == "evaluation" and (_result_number(c) or _results_in_code(c)):
                 continue  # results are numbers with decimals or percentages
-            if field == "hyper_parameters" and _HP_VALUE.search(c.text, c.body):
+            if field == "hyper_parameters" and c.search(_HP_VALUE, c.low, c.windows(_HP_VALUE_WORDS, 20, 60)):
                 continue  # a setting is a name with a number near it ("batch size of 32", "362,000 steps")
             if field not in ("frameworks", "evaluation", "hyper_parameters"):
                 continue
