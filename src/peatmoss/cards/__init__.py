@@ -9,12 +9,13 @@ from __future__ import annotations
 from .schema import FIELDS, CardMetadata, Extracted
 
 
-def extract_card(text: str, *, tags: list[str] | None = None, pipeline: str = "rules", llm=None):
+def extract_card(text: str, *, tags: list[str] | None = None, hub_id: str | None = None, pipeline: str = "rules",
+                 llm=None):
     """Extract the metadata of one card. pipeline: rules | cheap | accurate (the LLM ones need `llm`,
-    a `peatmoss.cards.llm.LlmClient`)."""
+    a `peatmoss.cards.llm.LlmClient`); `hub_id` (the model's id, when known) finds its row in tables of models."""
     from .rules import extract_rules
 
-    builder = extract_rules(text, tags)
+    builder = extract_rules(text, tags, hub_id=hub_id)
     if pipeline != "rules":
         from .pipelines import run_llm_stage
 

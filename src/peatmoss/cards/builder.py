@@ -55,6 +55,7 @@ class Builder:
         self.errors: list[tuple[str, str]] = []  # (kind, message): recorded as error rows by the caller
         self.notes: dict[str, Any] = {}
         self._keys: dict[str, dict[str, Extracted]] = {}  # field -> dedupe key -> its value entry
+        self._live: dict[str, tuple[list, set[int], int]] = {}  # field -> (its list, ids in it, length) as last seen
 
     def has(self, field: str) -> bool:
         return any(e.state == "value" for e in self.fields[field])
@@ -73,7 +74,11 @@ class Builder:
         existing = self.fields[field]
         key = dedupe_key(field, value)
         seen = self._keys.setdefault(field, {})
-        live = {id(e) for e in existing}  # callers may have dropped entries from self.fields
+        cached = self._live.get(field)
+        if cached is not None and cached[0] is existing and cached[2] == len(existing):
+            live = cached[1]
+        else:  # callers may have dropped entries from self.fields
+            live = {id(e) for e in existing}
         if key in seen and id(seen[key]) in live:
             return seen[key]
         if field == "hardware":
@@ -98,7 +103,13 @@ class Builder:
             for e in existing:
                 if e.state == "value" and not e.flagged:
                     e.flagged, e.flag_reason = True, f"disagrees with a {source} value"
-        self.fields[field] = [e for e in existing if e.state == "value"] + [item]
+        if all(e.state == "value" for e in existing[:1]):  # a "not stated" entry is only ever alone
+            existing.append(item)
+            live.add(id(item))
+        else:
+            existing = self.fields[field] = [item]
+            live = {id(item)}
+        self._live[field] = (existing, live, len(existing))
         seen[key] = item
         return item
 

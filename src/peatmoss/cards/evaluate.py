@@ -212,7 +212,7 @@ def evaluate_pipeline(gold_path: Path, cards_dir: Path, pipeline: str = "rules",
             missing.append(row["card"])
 
     def one(item):
-        return extract_card(item[1], pipeline=pipeline, llm=llm)
+        return extract_card(item[1], hub_id=item[0].get("hub_id"), pipeline=pipeline, llm=llm)
 
     workers = llm.concurrency if llm is not None else 1
     with ThreadPoolExecutor(max_workers=workers) as pool:

@@ -106,8 +106,9 @@ class Table:
     rows: list[list[tuple[str, int, int]]]  # cells with offsets
 
 
-def tables(text: str, start: int = 0, want=None) -> list[Table]:
-    """Pipe tables; `want(header cells)` (optional) says which tables to parse further."""
+def tables(text: str, start: int = 0, want=None, max_rows: int | None = None) -> list[Table]:
+    """Pipe tables; `want(header cells)` (optional) says which tables to parse further, `max_rows` how many of a
+    table's lines to parse at most."""
     out: list[Table] = []
     if "|" not in text:
         return out
@@ -117,6 +118,8 @@ def tables(text: str, start: int = 0, want=None) -> list[Table]:
         rows = m.group(0).splitlines(keepends=True)
         if want is not None and not want([c.strip() for c in rows[0].strip().strip("|").split("|")]):
             continue
+        if max_rows is not None:
+            rows = rows[:max_rows + 2]  # header and separator lines besides
         for line in rows:
             cells = []
             for cm in re.finditer(r"\|([^|\n]*)(?=\|)", line):
@@ -138,10 +141,18 @@ PLACEHOLDER = re.compile(r"^\W*(?:more information needed|\[?more information ne
 
 
 def is_placeholder(body: str) -> bool:
-    stripped = re.sub(r"<!--.*?-->", "", body, flags=re.S).strip() if "<!--" in body else body.strip()
+    """A template section nobody filled in: empty, "More information needed", TODO, or only HTML comments (a
+    section whose heading sits inside a comment starts in one and may end in another)."""
+    if "-->" in body and ("<!--" not in body or body.index("-->") < body.index("<!--")):
+        body = body[body.index("-->") + 3:]
+    if "<!--" in body:
+        body = re.sub(r"<!--.*?(?:-->|$)", "", body, flags=re.S)
+    stripped = body.strip()
+    if re.match(r"^\W{0,3}more information needed\W{0,3}\n\s{0,9}#", stripped, re.I):
+        return True  # the section's own text is the placeholder; what follows are the template's sub-sections
     if len(stripped) >= 300:
         return False
-    return bool(PLACEHOLDER.match(stripped)) or bool(re.match(r"^\[?\s*TODO\b", stripped, re.I)) and len(stripped) < 300
+    return bool(PLACEHOLDER.match(stripped) or re.match(r"^\[?\s*TODO\b", stripped, re.I))
 
 
 INJECTION = re.compile(

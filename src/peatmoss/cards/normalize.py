@@ -139,6 +139,14 @@ for _domain, _tasks in {
     for _t in _tasks:
         TASK_DOMAIN[_t] = _domain
 TASKS = set(TASK_DOMAIN)
+# older or library-specific names of Hub tasks
+TASK_ALIASES = {"structured-data-classification": "tabular-classification",
+                "structured-data-regression": "tabular-regression"}
+
+
+def task(raw: object) -> str:
+    low = str(raw).strip().lower()
+    return TASK_ALIASES.get(low, low)
 
 # ISO 639-1 codes (for telling language tags from other tags)
 ISO_639_1 = set(
@@ -148,6 +156,21 @@ ISO_639_1 = set(
     "nb nd ne ng nl nn no nr nv ny oc oj om or os pa pi pl ps pt qu rm rn ro ru rw sa sc sd se sg si sk sl sm sn so "
     "sq sr ss st su sv sw ta te tg th ti tk tl tn to tr ts tt tw ty ug uk ur uz ve vi vo wa wo xh yi yo za zh zu".split()
 )
+
+# English names of common languages (a name stated in prose or a "Language(s):" line)
+LANGUAGE_NAMES = {
+    "english": "en", "german": "de", "french": "fr", "spanish": "es", "portuguese": "pt", "italian": "it",
+    "dutch": "nl", "russian": "ru", "chinese": "zh", "mandarin": "zh", "japanese": "ja", "korean": "ko",
+    "arabic": "ar", "hindi": "hi", "bengali": "bn", "bangla": "bn", "tamil": "ta", "telugu": "te", "urdu": "ur",
+    "marathi": "mr", "persian": "fa", "farsi": "fa", "turkish": "tr", "polish": "pl", "czech": "cs",
+    "swedish": "sv", "danish": "da", "norwegian": "no", "finnish": "fi", "greek": "el", "hebrew": "he",
+    "indonesian": "id", "vietnamese": "vi", "thai": "th", "ukrainian": "uk", "romanian": "ro", "hungarian": "hu",
+    "catalan": "ca", "basque": "eu", "swahili": "sw", "malay": "ms", "filipino": "tl", "tagalog": "tl",
+    "icelandic": "is", "irish": "ga", "welsh": "cy", "bulgarian": "bg", "croatian": "hr", "serbian": "sr",
+    "slovak": "sk", "slovenian": "sl", "estonian": "et", "latvian": "lv", "lithuanian": "lt", "gujarati": "gu",
+    "kannada": "kn", "malayalam": "ml", "punjabi": "pa", "nepali": "ne", "sinhala": "si", "amharic": "am",
+    "yoruba": "yo", "hausa": "ha", "zulu": "zu", "afrikaans": "af", "galician": "gl", "kazakh": "kk",
+}
 
 
 def language(raw: object) -> str:

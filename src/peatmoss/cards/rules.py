@@ -14,7 +14,8 @@ from . import normalize as nz
 from .builder import Builder
 from .markdown import code_blocks, injection_spans, is_placeholder, sections, tables
 from .papers import extract_papers
-from .prose import base_model, datasets, domain_fallback, io_format, task_fallback
+from .prose import (base_model, datasets, domain_fallback, frameworks, io_format, languages, results,
+                    said_in_prose, task_fallback)
 
 MAX_EVAL = 300
 MAX_WINDOWS = 50  # occurrences of a keyword looked at per card
@@ -24,8 +25,9 @@ _NO_LANGUAGE = {"unk", "und", "none", "other", "code", "n/a", "-"}  # model-inde
 
 
 class Ctx:
-    def __init__(self, text: str):
+    def __init__(self, text: str, hub_id: str | None = None):
         self.text = text
+        self.hub_id = hub_id  # the model's Hub id when known: finds its row in a table of models
         self.b = Builder(text)
         self.fm: FrontMatter = split_front_matter(text)
         self.body = self.fm.body_start
@@ -162,7 +164,12 @@ def _yaml(c: Ctx) -> None:
                 b.add("language", nz.language(raw), "yaml", c.yaml_span(key, raw), conf)
     task = d.get("pipeline_tag")
     if isinstance(task, str) and task:
-        b.add("model_task", task.strip().lower(), "yaml", c.yaml_span("pipeline_tag", task), conf)
+        b.add("model_task", nz.task(task), "yaml", c.yaml_span("pipeline_tag", task), conf)
+    for item in _as_list(d.get("train-eval-index")) if not b.has("model_task") else ():
+        task = item.get("task") if isinstance(item, dict) else None  # an evaluation config's task
+        if isinstance(task, str) and nz.task(task) in nz.TASKS:
+            b.add("model_task", nz.task(task), "yaml", c.yaml_span("task", task), conf - 0.08)
+            break
     lib = d.get("library_name")
     if isinstance(lib, str):
         if nz.library(lib):
@@ -287,9 +294,9 @@ def _tag(c: Ctx, raw: str, source: str, span, conf: float) -> None:
                 rel, "unknown")
             b.add("base_model", {"id": parts[-1], "relation": rel}, source, span, conf)
         return
-    if low in nz.TASKS:
+    if nz.task(low) in nz.TASKS:
         if not b.has("model_task"):
-            b.add("model_task", low, source, span, conf - 0.03)
+            b.add("model_task", nz.task(low), source, span, conf - 0.03)
     elif nz.framework(low):
         b.add("frameworks", nz.framework(low), source, span, conf)
     elif nz.library(low):
@@ -310,7 +317,15 @@ _FROM_LINK = re.compile(
 _LORA = re.compile(r"(?:LoRA|adapter|adaption) weights for \[?`?([\w.\-]+/[\w.\-]+)", re.I)
 _HP_HEAD = re.compile(r"hyper-?parameters", re.I)
 _ITEM = re.compile(r"^[ \t]{0,8}[-*][ \t]{1,4}([\w .()/\-]{1,60}?)[ \t]{0,4}:[ \t]{0,4}(\S[^\n]{0,300}?)[ \t]{0,8}$", re.M)
-_FRAMEWORK_LINE = re.compile(r"^[ \t]{0,8}[-*][ \t]{1,4}([A-Za-z][\w .\-]{0,40}?)[ \t]{1,4}v?(\d[\w.+\-]{0,30})[ \t]{0,8}$", re.M)
+_FRAMEWORK_LINE = re.compile(r"^[ \t]{0,8}[-*][ \t]{1,4}([A-Za-z][\w .\-]{0,40}?)(?:[ \t]{0,4}:)?[ \t]{1,4}v?(\d[\w.+\-]{0,30})[ \t]{0,8}$",
+                             re.M)
+# a list of "Name: value" training settings outside a hyper-parameters section ("- **Optimizer:** AdamW")
+_HP_ITEM = re.compile(r"^[ \t]{0,8}[-*][ \t]{1,4}\**([A-Za-z][\w .()/'\-]{0,60}?)\**[ \t]{0,4}:\**[ \t]{0,4}"
+                      r"(\S[^\n]{0,200}?)[ \t]{0,8}$", re.M)
+_HP_NAME = re.compile(r"learning[ _]rate|^lr$|batch|epoch|steps?$|^steps|warm-?up|optimi[sz]er|dropout|weight[ _]decay|"
+                      r"gradient[ _]accum|sequence[ _]length|block[ _]size|adam|momentum|label[ _]smoothing|"
+                      r"schedul|mask(?:ing)?[ _]prob", re.I)
+_HP_WORDS = ("learning rate", "learning_rate", "batch", "optimizer", "optimiser", "epoch", "warmup")
 _RESULTS = re.compile(r"achieves the following results on the evaluation set:?[ \t]{0,8}\n", re.I)
 
 
@@ -326,10 +341,12 @@ def _trainer(c: Ctx) -> None:
             b.add("base_model", {"id": mid, "relation": "finetune", **({"url": m.group(2)} if m.group(2) else {})},
                   "prose-rule", (m.start(1), m.end(2) if m.group(2) else m.end(1)), 0.93)
         ds = m.group(3)
-        if ds and not re.search(r"\bunknown\b|^none$|^null$", ds, re.I) and len(ds) < 120:
+        if ds and re.search(r"\bunknown\b|^none$|^null$", ds, re.I):  # "… on an unknown dataset", "the None dataset"
+            b.not_stated("datasets", "prose-rule", (m.start(3), m.end(3)), 0.6)
+        elif ds and len(ds) < 120:
             pos = m.start(3)
             for part in re.split(r"(\s{0,3}(?:,\s{0,3}(?:and\s{1,3})?(?:the\s{1,3})?|\s{1,3}and\s{1,3}(?:the\s{1,3})?))", ds):
-                name = part.strip().strip("`*[]")
+                name = re.sub(r"\s{1,3}-\s{1,3}[A-Z]{2,3}(?:-[A-Z]{2,4})?$", "", part.strip().strip("`*[]"))  # "X - AB": a config
                 if name and not re.fullmatch(r"\s{0,3}(?:,\s{0,3}(?:and\s{1,3})?(?:the\s{1,3})?|\s{1,3}and\s{1,3}(?:the\s{1,3})?)", part):
                     b.add("datasets", {"name": name}, "prose-rule", (pos, pos + len(part)), 0.9)
                 pos += len(part)
@@ -357,6 +374,8 @@ def _trainer(c: Ctx) -> None:
                 elif nz.library(name.replace(" ", "-")) or nz.library(name):
                     b.add("libraries", nz.library(name.replace(" ", "-")) or nz.library(name), "prose-rule",
                           span, 0.95)
+    if not b.has("hyper_parameters") and c.has(*_HP_WORDS):
+        _hp_list(c)
     m = _RESULTS.search(t, c.body) if "achieves the following" in c.low else None
     if m:
         dsets = [v.name for v in b.values("datasets")]
@@ -372,6 +391,37 @@ def _trainer(c: Ctx) -> None:
             pos = im.end() + 1
 
 
+def _hp_list(c: Ctx) -> None:
+    """Hyper-parameters from a list of training settings: a run of "Name: value" items, two of them named like
+    hyper-parameters (optimizer, learning rate, batch size …); only those items are kept."""
+    p, spans = c.prose, []
+    for lo, hi in c.windows(_HP_WORDS, 600, 0):  # from 600 characters before a keyword to the end of its list
+        end = p.find("\n\n", hi, hi + 3000)
+        hi = end if end >= 0 else min(len(p), hi + 3000)
+        if spans and lo <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], max(hi, spans[-1][1]))
+        else:
+            spans.append((lo, hi))
+    runs: list[list[re.Match]] = []
+    for m in c.finditer(_HP_ITEM, p, spans):
+        if runs and c.prose[runs[-1][-1].end():m.start()].strip() == "":
+            runs[-1].append(m)
+        else:
+            runs.append([m])
+    for run in runs:
+        items = [m for m in run if _HP_NAME.search(m.group(1).strip())]
+        if len(items) < 2:
+            continue
+        for m in items:
+            value = m.group(2).strip().strip("*").strip()
+            if num := re.fullmatch(r"(\d{1,3}(?:['’,]\d{3})+|\d+(?:\.\d+)?(?:e-?\d+)?)"
+                                   r"(?: (?:sequences|examples|samples|tokens|images))?", value):
+                value = re.sub(r"['’,]", "", num.group(1))  # "1'024 sequences": the number
+            b_value = {"name": m.group(1).strip(), "value": value}
+            c.b.add("hyper_parameters", b_value, "prose-rule", (m.start(1), m.end(2)), 0.85)
+        return
+
+
 # --------------------------------------------------------------------------- prose patterns
 
 _PARAMS = [
@@ -381,6 +431,9 @@ _PARAMS = [
                r"[|:=]\s{0,3}(?:\*\*)?\s{0,3}(\d+(?:[.,]\d+)*)\s{0,3}(billion|million|[BMK])?\b", re.I),
     re.compile(r"params \(m\)(?:\*\*)?\s{0,3}:?(?:\*\*)?\s{0,3}(\d+(?:\.\d+)?)()", re.I),
 ]
+# "Model size: 1.32B" (a script's output in a code block, or a list item)
+_MODEL_SIZE = re.compile(r"^[ \t]{0,8}[-*]?[ \t]{0,4}\**model size\**[ \t]{0,3}:\**[ \t]{0,3}(\d+(?:\.\d+)?)[ \t]{0,2}([BM])\b",
+                         re.I | re.M)
 _GPU = (r"(?:(?:(?<![\d.])\d{1,4}|eight|four|two|sixteen)\s{0,3}[x×]?\s{0,3})?(?:NVIDIA\s{1,3})?(?:Tesla\s{1,3})?"
         r"(?:GeForce\s{1,3})?(?:A100|V100|P100|H100|A6000|A40|A10G|T4|K80|P40|TITAN\s?(?:RTX|V|Xp?)|RTX\s?\d{4}(?:\s?Ti)?|"
         r"GTX\s?\d{3,4}(?:\s?Ti)?)(?:[ \-]{0,3}(?:SXM\d?|PCIe|\d{1,3}\s?GB)){0,3}\b(?:\s{0,3}GPUs?)?")
@@ -411,9 +464,23 @@ _GENERIC_REPOS = {
     "huggingface/optimum", "fastai/fastai", "huggingface/setfit", "huggingface/text-generation-inference",
     "pyannote/pyannote-audio", "k2-fsa/icefall", "huggingface/ml-agents", "scikit-learn/scikit-learn",
 }
-_REPO_CONTEXT = re.compile(r"\b(?:code|codes|repositor(?:y|ies)|repo|github|official|implementation|first released|"
+_REPO_CONTEXT = re.compile(r"\b(?:readme|resources|more information|code|codes|repositor(?:y|ies)|repo|github|official|implementation|first released|"
                            r"originally released|source|training scripts?|scripts? used|fine-tuning scripts?)\b[^.\n]*$",
                            re.I)
+_ORIGINAL = re.compile(r"\boriginal (?:model|implementation|code|checkpoints?)\b[^.\n]{0,40}$|\boriginal:?\**:?\s{0,3}$", re.I)
+_LINK_TEXT = re.compile(r"\[([^\]\n]{2,60})\]\($")
+
+
+def _names_model(c: Ctx, before: str) -> bool:
+    """Whether the link's text names this model ("[`stablediffusion`](…)" on stable-diffusion-2's card)."""
+    m = _LINK_TEXT.search(before) if c.hub_id else None
+    if not m or not m.group(1).split():
+        return False
+    key, own = _name_key(m.group(1).split()[-1]), _name_key(c.hub_id.split("/")[-1])
+    return len(key) >= 0.6 * len(own) and (own.startswith(key) or key.startswith(own))  # not just a family name
+
+
+_UPSTREAM = re.compile(r"convert|code from|buil[dt] (?:up)?on|src=[\"']?$|based on|adapted from|forked from|borrow", re.I)
 _LICENSE_PROSE = [
     re.compile(r"(?:licen[sc]ed|released|distributed|available) under (?:the |an? )?(?:terms of the )?\[?"
                r"([A-Za-z][\w.+\- ]{1,40}?)\]?(?:\([^)\n]{0,300}\))?(?: [Ll]icen[sc]e)?(?=[\s.,;)]|$)", re.M),
@@ -422,7 +489,7 @@ _LICENSE_PROSE = [
 ]
 _USE_HEAD = re.compile(r"intended use|how to use|usage", re.I)
 _LIMIT_HEAD = re.compile(r"limitation|bias|risks?\b|out-of-scope|misuse|caveat|ethic", re.I)
-_DEMO_HINT = re.compile(r"from_pretrained|pipeline\(|import |\.load\(|hf_hub_download|SentenceTransformer|"
+_DEMO_HINT = re.compile(r"from_pretrained|load_from_hub|api-inference\.huggingface|pipeline\(|import |\.load\(|hf_hub_download|SentenceTransformer|"
                         r"AutoModel|model\.predict|\.encode\(|pip install", re.I)
 _GRANT = re.compile(r"\b(?:grants?(?! access)|funded by|funding from|supported by|sponsored by)\b", re.I)
 _SAMPLE_RATE = [
@@ -440,11 +507,13 @@ _SEQ = [
     re.compile(r"max(?:imum)?[ _](?:input[ _])?seq(?:uence)?[ _](?:length|len)\)?\s{0,3}(?:of|:|=|is|was|\|)?\s{0,3}(\d{2,6})\b",
                re.I),
     re.compile(r"sequence length of (\d{2,6})\b", re.I),
+    re.compile(r"\b(?:input sequence length|SEQ_LEN|SEQ_LENGTH|MAX_SEQ_LEN)\**[ \t]{0,3}[:=][ \t]{0,3}\**(\d{2,6})\b", re.I),
 ]
 _VOCAB = [
     re.compile(r"vocab(?:ulary)?(?:[ _]size)?\s{0,3}(?:of|:|=|is|\|)\s{0,3}(?:size )?(\d{1,3}(?:,\d{3})+|\d{3,7}|\d+(?:\.\d+)?[kK])\b"),
     re.compile(r"(\d{1,3}(?:,\d{3})+|\d{4,7}|\d+[kK])[ \-](?:token |word ?piece |subword |wordpiece |BPE |sentencepiece )?"
                r"vocab", re.I),
+    re.compile(r"\bVOCAB_SIZE[ \t]{0,3}=[ \t]{0,3}(\d{3,7})\b"),
 ]
 _INPUT_SIZE = [
     re.compile(r"(?:resolution|image size|input size|images? of size)\s{0,3}(?:\*\*)?\s{0,3}(?:of|:|=)?\s{0,3}(?:\*\*)?\s{0,3}"
@@ -469,6 +538,9 @@ def _prose(c: Ctx) -> None:
             if n and 1e3 <= n < 1e13:
                 b.add("parameter_count", int(round(n)), "prose-rule", (m.start(), m.end()), 0.85)
                 break
+    if not b.has("parameter_count") and (m := c.search(_MODEL_SIZE, t, c.windows(("model size",), 20, 30))):
+        b.add("parameter_count", int(round(_number(m.group(1), m.group(2)))), "prose-rule", (m.start(1), m.end(2)),
+              0.8)
     # hardware
     for m in c.finditer(_HARDWARE, p, c.windows(_HARDWARE_WORDS, 40, 40)):
         lo = max(body, p.rfind("\n\n", max(0, m.start() - 1500), m.start()), m.start() - 1500)
@@ -507,12 +579,13 @@ def _prose(c: Ctx) -> None:
     for m in (_GITHUB.finditer(p, body) if "github.com" in c.low else ()):
         owner, name = m.group(1), re.sub(r"\.git$", "", m.group(2).rstrip("."))
         key = f"{owner}/{name}".lower()
-        if key in _GENERIC_REPOS or owner.lower() in ("sponsors", "orgs", "topics"):
-            continue
         line_start = p.rfind("\n", 0, m.start()) + 1
         before = p[max(line_start, m.start() - 120):m.start()]
-        if before.lstrip().startswith("|") or not _REPO_CONTEXT.search(before):
-            continue  # a link in a table, or not introduced as the model's code
+        if key in _GENERIC_REPOS and not _ORIGINAL.search(before) or owner.lower() in ("sponsors", "orgs", "topics"):
+            continue  # a toolkit's repository, unless named as where the original model is
+        if (before.lstrip().startswith("|") or not (_REPO_CONTEXT.search(before) or _ORIGINAL.search(before)
+                                                    or _names_model(c, before)) or _UPSTREAM.search(before)):
+            continue  # a link in a table, not introduced as the model's code, or the code it was built from
         repos.setdefault(key, (m.start(), m.end(), f"https://github.com/{owner}/{name}"))
     if repos:
         start, end, url = next(iter(repos.values()))
@@ -536,7 +609,7 @@ def _prose(c: Ctx) -> None:
             b.add("rl_environment", m.group(2).strip(), "prose-rule", (m.start(2), m.end(2)), 0.92)
     # domain-specific numbers
     for field, rxs, conv, words in (("sample_rate", _SAMPLE_RATE, _hz, ("khz", "sampl")),
-                                    ("max_sequence_length", _SEQ, _int, ("seq", "token", "context")),
+                                    ("max_sequence_length", _SEQ, _int, ("seq", "token", "context", "piece")),
                                     ("vocabulary_size", _VOCAB, _int, ("vocab",))):
         spans = c.windows(words, 60, 60)
         for rx in (rxs if spans else ()):
@@ -613,12 +686,98 @@ def _clean_cell(cell: str) -> str:
     return re.sub(r"[\\$(){}*`]|&\w+;", "", cell).strip()
 
 
-def _tables(c: Ctx) -> None:
-    """Two-column key/value tables: hyper-parameters, parameter count / vocabulary / context rows, metric/value."""
+_MODEL_HEAD = re.compile(r"^\W{0,3}(?:models?|names?|checkpoints?|variants?)\W{0,3}$", re.I)
+_PARAMS_HEAD = re.compile(r"^\W{0,3}(?:#|n_|number of |num\.? |total )?\s?param(?:eter)?s?\W{0,3}(?:\(([MB])\))?\W{0,3}$", re.I)
+_RESULT_HEAD = re.compile(r"acc|\bf1\b|\(f1\)|bleu|\bwer\b|\bcer\b|rouge|exact|\bem\b|top-?[15]|precision|recall|"
+                          r"\bauc\b|\bmap\b|perplexity|\bppl\b|\bbpb\b|mrr|ndcg|\bfid\b|spearman|pearson|matthews|"
+                          r"\bmcc\b|lpips|\bclip\b|chr-?f|score", re.I)
+_SET_HEAD = re.compile(r"^\W{0,3}(?:test ?sets?|eval(?:uation)? sets?|benchmarks?|datasets?)\W{0,3}$", re.I)
+_LINK_CELL = re.compile(r"\[([^\]\n]{1,200})\]\(([^)\s]{1,300})\)")
+
+
+def _name_key(raw: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", raw.lower())
+
+
+def _model_row(c: Ctx, tab) -> None:
+    """A table of models (a model / name column): the parameter count and results of the card's own model, from
+    the row that names it (its Hub id, or a name its id starts with, e.g. "DeiT-base" for deit-base-patch16-224)."""
     b = c.b
-    for tab in tables(c.prose, c.body, want=lambda head: len(head) >= 2 and bool(_KEY_HEAD.search(head[0]) or
-                                                                                 _METRIC_HEAD.search(head[0]))):
+    col = next(i for i, h in enumerate(tab.header[:2]) if _MODEL_HEAD.search(h))
+    own, full = _name_key(c.hub_id.split("/")[-1]), _name_key(c.hub_id)
+    best, best_len = None, 0
+    for row in tab.rows[:MAX_EVAL]:
+        if len(row) != len(tab.header):
+            continue
+        cell = row[col][0]
+        names = [cell]
+        if lm := _LINK_CELL.search(cell):
+            names = [lm.group(1), lm.group(2).split("huggingface.co/", 1)[-1]]
+        for name in names:
+            key = _name_key(name)
+            if key in (own, full) or len(key) >= 6 and own.startswith(key):
+                if len(key) > best_len:
+                    best, best_len = row, len(key)
+    if best is None:
+        return
+    results = []
+    for i, head in enumerate(tab.header):
+        if i == col or not best[i][0]:
+            continue
+        num = _LEAD_NUMBER.match(_clean_cell(best[i][0]))
+        if not num:
+            continue
+        if (pm := _PARAMS_HEAD.search(head)) and not b.has("parameter_count"):
+            n = _number(num.group(1), num.group(2) or pm.group(1))
+            if n and n >= 1e3:
+                b.add("parameter_count", int(n), "prose-rule", (best[i][1], best[i][2]), 0.85)
+        elif _RESULT_HEAD.search(head) and not pm:
+            results.append((_clean_cell(head), _number(num.group(1)), best[i]))
+    if results and not b.has("evaluation"):
+        for metric, value, (_, lo, hi) in results:
+            b.add("evaluation", {"metric": metric, "value": value}, "prose-rule", (lo, hi), 0.8)
+
+
+def _set_rows(c: Ctx, tab) -> None:
+    """A | test set | BLEU | chr-F | table: one result per test set and metric column (when the card states no
+    results elsewhere)."""
+    if c.b.has("evaluation"):
+        return
+    cols = [i for i, h in enumerate(tab.header) if i and _RESULT_HEAD.search(h)]
+    n = 0
+    for row in tab.rows:
+        if len(row) != len(tab.header) or not row[0][0]:
+            continue
+        if n >= MAX_EVAL:
+            c.b.notes["evaluation_truncated"] = True
+            break
+        for i in cols:
+            num = _LEAD_NUMBER.match(_clean_cell(row[i][0]))
+            if num and n < MAX_EVAL:
+                c.b.add("evaluation", {"metric": _clean_cell(tab.header[i]), "value": _number(num.group(1)),
+                                       "dataset": _clean_cell(row[0][0])}, "prose-rule", (row[i][1], row[i][2]), 0.8)
+                n += 1
+
+
+def _tables(c: Ctx) -> None:
+    """Two-column key/value tables: hyper-parameters, parameter count / vocabulary / context rows, metric/value;
+    and the card's own row in a table of models."""
+    b = c.b
+
+    def want(head):
+        return len(head) >= 2 and bool(_KEY_HEAD.search(head[0]) or _METRIC_HEAD.search(head[0]) or
+                                       _SET_HEAD.search(head[0]) and any(_RESULT_HEAD.search(h) for h in head[1:]) or
+                                       c.hub_id and (
+            _MODEL_HEAD.search(head[0]) or _MODEL_HEAD.search(head[1])))
+
+    for tab in tables(c.prose, c.body, want=want, max_rows=MAX_EVAL):
         if len(tab.header) < 2 or not tab.rows:
+            continue
+        if c.hub_id and (_MODEL_HEAD.search(tab.header[0]) or _MODEL_HEAD.search(tab.header[1])):
+            _model_row(c, tab)
+            continue
+        if _SET_HEAD.search(tab.header[0]):
+            _set_rows(c, tab)
             continue
         if _METRIC_HEAD.search(tab.header[0]) and _SCORE_HEAD.search(tab.header[1]):
             _metric_rows(c, tab)
@@ -725,12 +884,40 @@ QUIET_WORDS = {
                    "auc", "test", "performance", "%"),
     "datasets": ("dataset", "data", "corpus", "corpora", "trained on", "tuned on", "wiki", "crawl", "books",
                  "source", "trained with"),
-    "libraries": ("transformers", "diffusers", "timm", "spacy", "flair", "speechbrain", "sentence", "keras", "nemo",
+    "libraries": ("transformers", "diffusers", "timm", "spacy", "flair", "speechbrain", "sentence-transformers",
+                  "sentence_transformers", "sentencetransformer", "sentence transformers", "keras", "nemo",
                   "espnet", "fairseq", "pyannote", "baselines", "sb3", "ml-agents", "sample-factory", "peft",
                   "adapter", "librar", "stanza", "sklearn", "scikit", "fastai", "asteroid", "allennlp", "paddle",
-                  "open_clip", "ultralytics", "yolo", "tts", "import ", "pip install", "from ", "gguf", "onnx",
+                  "open_clip", "ultralytics", "yolo", "tts", "import ", "pip install", "gguf", "onnx",
                   "joblib", "pickle", "skops", "setfit", "span_marker", "gliner", "mlx", "llama.cpp"),
 }
+
+
+_RESULT_NUMBER = re.compile(r"(?<![\w.])\d{1,3}\.\d{1,4}(?![\w.])|(?<![\w.])\d{1,3}\s?%")
+_HP_VALUE = re.compile(r"(?:learning[ _]rate|\blr\b|batch[ _]?size|epochs?|warm-?up|optimi[sz]er|weight[ _]decay|"
+                       r"dropout|\bsteps\b|\bseed\b|momentum|\badam|mask\w{0,6}(?: probability| rate| ratio)?)"
+                       r"[^\n]{0,40}?\d|\d[\d,.]{0,9}\s{0,2}k?\s{0,2}(?:training |update |optimi[sz]ation )?steps\b|"
+                       r"\d{1,2}\s?% of (?:the )?(?:input )?tokens")  # on lower-case text
+_HP_VALUE_WORDS = ("learning rate", "learning_rate", "lr", "batch size", "batch_size", "batchsize", "epoch", "warmup",
+                   "warm-up", "warm up", "optimi", "weight decay", "weight_decay", "dropout", "steps", "seed", "momentum",
+                   "adam", "masking", "mask prob", "mask rate", "mask ratio", "% of")
+_CODE_RESULT_WORDS = ("accuracy", "f1", "wer", "bleu", "rouge", "eval_", "score", "precision", "recall", "loss")
+
+
+_DIGIT_MARK = re.compile(r"\d\.\d|\d ?%")  # the cheap scan; candidates are checked with _RESULT_NUMBER
+
+
+def _result_number(c: Ctx) -> bool:
+    p = c.prose
+    return any(_RESULT_NUMBER.search(p, max(c.body, m.start() - 4), m.end() + 6) for m in _DIGIT_MARK.finditer(p, c.body))
+
+
+def _results_in_code(c: Ctx) -> bool:
+    for b in c.blocks:
+        code = c.low[b.code_start:b.code_end]
+        if any(w in code for w in _CODE_RESULT_WORDS):
+            return True
+    return False
 
 
 def _absent(c: Ctx, fields) -> None:
@@ -743,12 +930,22 @@ def _absent(c: Ctx, fields) -> None:
             continue  # paper links that are not the model's own: left to a reader
         c.b.not_stated(field, "prose-rule", None, ABSENT_CONFIDENCE)
     for field, words in (QUIET_WORDS.items() if len(c.text) < QUIET_MAX_CHARS else ()):
-        if field in fields and not c.has(*words):
-            c.b.not_stated(field, "prose-rule", None, ABSENT_CONFIDENCE)
+        if field not in fields:
+            continue
+        if c.has(*words):
+            if field == "frameworks" and said_in_prose(c, words):  # not only in code or links (github.com/pytorch/…)
+                continue
+            if field == "evaluation" and (_result_number(c) or _results_in_code(c)):
+                continue  # results are numbers with decimals or percentages
+            if field == "hyper_parameters" and c.search(_HP_VALUE, c.low, c.windows(_HP_VALUE_WORDS, 20, 60)):
+                continue  # a setting is a name with a number near it ("batch size of 32", "362,000 steps")
+            if field not in ("frameworks", "evaluation", "hyper_parameters"):
+                continue
+        c.b.not_stated(field, "prose-rule", None, ABSENT_CONFIDENCE)
 
 
-def extract_rules(text: str, tags: list[str] | None = None, absent=ABSENT_FIELDS) -> Builder:
-    c = Ctx(text)
+def extract_rules(text: str, tags: list[str] | None = None, absent=ABSENT_FIELDS, hub_id: str | None = None) -> Builder:
+    c = Ctx(text, hub_id)
     if not text.strip():
         c.b.errors.append(("empty_card", "the card is empty"))
         return c.b
@@ -759,7 +956,10 @@ def extract_rules(text: str, tags: list[str] | None = None, absent=ABSENT_FIELDS
     _trainer(c)
     base_model(c)
     datasets(c)
+    frameworks(c)
+    languages(c)
     _tables(c)
+    results(c)
     _prose(c)
     _sections(c)
     _domain(c)

@@ -202,7 +202,7 @@ def _extract_on_dask(client, jobs: list[dict], pipeline: str) -> list:
 
 def _extract(job: dict, pipeline: str, llm) -> tuple[Builder | None, Exception | None]:
     try:
-        builder = extract_rules(job["text"], job["tags"])
+        builder = extract_rules(job["text"], job["tags"], hub_id=job["hub_id"])
         if pipeline != "rules":
             from .pipelines import run_llm_stage
             run_llm_stage(builder, pipeline, llm)
