@@ -477,10 +477,28 @@ def _names_model(c: Ctx, before: str) -> bool:
     if not m or not m.group(1).split():
         return False
     key, own = _name_key(m.group(1).split()[-1]), _name_key(c.hub_id.split("/")[-1])
-    return len(key) >= 0.6 * len(own) and (own.startswith(key) or key.startswith(own))  # not just a family name
+    # not just a family name, nor a longer name that starts with it (another project: "KoGPT2-subtasks")
+    return len(key) >= 0.6 * len(own) and (own.startswith(key) or key.startswith(own) and len(key) - len(own) <= 2)
 
 
 _UPSTREAM = re.compile(r"convert|code from|buil[dt] (?:up)?on|src=[\"']?$|based on|adapted from|forked from|borrow", re.I)
+# a dataset's repository ("trained on data of [X](…)"), or an entry of a numbered reference list
+_NOT_OWN_REPO = re.compile(r"(?:\b(?:trained|fine-?tuned) on\b|\bdata(?:sets?)?\b)[^.\n]{0,40}$|^\s{0,3}\[\d{1,3}\]", re.I)
+# the repository given as the url of the card's BibTeX entry (often in a code block)
+_CITED_URL = re.compile(r"(?:howpublished|url)\s{0,12}=\s{0,3}[{\"](?:\\url\{)?https?://(?:www\.)?github\.com/"
+                        r"([\w.\-]+)/([\w\-]+(?:\.(?!git\b)[\w\-]+)*)", re.I)
+
+
+def _repo_rank(c: Ctx, owner: str, name: str, before: str) -> int | None:
+    """How surely a GitHub link is the model's own repository: 0 named in the citation or named like the model,
+    1 introduced as the official / original code, 2 introduced as code, None not the model's."""
+    if c.hub_id and _name_key(name) == _name_key(c.hub_id.split("/")[-1]) and not _UPSTREAM.search(before):
+        return 0
+    if before.lstrip().startswith("|") or _UPSTREAM.search(before) or _NOT_OWN_REPO.search(before):
+        return None  # a link in a table, the code it was built from, a dataset's code or a cited reference
+    if _ORIGINAL.search(before) or re.search(r"\bofficial\b[^.\n]{0,40}$", before, re.I):
+        return 1
+    return 2 if _REPO_CONTEXT.search(before) or _names_model(c, before) else None
 _LICENSE_PROSE = [
     re.compile(r"(?:licen[sc]ed|released|distributed|available) under (?:the |an? )?(?:terms of the )?\[?"
                r"([A-Za-z][\w.+\- ]{1,40}?)\]?(?:\([^)\n]{0,300}\))?(?: [Ll]icen[sc]e)?(?=[\s.,;)]|$)", re.M),
@@ -497,6 +515,7 @@ _SAMPLE_RATE = [
     re.compile(r"(\d{1,3}(?:\.\d+)?)\s{0,3}k[Hh]z[^.\n]{0,30}?sampl", re.I),
     re.compile(r"(?:sampling[_ ]rate|sample[_ ]rate)\s{0,3}(?:of|=|:)\s{0,3}(\d{4,6})\b", re.I),
 ]
+_SEQ_STAGES = re.compile(r"sequence length of (\d{2,6})\b", re.I)
 # the model's stated limit first; a training setting (max_seq_length: 128) only when no limit is stated
 _SEQ = [
     re.compile(r"max(?:imum)? (?:input )?(?:sequence|context) length (?:of |is |: ?)(?:up to )?(\d{2,6})\b", re.I),
@@ -504,9 +523,13 @@ _SEQ = [
     re.compile(r"(?:sequences?|inputs?|texts?|contexts?|pieces|chunks|blocks) (?:of|up to|longer than|with) "
                r"(?:a maximum of |up to )?(\d{2,6}) (?:consecutive |contiguous )?(?:tokens?|word ?pieces|subwords)", re.I),
     re.compile(r"(?:less than|at most|up to|maximum of) (\d{2,6}) tokens", re.I),
-    re.compile(r"max(?:imum)?[ _](?:input[ _])?seq(?:uence)?[ _](?:length|len)\)?\s{0,3}(?:of|:|=|is|was|\|)?\s{0,3}(\d{2,6})\b",
+    re.compile(r"\b(?:supports?|handles?|process(?:es)?|accepts?) (?:input )?(?:sequences|texts|inputs|documents) "
+               r"(?:of (?:a )?length )?up to (\d{1,2},\d{3}|\d{3,6})\b(?![ \-]?(?:characters|words|sentences|pages|seconds))",
                re.I),
-    re.compile(r"sequence length of (\d{2,6})\b", re.I),
+    # a configured limit (a sentence-transformers module print: 'max_seq_length': 128), not a script's --option
+    re.compile(r"(?<!--)max(?:imum)?[ _](?:input[ _])?seq(?:uence)?[ _](?:length|len)['\"]?\)?\s{0,3}(?:of|:|=|is|was|\|)?\s{0,3}"
+               r"(\d{2,6})\b", re.I),
+    _SEQ_STAGES,
     re.compile(r"\b(?:input sequence length|SEQ_LEN|SEQ_LENGTH|MAX_SEQ_LEN)\**[ \t]{0,3}[:=][ \t]{0,3}\**(\d{2,6})\b", re.I),
 ]
 _VOCAB = [
@@ -583,13 +606,17 @@ def _prose(c: Ctx) -> None:
         before = p[max(line_start, m.start() - 120):m.start()]
         if key in _GENERIC_REPOS and not _ORIGINAL.search(before) or owner.lower() in ("sponsors", "orgs", "topics"):
             continue  # a toolkit's repository, unless named as where the original model is
-        if (before.lstrip().startswith("|") or not (_REPO_CONTEXT.search(before) or _ORIGINAL.search(before)
-                                                    or _names_model(c, before)) or _UPSTREAM.search(before)):
-            continue  # a link in a table, not introduced as the model's code, or the code it was built from
-        repos.setdefault(key, (m.start(), m.end(), f"https://github.com/{owner}/{name}"))
+        rank = _repo_rank(c, owner, name, before)
+        if rank is not None and (key not in repos or rank < repos[key][0]):
+            repos[key] = (rank, m.start(), m.end(), f"https://github.com/{owner}/{name}")
+    for m in c.finditer(_CITED_URL, c.text, c.windows(("howpublished", "url"), 0, 40) if repos else []):
+        key = f"{m.group(1)}/{m.group(2)}".lower()
+        if key not in _GENERIC_REPOS:
+            repos[key] = (0, m.start(1), m.end(2), f"https://github.com/{m.group(1)}/{m.group(2)}")
     if repos:
-        start, end, url = next(iter(repos.values()))
-        b.add("github_repo", url, "prose-rule", (start, end), 0.85 if len(repos) == 1 else 0.6)
+        rank, start, end, url = min(repos.values())
+        sure = rank == 0 or len(repos) == 1 or sum(1 for r in repos.values() if r[0] == rank) == 1
+        b.add("github_repo", url, "prose-rule", (start, end), 0.85 if sure else 0.6)
     # license named in the text (kept alongside the YAML one; a disagreement is flagged by the builder)
     for rx, words in zip(_LICENSE_PROSE, (("licensed under", "released under", "distributed under", "available under"),
                                           ("licen",))):
@@ -609,11 +636,13 @@ def _prose(c: Ctx) -> None:
             b.add("rl_environment", m.group(2).strip(), "prose-rule", (m.start(2), m.end(2)), 0.92)
     # domain-specific numbers
     for field, rxs, conv, words in (("sample_rate", _SAMPLE_RATE, _hz, ("khz", "sampl")),
-                                    ("max_sequence_length", _SEQ, _int, ("seq", "token", "context", "piece")),
+                                    ("max_sequence_length", _SEQ, _int, ("seq", "token", "context", "piece", "up to")),
                                     ("vocabulary_size", _VOCAB, _int, ("vocab",))):
         spans = c.windows(words, 60, 60)
         for rx in (rxs if spans else ()):
             m = c.search(rx, t, spans)
+            if m and rx is _SEQ_STAGES:  # "a sequence length of 128, then … of 1024": the last stage's, the longest
+                m = max(c.finditer(rx, t, spans), key=lambda x: conv(x.group(1)) or 0)
             if m and (v := conv(m.group(1))):
                 b.add(field, v, "prose-rule", (m.start(), m.end()), 0.8)
                 break
