@@ -425,12 +425,30 @@ def _hp_list(c: Ctx) -> None:
 # --------------------------------------------------------------------------- prose patterns
 
 _PARAMS = [
-    re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s{0,3}(billion|million|thousand|[BMK])\b[\s\-]{0,3}(?:trainable[\s\-]{1,3})?param", re.I),
+    re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s{0,3}(billion|million|thousand|[BMK])\b[\s\-]{0,3}"
+               r"(?:(?:trainable|backbone|total)[\s\-]{1,3})?param", re.I),
     re.compile(r"(?<![\w.,])(\d{1,3}(?:,\d{3}){2,}|\d{7,})\s{1,3}(?:trainable\s{1,3})?param", re.I),
     re.compile(r"(?:number of parameters|n_parameters|# ?params|parameters|param(?:eter)?s? count)\s{0,3}(?:\*\*)?\s{0,3}"
                r"[|:=]\s{0,3}(?:\*\*)?\s{0,3}(\d+(?:[.,]\d+)*)\s{0,3}(billion|million|[BMK])?\b", re.I),
     re.compile(r"params \(m\)(?:\*\*)?\s{0,3}:?(?:\*\*)?\s{0,3}(\d+(?:\.\d+)?)()", re.I),
 ]
+# a count of one part of the model ("98M parameters in the embedding layer"), not the model's
+_PART_COUNT = re.compile(r"[^.\n]{0,30}?\b(?:in|of|for) (?:the|its|each) (?:\w+ )?(?:embeddings?|encoder|decoder|head|"
+                         r"adapters?|lora|layers?|block)\b", re.I)
+_ABSTRACT = re.compile(r"^[ \t]{0,3}(?:#{1,6}[ \t]{1,4})?[*_]{0,2}abstract[*_]{0,2}[ \t]{0,2}:?[*_]{0,2}", re.I | re.M)
+
+
+def _abstract_spans(c: Ctx) -> list[tuple[int, int]]:
+    """A pasted paper abstract (after an "Abstract" line or heading, to the end of its paragraph): its counts are
+    of the paper's models ("using a 1B parameter model"), not necessarily of this checkpoint."""
+    out = []
+    for lo, hi in c.windows(("abstract",), 8, 0):
+        if m := _ABSTRACT.search(c.text, lo, hi):
+            para = c.text.find("\n\n", m.end() + 2)
+            out.append((m.start(), para if para >= 0 else len(c.text)))
+    return out
+
+
 # "Model size: 1.32B" (a script's output in a code block, or a list item)
 _MODEL_SIZE = re.compile(r"^[ \t]{0,8}[-*]?[ \t]{0,4}\**model size\**[ \t]{0,3}:\**[ \t]{0,3}(\d+(?:\.\d+)?)[ \t]{0,2}([BM])\b",
                          re.I | re.M)
@@ -551,8 +569,10 @@ def _prose(c: Ctx) -> None:
     body = c.body
     # parameter counts
     spans = c.windows(("param",), 60, 60) if not b.has("parameter_count") else []
+    abstract = _abstract_spans(c) if spans else []
     for rx in (_PARAMS if spans else ()):
-        m = c.search(rx, p, spans)
+        m = next((m for m in c.finditer(rx, p, spans) if not _PART_COUNT.match(p, m.end(), m.end() + 60)
+                  and not any(lo <= m.start() < hi for lo, hi in abstract)), None)
         if m:
             unit = m.group(2) if m.lastindex and m.lastindex >= 2 else None
             n = _number(m.group(1), unit)
@@ -715,8 +735,9 @@ def _clean_cell(cell: str) -> str:
     return re.sub(r"[\\$(){}*`]|&\w+;", "", cell).strip()
 
 
-_MODEL_HEAD = re.compile(r"^\W{0,3}(?:models?|names?|checkpoints?|variants?)\W{0,3}$", re.I)
-_PARAMS_HEAD = re.compile(r"^\W{0,3}(?:#|n_|number of |num\.? |total )?\s?param(?:eter)?s?\W{0,3}(?:\(([MB])\))?\W{0,3}$", re.I)
+_MODEL_HEAD = re.compile(r"^\W{0,3}(?:models?(?: names?)?|names?|checkpoints?|variants?)\W{0,3}$", re.I)
+_PARAMS_HEAD = re.compile(r"^\W{0,3}(?:(?P<mm>MM|M) )?(?:#|n_|number of |num\.? |total )?\s?param(?:eter)?s?\W{0,3}"
+                          r"(?:\(([MB])\))?\W{0,3}$", re.I)
 _RESULT_HEAD = re.compile(r"acc|\bf1\b|\(f1\)|bleu|\bwer\b|\bcer\b|rouge|exact|\bem\b|top-?[15]|precision|recall|"
                           r"\bauc\b|\bmap\b|perplexity|\bppl\b|\bbpb\b|mrr|ndcg|\bfid\b|spearman|pearson|matthews|"
                           r"\bmcc\b|lpips|\bclip\b|chr-?f|score", re.I)
@@ -734,6 +755,7 @@ def _model_row(c: Ctx, tab) -> None:
     b = c.b
     col = next(i for i, h in enumerate(tab.header[:2]) if _MODEL_HEAD.search(h))
     own, full = _name_key(c.hub_id.split("/")[-1]), _name_key(c.hub_id)
+    parts = sorted(re.split(r"[^a-z0-9]+", c.hub_id.split("/")[-1].lower()))  # its words in another order
     best, best_len = None, 0
     for row in tab.rows[:MAX_EVAL]:
         if len(row) != len(tab.header):
@@ -744,7 +766,8 @@ def _model_row(c: Ctx, tab) -> None:
             names = [lm.group(1), lm.group(2).split("huggingface.co/", 1)[-1]]
         for name in names:
             key = _name_key(name)
-            if key in (own, full) or len(key) >= 6 and own.startswith(key):
+            if (key in (own, full) or len(key) >= 6 and own.startswith(key)
+                    or len(parts) > 1 and sorted(re.split(r"[^a-z0-9]+", name.strip().lower())) == parts):
                 if len(key) > best_len:
                     best, best_len = row, len(key)
     if best is None:
@@ -757,7 +780,7 @@ def _model_row(c: Ctx, tab) -> None:
         if not num:
             continue
         if (pm := _PARAMS_HEAD.search(head)) and not b.has("parameter_count"):
-            n = _number(num.group(1), num.group(2) or pm.group(1))
+            n = _number(num.group(1), num.group(2) or pm.group(2) or (pm.group("mm") and "M"))
             if n and n >= 1e3:
                 b.add("parameter_count", int(n), "prose-rule", (best[i][1], best[i][2]), 0.85)
         elif _RESULT_HEAD.search(head) and not pm:
