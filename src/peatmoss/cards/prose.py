@@ -273,8 +273,14 @@ def domain_fallback(c) -> None:
             b.add("domain", _LIB_DOMAIN[lib], "prose-rule", None, 0.7)
             return
     # a text-only architecture or a tokenizer, on a card that mentions no other modality
-    if c.has(*_TEXT_WORDS) and not c.has(*_OTHER_MODALITY) and (m := _TEXT_ARCH.search(c.text, c.body)):
-        b.add("domain", "nlp", "prose-rule", (m.start(), m.end()), 0.6)
+    if c.has(*_TEXT_WORDS) and not c.has(*_OTHER_MODALITY):
+        for m in _TEXT_ARCH.finditer(c.text, c.body):
+            before = c.text[max(c.body, m.start() - 200):m.start()]
+            word = before.split()[-1] if before and not before[-1].isspace() and before.split() else ""
+            if "://" in word or "=" in word:
+                continue  # a name inside a link or an HTML attribute (a widget's ?model=xlm-…): not a statement
+            b.add("domain", "nlp", "prose-rule", (m.start(), m.end()), 0.6)
+            break
 
 
 # --------------------------------------------------------------------------- input / output format

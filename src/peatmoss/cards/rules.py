@@ -902,11 +902,17 @@ def _sections(c: Ctx) -> None:
 def _domain(c: Ctx) -> None:
     b = c.b
     task_fallback(c)
-    for e in b.fields["model_task"]:
-        if e.state == "value" and e.value in nz.TASK_DOMAIN:
-            span = (e.evidence_start, e.evidence_end) if e.evidence_start is not None else None
-            b.add("domain", nz.TASK_DOMAIN[e.value], e.source, span, max(0.5, e.confidence - 0.05))
-            return
+    # feature extraction is done on any modality: another task, the library or the architecture says which
+    tasks = sorted((e for e in b.fields["model_task"] if e.state == "value" and e.value in nz.TASK_DOMAIN),
+                   key=lambda e: e.value == "feature-extraction")
+    for e in tasks:
+        if e.value == "feature-extraction":
+            domain_fallback(c)
+            if b.has("domain"):
+                return
+        span = (e.evidence_start, e.evidence_end) if e.evidence_start is not None else None
+        b.add("domain", nz.TASK_DOMAIN[e.value], e.source, span, max(0.5, e.confidence - 0.05))
+        return
     if b.has("rl_agent") or any(v in ("stable-baselines3", "ml-agents", "sample-factory") for v in b.values("libraries")):
         b.add("domain", "reinforcement-learning", "prose-rule", None, 0.85)
     domain_fallback(c)
