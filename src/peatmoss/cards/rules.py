@@ -735,6 +735,15 @@ def _clean_cell(cell: str) -> str:
     return re.sub(r"[\\$(){}*`]|&\w+;", "", cell).strip()
 
 
+_PAIR = re.compile(r"^(\d+(?:\.\d+)?|-)/(\d+(?:\.\d+)?|-)$")
+
+
+def _result_value(cell: str, num: re.Match) -> float | str | None:
+    """A result cell's value; a pair of two metrics ("88.4/85.4" under "F1/EM") stays a pair, not its first half."""
+    pair = _PAIR.match(re.sub(r"\s", "", _clean_cell(cell)))
+    return pair.group(0) if pair else _number(num.group(1))
+
+
 _MODEL_HEAD = re.compile(r"^\W{0,3}(?:models?(?: names?)?|names?|checkpoints?|variants?)\W{0,3}$", re.I)
 _PARAMS_HEAD = re.compile(r"^\W{0,3}(?:(?P<mm>MM|M) )?(?:#|n_|number of |num\.? |total )?\s?param(?:eter)?s?\W{0,3}"
                           r"(?:\(([MB])\))?\W{0,3}$", re.I)
@@ -784,7 +793,7 @@ def _model_row(c: Ctx, tab) -> None:
             if n and n >= 1e3:
                 b.add("parameter_count", int(n), "prose-rule", (best[i][1], best[i][2]), 0.85)
         elif _RESULT_HEAD.search(head) and not pm:
-            results.append((_clean_cell(head), _number(num.group(1)), best[i]))
+            results.append((_clean_cell(head), _result_value(best[i][0], num), best[i]))
     if results and not b.has("evaluation"):
         for metric, value, (_, lo, hi) in results:
             b.add("evaluation", {"metric": metric, "value": value}, "prose-rule", (lo, hi), 0.8)
@@ -806,7 +815,7 @@ def _set_rows(c: Ctx, tab) -> None:
         for i in cols:
             num = _LEAD_NUMBER.match(_clean_cell(row[i][0]))
             if num and n < MAX_EVAL:
-                c.b.add("evaluation", {"metric": _clean_cell(tab.header[i]), "value": _number(num.group(1)),
+                c.b.add("evaluation", {"metric": _clean_cell(tab.header[i]), "value": _result_value(row[i][0], num),
                                        "dataset": _clean_cell(row[0][0])}, "prose-rule", (row[i][1], row[i][2]), 0.8)
                 n += 1
 
