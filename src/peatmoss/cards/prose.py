@@ -123,7 +123,9 @@ def _following_list(c) -> bool:
     """Datasets listed after "the following dataset for training the model:" (a name with a digit, hyphen or
     capitals, like LAION-5B or COCO; not "Approximately 100 million images")."""
     found = False
-    for m in c.finditer(_DS_FOLLOWING, c.prose, c.windows(("following data",), 0, 60)):
+    for lo, _ in c.windows(("following data",), 0, 0):  # the list runs past the window: matched from its start
+        if not (m := _DS_FOLLOWING.match(c.prose, lo)):
+            continue
         for im in _DS_ITEM.finditer(m.group(1)):
             name = im.group(1)
             if re.search(r"\d|-|[A-Z]{2}", name[1:]) and not _NOT_DS.match(name):

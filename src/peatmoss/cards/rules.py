@@ -862,6 +862,7 @@ def _tables(c: Ctx) -> None:
                         b.add(field, int(n), "prose-rule", (ks, ve), 0.85)
                         matched = True
             if hyper and not matched and len(name) < 60 and len(value) < 200:
+                value = _LINK_CELL.sub(r"\1", value).strip()  # a value's text, not its Markdown link
                 b.add("hyper_parameters", {"name": name, "value": value}, "prose-rule", (ks, ve), 0.85)
 
 
