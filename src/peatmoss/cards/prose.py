@@ -110,8 +110,39 @@ _DS_LINE = re.compile(r"^[ \t]{0,8}[-*][ \t]{1,4}\**(?:training )?(?:datasets?|t
                       r"([^\n]{1,160})$", re.I | re.M)
 
 
+# "used the following dataset(s) for training:" then list items naming them ("- LAION-5B and subsets (…)")
+_DS_FOLLOWING = re.compile(r"following (?:datasets?|data) (?:for|to) train[^\n]{0,40}\n(?:[ \t]{0,8}\n)?"
+                           r"((?:[ \t]{0,8}[-*][ \t][^\n]{1,400}\n?){1,8})", re.I)
+_DS_ITEM = re.compile(r"^[ \t]{0,8}[-*][ \t]{1,3}\[?([A-Z][\w\-]{1,30}(?: ?\([a-z]{2}\))?)\]?(?:\([^)\s]{1,300}\))?"
+                      r"(?= and | \(|[.,:;]|$)", re.M)
+_NOT_TRAINING_HEAD = re.compile(r"bias|limitation|risk|misuse|out-of-scope", re.I)
+_BASE_CLAUSE = re.compile(r"\]\(https?://huggingface\.co/(?!datasets/)[^)\s]{1,200}\),? which\b[^.\n]{0,120}$", re.I)
+
+
+def _following_list(c) -> bool:
+    """Datasets listed after "the following dataset for training the model:" (a name with a digit, hyphen or
+    capitals, like LAION-5B or COCO; not "Approximately 100 million images")."""
+    found = False
+    for lo, _ in c.windows(("following data",), 0, 0):  # the list runs past the window: matched from its start
+        if not (m := _DS_FOLLOWING.match(c.prose, lo)):
+            continue
+        for im in _DS_ITEM.finditer(m.group(1)):
+            name = im.group(1)
+            if re.search(r"\d|-|[A-Z]{2}", name[1:]) and not _NOT_DS.match(name):
+                lo = m.start(1) + im.start(1)
+                c.b.add("datasets", {"name": name}, "prose-rule", (lo, lo + len(name)), 0.75)
+                found = True
+    return found
+
+
+def _in_sections(c, pos: int, head: re.Pattern) -> bool:
+    return any(s.start <= pos < s.end and head.search(s.title) for s in c.sections)
+
+
 def datasets(c) -> None:
     b, p = c.b, c.prose
+    if not b.has("datasets") and c.has("following data") and _following_list(c):
+        return
     if not b.has("datasets") and c.has("dataset:", "datasets:", "training data:", "dataset**:", "datasets**:"):
         for m in c.finditer(_DS_LINE, p, c.windows(("dataset", "training data"), 20, 160)):
             pos = m.start(1)
@@ -133,6 +164,10 @@ def datasets(c) -> None:
                 continue
             if re.search(r"\bmodels?\W{0,3}$", p[max(c.body, m.start(1) - 30):m.start(1)], re.I):
                 continue  # "fine-tuned on Multilingual Pretrained Model [X]": a model, not a dataset
+            if _BASE_CLAUSE.search(p, max(c.body, m.start() - 200), m.start()):
+                continue  # "… is [base](hub link), which is a model trained on X": the base model's data
+            if _in_sections(c, m.start(), _NOT_TRAINING_HEAD):
+                continue  # a bias / limitations section speaks of the model family's data, often pasted
             if rx is _DS_LINK:
                 url = m.group(2)
                 if "huggingface.co/datasets/" in url:
@@ -273,8 +308,14 @@ def domain_fallback(c) -> None:
             b.add("domain", _LIB_DOMAIN[lib], "prose-rule", None, 0.7)
             return
     # a text-only architecture or a tokenizer, on a card that mentions no other modality
-    if c.has(*_TEXT_WORDS) and not c.has(*_OTHER_MODALITY) and (m := _TEXT_ARCH.search(c.text, c.body)):
-        b.add("domain", "nlp", "prose-rule", (m.start(), m.end()), 0.6)
+    if c.has(*_TEXT_WORDS) and not c.has(*_OTHER_MODALITY):
+        for m in _TEXT_ARCH.finditer(c.text, c.body):
+            before = c.text[max(c.body, m.start() - 200):m.start()]
+            word = before.split()[-1] if before and not before[-1].isspace() and before.split() else ""
+            if "://" in word or "=" in word:
+                continue  # a name inside a link or an HTML attribute (a widget's ?model=xlm-…): not a statement
+            b.add("domain", "nlp", "prose-rule", (m.start(), m.end()), 0.6)
+            break
 
 
 # --------------------------------------------------------------------------- input / output format

@@ -425,12 +425,30 @@ def _hp_list(c: Ctx) -> None:
 # --------------------------------------------------------------------------- prose patterns
 
 _PARAMS = [
-    re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s{0,3}(billion|million|thousand|[BMK])\b[\s\-]{0,3}(?:trainable[\s\-]{1,3})?param", re.I),
+    re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s{0,3}(billion|million|thousand|[BMK])\b[\s\-]{0,3}"
+               r"(?:(?:trainable|backbone|total)[\s\-]{1,3})?param", re.I),
     re.compile(r"(?<![\w.,])(\d{1,3}(?:,\d{3}){2,}|\d{7,})\s{1,3}(?:trainable\s{1,3})?param", re.I),
     re.compile(r"(?:number of parameters|n_parameters|# ?params|parameters|param(?:eter)?s? count)\s{0,3}(?:\*\*)?\s{0,3}"
                r"[|:=]\s{0,3}(?:\*\*)?\s{0,3}(\d+(?:[.,]\d+)*)\s{0,3}(billion|million|[BMK])?\b", re.I),
     re.compile(r"params \(m\)(?:\*\*)?\s{0,3}:?(?:\*\*)?\s{0,3}(\d+(?:\.\d+)?)()", re.I),
 ]
+# a count of one part of the model ("98M parameters in the embedding layer"), not the model's
+_PART_COUNT = re.compile(r"[^.\n]{0,30}?\b(?:in|of|for) (?:the|its|each) (?:\w+ )?(?:embeddings?|encoder|decoder|head|"
+                         r"adapters?|lora|layers?|block)\b", re.I)
+_ABSTRACT = re.compile(r"^[ \t]{0,3}(?:#{1,6}[ \t]{1,4})?[*_]{0,2}abstract[*_]{0,2}[ \t]{0,2}:?[*_]{0,2}", re.I | re.M)
+
+
+def _abstract_spans(c: Ctx) -> list[tuple[int, int]]:
+    """A pasted paper abstract (after an "Abstract" line or heading, to the end of its paragraph): its counts are
+    of the paper's models ("using a 1B parameter model"), not necessarily of this checkpoint."""
+    out = []
+    for lo, hi in c.windows(("abstract",), 8, 0):
+        if m := _ABSTRACT.search(c.text, lo, hi):
+            para = c.text.find("\n\n", m.end() + 2)
+            out.append((m.start(), para if para >= 0 else len(c.text)))
+    return out
+
+
 # "Model size: 1.32B" (a script's output in a code block, or a list item)
 _MODEL_SIZE = re.compile(r"^[ \t]{0,8}[-*]?[ \t]{0,4}\**model size\**[ \t]{0,3}:\**[ \t]{0,3}(\d+(?:\.\d+)?)[ \t]{0,2}([BM])\b",
                          re.I | re.M)
@@ -477,10 +495,28 @@ def _names_model(c: Ctx, before: str) -> bool:
     if not m or not m.group(1).split():
         return False
     key, own = _name_key(m.group(1).split()[-1]), _name_key(c.hub_id.split("/")[-1])
-    return len(key) >= 0.6 * len(own) and (own.startswith(key) or key.startswith(own))  # not just a family name
+    # not just a family name, nor a longer name that starts with it (another project: "KoGPT2-subtasks")
+    return len(key) >= 0.6 * len(own) and (own.startswith(key) or key.startswith(own) and len(key) - len(own) <= 2)
 
 
 _UPSTREAM = re.compile(r"convert|code from|buil[dt] (?:up)?on|src=[\"']?$|based on|adapted from|forked from|borrow", re.I)
+# a dataset's repository ("trained on data of [X](…)"), or an entry of a numbered reference list
+_NOT_OWN_REPO = re.compile(r"(?:\b(?:trained|fine-?tuned) on\b|\bdata(?:sets?)?\b)[^.\n]{0,40}$|^\s{0,3}\[\d{1,3}\]", re.I)
+# the repository given as the url of the card's BibTeX entry (often in a code block)
+_CITED_URL = re.compile(r"(?:howpublished|url)\s{0,12}=\s{0,3}[{\"](?:\\url\{)?https?://(?:www\.)?github\.com/"
+                        r"([\w.\-]+)/([\w\-]+(?:\.(?!git\b)[\w\-]+)*)", re.I)
+
+
+def _repo_rank(c: Ctx, owner: str, name: str, before: str) -> int | None:
+    """How surely a GitHub link is the model's own repository: 0 named in the citation or named like the model,
+    1 introduced as the official / original code, 2 introduced as code, None not the model's."""
+    if c.hub_id and _name_key(name) == _name_key(c.hub_id.split("/")[-1]) and not _UPSTREAM.search(before):
+        return 0
+    if before.lstrip().startswith("|") or _UPSTREAM.search(before) or _NOT_OWN_REPO.search(before):
+        return None  # a link in a table, the code it was built from, a dataset's code or a cited reference
+    if _ORIGINAL.search(before) or re.search(r"\bofficial\b[^.\n]{0,40}$", before, re.I):
+        return 1
+    return 2 if _REPO_CONTEXT.search(before) or _names_model(c, before) else None
 _LICENSE_PROSE = [
     re.compile(r"(?:licen[sc]ed|released|distributed|available) under (?:the |an? )?(?:terms of the )?\[?"
                r"([A-Za-z][\w.+\- ]{1,40}?)\]?(?:\([^)\n]{0,300}\))?(?: [Ll]icen[sc]e)?(?=[\s.,;)]|$)", re.M),
@@ -497,6 +533,7 @@ _SAMPLE_RATE = [
     re.compile(r"(\d{1,3}(?:\.\d+)?)\s{0,3}k[Hh]z[^.\n]{0,30}?sampl", re.I),
     re.compile(r"(?:sampling[_ ]rate|sample[_ ]rate)\s{0,3}(?:of|=|:)\s{0,3}(\d{4,6})\b", re.I),
 ]
+_SEQ_STAGES = re.compile(r"sequence length of (\d{2,6})\b", re.I)
 # the model's stated limit first; a training setting (max_seq_length: 128) only when no limit is stated
 _SEQ = [
     re.compile(r"max(?:imum)? (?:input )?(?:sequence|context) length (?:of |is |: ?)(?:up to )?(\d{2,6})\b", re.I),
@@ -504,9 +541,13 @@ _SEQ = [
     re.compile(r"(?:sequences?|inputs?|texts?|contexts?|pieces|chunks|blocks) (?:of|up to|longer than|with) "
                r"(?:a maximum of |up to )?(\d{2,6}) (?:consecutive |contiguous )?(?:tokens?|word ?pieces|subwords)", re.I),
     re.compile(r"(?:less than|at most|up to|maximum of) (\d{2,6}) tokens", re.I),
-    re.compile(r"max(?:imum)?[ _](?:input[ _])?seq(?:uence)?[ _](?:length|len)\)?\s{0,3}(?:of|:|=|is|was|\|)?\s{0,3}(\d{2,6})\b",
+    re.compile(r"\b(?:supports?|handles?|process(?:es)?|accepts?) (?:input )?(?:sequences|texts|inputs|documents) "
+               r"(?:of (?:a )?length )?up to (\d{1,2},\d{3}|\d{3,6})\b(?![ \-]?(?:characters|words|sentences|pages|seconds))",
                re.I),
-    re.compile(r"sequence length of (\d{2,6})\b", re.I),
+    # a configured limit (a sentence-transformers module print: 'max_seq_length': 128), not a script's --option
+    re.compile(r"(?<!--)max(?:imum)?[ _](?:input[ _])?seq(?:uence)?[ _](?:length|len)['\"]?\)?\s{0,3}(?:of|:|=|is|was|\|)?\s{0,3}"
+               r"(\d{2,6})\b", re.I),
+    _SEQ_STAGES,
     re.compile(r"\b(?:input sequence length|SEQ_LEN|SEQ_LENGTH|MAX_SEQ_LEN)\**[ \t]{0,3}[:=][ \t]{0,3}\**(\d{2,6})\b", re.I),
 ]
 _VOCAB = [
@@ -528,8 +569,10 @@ def _prose(c: Ctx) -> None:
     body = c.body
     # parameter counts
     spans = c.windows(("param",), 60, 60) if not b.has("parameter_count") else []
+    abstract = _abstract_spans(c) if spans else []
     for rx in (_PARAMS if spans else ()):
-        m = c.search(rx, p, spans)
+        m = next((m for m in c.finditer(rx, p, spans) if not _PART_COUNT.match(p, m.end(), m.end() + 60)
+                  and not any(lo <= m.start() < hi for lo, hi in abstract)), None)
         if m:
             unit = m.group(2) if m.lastindex and m.lastindex >= 2 else None
             n = _number(m.group(1), unit)
@@ -583,13 +626,17 @@ def _prose(c: Ctx) -> None:
         before = p[max(line_start, m.start() - 120):m.start()]
         if key in _GENERIC_REPOS and not _ORIGINAL.search(before) or owner.lower() in ("sponsors", "orgs", "topics"):
             continue  # a toolkit's repository, unless named as where the original model is
-        if (before.lstrip().startswith("|") or not (_REPO_CONTEXT.search(before) or _ORIGINAL.search(before)
-                                                    or _names_model(c, before)) or _UPSTREAM.search(before)):
-            continue  # a link in a table, not introduced as the model's code, or the code it was built from
-        repos.setdefault(key, (m.start(), m.end(), f"https://github.com/{owner}/{name}"))
+        rank = _repo_rank(c, owner, name, before)
+        if rank is not None and (key not in repos or rank < repos[key][0]):
+            repos[key] = (rank, m.start(), m.end(), f"https://github.com/{owner}/{name}")
+    for m in c.finditer(_CITED_URL, c.text, c.windows(("howpublished", "url"), 0, 40) if repos else []):
+        key = f"{m.group(1)}/{m.group(2)}".lower()
+        if key not in _GENERIC_REPOS:
+            repos[key] = (0, m.start(1), m.end(2), f"https://github.com/{m.group(1)}/{m.group(2)}")
     if repos:
-        start, end, url = next(iter(repos.values()))
-        b.add("github_repo", url, "prose-rule", (start, end), 0.85 if len(repos) == 1 else 0.6)
+        rank, start, end, url = min(repos.values())
+        sure = rank == 0 or len(repos) == 1 or sum(1 for r in repos.values() if r[0] == rank) == 1
+        b.add("github_repo", url, "prose-rule", (start, end), 0.85 if sure else 0.6)
     # license named in the text (kept alongside the YAML one; a disagreement is flagged by the builder)
     for rx, words in zip(_LICENSE_PROSE, (("licensed under", "released under", "distributed under", "available under"),
                                           ("licen",))):
@@ -609,11 +656,13 @@ def _prose(c: Ctx) -> None:
             b.add("rl_environment", m.group(2).strip(), "prose-rule", (m.start(2), m.end(2)), 0.92)
     # domain-specific numbers
     for field, rxs, conv, words in (("sample_rate", _SAMPLE_RATE, _hz, ("khz", "sampl")),
-                                    ("max_sequence_length", _SEQ, _int, ("seq", "token", "context", "piece")),
+                                    ("max_sequence_length", _SEQ, _int, ("seq", "token", "context", "piece", "up to")),
                                     ("vocabulary_size", _VOCAB, _int, ("vocab",))):
         spans = c.windows(words, 60, 60)
         for rx in (rxs if spans else ()):
             m = c.search(rx, t, spans)
+            if m and rx is _SEQ_STAGES:  # "a sequence length of 128, then … of 1024": the last stage's, the longest
+                m = max(c.finditer(rx, t, spans), key=lambda x: conv(x.group(1)) or 0)
             if m and (v := conv(m.group(1))):
                 b.add(field, v, "prose-rule", (m.start(), m.end()), 0.8)
                 break
@@ -686,8 +735,18 @@ def _clean_cell(cell: str) -> str:
     return re.sub(r"[\\$(){}*`]|&\w+;", "", cell).strip()
 
 
-_MODEL_HEAD = re.compile(r"^\W{0,3}(?:models?|names?|checkpoints?|variants?)\W{0,3}$", re.I)
-_PARAMS_HEAD = re.compile(r"^\W{0,3}(?:#|n_|number of |num\.? |total )?\s?param(?:eter)?s?\W{0,3}(?:\(([MB])\))?\W{0,3}$", re.I)
+_PAIR = re.compile(r"^(\d+(?:\.\d+)?|-)/(\d+(?:\.\d+)?|-)$")
+
+
+def _result_value(cell: str, num: re.Match) -> float | str | None:
+    """A result cell's value; a pair of two metrics ("88.4/85.4" under "F1/EM") stays a pair, not its first half."""
+    pair = _PAIR.match(re.sub(r"\s", "", _clean_cell(cell)))
+    return pair.group(0) if pair else _number(num.group(1))
+
+
+_MODEL_HEAD = re.compile(r"^\W{0,3}(?:models?(?: names?)?|names?|checkpoints?|variants?)\W{0,3}$", re.I)
+_PARAMS_HEAD = re.compile(r"^\W{0,3}(?:(?P<mm>MM|M) )?(?:#|n_|number of |num\.? |total )?\s?param(?:eter)?s?\W{0,3}"
+                          r"(?:\(([MB])\))?\W{0,3}$", re.I)
 _RESULT_HEAD = re.compile(r"acc|\bf1\b|\(f1\)|bleu|\bwer\b|\bcer\b|rouge|exact|\bem\b|top-?[15]|precision|recall|"
                           r"\bauc\b|\bmap\b|perplexity|\bppl\b|\bbpb\b|mrr|ndcg|\bfid\b|spearman|pearson|matthews|"
                           r"\bmcc\b|lpips|\bclip\b|chr-?f|score", re.I)
@@ -705,6 +764,7 @@ def _model_row(c: Ctx, tab) -> None:
     b = c.b
     col = next(i for i, h in enumerate(tab.header[:2]) if _MODEL_HEAD.search(h))
     own, full = _name_key(c.hub_id.split("/")[-1]), _name_key(c.hub_id)
+    parts = sorted(re.split(r"[^a-z0-9]+", c.hub_id.split("/")[-1].lower()))  # its words in another order
     best, best_len = None, 0
     for row in tab.rows[:MAX_EVAL]:
         if len(row) != len(tab.header):
@@ -715,7 +775,8 @@ def _model_row(c: Ctx, tab) -> None:
             names = [lm.group(1), lm.group(2).split("huggingface.co/", 1)[-1]]
         for name in names:
             key = _name_key(name)
-            if key in (own, full) or len(key) >= 6 and own.startswith(key):
+            if (key in (own, full) or len(key) >= 6 and own.startswith(key)
+                    or len(parts) > 1 and sorted(re.split(r"[^a-z0-9]+", name.strip().lower())) == parts):
                 if len(key) > best_len:
                     best, best_len = row, len(key)
     if best is None:
@@ -728,11 +789,11 @@ def _model_row(c: Ctx, tab) -> None:
         if not num:
             continue
         if (pm := _PARAMS_HEAD.search(head)) and not b.has("parameter_count"):
-            n = _number(num.group(1), num.group(2) or pm.group(1))
+            n = _number(num.group(1), num.group(2) or pm.group(2) or (pm.group("mm") and "M"))
             if n and n >= 1e3:
                 b.add("parameter_count", int(n), "prose-rule", (best[i][1], best[i][2]), 0.85)
         elif _RESULT_HEAD.search(head) and not pm:
-            results.append((_clean_cell(head), _number(num.group(1)), best[i]))
+            results.append((_clean_cell(head), _result_value(best[i][0], num), best[i]))
     if results and not b.has("evaluation"):
         for metric, value, (_, lo, hi) in results:
             b.add("evaluation", {"metric": metric, "value": value}, "prose-rule", (lo, hi), 0.8)
@@ -754,7 +815,7 @@ def _set_rows(c: Ctx, tab) -> None:
         for i in cols:
             num = _LEAD_NUMBER.match(_clean_cell(row[i][0]))
             if num and n < MAX_EVAL:
-                c.b.add("evaluation", {"metric": _clean_cell(tab.header[i]), "value": _number(num.group(1)),
+                c.b.add("evaluation", {"metric": _clean_cell(tab.header[i]), "value": _result_value(row[i][0], num),
                                        "dataset": _clean_cell(row[0][0])}, "prose-rule", (row[i][1], row[i][2]), 0.8)
                 n += 1
 
@@ -801,6 +862,7 @@ def _tables(c: Ctx) -> None:
                         b.add(field, int(n), "prose-rule", (ks, ve), 0.85)
                         matched = True
             if hyper and not matched and len(name) < 60 and len(value) < 200:
+                value = _LINK_CELL.sub(r"\1", value).strip()  # a value's text, not its Markdown link
                 b.add("hyper_parameters", {"name": name, "value": value}, "prose-rule", (ks, ve), 0.85)
 
 
@@ -850,11 +912,17 @@ def _sections(c: Ctx) -> None:
 def _domain(c: Ctx) -> None:
     b = c.b
     task_fallback(c)
-    for e in b.fields["model_task"]:
-        if e.state == "value" and e.value in nz.TASK_DOMAIN:
-            span = (e.evidence_start, e.evidence_end) if e.evidence_start is not None else None
-            b.add("domain", nz.TASK_DOMAIN[e.value], e.source, span, max(0.5, e.confidence - 0.05))
-            return
+    # feature extraction is done on any modality: another task, the library or the architecture says which
+    tasks = sorted((e for e in b.fields["model_task"] if e.state == "value" and e.value in nz.TASK_DOMAIN),
+                   key=lambda e: e.value == "feature-extraction")
+    for e in tasks:
+        if e.value == "feature-extraction":
+            domain_fallback(c)
+            if b.has("domain"):
+                return
+        span = (e.evidence_start, e.evidence_end) if e.evidence_start is not None else None
+        b.add("domain", nz.TASK_DOMAIN[e.value], e.source, span, max(0.5, e.confidence - 0.05))
+        return
     if b.has("rl_agent") or any(v in ("stable-baselines3", "ml-agents", "sample-factory") for v in b.values("libraries")):
         b.add("domain", "reinforcement-learning", "prose-rule", None, 0.85)
     domain_fallback(c)
