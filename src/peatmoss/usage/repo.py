@@ -44,12 +44,14 @@ class Repo:
     tells whether a dependency recorded on another commit's Repo is still true here (see scan's FileCache)."""
 
     def __init__(self, texts: dict[str, Callable[[], str | None]], configs: dict[str, Callable[[], bytes]],
-                 star_roots: frozenset[str] = frozenset(), catalog=None, blobs: dict[str, str] | None = None):
+                 star_roots: frozenset[str] = frozenset(), catalog=None, blobs: dict[str, str] | None = None,
+                 data: Callable[[str], bytes] | None = None):
         self.blobs = blobs or {}  # path -> git blob id (empty for a folder)
         self.watch: set | None = None
         self.star_roots = star_roots  # libraries whose `import *` names are trusted to be theirs
         self.catalog = catalog  # lets a model-id argument be a loaded model (resolved to its id)
         self._texts = texts  # python path -> lazy decoded text (None when unreadable)
+        self._data = data  # python path -> its bytes (lets a text search skip decoding)
         self._configs = configs  # config path -> lazy bytes
         self._modules: OrderedDict[str, ModuleInfo | None] = OrderedDict()
         self._source_chars = 0
@@ -74,12 +76,24 @@ class Repo:
     def add_module(self, path: str, info: ModuleInfo | None) -> None:
         """Keep a module parsed elsewhere (a notebook's cells), within the same bounds as `module_at`."""
         old = self._modules.pop(path, None)
-        self._source_chars -= len(old.source) if old else 0
+        if old is not info:
+            self._drop(old)
         self._modules[path] = info
         self._source_chars += len(info.source) if info else 0
         while len(self._modules) > 1 and (len(self._modules) > MAX_MODULES or self._source_chars > MAX_MODULE_CHARS):
-            _, gone = self._modules.popitem(last=False)
-            self._source_chars -= len(gone.source) if gone else 0
+            self._drop(self._modules.popitem(last=False)[1])
+
+    def _drop(self, info: ModuleInfo | None) -> None:
+        if info is not None:
+            self._source_chars -= len(info.source)
+            info.call_sites = None  # they point back to the module: a cycle, never freed while the collector is off
+
+    def release(self) -> None:
+        """Forget the parsed modules (at the end of a scan: the Repo and its resolver refer to each other, so
+        without this they would wait for the cyclic collector)."""
+        for info in self._modules.values():
+            self._drop(info)
+        self._modules.clear()
 
     def has_text(self, path: str) -> bool:
         return path in self._texts
@@ -154,9 +168,16 @@ class Repo:
         """Python files other than `exclude` whose text contains both `name` and `last` (a cheap text test)."""
         def compute():
             found = []
+            raw = (name.encode(), last.encode()) if self._data and name.isascii() and last.isascii() else None
             for path, text_of in self._texts.items():
                 if path == exclude or not path.endswith(".py"):
                     continue
+                if raw is not None:
+                    data = self._data(path)
+                    if not _may_declare_coding(data):  # decoded as UTF-8 or Latin-1: same ASCII substrings
+                        if raw[0] in data and raw[1] in data:
+                            found.append(path)
+                        continue
                 text = text_of()
                 if text and name in text and last in text:
                     found.append(path)
@@ -323,6 +344,14 @@ class Repo:
                         found.append(v)
             self._extra_keys[key] = found
         return self._extra_keys[key]
+
+
+def _may_declare_coding(data: bytes) -> bool:
+    """Whether the first two lines may hold a PEP 263 coding cookie (then the text may be decoded with another
+    codec than UTF-8 or Latin-1, the two under which an ASCII string is found in the text iff in the bytes)."""
+    end = data.find(b"\n")
+    end = data.find(b"\n", end + 1) if end >= 0 else -1
+    return b"coding" in (data if end < 0 else data[:end])
 
 
 def _config_order(path: str) -> tuple[bool, str]:

@@ -9,7 +9,9 @@ import logging
 import os
 import tokenize
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Iterable
 
@@ -27,7 +29,7 @@ from .walk import MAX_BYTES, size_limit, walk
 
 log = logging.getLogger(__name__)
 PARSE_ERRORS = (SyntaxError, ValueError, RecursionError, MemoryError)
-TEXT_BUDGET = 16_000_000  # decoded characters kept between uses
+TEXT_BUDGET = 1_000_000  # decoded characters kept between uses (a module being built, its neighbours)
 MIN_SHARE = 1_000_000  # bytes to analyse per worker process, at least (starting one costs about a second)
 
 
@@ -80,12 +82,14 @@ def _prefilter(catalog: Catalog) -> Prefilter:
     return entry[1]
 
 
-class _Texts:
-    """The files of a scan, read again when needed; decoded texts are kept up to TEXT_BUDGET characters (least
-    recently used go first), so memory does not grow with the size of the tree."""
+class _Texts(Mapping):
+    """The python files of a scan by path, each a function giving its decoded text (what `Repo` reads), read
+    again when needed; decoded texts are kept up to TEXT_BUDGET characters (least recently used go first), so
+    memory does not grow with the size of the tree. `data(path)` gives the bytes, uncached."""
 
-    def __init__(self, sources: dict[str, SourceFile]):
+    def __init__(self, sources: dict[str, SourceFile], kinds: dict[str, str]):
         self.sources = sources
+        self.kinds = kinds
         self.cache: OrderedDict[str, tuple[str, bool]] = OrderedDict()
         self.size = 0
 
@@ -106,8 +110,19 @@ class _Texts:
             self.size -= len(old)
         return entry
 
-    def getter(self, path: str):
-        return lambda: self.decoded(path)[0]
+    def text(self, path: str) -> str:
+        return self.decoded(path)[0]
+
+    def __getitem__(self, path: str):
+        if self.kinds.get(path) != "python":
+            raise KeyError(path)
+        return partial(self.text, path)
+
+    def __iter__(self):
+        return (p for p, k in self.kinds.items() if k == "python")
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
 
 
 @dataclass
@@ -179,6 +194,15 @@ def _analyse_share(root: str, listing: dict[str, tuple[str, int]], configs: list
             gc.enable()
 
 
+def _config_bytes(f: SourceFile, cache: dict[str, bytes]) -> bytes:
+    if f.path not in cache:
+        try:
+            cache[f.path] = f.read()[: MAX_BYTES]
+        except OSError:
+            cache[f.path] = b""
+    return cache[f.path]
+
+
 def _disk_file(root: str, path: str) -> SourceFile:
     limit = size_limit(path)
     return SourceFile(path, 0, lambda: read_bytes(root, path, limit + 1))
@@ -198,10 +222,13 @@ class _Scanner:
         plan = self._plan(files)
         records = plan.records
         workers = min(workers, len(plan.hot), sum(plan.sizes[p] for p in plan.hot) // MIN_SHARE)
-        if workers > 1 and root is not None:
-            found, analysed, configs = _in_workers(self, plan, workers, root)
-        else:
-            found, analysed, configs = self._analyse(plan, sorted(plan.hot))
+        try:
+            if workers > 1 and root is not None:
+                found, analysed, configs = _in_workers(self, plan, workers, root)
+            else:
+                found, analysed, configs = self._analyse(plan, sorted(plan.hot))
+        finally:
+            plan.repo.release()
         by_path = {r.path: r for r in analysed}
         for path in sorted(plan.sizes):
             records.append(by_path[path] if path in plan.hot else FileRecord(
@@ -251,21 +278,9 @@ class _Scanner:
         return plan
 
     def _repo(self, plan: "_Plan") -> Repo:
-        plan.texts = _Texts(plan.sources)
-
-        def config_bytes(f: SourceFile):
-            def get() -> bytes:
-                if f.path not in plan.cfg_cache:
-                    try:
-                        plan.cfg_cache[f.path] = f.read()[: MAX_BYTES]
-                    except OSError:
-                        plan.cfg_cache[f.path] = b""
-                return plan.cfg_cache[f.path]
-            return get
-
-        repo = Repo({p: plan.texts.getter(p) for p, k in plan.kinds.items() if k == "python"},
-                    {p: config_bytes(f) for p, f in plan.configs.items()},
-                    frozenset(r.decode() for r in self.prefilter.roots), self.catalog, plan.blobs)
+        plan.texts = _Texts(plan.sources, plan.kinds)
+        repo = Repo(plan.texts, {p: partial(_config_bytes, f, plan.cfg_cache) for p, f in plan.configs.items()},
+                    frozenset(r.decode() for r in self.prefilter.roots), self.catalog, plan.blobs, plan.texts.data)
         repo.cli_files = plan.cli_files
         return repo
 
@@ -316,26 +331,30 @@ class _Scanner:
         info = repo.module_at(path)
         if info is None:
             return None
-        roots, prefixes = self.prefilter.roots, self.prefilter.prefixes
         memo: dict[str, bool] = {}
+        return {name for name in set(info.imports) | set(info.classes) | set(info.scope.assigns)
+                if self._catalog_name(name, info, repo, memo)}
 
-        def catalog(name: str) -> bool:  # an import of a catalog object, a subclass of one, or a name for either
-            if name not in memo:
-                memo[name] = False
-                found = False
-                if name in info.imports:
-                    top = repo.reexport(info.imports[name]).split(".", 1)[0].encode()
-                    found = top in roots or bool(prefixes and top.startswith(prefixes))
-                if not found and name in info.classes:
-                    q = repo.qualname(ast.Name(id=name), info)
-                    found = bool(q and q.split(".", 1)[0].encode() in roots)
-                if not found:
-                    found = any(isinstance(v, (ast.Name, ast.Attribute)) and catalog(ast.unparse(v).split(".")[0])
-                                for _, v in info.scope.assigns.get(name, ()))
-                memo[name] = found
-            return memo[name]
-
-        return {name for name in set(info.imports) | set(info.classes) | set(info.scope.assigns) if catalog(name)}
+    def _catalog_name(self, name: str, info, repo: Repo, memo: dict[str, bool]) -> bool:
+        """`name` of module `info` is an import of a catalog object, a subclass of one, or a name for either.
+        (A method, not a recursive closure: with the cyclic collector off, a closure that refers to itself
+        would keep the module's whole tree alive after the scan moved on.)"""
+        if name not in memo:
+            memo[name] = False
+            found = False
+            roots, prefixes = self.prefilter.roots, self.prefilter.prefixes
+            if name in info.imports:
+                top = repo.reexport(info.imports[name]).split(".", 1)[0].encode()
+                found = top in roots or bool(prefixes and top.startswith(prefixes))
+            if not found and name in info.classes:
+                q = repo.qualname(ast.Name(id=name), info)
+                found = bool(q and q.split(".", 1)[0].encode() in roots)
+            if not found:
+                found = any(isinstance(v, (ast.Name, ast.Attribute))
+                            and self._catalog_name(ast.unparse(v).split(".")[0], info, repo, memo)
+                            for _, v in info.scope.assigns.get(name, ()))
+            memo[name] = found
+        return memo[name]
 
     @staticmethod
     def _read(f: SourceFile, kind: str, records: list[FileRecord]) -> bytes | None:
