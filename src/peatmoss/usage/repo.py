@@ -57,13 +57,11 @@ class Repo:
         self._source_chars = 0
         self._split: dict = {}  # dotted name -> ((module path, segments in it) or None, dependencies)
         self._reexports: dict = {}  # dotted name -> (library name, dependencies)
-        self._suffix: dict[str, list[str]] = {}
+        self._by_last: dict[str, list[str]] = {}  # last segment of a module's dotted name -> its paths
         for path in texts:
-            if not path.endswith(".py"):
-                continue
-            parts = module_name(path).split(".")
-            for i in range(len(parts)):
-                self._suffix.setdefault(".".join(parts[i:]), []).append(path)
+            if path.endswith(".py"):
+                self._by_last.setdefault(module_name(path).rsplit(".", 1)[-1], []).append(path)
+        self._found: dict[str, str | None] = {}  # find_module's answers
         self._cli: dict[str, Value | None] = {}
         self._mentions: dict = {}
         self.cli_files: set[str] | None = None  # the files that may define options (None: any), known from their bytes
@@ -105,6 +103,8 @@ class Repo:
 
     def _remember(self, memo: dict, key, compute):
         """memo[key] = compute(), with the dependencies found while computing it, added on every use."""
+        if key not in memo and not self.blobs:  # a folder: nothing is kept across commits, no dependency is asked for
+            memo[key] = (compute(), frozenset())
         if key not in memo:
             outer, self.watch = self.watch, set()
             try:
@@ -159,8 +159,14 @@ class Repo:
         return info
 
     def find_module(self, dotted_name: str) -> str | None:
-        paths = self._suffix.get(dotted_name)
-        found = min(paths, key=lambda p: (p.count("/"), p)) if paths else None
+        """The repo module a dotted name imports: of the modules whose dotted name ends with it (whole segments),
+        the least deep, then the first by path."""
+        if dotted_name not in self._found:
+            tail = "." + dotted_name
+            paths = [p for p in self._by_last.get(dotted_name.rsplit(".", 1)[-1], ())
+                     if (name := module_name(p)) == dotted_name or name.endswith(tail)]
+            self._found[dotted_name] = min(paths, key=lambda p: (p.count("/"), p)) if paths else None
+        found = self._found[dotted_name]
         self._note(("find", dotted_name, found))
         return found
 

@@ -23,7 +23,7 @@ from .filecache import FileCache
 from .model import FileRecord, Finding, ScanResult, SourceFile
 from .module import build_module
 from .notebooks import NotebookError, join_cells, notebook_cells, is_percent, percent_map
-from .prefilter import Prefilter, import_tokens, spread
+from .prefilter import Prefilter, import_tokens, importable_name, spread
 from .repo import Repo, is_config, module_name, parse
 from .walk import MAX_BYTES, size_limit, walk
 
@@ -194,6 +194,17 @@ def _analyse_share(root: str, listing: dict[str, tuple[str, int]], configs: list
             gc.enable()
 
 
+def _segments(paths: Iterable[str]) -> dict[bytes, bytes]:
+    """The names a file's import line can use for a module of the tree (every segment of a module's dotted name,
+    a package's folder), each mapped to one shared copy: all that `spread` asks of a file's import tokens."""
+    names: dict[bytes, bytes] = {}
+    for path in paths:
+        for part in module_name(path).split(".") + [importable_name(path) or ""]:
+            token = part.encode()
+            names.setdefault(token, token)
+    return names
+
+
 def _config_bytes(f: SourceFile, cache: dict[str, bytes]) -> bytes:
     if f.path not in cache:
         try:
@@ -239,7 +250,9 @@ class _Scanner:
 
     def _plan(self, files: Iterable[SourceFile | FileRecord]) -> "_Plan":
         plan = _Plan()
-        tokens: dict[str, set[bytes]] = {}
+        files = list(files)
+        names = _segments(f.path for f in files if isinstance(f, SourceFile) and file_kind(f.path) == "python")
+        tokens: dict[str, tuple[bytes, ...]] = {}  # a file's import-line names that name a module of the tree
         relative: dict[str, bool] = {}
         seeds: set[str] = set()
         for f in files:
@@ -260,13 +273,14 @@ class _Scanner:
                 continue
             path = f.path
             plan.sources[path], plan.sizes[path], plan.kinds[path] = f, len(data), kind
-            tokens[path] = import_tokens(data)
+            found = import_tokens(data)
+            tokens[path] = tuple(names[t] for t in found if t in names)
             relative[path] = b"from ." in data
             if b"add_argument" in data or b"DEFINE_" in data:
                 plan.cli_files.add(path)
-            if self.prefilter.hot_tokens(tokens[path]):
+            if self.prefilter.hot_tokens(found):
                 seeds.add(path)
-                if self.prefilter.hot_tokens(tokens[path], data):
+                if self.prefilter.hot_tokens(found, data):
                     plan.hot.add(path)
             if not self.use_prefilter:
                 plan.hot.add(path)
