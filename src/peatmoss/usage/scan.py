@@ -6,7 +6,9 @@ import ast
 import gc
 import io
 import logging
+import multiprocessing
 import os
+import threading
 import tokenize
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -31,6 +33,7 @@ log = logging.getLogger(__name__)
 PARSE_ERRORS = (SyntaxError, ValueError, RecursionError, MemoryError)
 TEXT_BUDGET = 1_000_000  # decoded characters kept between uses (a module being built, its neighbours)
 MIN_SHARE = 1_000_000  # bytes to analyse per worker process, at least (starting one costs about a second)
+READ_SHARE = 8_000_000  # bytes to read per worker process in the first pass, at least
 
 
 def file_kind(path: str) -> str | None:
@@ -154,26 +157,59 @@ def _shares(plan: _Plan, n: int) -> list[list[str]]:
     return [sorted(s) for s in shares if s]
 
 
-def _in_workers(scanner: "_Scanner", plan: _Plan, workers: int, root: str):
-    """The second pass in `workers` processes (a pool that ends with this one), one share each; each builds
-    its own view of the repository from the files under `root`."""
+_FORKED: tuple | None = None  # (scanner, plan) of the scan whose forked workers are running
+
+
+def _in_workers(scanner: "_Scanner", plan: _Plan, workers: int, root: str | None):
+    """The second pass in `workers` processes (a pool that ends with this one). Forked when this system can and
+    this process runs no other thread: the workers inherit the first pass's state (its parsed modules and
+    lookups) and take files one at a time, largest first; else spawned, each given one share of the files
+    under `root` and building its own view of the repository."""
     from peatmoss.execution import Unit, run_units
 
-    listing = {p: (plan.kinds[p], plan.sizes[p]) for p in plan.sizes}
-    units = [Unit(str(i), (root, listing, sorted(plan.configs), sorted(plan.cli_files), share,
-                           scanner.use_prefilter))
-             for i, share in enumerate(_shares(plan, workers))]
+    global _FORKED
     findings: list[Finding] = []
     records: list[FileRecord] = []
     configs: dict[str, FileRecord] = {}
-    for done in run_units(units, _analyse_share, workers=workers, window=workers):
-        if not done.ok:
-            raise RuntimeError(f"a scan worker failed: {done.error}: {done.message}")
-        found, analysed, consulted = done.value
-        findings += found
-        records += analysed
-        configs.update(consulted)
+    if _can_fork():
+        units = [Unit(path, (path,)) for path in sorted(plan.hot, key=lambda p: (-plan.sizes[p], p))]
+        _FORKED, fn, start = (scanner, plan), _analyse_forked, "fork"
+    elif root is not None:
+        listing = {p: (plan.kinds[p], plan.sizes[p]) for p in plan.sizes}
+        units = [Unit(str(i), (root, listing, sorted(plan.configs), sorted(plan.cli_files), share,
+                               scanner.use_prefilter))
+                 for i, share in enumerate(_shares(plan, workers))]
+        fn, start = _analyse_share, "spawn"
+    else:
+        return scanner._analyse(plan, sorted(plan.hot))
+    try:
+        for done in run_units(units, fn, workers=workers, window=2 * workers, start=start):
+            if not done.ok:
+                raise RuntimeError(f"a scan worker failed: {done.error}: {done.message}")
+            found, analysed, consulted = done.value
+            findings += found
+            records += analysed
+            configs.update(consulted)
+    finally:
+        _FORKED = None
     return findings, records, configs
+
+
+def _can_fork() -> bool:
+    """Workers can be forked (and inherit this process's state) safely: the system forks, no other thread runs."""
+    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+
+
+def _facts_forked(start: int, end: int) -> list:
+    scanner, todo, names = _FORKED
+    return [scanner._file_facts(f, kind, names) for f, kind in todo[start:end]]
+
+
+def _analyse_forked(path: str):
+    """Worker side of a forked `scan --workers`: analyse one file with the state inherited from the scan."""
+    scanner, plan = _FORKED
+    scanner.cache = None  # (this process's copy) what a worker learns would not reach the parent's cache
+    return scanner._analyse(plan, [path])
 
 
 def _analyse_share(root: str, listing: dict[str, tuple[str, int]], configs: list[str], cli_files: list[str],
@@ -230,11 +266,11 @@ class _Scanner:
         """Two passes: read every file once for its import lines (nothing of it is kept but those tokens),
         then decode, parse and analyse only the files that may hold a load (read again). With `workers` > 1 and
         the folder `root` the files come from, the second pass runs in that many processes."""
-        plan = self._plan(files)
+        plan = self._plan(files, workers)
         records = plan.records
         workers = min(workers, len(plan.hot), sum(plan.sizes[p] for p in plan.hot) // MIN_SHARE)
         try:
-            if workers > 1 and root is not None:
+            if workers > 1:
                 found, analysed, configs = _in_workers(self, plan, workers, root)
             else:
                 found, analysed, configs = self._analyse(plan, sorted(plan.hot))
@@ -248,14 +284,17 @@ class _Scanner:
         found.sort(key=lambda f: (f.file, f.cell if f.cell is not None else -1, f.line, f.col))
         return ScanResult(findings=found, files=records, analysed=len(plan.hot) - plan.reused, reused=plan.reused)
 
-    def _plan(self, files: Iterable[SourceFile | FileRecord]) -> "_Plan":
+    def _plan(self, files: Iterable[SourceFile | FileRecord], workers: int = 1) -> "_Plan":
         plan = _Plan()
         files = list(files)
         names = _segments(f.path for f in files if isinstance(f, SourceFile) and file_kind(f.path) == "python")
+        todo = [(f, kind) for f in files if isinstance(f, SourceFile) and (kind := file_kind(f.path))
+                and kind != "config"]
+        facts = iter(self._facts(todo, names, workers))
         tokens: dict[str, tuple[bytes, ...]] = {}  # a file's import-line names that name a module of the tree
         relative: dict[str, bool] = {}
         seeds: set[str] = set()
-        for f in files:
+        for f in files:  # in the listing's order (that of the refused files' records)
             if isinstance(f, FileRecord):
                 plan.records.append(f)
                 continue
@@ -268,28 +307,59 @@ class _Scanner:
                 if f.size <= MAX_BYTES:
                     plan.configs[f.path] = f
                 continue
-            data = self._read(f, kind, plan.records)
-            if data is None:
+            fact = next(facts)
+            if isinstance(fact, FileRecord):
+                plan.records.append(fact)
                 continue
             path = f.path
-            plan.sources[path], plan.sizes[path], plan.kinds[path] = f, len(data), kind
-            found = import_tokens(data)
-            tokens[path] = tuple(names[t] for t in found if t in names)
-            relative[path] = b"from ." in data
-            if b"add_argument" in data or b"DEFINE_" in data:
+            plan.sources[path], plan.kinds[path] = f, kind
+            plan.sizes[path], found, relative[path], cli, seed, hot = fact
+            tokens[path] = tuple(names[t] for t in found)  # one shared copy of each name
+            if cli:
                 plan.cli_files.add(path)
-            if self.prefilter.hot_tokens(found):
+            if seed:
                 seeds.add(path)
-                if self.prefilter.hot_tokens(found, data):
-                    plan.hot.add(path)
-            if not self.use_prefilter:
+            if hot or not self.use_prefilter:
                 plan.hot.add(path)
-            del data
         plan.repo = self._repo(plan)
         if seeds and self.use_prefilter:
             plan.hot |= spread(seeds, tokens, relative, plan.texts.data,
                                lambda p: self._exported(p, plan.repo, plan.kinds), plan.repo.find_module, module_name)
         return plan
+
+    def _facts(self, todo: list[tuple[SourceFile, str]], names: dict[bytes, bytes], workers: int) -> list:
+        """`_file_facts` of each file, in order; read in `workers` forked processes when there is enough to read."""
+        workers = min(workers, sum(f.size for f, _ in todo) // READ_SHARE)
+        if workers < 2 or not _can_fork():
+            return [self._file_facts(f, kind, names) for f, kind in todo]
+        from peatmoss.execution import Unit, run_units
+
+        global _FORKED
+        step = -(-len(todo) // (8 * workers))
+        _FORKED = (self, todo, names)
+        try:
+            parts = {}
+            for done in run_units([Unit(str(i), (i, i + step)) for i in range(0, len(todo), step)], _facts_forked,
+                                  workers=workers, window=2 * workers, start="fork"):
+                if not done.ok:
+                    raise RuntimeError(f"a scan worker failed: {done.error}: {done.message}")
+                parts[int(done.key)] = done.value
+        finally:
+            _FORKED = None
+        return [fact for i in sorted(parts) for fact in parts[i]]
+
+    def _file_facts(self, f: SourceFile, kind: str, names: dict[bytes, bytes]):
+        """What the first pass keeps of a file: (size, its import-line names that name a module of the tree,
+        imports relatively, spells an option definition, imports a catalog root, may hold a load); or the record
+        of a file refused or unreadable."""
+        refused: list[FileRecord] = []
+        data = self._read(f, kind, refused)
+        if data is None:
+            return refused[0]
+        found = import_tokens(data)
+        seed = self.prefilter.hot_tokens(found)
+        return (len(data), tuple(t for t in found if t in names), b"from ." in data,
+                b"add_argument" in data or b"DEFINE_" in data, seed, seed and self.prefilter.hot_tokens(found, data))
 
     def _repo(self, plan: "_Plan") -> Repo:
         plan.texts = _Texts(plan.sources, plan.kinds)
