@@ -52,6 +52,7 @@ class Repo:
         self.catalog = catalog  # lets a model-id argument be a loaded model (resolved to its id)
         self._texts = texts  # python path -> lazy decoded text (None when unreadable)
         self._data = data  # python path -> its bytes (lets a text search skip decoding)
+        self.text_index = None  # textindex.TrigramIndex of the python files (made on the first search if not given)
         self._configs = configs  # config path -> lazy bytes
         self._modules: OrderedDict[str, ModuleInfo | None] = OrderedDict()
         self._source_chars = 0
@@ -171,26 +172,31 @@ class Repo:
         return found
 
     def mentioning(self, name: str, last: str, exclude: str) -> list[str]:
-        """Python files other than `exclude` whose text contains both `name` and `last` (a cheap text test)."""
+        """Python files other than `exclude` whose text contains both `name` and `last` (a cheap text test). With
+        the files' bytes at hand and ASCII names, only the files a trigram index lets through are read again."""
         def compute():
-            found = []
             raw = (name.encode(), last.encode()) if self._data and name.isascii() and last.isascii() else None
-            for path, text_of in self._texts.items():
-                if path == exclude or not path.endswith(".py"):
-                    continue
-                if raw is not None:
-                    data = self._data(path)
-                    if not _may_declare_coding(data):  # decoded as UTF-8 or Latin-1: same ASCII substrings
-                        if raw[0] in data and raw[1] in data:
-                            found.append(path)
-                        continue
-                text = text_of()
-                if text and name in text and last in text:
-                    found.append(path)
-            return found
+            if raw is None:
+                paths = [p for p in self._texts if p.endswith(".py")]
+            else:
+                if self.text_index is None:
+                    from .textindex import TrigramIndex  # (numpy) only for scans that search texts
+
+                    self.text_index = TrigramIndex.build([p for p in self._texts if p.endswith(".py")], self._data,
+                                                         lambda data: not may_declare_coding(data))
+                paths = self.text_index.candidates(*raw)
+            return [path for path in paths if path != exclude and self._holds_both(path, raw, name, last)]
         found = self._remember(self._mentions, (name, last, exclude), compute)
         self._note(("mentions", name, last, exclude, tuple(found)))
         return found
+
+    def _holds_both(self, path: str, raw: tuple[bytes, bytes] | None, name: str, last: str) -> bool:
+        if raw is not None:
+            data = self._data(path)
+            if not may_declare_coding(data):  # decoded as UTF-8 or Latin-1: the same ASCII substrings
+                return raw[0] in data and raw[1] in data
+        text = self._texts[path]()
+        return bool(text) and name in text and last in text
 
     def split(self, qualified: str) -> tuple[ModuleInfo, list[str]] | None:
         """The longest repo-module prefix of a dotted name, and the remaining segments."""
@@ -352,7 +358,7 @@ class Repo:
         return self._extra_keys[key]
 
 
-def _may_declare_coding(data: bytes) -> bool:
+def may_declare_coding(data: bytes) -> bool:
     """Whether the first two lines may hold a PEP 263 coding cookie (then the text may be decoded with another
     codec than UTF-8 or Latin-1, the two under which an ASCII string is found in the text iff in the bytes)."""
     end = data.find(b"\n")

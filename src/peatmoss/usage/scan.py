@@ -26,7 +26,7 @@ from .model import FileRecord, Finding, ScanResult, SourceFile
 from .module import build_module
 from .notebooks import NotebookError, join_cells, notebook_cells, is_percent, percent_map
 from .prefilter import Prefilter, import_tokens, importable_name, spread
-from .repo import Repo, is_config, module_name, parse
+from .repo import Repo, is_config, may_declare_coding, module_name, parse
 from .walk import MAX_BYTES, size_limit, walk
 
 log = logging.getLogger(__name__)
@@ -34,6 +34,7 @@ PARSE_ERRORS = (SyntaxError, ValueError, RecursionError, MemoryError)
 TEXT_BUDGET = 1_000_000  # decoded characters kept between uses (a module being built, its neighbours)
 MIN_SHARE = 1_000_000  # bytes to analyse per worker process, at least (starting one costs about a second)
 READ_SHARE = 8_000_000  # bytes to read per worker process in the first pass, at least
+INDEX_BYTES = 16_000_000  # python bytes from which the first pass makes the text index (else a search makes it)
 
 
 def file_kind(path: str) -> str | None:
@@ -201,8 +202,8 @@ def _can_fork() -> bool:
 
 
 def _facts_forked(start: int, end: int) -> list:
-    scanner, todo, names = _FORKED
-    return [scanner._file_facts(f, kind, names) for f, kind in todo[start:end]]
+    scanner, todo, names, index = _FORKED
+    return [scanner._file_facts(f, kind, names, index) for f, kind in todo[start:end]]
 
 
 def _analyse_forked(path: str):
@@ -290,7 +291,9 @@ class _Scanner:
         names = _segments(f.path for f in files if isinstance(f, SourceFile) and file_kind(f.path) == "python")
         todo = [(f, kind) for f in files if isinstance(f, SourceFile) and (kind := file_kind(f.path))
                 and kind != "config"]
-        facts = iter(self._facts(todo, names, workers))
+        index = sum(f.size for f, _ in todo) >= INDEX_BYTES
+        facts = iter(self._facts(todo, names, workers, index))
+        rows: dict[str, bytes] = {}
         tokens: dict[str, tuple[bytes, ...]] = {}  # a file's import-line names that name a module of the tree
         relative: dict[str, bool] = {}
         seeds: set[str] = set()
@@ -313,7 +316,9 @@ class _Scanner:
                 continue
             path = f.path
             plan.sources[path], plan.kinds[path] = f, kind
-            plan.sizes[path], found, relative[path], cli, seed, hot = fact
+            plan.sizes[path], found, relative[path], cli, seed, hot, row = fact
+            if row is not None:
+                rows[path] = row
             tokens[path] = tuple(names[t] for t in found)  # one shared copy of each name
             if cli:
                 plan.cli_files.add(path)
@@ -322,21 +327,27 @@ class _Scanner:
             if hot or not self.use_prefilter:
                 plan.hot.add(path)
         plan.repo = self._repo(plan)
+        if index:
+            from .textindex import TrigramIndex  # (numpy) only for big trees
+
+            keys = [p for p in plan.texts if p.endswith(".py")]
+            plan.repo.text_index = TrigramIndex(keys, [rows.pop(p) for p in keys])
         if seeds and self.use_prefilter:
             plan.hot |= spread(seeds, tokens, relative, plan.texts.data,
                                lambda p: self._exported(p, plan.repo, plan.kinds), plan.repo.find_module, module_name)
         return plan
 
-    def _facts(self, todo: list[tuple[SourceFile, str]], names: dict[bytes, bytes], workers: int) -> list:
+    def _facts(self, todo: list[tuple[SourceFile, str]], names: dict[bytes, bytes], workers: int,
+               index: bool) -> list:
         """`_file_facts` of each file, in order; read in `workers` forked processes when there is enough to read."""
         workers = min(workers, sum(f.size for f, _ in todo) // READ_SHARE)
         if workers < 2 or not _can_fork():
-            return [self._file_facts(f, kind, names) for f, kind in todo]
+            return [self._file_facts(f, kind, names, index) for f, kind in todo]
         from peatmoss.execution import Unit, run_units
 
         global _FORKED
         step = -(-len(todo) // (8 * workers))
-        _FORKED = (self, todo, names)
+        _FORKED = (self, todo, names, index)
         try:
             parts = {}
             for done in run_units([Unit(str(i), (i, i + step)) for i in range(0, len(todo), step)], _facts_forked,
@@ -348,18 +359,23 @@ class _Scanner:
             _FORKED = None
         return [fact for i in sorted(parts) for fact in parts[i]]
 
-    def _file_facts(self, f: SourceFile, kind: str, names: dict[bytes, bytes]):
+    def _file_facts(self, f: SourceFile, kind: str, names: dict[bytes, bytes], index: bool):
         """What the first pass keeps of a file: (size, its import-line names that name a module of the tree,
-        imports relatively, spells an option definition, imports a catalog root, may hold a load); or the record
-        of a file refused or unreadable."""
+        imports relatively, spells an option definition, imports a catalog root, may hold a load, its row of the
+        text index if `index`); or the record of a file refused or unreadable."""
         refused: list[FileRecord] = []
         data = self._read(f, kind, refused)
         if data is None:
             return refused[0]
         found = import_tokens(data)
         seed = self.prefilter.hot_tokens(found)
+        row = None
+        if index and f.path.endswith(".py"):
+            from .textindex import file_map
+
+            row = file_map(data, not may_declare_coding(data))
         return (len(data), tuple(t for t in found if t in names), b"from ." in data,
-                b"add_argument" in data or b"DEFINE_" in data, seed, seed and self.prefilter.hot_tokens(found, data))
+                b"add_argument" in data or b"DEFINE_" in data, seed, seed and self.prefilter.hot_tokens(found, data), row)
 
     def _repo(self, plan: "_Plan") -> Repo:
         plan.texts = _Texts(plan.sources, plan.kinds)
