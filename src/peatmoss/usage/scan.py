@@ -264,9 +264,10 @@ class _Scanner:
         self.use_prefilter = prefilter
 
     def run(self, files: Iterable[SourceFile | FileRecord], workers: int = 1, root: str | None = None) -> ScanResult:
-        """Two passes: read every file once for its import lines (nothing of it is kept but those tokens),
-        then decode, parse and analyse only the files that may hold a load (read again). With `workers` > 1 and
-        the folder `root` the files come from, the second pass runs in that many processes."""
+        """Two passes: read every file once for its import lines (nothing of it is kept but those tokens and,
+        for a big tree, a row of the text index), then decode, parse and analyse only the files that may hold a
+        load (read again). With `workers` > 1 both passes run in that many forked processes when this process can
+        fork (see `_in_workers`), else the second pass in spawned ones, which need the folder `root`."""
         plan = self._plan(files, workers)
         records = plan.records
         workers = min(workers, len(plan.hot), sum(plan.sizes[p] for p in plan.hot) // MIN_SHARE)
@@ -293,7 +294,7 @@ class _Scanner:
                 and kind != "config"]
         index = sum(f.size for f, _ in todo) >= INDEX_BYTES
         facts = iter(self._facts(todo, names, workers, index))
-        rows: dict[str, bytes] = {}
+        rows = bytearray()  # the text index's rows, in the order of the python files
         tokens: dict[str, tuple[bytes, ...]] = {}  # a file's import-line names that name a module of the tree
         relative: dict[str, bool] = {}
         seeds: set[str] = set()
@@ -318,7 +319,7 @@ class _Scanner:
             plan.sources[path], plan.kinds[path] = f, kind
             plan.sizes[path], found, relative[path], cli, seed, hot, row = fact
             if row is not None:
-                rows[path] = row
+                rows += row
             tokens[path] = tuple(names[t] for t in found)  # one shared copy of each name
             if cli:
                 plan.cli_files.add(path)
@@ -330,8 +331,7 @@ class _Scanner:
         if index:
             from .textindex import TrigramIndex  # (numpy) only for big trees
 
-            keys = [p for p in plan.texts if p.endswith(".py")]
-            plan.repo.text_index = TrigramIndex(keys, [rows.pop(p) for p in keys])
+            plan.repo.text_index = TrigramIndex([p for p in plan.texts if p.endswith(".py")], rows)
         if seeds and self.use_prefilter:
             plan.hot |= spread(seeds, tokens, relative, plan.texts.data,
                                lambda p: self._exported(p, plan.repo, plan.kinds), plan.repo.find_module, module_name)
@@ -524,11 +524,12 @@ def scan_files(files: Iterable[SourceFile], *, catalog: Catalog | None = None, p
     """Analyse all files of one repository together (cross-module constants, config files).
 
     prefilter=False parses every file (for checking the prefilter; same findings, slower). `workers` > 1
-    analyses in that many processes; it needs `root`, the folder the files' paths are relative to. `cache`
+    reads and analyses in that many processes (forked; spawned ones, where this process cannot fork, need
+    `root`, the folder the files' paths are relative to). `cache`
     (kept across the commits of one repository) reuses the analysis of files read from git whose blob and
     dependencies did not change."""
     enabled = gc.isenabled()
-    gc.disable()  # the cached syntax trees make every cyclic collection slow; they hold no cycles
+    gc.disable()  # the cached syntax trees make every cyclic collection slow (so nothing a scan keeps may form a cycle)
     try:
         return _Scanner(catalog or load_catalog(), prefilter, cache).run(
             files, workers, os.path.realpath(root) if root is not None else None)

@@ -27,15 +27,18 @@ def file_map(data: bytes, exact: bool) -> bytes:
 
 
 class TrigramIndex:
-    """The rows (`file_map`) of the files `keys`."""
+    """The rows (`file_map`, one after the other in `rows`) of the files `keys`."""
 
-    def __init__(self, keys: list[str], rows: list[bytes]):
+    def __init__(self, keys: list[str], rows: bytes | bytearray):
         self.keys = keys
-        self.maps = np.frombuffer(b"".join(rows), np.uint8).reshape(len(keys), BITS // 8)
+        self.maps = np.frombuffer(rows, np.uint8).reshape(len(keys), BITS // 8)
 
     @classmethod
     def build(cls, keys: list[str], data_of: Callable[[str], bytes], exact: Callable[[bytes], bool]) -> "TrigramIndex":
-        return cls(keys, [file_map(data, exact(data)) for data in map(data_of, keys)])
+        rows = bytearray()
+        for data in map(data_of, keys):
+            rows += file_map(data, exact(data))
+        return cls(keys, rows)
 
     def candidates(self, *needles: bytes) -> list[str]:
         """The files that may hold every one of `needles`, in the order of `keys`."""
