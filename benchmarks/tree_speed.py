@@ -1,6 +1,7 @@
 """Scan of ONE big tree (a site-packages taken as a single repository, which is what a repository that vendors
 model libraries looks like) against `ast.parse` of every file, at three sizes, each measured in its own child
-process: CPU time, peak memory (max RSS) and, for the scan, the wall time with 1 and 2 worker processes.
+process: CPU time, peak memory (max RSS) and, for the scan, the wall time with 1 and 2 worker processes (and the
+load average after each row: on a shared machine a second worker only helps when a core is free).
 
     .venv/bin/python benchmarks/tree_speed.py [SITE_PACKAGES]
 
@@ -75,15 +76,16 @@ def main() -> None:
     names = tops(site)
     print(f"tree: {site} ({len(names)} top-level entries); load average at start {os.getloadavg()[0]:.1f}")
     print("| share | files | MB | parse CPU | scan CPU | scan / parse | parse peak | scan peak | findings | "
-          "scan wall 1 worker | 2 workers | speed-up |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+          "scan wall 1 worker | 2 workers (CPU) | speed-up | load |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for share in (4, 2, 1):
         part = names[: len(names) // share]
         p, s1, s2 = (child(site, mode, part) for mode in ("parse", "scan1", "scan2"))
         assert s1["out"] == s2["out"], (s1, s2)
         print(f"| 1/{share} | {p['files']:,} | {p['mb']:.1f} | {p['cpu']:.1f} s | {s1['cpu']:.1f} s | "
               f"{s1['cpu'] / p['cpu']:.2f} | {p['peak_mib']:.0f} MiB | {s1['peak_mib']:.0f} MiB | {s1['out']} | "
-              f"{s1['wall']:.1f} s | {s2['wall']:.1f} s | {s1['wall'] / s2['wall']:.2f}x |")
+              f"{s1['wall']:.1f} s | {s2['wall']:.1f} s ({s2['cpu']:.1f} s) | {s1['wall'] / s2['wall']:.2f}x | "
+              f"{os.getloadavg()[0]:.1f} |", flush=True)
     print(f"load average at end {os.getloadavg()[0]:.1f}")
 
 

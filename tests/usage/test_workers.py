@@ -63,8 +63,14 @@ def _repos(tmp_path: Path, n: int, lines: int, padding: int = 0) -> list[str]:
     return out
 
 
-def test_workers_give_the_findings_of_one_process(monkeypatch):
+@pytest.mark.parametrize("fork", [True, False], ids=["forked", "spawned"])
+def test_workers_give_the_findings_of_one_process(monkeypatch, fork):
     monkeypatch.setattr(scan, "MIN_SHARE", 1)  # a worker even for a small share
+    monkeypatch.setattr(scan, "READ_SHARE", 1)  # the first pass in workers too (forked only)
+    if not fork:
+        monkeypatch.setattr(scan, "_can_fork", lambda: False)
+    elif not scan._can_fork():
+        pytest.skip("this system does not fork")
     one, two = scan_path(FIXTURES), scan_path(FIXTURES, workers=2)
     assert len(one.findings) > 100  # libraries, cross-module repo resolution, notebooks
     assert [f.to_dict() for f in two.findings] == [f.to_dict() for f in one.findings]

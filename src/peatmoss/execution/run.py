@@ -49,11 +49,12 @@ def _failed(key: str, exc: BaseException) -> Done:
 
 def run_units(units: Iterable[Unit | tuple], fn: Callable, *, executor: str = "local",
               dask_address: str | None = None, workers: int = 1, window: int | None = None,
-              retries: int = 1) -> Iterator[Done]:
+              retries: int = 1, start: str = "spawn") -> Iterator[Done]:
     """Run `fn(*unit.args)` for every unit (once per key) and yield a `Done` per unit, in completion order.
 
-    executor "local": in this process when workers <= 1, else a pool of `workers` spawned processes (a
-    crashed worker fails only the units it held; a new pool goes on). executor "dask": the scheduler at
+    executor "local": in this process when workers <= 1, else a pool of `workers` processes started by `start`
+    ("spawn"; "fork" lets them inherit this process's state) (a crashed worker fails only the units it held; a
+    new pool goes on). executor "dask": the scheduler at
     `dask_address`, or a local cluster of `workers` processes when it is "local" or None. At most `window`
     units (default 4 per worker) are in flight, so inputs and results stream.
     """
@@ -72,11 +73,11 @@ def run_units(units: Iterable[Unit | tuple], fn: Callable, *, executor: str = "l
             except Exception as exc:  # one unit must not stop the run
                 yield _failed(unit.key, exc)
     else:
-        yield from _run_pool(todo, fn, workers, window)
+        yield from _run_pool(todo, fn, workers, window, start)
 
 
-def _run_pool(todo: Iterator[Unit], fn: Callable, workers: int, window: int) -> Iterator[Done]:
-    ctx = multiprocessing.get_context("spawn")
+def _run_pool(todo: Iterator[Unit], fn: Callable, workers: int, window: int, start: str) -> Iterator[Done]:
+    ctx = multiprocessing.get_context(start)
     exhausted = False
     while not exhausted:
         # workers die with this process, even on SIGKILL (then the resource tracker sees EOF and ends too)

@@ -74,5 +74,6 @@ def sites(mod: ModuleInfo) -> dict[str, list[Site]]:
             table.setdefault(head, []).append(Site(mod, call, scopes, cls, skip))
 
     walk(mod.tree, [mod.scope], None)
+    walk = walk_expr = record = None  # the closures refer to each other: a cycle that holds `mod` (scans run with the collector off)  # noqa: F841
     mod.call_sites = table
     return table

@@ -46,24 +46,25 @@ class Repo:
     tells whether a dependency recorded on another commit's Repo is still true here (see scan's FileCache)."""
 
     def __init__(self, texts: dict[str, Callable[[], str | None]], configs: dict[str, Callable[[], bytes]],
-                 star_roots: frozenset[str] = frozenset(), catalog=None, blobs: dict[str, str] | None = None):
+                 star_roots: frozenset[str] = frozenset(), catalog=None, blobs: dict[str, str] | None = None,
+                 data: Callable[[str], bytes] | None = None):
         self.blobs = blobs or {}  # path -> git blob id (empty for a folder)
         self.watch: set | None = None
         self.star_roots = star_roots  # libraries whose `import *` names are trusted to be theirs
         self.catalog = catalog  # lets a model-id argument be a loaded model (resolved to its id)
         self._texts = texts  # python path -> lazy decoded text (None when unreadable)
+        self._data = data  # python path -> its bytes (lets a text search skip decoding)
+        self.text_index = None  # textindex.TrigramIndex of the python files (made on the first search if not given)
         self._configs = configs  # config path -> lazy bytes
         self._modules: OrderedDict[str, ModuleInfo | None] = OrderedDict()
         self._source_chars = 0
         self._split: dict = {}  # dotted name -> ((module path, segments in it) or None, dependencies)
         self._reexports: dict = {}  # dotted name -> (library name, dependencies)
-        self._suffix: dict[str, list[str]] = {}
+        self._by_last: dict[str, list[str]] = {}  # last segment of a module's dotted name -> its paths
         for path in texts:
-            if not path.endswith(".py"):
-                continue
-            parts = module_name(path).split(".")
-            for i in range(len(parts)):
-                self._suffix.setdefault(".".join(parts[i:]), []).append(path)
+            if path.endswith(".py"):
+                self._by_last.setdefault(module_name(path).rsplit(".", 1)[-1], []).append(path)
+        self._found: dict[str, str | None] = {}  # find_module's answers
         self._cli: dict[str, Value | None] = {}
         self._mentions: dict = {}
         self.cli_files: set[str] | None = None  # the files that may define options (None: any), known from their bytes
@@ -80,12 +81,24 @@ class Repo:
     def add_module(self, path: str, info: ModuleInfo | None) -> None:
         """Keep a module parsed elsewhere (a notebook's cells), within the same bounds as `module_at`."""
         old = self._modules.pop(path, None)
-        self._source_chars -= len(old.source) if old else 0
+        if old is not info:
+            self._drop(old)
         self._modules[path] = info
         self._source_chars += len(info.source) if info else 0
         while len(self._modules) > 1 and (len(self._modules) > MAX_MODULES or self._source_chars > MAX_MODULE_CHARS):
-            _, gone = self._modules.popitem(last=False)
-            self._source_chars -= len(gone.source) if gone else 0
+            self._drop(self._modules.popitem(last=False)[1])
+
+    def _drop(self, info: ModuleInfo | None) -> None:
+        if info is not None:
+            self._source_chars -= len(info.source)
+            info.call_sites = None  # they point back to the module: a cycle, never freed while the collector is off
+
+    def release(self) -> None:
+        """Forget the parsed modules (at the end of a scan: the Repo and its resolver refer to each other, so
+        without this they would wait for the cyclic collector)."""
+        for info in self._modules.values():
+            self._drop(info)
+        self._modules.clear()
 
     def has_text(self, path: str) -> bool:
         return path in self._texts
@@ -97,6 +110,8 @@ class Repo:
 
     def _remember(self, memo: dict, key, compute):
         """memo[key] = compute(), with the dependencies found while computing it, added on every use."""
+        if key not in memo and not self.blobs:  # a folder: nothing is kept across commits, no dependency is asked for
+            memo[key] = (compute(), frozenset())
         if key not in memo:
             outer, self.watch = self.watch, set()
             try:
@@ -161,25 +176,43 @@ class Repo:
         return info
 
     def find_module(self, dotted_name: str) -> str | None:
-        paths = self._suffix.get(dotted_name)
-        found = min(paths, key=lambda p: (p.count("/"), p)) if paths else None
+        """The repo module a dotted name imports: of the modules whose dotted name ends with it (whole segments),
+        the least deep, then the first by path."""
+        if dotted_name not in self._found:
+            tail = "." + dotted_name
+            paths = [p for p in self._by_last.get(dotted_name.rsplit(".", 1)[-1], ())
+                     if (name := module_name(p)) == dotted_name or name.endswith(tail)]
+            self._found[dotted_name] = min(paths, key=lambda p: (p.count("/"), p)) if paths else None
+        found = self._found[dotted_name]
         self._note(("find", dotted_name, found))
         return found
 
     def mentioning(self, name: str, last: str, exclude: str) -> list[str]:
-        """Python files other than `exclude` whose text contains both `name` and `last` (a cheap text test)."""
+        """Python files other than `exclude` whose text contains both `name` and `last` (a cheap text test). With
+        the files' bytes at hand and ASCII names, only the files a trigram index lets through are read again."""
         def compute():
-            found = []
-            for path, text_of in self._texts.items():
-                if path == exclude or not path.endswith(".py"):
-                    continue
-                text = text_of()
-                if text and name in text and last in text:
-                    found.append(path)
-            return found
+            raw = (name.encode(), last.encode()) if self._data and name.isascii() and last.isascii() else None
+            if raw is None:
+                paths = [p for p in self._texts if p.endswith(".py")]
+            else:
+                if self.text_index is None:
+                    from .textindex import TrigramIndex  # (numpy) only for scans that search texts
+
+                    self.text_index = TrigramIndex.build([p for p in self._texts if p.endswith(".py")], self._data,
+                                                         lambda data: not may_declare_coding(data))
+                paths = self.text_index.candidates(*raw)
+            return [path for path in paths if path != exclude and self._holds_both(path, raw, name, last)]
         found = self._remember(self._mentions, (name, last, exclude), compute)
         self._note(("mentions", name, last, exclude, tuple(found)))
         return found
+
+    def _holds_both(self, path: str, raw: tuple[bytes, bytes] | None, name: str, last: str) -> bool:
+        if raw is not None:
+            data = self._data(path)
+            if not may_declare_coding(data):  # decoded as UTF-8 or Latin-1: the same ASCII substrings
+                return raw[0] in data and raw[1] in data
+        text = self._texts[path]()
+        return bool(text) and name in text and last in text
 
     def split(self, qualified: str) -> tuple[ModuleInfo, list[str]] | None:
         """The longest repo-module prefix of a dotted name, and the remaining segments."""
@@ -447,6 +480,14 @@ class Repo:
                         found.append(v)
             self._extra_keys[key] = found
         return self._extra_keys[key]
+
+
+def may_declare_coding(data: bytes) -> bool:
+    """Whether the first two lines may hold a PEP 263 coding cookie (then the text may be decoded with another
+    codec than UTF-8 or Latin-1, the two under which an ASCII string is found in the text iff in the bytes)."""
+    end = data.find(b"\n")
+    end = data.find(b"\n", end + 1) if end >= 0 else -1
+    return b"coding" in (data if end < 0 else data[:end])
 
 
 def _config_order(path: str) -> tuple[bool, str]:

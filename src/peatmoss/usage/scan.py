@@ -6,10 +6,14 @@ import ast
 import gc
 import io
 import logging
+import multiprocessing
 import os
+import threading
 import tokenize
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Iterable
 
@@ -21,14 +25,16 @@ from .filecache import FileCache
 from .model import FileRecord, Finding, ScanResult, SourceFile
 from .module import build_module
 from .notebooks import NotebookError, join_cells, notebook_cells, is_percent, percent_map
-from .prefilter import Prefilter, import_tokens, spread
-from .repo import Repo, is_config, module_name, parse
+from .prefilter import Prefilter, import_tokens, importable_name, spread
+from .repo import Repo, is_config, may_declare_coding, module_name, parse
 from .walk import MAX_BYTES, size_limit, walk
 
 log = logging.getLogger(__name__)
 PARSE_ERRORS = (SyntaxError, ValueError, RecursionError, MemoryError)
-TEXT_BUDGET = 16_000_000  # decoded characters kept between uses
+TEXT_BUDGET = 1_000_000  # decoded characters kept between uses (a module being built, its neighbours)
 MIN_SHARE = 1_000_000  # bytes to analyse per worker process, at least (starting one costs about a second)
+READ_SHARE = 8_000_000  # bytes to read per worker process in the first pass, at least
+INDEX_BYTES = 16_000_000  # python bytes from which the first pass makes the text index (else a search makes it)
 
 
 def file_kind(path: str) -> str | None:
@@ -80,12 +86,14 @@ def _prefilter(catalog: Catalog) -> Prefilter:
     return entry[1]
 
 
-class _Texts:
-    """The files of a scan, read again when needed; decoded texts are kept up to TEXT_BUDGET characters (least
-    recently used go first), so memory does not grow with the size of the tree."""
+class _Texts(Mapping):
+    """The python files of a scan by path, each a function giving its decoded text (what `Repo` reads), read
+    again when needed; decoded texts are kept up to TEXT_BUDGET characters (least recently used go first), so
+    memory does not grow with the size of the tree. `data(path)` gives the bytes, uncached."""
 
-    def __init__(self, sources: dict[str, SourceFile]):
+    def __init__(self, sources: dict[str, SourceFile], kinds: dict[str, str]):
         self.sources = sources
+        self.kinds = kinds
         self.cache: OrderedDict[str, tuple[str, bool]] = OrderedDict()
         self.size = 0
 
@@ -106,8 +114,19 @@ class _Texts:
             self.size -= len(old)
         return entry
 
-    def getter(self, path: str):
-        return lambda: self.decoded(path)[0]
+    def text(self, path: str) -> str:
+        return self.decoded(path)[0]
+
+    def __getitem__(self, path: str):
+        if self.kinds.get(path) != "python":
+            raise KeyError(path)
+        return partial(self.text, path)
+
+    def __iter__(self):
+        return (p for p, k in self.kinds.items() if k == "python")
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
 
 
 @dataclass
@@ -139,26 +158,59 @@ def _shares(plan: _Plan, n: int) -> list[list[str]]:
     return [sorted(s) for s in shares if s]
 
 
-def _in_workers(scanner: "_Scanner", plan: _Plan, workers: int, root: str):
-    """The second pass in `workers` processes (a pool that ends with this one), one share each; each builds
-    its own view of the repository from the files under `root`."""
+_FORKED: tuple | None = None  # (scanner, plan) of the scan whose forked workers are running
+
+
+def _in_workers(scanner: "_Scanner", plan: _Plan, workers: int, root: str | None):
+    """The second pass in `workers` processes (a pool that ends with this one). Forked when this system can and
+    this process runs no other thread: the workers inherit the first pass's state (its parsed modules and
+    lookups) and take files one at a time, largest first; else spawned, each given one share of the files
+    under `root` and building its own view of the repository."""
     from peatmoss.execution import Unit, run_units
 
-    listing = {p: (plan.kinds[p], plan.sizes[p]) for p in plan.sizes}
-    units = [Unit(str(i), (root, listing, sorted(plan.configs), sorted(plan.cli_files), share,
-                           scanner.use_prefilter))
-             for i, share in enumerate(_shares(plan, workers))]
+    global _FORKED
     findings: list[Finding] = []
     records: list[FileRecord] = []
     configs: dict[str, FileRecord] = {}
-    for done in run_units(units, _analyse_share, workers=workers, window=workers):
-        if not done.ok:
-            raise RuntimeError(f"a scan worker failed: {done.error}: {done.message}")
-        found, analysed, consulted = done.value
-        findings += found
-        records += analysed
-        configs.update(consulted)
+    if _can_fork():
+        units = [Unit(path, (path,)) for path in sorted(plan.hot, key=lambda p: (-plan.sizes[p], p))]
+        _FORKED, fn, start = (scanner, plan), _analyse_forked, "fork"
+    elif root is not None:
+        listing = {p: (plan.kinds[p], plan.sizes[p]) for p in plan.sizes}
+        units = [Unit(str(i), (root, listing, sorted(plan.configs), sorted(plan.cli_files), share,
+                               scanner.use_prefilter))
+                 for i, share in enumerate(_shares(plan, workers))]
+        fn, start = _analyse_share, "spawn"
+    else:
+        return scanner._analyse(plan, sorted(plan.hot))
+    try:
+        for done in run_units(units, fn, workers=workers, window=2 * workers, start=start):
+            if not done.ok:
+                raise RuntimeError(f"a scan worker failed: {done.error}: {done.message}")
+            found, analysed, consulted = done.value
+            findings += found
+            records += analysed
+            configs.update(consulted)
+    finally:
+        _FORKED = None
     return findings, records, configs
+
+
+def _can_fork() -> bool:
+    """Workers can be forked (and inherit this process's state) safely: the system forks, no other thread runs."""
+    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+
+
+def _facts_forked(start: int, end: int) -> list:
+    scanner, todo, names, index = _FORKED
+    return [scanner._file_facts(f, kind, names, index) for f, kind in todo[start:end]]
+
+
+def _analyse_forked(path: str):
+    """Worker side of a forked `scan --workers`: analyse one file with the state inherited from the scan."""
+    scanner, plan = _FORKED
+    scanner.cache = None  # (this process's copy) what a worker learns would not reach the parent's cache
+    return scanner._analyse(plan, [path])
 
 
 def _analyse_share(root: str, listing: dict[str, tuple[str, int]], configs: list[str], cli_files: list[str],
@@ -179,6 +231,26 @@ def _analyse_share(root: str, listing: dict[str, tuple[str, int]], configs: list
             gc.enable()
 
 
+def _segments(paths: Iterable[str]) -> dict[bytes, bytes]:
+    """The names a file's import line can use for a module of the tree (every segment of a module's dotted name,
+    a package's folder), each mapped to one shared copy: all that `spread` asks of a file's import tokens."""
+    names: dict[bytes, bytes] = {}
+    for path in paths:
+        for part in module_name(path).split(".") + [importable_name(path) or ""]:
+            token = part.encode()
+            names.setdefault(token, token)
+    return names
+
+
+def _config_bytes(f: SourceFile, cache: dict[str, bytes]) -> bytes:
+    if f.path not in cache:
+        try:
+            cache[f.path] = f.read()[: MAX_BYTES]
+        except OSError:
+            cache[f.path] = b""
+    return cache[f.path]
+
+
 def _disk_file(root: str, path: str) -> SourceFile:
     limit = size_limit(path)
     return SourceFile(path, 0, lambda: read_bytes(root, path, limit + 1))
@@ -192,16 +264,20 @@ class _Scanner:
         self.use_prefilter = prefilter
 
     def run(self, files: Iterable[SourceFile | FileRecord], workers: int = 1, root: str | None = None) -> ScanResult:
-        """Two passes: read every file once for its import lines (nothing of it is kept but those tokens),
-        then decode, parse and analyse only the files that may hold a load (read again). With `workers` > 1 and
-        the folder `root` the files come from, the second pass runs in that many processes."""
-        plan = self._plan(files)
+        """Two passes: read every file once for its import lines (nothing of it is kept but those tokens and,
+        for a big tree, a row of the text index), then decode, parse and analyse only the files that may hold a
+        load (read again). With `workers` > 1 both passes run in that many forked processes when this process can
+        fork (see `_in_workers`), else the second pass in spawned ones, which need the folder `root`."""
+        plan = self._plan(files, workers)
         records = plan.records
         workers = min(workers, len(plan.hot), sum(plan.sizes[p] for p in plan.hot) // MIN_SHARE)
-        if workers > 1 and root is not None:
-            found, analysed, configs = _in_workers(self, plan, workers, root)
-        else:
-            found, analysed, configs = self._analyse(plan, sorted(plan.hot))
+        try:
+            if workers > 1:
+                found, analysed, configs = _in_workers(self, plan, workers, root)
+            else:
+                found, analysed, configs = self._analyse(plan, sorted(plan.hot))
+        finally:
+            plan.repo.release()
         by_path = {r.path: r for r in analysed}
         for path in sorted(plan.sizes):
             records.append(by_path[path] if path in plan.hot else FileRecord(
@@ -210,12 +286,19 @@ class _Scanner:
         found.sort(key=lambda f: (f.file, f.cell if f.cell is not None else -1, f.line, f.col))
         return ScanResult(findings=found, files=records, analysed=len(plan.hot) - plan.reused, reused=plan.reused)
 
-    def _plan(self, files: Iterable[SourceFile | FileRecord]) -> "_Plan":
+    def _plan(self, files: Iterable[SourceFile | FileRecord], workers: int = 1) -> "_Plan":
         plan = _Plan()
-        tokens: dict[str, set[bytes]] = {}
+        files = list(files)
+        names = _segments(f.path for f in files if isinstance(f, SourceFile) and file_kind(f.path) == "python")
+        todo = [(f, kind) for f in files if isinstance(f, SourceFile) and (kind := file_kind(f.path))
+                and kind != "config"]
+        index = sum(f.size for f, _ in todo) >= INDEX_BYTES
+        facts = iter(self._facts(todo, names, workers, index))
+        rows = bytearray()  # the text index's rows, in the order of the python files
+        tokens: dict[str, tuple[bytes, ...]] = {}  # a file's import-line names that name a module of the tree
         relative: dict[str, bool] = {}
         seeds: set[str] = set()
-        for f in files:
+        for f in files:  # in the listing's order (that of the refused files' records)
             if isinstance(f, FileRecord):
                 plan.records.append(f)
                 continue
@@ -228,44 +311,76 @@ class _Scanner:
                 if f.size <= MAX_BYTES:
                     plan.configs[f.path] = f
                 continue
-            data = self._read(f, kind, plan.records)
-            if data is None:
+            fact = next(facts)
+            if isinstance(fact, FileRecord):
+                plan.records.append(fact)
                 continue
             path = f.path
-            plan.sources[path], plan.sizes[path], plan.kinds[path] = f, len(data), kind
-            tokens[path] = import_tokens(data)
-            relative[path] = b"from ." in data
-            if b"add_argument" in data or b"DEFINE_" in data:
+            plan.sources[path], plan.kinds[path] = f, kind
+            plan.sizes[path], found, relative[path], cli, seed, hot, row = fact
+            if row is not None:
+                rows += row
+            tokens[path] = tuple(names[t] for t in found)  # one shared copy of each name
+            if cli:
                 plan.cli_files.add(path)
-            if self.prefilter.hot_tokens(tokens[path]):
+            if seed:
                 seeds.add(path)
-                if self.prefilter.hot_tokens(tokens[path], data):
-                    plan.hot.add(path)
-            if not self.use_prefilter:
+            if hot or not self.use_prefilter:
                 plan.hot.add(path)
-            del data
         plan.repo = self._repo(plan)
+        if index:
+            from .textindex import TrigramIndex  # (numpy) only for big trees
+
+            plan.repo.text_index = TrigramIndex([p for p in plan.texts if p.endswith(".py")], rows)
         if seeds and self.use_prefilter:
             plan.hot |= spread(seeds, tokens, relative, plan.texts.data,
                                lambda p: self._exported(p, plan.repo, plan.kinds), plan.repo.find_module, module_name)
         return plan
 
+    def _facts(self, todo: list[tuple[SourceFile, str]], names: dict[bytes, bytes], workers: int,
+               index: bool) -> list:
+        """`_file_facts` of each file, in order; read in `workers` forked processes when there is enough to read."""
+        workers = min(workers, sum(f.size for f, _ in todo) // READ_SHARE)
+        if workers < 2 or not _can_fork():
+            return [self._file_facts(f, kind, names, index) for f, kind in todo]
+        from peatmoss.execution import Unit, run_units
+
+        global _FORKED
+        step = -(-len(todo) // (8 * workers))
+        _FORKED = (self, todo, names, index)
+        try:
+            parts = {}
+            for done in run_units([Unit(str(i), (i, i + step)) for i in range(0, len(todo), step)], _facts_forked,
+                                  workers=workers, window=2 * workers, start="fork"):
+                if not done.ok:
+                    raise RuntimeError(f"a scan worker failed: {done.error}: {done.message}")
+                parts[int(done.key)] = done.value
+        finally:
+            _FORKED = None
+        return [fact for i in sorted(parts) for fact in parts[i]]
+
+    def _file_facts(self, f: SourceFile, kind: str, names: dict[bytes, bytes], index: bool):
+        """What the first pass keeps of a file: (size, its import-line names that name a module of the tree,
+        imports relatively, spells an option definition, imports a catalog root, may hold a load, its row of the
+        text index if `index`); or the record of a file refused or unreadable."""
+        refused: list[FileRecord] = []
+        data = self._read(f, kind, refused)
+        if data is None:
+            return refused[0]
+        found = import_tokens(data)
+        seed = self.prefilter.hot_tokens(found)
+        row = None
+        if index and f.path.endswith(".py"):
+            from .textindex import file_map
+
+            row = file_map(data, not may_declare_coding(data))
+        return (len(data), tuple(t for t in found if t in names), b"from ." in data,
+                b"add_argument" in data or b"DEFINE_" in data, seed, seed and self.prefilter.hot_tokens(found, data), row)
+
     def _repo(self, plan: "_Plan") -> Repo:
-        plan.texts = _Texts(plan.sources)
-
-        def config_bytes(f: SourceFile):
-            def get() -> bytes:
-                if f.path not in plan.cfg_cache:
-                    try:
-                        plan.cfg_cache[f.path] = f.read()[: MAX_BYTES]
-                    except OSError:
-                        plan.cfg_cache[f.path] = b""
-                return plan.cfg_cache[f.path]
-            return get
-
-        repo = Repo({p: plan.texts.getter(p) for p, k in plan.kinds.items() if k == "python"},
-                    {p: config_bytes(f) for p, f in plan.configs.items()},
-                    frozenset(r.decode() for r in self.prefilter.roots), self.catalog, plan.blobs)
+        plan.texts = _Texts(plan.sources, plan.kinds)
+        repo = Repo(plan.texts, {p: partial(_config_bytes, f, plan.cfg_cache) for p, f in plan.configs.items()},
+                    frozenset(r.decode() for r in self.prefilter.roots), self.catalog, plan.blobs, plan.texts.data)
         repo.cli_files = plan.cli_files
         return repo
 
@@ -316,26 +431,30 @@ class _Scanner:
         info = repo.module_at(path)
         if info is None:
             return None
-        roots, prefixes = self.prefilter.roots, self.prefilter.prefixes
         memo: dict[str, bool] = {}
+        return {name for name in set(info.imports) | set(info.classes) | set(info.scope.assigns)
+                if self._catalog_name(name, info, repo, memo)}
 
-        def catalog(name: str) -> bool:  # an import of a catalog object, a subclass of one, or a name for either
-            if name not in memo:
-                memo[name] = False
-                found = False
-                if name in info.imports:
-                    top = repo.reexport(info.imports[name]).split(".", 1)[0].encode()
-                    found = top in roots or bool(prefixes and top.startswith(prefixes))
-                if not found and name in info.classes:
-                    q = repo.qualname(ast.Name(id=name), info)
-                    found = bool(q and q.split(".", 1)[0].encode() in roots)
-                if not found:
-                    found = any(isinstance(v, (ast.Name, ast.Attribute)) and catalog(ast.unparse(v).split(".")[0])
-                                for _, v in info.scope.assigns.get(name, ()))
-                memo[name] = found
-            return memo[name]
-
-        return {name for name in set(info.imports) | set(info.classes) | set(info.scope.assigns) if catalog(name)}
+    def _catalog_name(self, name: str, info, repo: Repo, memo: dict[str, bool]) -> bool:
+        """`name` of module `info` is an import of a catalog object, a subclass of one, or a name for either.
+        (A method, not a recursive closure: with the cyclic collector off, a closure that refers to itself
+        would keep the module's whole tree alive after the scan moved on.)"""
+        if name not in memo:
+            memo[name] = False
+            found = False
+            roots, prefixes = self.prefilter.roots, self.prefilter.prefixes
+            if name in info.imports:
+                top = repo.reexport(info.imports[name]).split(".", 1)[0].encode()
+                found = top in roots or bool(prefixes and top.startswith(prefixes))
+            if not found and name in info.classes:
+                q = repo.qualname(ast.Name(id=name), info)
+                found = bool(q and q.split(".", 1)[0].encode() in roots)
+            if not found:
+                found = any(isinstance(v, (ast.Name, ast.Attribute))
+                            and self._catalog_name(ast.unparse(v).split(".")[0], info, repo, memo)
+                            for _, v in info.scope.assigns.get(name, ()))
+            memo[name] = found
+        return memo[name]
 
     @staticmethod
     def _read(f: SourceFile, kind: str, records: list[FileRecord]) -> bytes | None:
@@ -405,11 +524,12 @@ def scan_files(files: Iterable[SourceFile], *, catalog: Catalog | None = None, p
     """Analyse all files of one repository together (cross-module constants, config files).
 
     prefilter=False parses every file (for checking the prefilter; same findings, slower). `workers` > 1
-    analyses in that many processes; it needs `root`, the folder the files' paths are relative to. `cache`
+    reads and analyses in that many processes (forked; spawned ones, where this process cannot fork, need
+    `root`, the folder the files' paths are relative to). `cache`
     (kept across the commits of one repository) reuses the analysis of files read from git whose blob and
     dependencies did not change."""
     enabled = gc.isenabled()
-    gc.disable()  # the cached syntax trees make every cyclic collection slow; they hold no cycles
+    gc.disable()  # the cached syntax trees make every cyclic collection slow (so nothing a scan keeps may form a cycle)
     try:
         return _Scanner(catalog or load_catalog(), prefilter, cache).run(
             files, workers, os.path.realpath(root) if root is not None else None)
