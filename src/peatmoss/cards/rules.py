@@ -5,6 +5,7 @@ It rather abstains than guesses: every pattern is anchored on wording that state
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -61,8 +62,8 @@ class Ctx:
             if known.get(w) is False:
                 continue  # not in the card at all
             pos, n = low.find(w, self.body), 0
-            if w not in known:  # a miss in the body is a miss in the card unless the word is in the front matter
-                known[w] = pos >= 0 or low.find(w, 0, self.body + len(w) - 1) >= 0
+            if pos >= 0:
+                known[w] = True
             while pos >= 0 and n < MAX_WINDOWS:
                 eol = text.find("\n", pos + len(w), pos + len(w) + after + 200)
                 spans.append((max(self.body, pos - before), eol if eol >= 0 else min(len(text), pos + len(w) + after)))
@@ -90,7 +91,7 @@ class Ctx:
     def yaml_span(self, key: str, value: Any = None) -> tuple[int, int] | None:
         """Offsets of `value` (or of the `key:` line) inside the front matter."""
         fm = self.fm
-        m = re.search(rf"^[ \t]*-?[ \t]*['\"]?{re.escape(key)}['\"]?[ \t]*:", self.text[fm.start:fm.end], re.M)
+        m = _key_line(key).search(self.text[fm.start:fm.end])
         if not m:
             return None
         lo = fm.start + m.start()
@@ -103,6 +104,12 @@ class Ctx:
                 return pos, pos + len(sval)
         eol = self.text.find("\n", lo, fm.end)
         return lo, (eol if eol > 0 else fm.end)
+
+
+@functools.lru_cache(maxsize=1024)
+def _key_line(key: str) -> re.Pattern:
+    """The pattern of a `key:` line in YAML (compiled once per key)."""
+    return re.compile(rf"^[ \t]*-?[ \t]*['\"]?{re.escape(key)}['\"]?[ \t]*:", re.M)
 
 
 def _blank(text: str, spans: list[tuple[int, int]]) -> str:
