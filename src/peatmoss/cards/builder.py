@@ -7,6 +7,9 @@ from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from peatmoss.core.identity import model_key
+
+from . import normalize as nz
 from .schema import FIELDS, LIST_FIELDS, CardMetadata, Extracted, to_plain
 
 MAX_EVIDENCE = 4000
@@ -27,10 +30,6 @@ def validate_value(field: str, value: Any) -> Any:
 
 def dedupe_key(field: str, value: Any) -> str:
     """Two values with the same key are the same fact (merged, not a disagreement)."""
-    from peatmoss.core.identity import model_key
-
-    from . import normalize as nz
-
     if field == "base_model":  # either name of a moved model is the same parent
         return model_key(value.id)
     if field == "datasets":

@@ -5,6 +5,7 @@ It rather abstains than guesses: every pattern is anchored on wording that state
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -37,12 +38,16 @@ class Ctx:
         self.prose = _blank(text, [(b.start, b.end) for b in self.blocks] + injection_spans(text, self.body))
         self.low = text.lower()  # for the cheap keyword gates in front of each family of patterns
         self.papers_seen = False  # a paper link was found but not read as the model's own paper
+        self._in_card: dict[str, bool] = {}  # word -> whether it occurs in the card (each word looked up once)
 
     def has(self, *words: str) -> bool:
         """Whether any of the (lower-case) words occurs in the card: the gate before a family of patterns."""
-        low = self.low
+        low, known = self.low, self._in_card
         for w in words:
-            if w in low:
+            found = known.get(w)
+            if found is None:
+                found = known[w] = w in low
+            if found:
                 return True
         return False
 
@@ -52,9 +57,13 @@ class Ctx:
         low, text = self.low, self.text
         if len(low) != len(text):  # lower() changed the length (rare Unicode): no windows, the whole body
             return [(self.body, len(text))] if self.has(*words) else []
-        spans = []
+        spans, known = [], self._in_card
         for w in words:
+            if known.get(w) is False:
+                continue  # not in the card at all
             pos, n = low.find(w, self.body), 0
+            if pos >= 0:
+                known[w] = True
             while pos >= 0 and n < MAX_WINDOWS:
                 eol = text.find("\n", pos + len(w), pos + len(w) + after + 200)
                 spans.append((max(self.body, pos - before), eol if eol >= 0 else min(len(text), pos + len(w) + after)))
@@ -82,7 +91,7 @@ class Ctx:
     def yaml_span(self, key: str, value: Any = None) -> tuple[int, int] | None:
         """Offsets of `value` (or of the `key:` line) inside the front matter."""
         fm = self.fm
-        m = re.search(rf"^[ \t]*-?[ \t]*['\"]?{re.escape(key)}['\"]?[ \t]*:", self.text[fm.start:fm.end], re.M)
+        m = _key_line(key).search(self.text[fm.start:fm.end])
         if not m:
             return None
         lo = fm.start + m.start()
@@ -97,6 +106,12 @@ class Ctx:
         return lo, (eol if eol > 0 else fm.end)
 
 
+@functools.lru_cache(maxsize=1024)
+def _key_line(key: str) -> re.Pattern:
+    """The pattern of a `key:` line in YAML (compiled once per key)."""
+    return re.compile(rf"^[ \t]*-?[ \t]*['\"]?{re.escape(key)}['\"]?[ \t]*:", re.M)
+
+
 def _blank(text: str, spans: list[tuple[int, int]]) -> str:
     if not spans:
         return text
@@ -107,7 +122,7 @@ def _blank(text: str, spans: list[tuple[int, int]]) -> str:
         if hi <= lo:
             continue
         parts.append(text[pos:lo])
-        parts.append(re.sub(r"[^\n]", " ", text[lo:hi]))
+        parts.append("\n".join(" " * len(line) for line in text[lo:hi].split("\n")))  # all but newlines blanked
         pos = hi
     parts.append(text[pos:])
     return "".join(parts)
@@ -329,6 +344,13 @@ _HP_WORDS = ("learning rate", "learning_rate", "batch", "optimizer", "optimiser"
 _RESULTS = re.compile(r"achieves the following results on the evaluation set:?[ \t]{0,8}\n", re.I)
 
 
+_UNKNOWN_DS = re.compile(r"\bunknown\b|^none$|^null$", re.I)
+_DS_SEP_ONLY = re.compile(r"\s{0,3}(?:,\s{0,3}(?:and\s{1,3})?(?:the\s{1,3})?|\s{1,3}and\s{1,3}(?:the\s{1,3})?)")
+_DS_SEP = re.compile(f"({_DS_SEP_ONLY.pattern})")
+_DS_CONFIG = re.compile(r"\s{1,3}-\s{1,3}[A-Z]{2,3}(?:-[A-Z]{2,4})?$")
+_FW_VERSIONS = re.compile(r"framework versions", re.I)
+
+
 def _trainer(c: Ctx) -> None:
     b, t = c.b, c.text
     for m in c.finditer(_FINETUNED, c.prose, c.windows(("tuned version", "tuned checkpoint"), 40, 300)):
@@ -341,13 +363,13 @@ def _trainer(c: Ctx) -> None:
             b.add("base_model", {"id": mid, "relation": "finetune", **({"url": m.group(2)} if m.group(2) else {})},
                   "prose-rule", (m.start(1), m.end(2) if m.group(2) else m.end(1)), 0.93)
         ds = m.group(3)
-        if ds and re.search(r"\bunknown\b|^none$|^null$", ds, re.I):  # "… on an unknown dataset", "the None dataset"
+        if ds and _UNKNOWN_DS.search(ds):  # "… on an unknown dataset", "the None dataset"
             b.not_stated("datasets", "prose-rule", (m.start(3), m.end(3)), 0.6)
         elif ds and len(ds) < 120:
             pos = m.start(3)
-            for part in re.split(r"(\s{0,3}(?:,\s{0,3}(?:and\s{1,3})?(?:the\s{1,3})?|\s{1,3}and\s{1,3}(?:the\s{1,3})?))", ds):
-                name = re.sub(r"\s{1,3}-\s{1,3}[A-Z]{2,3}(?:-[A-Z]{2,4})?$", "", part.strip().strip("`*[]"))  # "X - AB": a config
-                if name and not re.fullmatch(r"\s{0,3}(?:,\s{0,3}(?:and\s{1,3})?(?:the\s{1,3})?|\s{1,3}and\s{1,3}(?:the\s{1,3})?)", part):
+            for part in _DS_SEP.split(ds):
+                name = _DS_CONFIG.sub("", part.strip().strip("`*[]"))  # "X - AB": a config
+                if name and not _DS_SEP_ONLY.fullmatch(part):
                     b.add("datasets", {"name": name}, "prose-rule", (pos, pos + len(part)), 0.9)
                 pos += len(part)
         break
@@ -365,7 +387,7 @@ def _trainer(c: Ctx) -> None:
                 name, value = m.group(1).strip(), m.group(2).strip()
                 if len(name) < 60 and len(value) < 300:
                     b.add("hyper_parameters", {"name": name, "value": value}, "prose-rule", (m.start(1), m.end(2)), 0.92)
-        elif re.search(r"framework versions", title, re.I):
+        elif _FW_VERSIONS.search(title):
             for m in _FRAMEWORK_LINE.finditer(t, sec.body_start, sec.end):
                 name = m.group(1).strip().lower()
                 span = (m.start(1), m.end(1))
@@ -731,8 +753,13 @@ def _metric_rows(c: Ctx, tab) -> None:
                 "prose-rule", (row[0][1], row[1][2]), 0.85)
 
 
+_CELL_JUNK = re.compile(r"[\\$(){}*`]|&\w+;")
+_SPACE = re.compile(r"\s")
+_NOT_ALNUM = re.compile(r"[^a-z0-9]")
+
+
 def _clean_cell(cell: str) -> str:
-    return re.sub(r"[\\$(){}*`]|&\w+;", "", cell).strip()
+    return _CELL_JUNK.sub("", cell).strip()
 
 
 _PAIR = re.compile(r"^(\d+(?:\.\d+)?|-)/(\d+(?:\.\d+)?|-)$")
@@ -740,7 +767,7 @@ _PAIR = re.compile(r"^(\d+(?:\.\d+)?|-)/(\d+(?:\.\d+)?|-)$")
 
 def _result_value(cell: str, num: re.Match) -> float | str | None:
     """A result cell's value; a pair of two metrics ("88.4/85.4" under "F1/EM") stays a pair, not its first half."""
-    pair = _PAIR.match(re.sub(r"\s", "", _clean_cell(cell)))
+    pair = _PAIR.match(_SPACE.sub("", _clean_cell(cell)))
     return pair.group(0) if pair else _number(num.group(1))
 
 
@@ -755,7 +782,7 @@ _LINK_CELL = re.compile(r"\[([^\]\n]{1,200})\]\(([^)\s]{1,300})\)")
 
 
 def _name_key(raw: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", raw.lower())
+    return _NOT_ALNUM.sub("", raw.lower())
 
 
 def _model_row(c: Ctx, tab) -> None:
@@ -869,6 +896,14 @@ def _tables(c: Ctx) -> None:
 # --------------------------------------------------------------------------- sections and code blocks
 
 
+_LIMIT_WORD = re.compile(r"limitation|bias", re.I)
+_LIB_CODE = tuple((re.compile(rx), lib) for rx, lib in (  # a library used by a code block
+    (r"from transformers |import transformers|transformers\.", "transformers"),
+    (r"sentence_transformers", "sentence-transformers"), (r"from diffusers|import diffusers", "diffusers"),
+    (r"\bimport timm|timm\.create_model", "timm"), (r"from peft |import peft", "peft"), (r"from flair", "flair"),
+    (r"speechbrain", "speechbrain"), (r"spacy\.load", "spacy")))
+
+
 def _sections(c: Ctx) -> None:
     b, t = c.b, c.text
     limit_secs = [s for s in c.sections if _LIMIT_HEAD.search(s.title) and not _USE_HEAD.search(s.title)]
@@ -884,7 +919,7 @@ def _sections(c: Ctx) -> None:
         lead = len(body) - len(body.lstrip())
         start, end = s.body_start + lead, s.body_start + len(body.rstrip())
         if end > start:
-            conf = 0.85 if re.search(r"limitation|bias", s.title, re.I) else 0.7
+            conf = 0.85 if _LIMIT_WORD.search(s.title) else 0.7
             b.add("limitation_and_bias", t[start:end][:3000], "prose-rule", (start, end), conf)
     if not real and (limit_secs or placeholder_uses):
         s = (limit_secs or placeholder_uses)[0]
@@ -896,12 +931,8 @@ def _sections(c: Ctx) -> None:
             continue
         if not b.has("demo"):
             b.add("demo", code.strip()[:4000], "prose-rule", (blk.code_start, blk.code_end), 0.9)
-        for rx, lib in ((r"from transformers |import transformers|transformers\.", "transformers"),
-                        (r"sentence_transformers", "sentence-transformers"), (r"from diffusers|import diffusers",
-                                                                              "diffusers"),
-                        (r"\bimport timm|timm\.create_model", "timm"), (r"from peft |import peft", "peft"),
-                        (r"from flair", "flair"), (r"speechbrain", "speechbrain"), (r"spacy\.load", "spacy")):
-            if (m := re.search(rx, code)) and lib not in b.values("libraries"):
+        for rx, lib in _LIB_CODE:
+            if (m := rx.search(code)) and lib not in b.values("libraries"):
                 pos = blk.code_start + m.start()
                 b.add("libraries", lib, "prose-rule", (pos, pos + len(m.group(0))), 0.8)
 
