@@ -14,7 +14,7 @@ import json
 import sys
 from pathlib import Path
 
-from extract_speed import bulk_path, load
+from extract_speed import bulk_cards
 
 from peatmoss.cards.rules import extract_rules
 
@@ -30,11 +30,9 @@ def main(argv=None) -> int:
     ap.add_argument("out", type=Path)
     ap.add_argument("--limit", type=int)
     args = ap.parse_args(argv)
-    path = bulk_path()
-    if not path.exists():
-        print(f"bulk card file not found: {path}", file=sys.stderr)
+    cards = bulk_cards(args.limit)
+    if cards is None:
         return 2
-    cards = load(path, args.limit)
     out = {card_id: dump_card(text, card_id) for card_id, text in cards}
     args.out.write_text(json.dumps(out, sort_keys=True, indent=0, default=str, ensure_ascii=False))
     print(f"{len(out)} cards -> {args.out}")

@@ -21,7 +21,7 @@ from pathlib import Path
 from peatmoss.cards.normalize import license_id
 from peatmoss.cards.rules import extract_rules
 from peatmoss.cards.schema import FIELDS
-from peatmoss.core.paths import require_shared
+from peatmoss.core.paths import PathError, require_shared
 
 
 def bulk_path() -> Path:
@@ -40,6 +40,17 @@ def load(path: Path, limit: int | None) -> list[tuple[str, str]]:
     return cards
 
 
+def bulk_cards(limit: int | None) -> list[tuple[str, str]] | None:
+    """(id, card text) of the bulk file's non-empty cards, or None (said on stderr) when the file is missing."""
+    try:
+        path = bulk_path()
+    except PathError as exc:
+        print(exc, file=sys.stderr)
+        return None
+    if not path.exists():
+        print(f"bulk card file not found: {path}", file=sys.stderr)
+        return None
+    return load(path, limit)
 
 
 WARM_UP = 50  # cards extracted once, untimed, before the timed pass over all cards
@@ -100,11 +111,9 @@ def main(argv=None) -> int:
     ap.add_argument("--limit", type=int)
     ap.add_argument("--json", type=Path, help="also write the figures as JSON")
     args = ap.parse_args(argv)
-    path = bulk_path()
-    if not path.exists():
-        print(f"bulk card file not found: {path}", file=sys.stderr)
+    cards = bulk_cards(args.limit)
+    if cards is None:
         return 2
-    cards = load(path, args.limit)
     res = run(cards)
     print(render(res))
     if args.json:
