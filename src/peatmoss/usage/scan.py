@@ -166,7 +166,7 @@ def _in_workers(scanner: "_Scanner", plan: _Plan, workers: int, root: str | None
     this process runs no other thread: the workers inherit the first pass's state (its parsed modules and
     lookups) and take files one at a time, largest first; else spawned, each given one share of the files
     under `root` and building its own view of the repository."""
-    from peatmoss.execution import Unit, run_units
+    from peatmoss.execution import Unit
 
     global _FORKED
     findings: list[Finding] = []
@@ -184,16 +184,23 @@ def _in_workers(scanner: "_Scanner", plan: _Plan, workers: int, root: str | None
     else:
         return scanner._analyse(plan, sorted(plan.hot))
     try:
-        for done in run_units(units, fn, workers=workers, window=2 * workers, start=start):
-            if not done.ok:
-                raise RuntimeError(f"a scan worker failed: {done.error}: {done.message}")
-            found, analysed, consulted = done.value
+        for _, (found, analysed, consulted) in _worker_results(units, fn, workers, start):
             findings += found
             records += analysed
             configs.update(consulted)
     finally:
         _FORKED = None
     return findings, records, configs
+
+
+def _worker_results(units: list, fn, workers: int, start: str):
+    """(key, value) of each unit run by `fn` in `workers` processes started by `start`; a failed unit fails the scan."""
+    from peatmoss.execution import run_units
+
+    for done in run_units(units, fn, workers=workers, window=2 * workers, start=start):
+        if not done.ok:
+            raise RuntimeError(f"a scan worker failed: {done.error}: {done.message}")
+        yield done.key, done.value
 
 
 def _can_fork() -> bool:
@@ -343,18 +350,16 @@ class _Scanner:
         workers = min(workers, sum(f.size for f, _ in todo) // READ_SHARE)
         if workers < 2 or not _can_fork():
             return [self._file_facts(f, kind, names, index) for f, kind in todo]
-        from peatmoss.execution import Unit, run_units
+        from peatmoss.execution import Unit
 
         global _FORKED
         step = -(-len(todo) // (8 * workers))
         _FORKED = (self, todo, names, index)
         try:
             parts = {}
-            for done in run_units([Unit(str(i), (i, i + step)) for i in range(0, len(todo), step)], _facts_forked,
-                                  workers=workers, window=2 * workers, start="fork"):
-                if not done.ok:
-                    raise RuntimeError(f"a scan worker failed: {done.error}: {done.message}")
-                parts[int(done.key)] = done.value
+            for key, value in _worker_results([Unit(str(i), (i, i + step)) for i in range(0, len(todo), step)],
+                                              _facts_forked, workers, "fork"):
+                parts[int(key)] = value
         finally:
             _FORKED = None
         return [fact for i in sorted(parts) for fact in parts[i]]
