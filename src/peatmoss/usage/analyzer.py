@@ -37,6 +37,11 @@ def _is_off(expr: ast.expr) -> bool:
     return isinstance(expr, ast.Constant) and expr.value in (False, None, 0, "")
 
 
+def _weights_off(call: ast.Call) -> bool:
+    """`pretrained=False` / `weights=None`: the architecture only, no pre-trained weights."""
+    return any(k.arg in OFF_FLAGS and _is_off(k.value) for k in call.keywords)
+
+
 def _first_str(expr: ast.expr | None) -> str | None:
     return expr.value if isinstance(expr, ast.Constant) and isinstance(expr.value, str) else None
 
@@ -115,8 +120,7 @@ class ModuleAnalyzer(ast.NodeVisitor):
             if not picked:
                 return  # names the catalog does not know as builders
             qualified, sig = picked[0]
-            if (sig.load_if and not self._loads(call, sig, ctx)) \
-                    or any(k.arg in OFF_FLAGS and _is_off(k.value) for k in call.keywords):
+            if (sig.load_if and not self._loads(call, sig, ctx)) or _weights_off(call):
                 return
             models = [s.fixed_model or q.rsplit(".", 1)[-1] for q, s in picked]
             self._add(call, sig, qualified, key, Value(list(dict.fromkeys(models)), value.kind))
@@ -253,8 +257,8 @@ class ModuleAnalyzer(ast.NodeVisitor):
         ctx = self._ctx(call.lineno)
         if (sig.load_if or sig.load_if_prefix) and not self._loads(call, sig, ctx):
             return
-        if any(k.arg in OFF_FLAGS and _is_off(k.value) for k in call.keywords):
-            return  # pretrained=False / weights=None: the architecture only, no pre-trained weights
+        if _weights_off(call):
+            return
         if sig.not_if and any(k.arg in sig.not_if for k in call.keywords) \
                 and call_arg(call, sig.arg_pos, sig.arg_kw) is None:
             return  # SentenceTransformer(modules=[...]): built from parts loaded elsewhere
