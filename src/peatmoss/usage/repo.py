@@ -56,6 +56,7 @@ class Repo:
         self._data = data  # python path -> its bytes (lets a text search skip decoding)
         self.text_index = None  # textindex.TrigramIndex of the python files (made on the first search if not given)
         self._configs = configs  # config path -> lazy bytes
+        self._parsed: dict[str, object] = {}  # config path -> its parsed content (None when not valid)
         self._modules: OrderedDict[str, ModuleInfo | None] = OrderedDict()
         self._source_chars = 0
         self._split: dict = {}  # dotted name -> ((module path, segments in it) or None, dependencies)
@@ -99,6 +100,7 @@ class Repo:
         for info in self._modules.values():
             self._drop(info)
         self._modules.clear()
+        self._parsed.clear()
 
     def has_text(self, path: str) -> bool:
         return path in self._texts
@@ -337,6 +339,12 @@ class Repo:
         return self._cli[dest]
 
     # -- config files ------------------------------------------------------------------------------
+    def _config(self, path: str):
+        """The parsed content of config file `path` (parsed once; None when it is not valid). Read only."""
+        if path not in self._parsed:
+            self._parsed[path] = load_config(path, self._configs[path]())
+        return self._parsed[path]
+
     def config_values(self, key: str) -> list[str]:
         values = self._config_values(key)
         self._note(("config", key, tuple(values)))
@@ -349,7 +357,7 @@ class Repo:
                 data = self._configs[path]()
                 if not any(k in data.lower() for k in _MODEL_KEY_BYTES):  # MODEL_NAME= of a .env file too
                     continue
-                parsed = load_config(path, data)
+                parsed = self._config(path)
                 self.config_status[path] = ("ok", None, None) if parsed is not None else (
                     "error", "invalid_config", "not valid YAML/JSON/TOML")
                 for k, v in _config_pairs(parsed):
@@ -377,7 +385,7 @@ class Repo:
                     if launch:
                         values = [launch_assignments(data.decode("utf-8", "replace")).get(name)]
                     else:
-                        values = [v for _, v in _config_pairs(load_config(path, data), keys=frozenset({name.lower()}))]
+                        values = [v for _, v in _config_pairs(self._config(path), keys=frozenset({name.lower()}))]
                     found += [v for v in values if v and "$" not in v and _literal(v) and v not in found]
                 if found:
                     break
@@ -394,7 +402,7 @@ class Repo:
                 low = data.lower()
                 if parent.encode() not in low or key.encode() not in low:
                     continue
-                for value in _children(load_config(path, data), parent, key):
+                for value in _children(self._config(path), parent, key):
                     if value not in found:
                         found.append(value)
             self._children[(parent, key)] = found
@@ -403,7 +411,7 @@ class Repo:
 
     def config_file_value(self, file: str, path: tuple[str, ...]) -> str | None:
         """The string at a key path of one config file (a Hydra main's `config_name`), else None."""
-        node = load_config(file, self._configs[file]()) if file in self._configs else None
+        node = self._config(file) if file in self._configs else None
         for key in path:
             node = node.get(key) if isinstance(node, dict) else None
         found = node if isinstance(node, str) and _literal(node) else None
@@ -418,7 +426,7 @@ class Repo:
                 data = self._configs[name]()
                 if path[-1].encode() not in data.lower():
                     continue
-                node = load_config(name, data)
+                node = self._config(name)
                 for key in path:
                     node = next((v for k, v in node.items() if isinstance(k, str) and k.lower() == key), None) \
                         if isinstance(node, dict) else None
@@ -459,7 +467,7 @@ class Repo:
         for path in sorted(self._configs, key=_config_order):
             if os.path.basename(path) not in names:
                 continue
-            data = load_config(path, self._configs[path]())
+            data = self._config(path)
             value = data.get(key) if isinstance(data, dict) else None
             if isinstance(value, str) and _literal(value) and value not in found:
                 found.append(value)
@@ -475,7 +483,7 @@ class Repo:
                 data = self._configs[path]()
                 if needle not in data.lower():
                     continue
-                for k, v in _config_pairs(load_config(path, data), keys=frozenset({key})):
+                for k, v in _config_pairs(self._config(path), keys=frozenset({key})):
                     if v not in found:
                         found.append(v)
             self._extra_keys[key] = found
