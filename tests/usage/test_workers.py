@@ -63,18 +63,30 @@ def _repos(tmp_path: Path, n: int, lines: int, padding: int = 0) -> list[str]:
     return out
 
 
-@pytest.mark.parametrize("fork", [True, False], ids=["forked", "spawned"])
-def test_workers_give_the_findings_of_one_process(monkeypatch, fork):
-    monkeypatch.setattr(scan, "MIN_SHARE", 1)  # a worker even for a small share
-    monkeypatch.setattr(scan, "READ_SHARE", 1)  # the first pass in workers too (forked only)
-    if not fork:
-        monkeypatch.setattr(scan, "_can_fork", lambda: False)
-    elif not scan._can_fork():
-        pytest.skip("this system does not fork")
+def _same_with_workers() -> None:
+    scan.MIN_SHARE = 1  # a worker even for a small share
+    scan.READ_SHARE = 1  # the first pass in workers too (forked only)
     one, two = scan_path(FIXTURES), scan_path(FIXTURES, workers=2)
     assert len(one.findings) > 100  # libraries, cross-module repo resolution, notebooks
     assert [f.to_dict() for f in two.findings] == [f.to_dict() for f in one.findings]
     assert two.files == one.files
+
+
+def test_spawned_workers_give_the_findings_of_one_process(monkeypatch):
+    monkeypatch.setattr(scan, "MIN_SHARE", scan.MIN_SHARE)  # restored after _same_with_workers sets them
+    monkeypatch.setattr(scan, "READ_SHARE", scan.READ_SHARE)
+    monkeypatch.setattr(scan, "_can_fork", lambda: False)
+    _same_with_workers()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="this system does not fork")
+def test_forked_workers_give_the_findings_of_one_process():
+    """In a fresh process: forked workers need one with no other thread, which a test session seldom is."""
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); import test_workers; from peatmoss.usage import scan; "
+            "assert scan._can_fork(), 'a thread runs: the workers would be spawned'; test_workers._same_with_workers()")
+    proc = subprocess.run([sys.executable, "-c", code, str(Path(__file__).parent)], capture_output=True, text=True,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
 
 
 def test_scan_cli_workers_option(monkeypatch):
