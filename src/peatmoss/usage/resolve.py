@@ -363,14 +363,24 @@ class Resolver:
     def _dataclass_field(self, attr: str, ctx: Ctx) -> Value | None:
         """`args.model_name` where a class of the module declares `model_name: str = "..."` (dataclass,
         HfArgumentParser argument classes): class_attr, or cli_default when parsed from the command line."""
-        for info in ctx.mod.classes.values():
+        for info, mod in self._field_classes(ctx):
             if attr in info.attrs and any(isinstance(s, ast.AnnAssign) for s in info.node.body):
-                value = self._assigns(info.attrs[attr], ctx.deeper(cls=info, scopes=[ctx.mod.scope]), "class_attr",
-                                      10**9)
+                value = self._assigns(info.attrs[attr], ctx.deeper(mod=mod, cls=info, scopes=[mod.scope]),
+                                      "class_attr", 10**9)
                 if value:
                     kind = "cli_default" if ctx.mod.uses_hf_argparser else "class_attr"
                     return Value(value.values, chain(kind, value.kind))
         return None
+
+    def _field_classes(self, ctx: Ctx):
+        """The module's classes, then the repo classes it imports by name (`from arguments import ModelArguments`
+        handed to `HfArgumentParser`)."""
+        for info in ctx.mod.classes.values():
+            yield info, ctx.mod
+        for qualified in ctx.mod.imports.values():
+            found = self.repo.split(qualified)
+            if found and len(found[1]) == 1 and found[1][0] in found[0].classes:
+                yield found[0].classes[found[1][0]], found[0]
 
     def _Subscript(self, expr: ast.Subscript, ctx: Ctx) -> Value | None:
         if dotted(expr.value) == "os.environ":
