@@ -434,10 +434,11 @@ class Resolver:
             if all(parts):
                 sep = "/" if name != "str" else ""
                 return Value(self._product(parts, sep.join), "format" if len(parts) > 1 else parts[0].kind)
-        return self._returned(func, ctx)
+        return self._returned(func, ctx, expr)
 
-    def _returned(self, func: ast.expr, ctx: Ctx) -> Value | None:
-        """`get_model_name()` of a module-level function of the repository: the values its `return`s give."""
+    def _returned(self, func: ast.expr, ctx: Ctx, call: ast.Call | None = None) -> Value | None:
+        """`get_model_name()` of a module-level function of the repository: the values its `return`s give (only
+        the branch the argument picks when the body tests a parameter against literals, `if name == "a": return`)."""
         found = None
         if isinstance(func, ast.Name) and func.id not in ctx.mod.imports:
             found = (ctx.mod, func.id)
@@ -454,7 +455,11 @@ class Resolver:
         if fn is None or fn not in mod.functions:
             return None
         values, kind, scope = [], None, mod.functions[fn]
-        for ret in _returns(fn):
+        rets = list(_returns(fn))
+        picked = self._branch(fn, mod, call, ctx) if call is not None else None
+        if picked is not None:
+            rets = [r for r in rets if r in picked]
+        for ret in rets:
             bound = [v for _, v in scope.assigns.get(ret.value.id, ())] if isinstance(ret.value, ast.Name) \
                 else [ret.value]
             if any(isinstance(v, ast.Call) and self.repo.catalog is not None
@@ -465,6 +470,38 @@ class Resolver:
                 values += value.values
                 kind = kind or value.kind
         return Value(_dedup(values), kind) if values else None
+
+    def _branch(self, fn: ast.FunctionDef | ast.AsyncFunctionDef, mod: ModuleInfo, call: ast.Call, ctx: Ctx) -> list | None:
+        """The returns of the `if <param> == "literal":` branches whose literal the call's argument (or the
+        parameter's default) can be; None when the body is no such test chain or the argument is unknown."""
+        tests: dict[str, list] = {}
+        param = None
+        for node in fn.body:
+            if not isinstance(node, ast.If):
+                continue
+            t = node.test
+            if not (isinstance(t, ast.Compare) and len(t.ops) == 1 and isinstance(t.ops[0], ast.Eq)
+                    and isinstance(t.left, ast.Name) and isinstance(t.comparators[0], ast.Constant)
+                    and isinstance(t.comparators[0].value, str)) or param not in (None, t.left.id):
+                return None
+            param = t.left.id
+            tests[t.comparators[0].value] = [r for stmt in node.body for r in _returns(ast.Module([stmt], []))]
+        names = [a.arg for a in fn.args.posonlyargs + fn.args.args]
+        if param is None or param not in names:
+            return None
+        index = names.index(param)
+        arg = call_arg(call, index, param)
+        if arg is not None:
+            value = self.resolve(arg, ctx.deeper())
+        else:
+            defaults = fn.args.defaults
+            at = index - (len(names) - len(defaults))
+            if at < 0:
+                return None
+            value = self.resolve(defaults[at], ctx.deeper(mod=mod, scopes=[mod.scope], cls=None, line=10**9))
+        if not value or not any(v in tests for v in value.values):
+            return None
+        return [r for v in value.values for r in tests.get(v, [])]
 
     def _JoinedStr(self, expr: ast.JoinedStr, ctx: Ctx) -> Value | None:
         parts = []
