@@ -150,7 +150,13 @@ class ModuleAnalyzer(ast.NodeVisitor):
         (`x = SubsAI()`, `self.x = SubsAI()`, for signatures marked `instance`)."""
         found: set[str] = set()
         first = None
-        bindings = [(v, inst, self.mod) for v, inst in self._bindings(func.value)]
+        receiver, rest = func.value, ""
+        while isinstance(receiver, ast.Attribute) and not (isinstance(receiver.value, ast.Name)
+                                                           and receiver.value.id in ("self", "cls")):
+            receiver, rest = receiver.value, f".{receiver.attr}{rest}"  # self.tf.saved_model.load: self.tf
+        if not isinstance(receiver, ast.Attribute):
+            receiver, rest = func.value, ""
+        bindings = [(v, inst, self.mod) for v, inst in self._bindings(receiver) if not (rest and inst)]
         if not bindings and isinstance(func.value, ast.Name):
             bindings = [(v, False, m) for v, m in self._unpacked(func.value.id)]
         bindings = [(v, inst, m) for b, inst, m in bindings
@@ -158,11 +164,11 @@ class ModuleAnalyzer(ast.NodeVisitor):
         for value, instance, mod in bindings:
             target = value.func if instance else value
             base = self.repo.qualname(target, mod) if isinstance(target, (ast.Name, ast.Attribute)) else None
-            sig = self.catalog.lookup(f"{base}.{func.attr}", instance=instance) if base else None
+            sig = self.catalog.lookup(f"{base}{rest}.{func.attr}", instance=instance) if base else None
             if sig is None:
                 return None, None
             found.add(sig.id)
-            first = first or (f"{base}.{func.attr}", sig)
+            first = first or (f"{base}{rest}.{func.attr}", sig)
         return first if len(found) == 1 else (None, None)
 
     def _bindings(self, expr: ast.expr) -> list[tuple[ast.expr, bool]]:

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 
 WEAK = ("literal", "constant")
 MAX_DEPTH = 12
+PATH_CALLS = ("os.path.join", "posixpath.join", "pathlib.Path", "pathlib.PurePath", "pathlib.PosixPath")
+PATH_SAME = ("resolve", "absolute", "expanduser")  # methods of a path that name the same file
 MAX_VALUES = 20
 BUDGET = 5000  # expression evaluations per resolved argument (self-referencing reassignments branch)
 MODEL_KEYS = frozenset({
@@ -404,6 +406,9 @@ class Resolver:
         if isinstance(func, ast.Attribute):
             if func.attr == "format":
                 return self._format_call(expr, ctx)
+            if func.attr in PATH_SAME and not expr.args and isinstance(func.value, ast.Call) \
+                    and (self.qualname(func.value.func, ctx.mod) or "") in PATH_CALLS:
+                return self.resolve(func.value, ctx.deeper())  # Path(p).resolve(): the same file
             if func.attr == "get" and expr.args:
                 table = self._dict(func.value, ctx)
                 if table is not None:
@@ -428,8 +433,7 @@ class Resolver:
             if default is None and name.rsplit(".", 1)[-1] == "Field" and expr.args:
                 default = expr.args[0]
             return self.resolve(default, ctx.deeper())
-        if name in ("str", "os.path.join", "posixpath.join", "pathlib.Path", "pathlib.PurePath", "pathlib.PosixPath") \
-                and expr.args:
+        if (name == "str" or name in PATH_CALLS) and expr.args:
             parts = [self.resolve(a, ctx.deeper()) for a in expr.args]
             if all(parts):
                 sep = "/" if name != "str" else ""
