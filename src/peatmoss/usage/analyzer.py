@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import builtins
 import dataclasses
 import re
 from typing import Callable
@@ -21,6 +22,9 @@ CONFIDENCE = {"literal": 1.0, "constant": 0.95, "imported_constant": 0.9, "class
               "dict_lookup": 0.85, "format": 0.85, "call_arg": 0.8, "cli_default": 0.8, "choices": 0.6, "env_default": 0.8, "task_default": 0.75,
               "config_file": 0.6, "token_scan": 0.5, "dynamic": 0.3}
 MAX_TEXT = 300
+# transformers class names (`AutoTokenizer`, `BertForSequenceClassification`, `T5Model`, `GPT2TokenizerFast`)
+HF_CLASS = re.compile(r"(Auto|TF|Flax)?[A-Z][A-Za-z0-9]*(For[A-Z]\w+|Model|LMHeadModel|Tokenizer|TokenizerFast|Config|"
+                      r"Processor|FeatureExtractor|ImageProcessor)")
 OFF_FLAGS = ("pretrained", "weights")
 CHECKPOINT_EXT = (".pt", ".pth", ".ckpt", ".bin", ".safetensors", ".h5", ".keras", ".tar", ".pkl")
 WEIGHTS_HINT = re.compile(r"ckpt|checkpoint|state_dict|weight|model|pretrain|\bnet\b|_net|encoder|backbone", re.I)
@@ -89,11 +93,24 @@ class ModuleAnalyzer(ast.NodeVisitor):
             sig = self.catalog.lookup(qualified)
         if sig is None and isinstance(node.func, ast.Attribute):
             qualified, sig = self._on_receiver(node.func)
+        if sig is None and isinstance(node.func, ast.Attribute) and node.func.attr == "from_pretrained":
+            qualified, sig = self._unimported(node.func.value)
         if sig is not None:
             self._call(node, sig, qualified)
         elif isinstance(node.func, (ast.Subscript, ast.Call)):
             self._picked(node)
         self.generic_visit(node)
+
+    def _unimported(self, expr: ast.expr) -> tuple[str | None, Signature | None]:
+        """`AutoTokenizer.from_pretrained(...)` in code that never imports or binds the name (a snippet pasted
+        without its imports): a transformers class name is that class."""
+        if not isinstance(expr, ast.Name) or not HF_CLASS.fullmatch(expr.id) or self.mod.star_imports \
+                or expr.id in self.mod.imports or expr.id in self.mod.classes or expr.id in dir(builtins) \
+                or any(expr.id in s.assigns or expr.id in s.defaults for s in self.scopes) \
+                or any(getattr(f, "name", None) == expr.id for f in self.mod.functions):
+            return None, None
+        qualified = f"transformers.{expr.id}.from_pretrained"
+        return qualified, self.catalog.lookup(qualified)
 
     def _picked(self, call: ast.Call) -> None:
         """`pretrainedmodels.__dict__[name](...)`, `getattr(torchvision.models, name)(...)`: a builder picked by
