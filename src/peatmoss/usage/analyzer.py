@@ -440,6 +440,11 @@ class ModuleAnalyzer(ast.NodeVisitor):
             hf = dataclasses.replace(sig, library="transformers", hub="huggingface", normalize=None)
             self._add(call, hf, qualified, call.args[2], resolver.resolve(call.args[2], ctx))
             return
+        weights = call_arg(call, 2, "path")
+        if entry_v.values == ["custom"] and weights is not None:
+            # YOLOv5-style `torch.hub.load(repo, "custom", path)`: the weights are the local file at `path`
+            self._add(call, sig, qualified, weights, resolver.resolve(weights, ctx), local=True)
+            return
         ids, revision = [], None
         for r in repo_v.values:
             for e in entry_v.values:
