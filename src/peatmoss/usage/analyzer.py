@@ -82,6 +82,8 @@ class ModuleAnalyzer(ast.NodeVisitor):
 
     def visit_Call(self, node: ast.Call) -> None:
         if isinstance(node.func, ast.Attribute) and not self.catalog.may_end(node.func.attr):
+            if self._held(node.func):
+                self._from_table(node)
             self.generic_visit(node)  # `x.method(...)` keeps its method name whatever `x` is: no signature can match
             return
         qualified = self.repo.qualname(node.func, self.mod)
@@ -99,7 +101,49 @@ class ModuleAnalyzer(ast.NodeVisitor):
             self._call(node, sig, qualified)
         elif isinstance(node.func, (ast.Subscript, ast.Call)):
             self._picked(node)
+        elif isinstance(node.func, (ast.Name, ast.Attribute)):
+            self._from_table(node)
         self.generic_visit(node)
+
+    def _held(self, func: ast.Attribute) -> bool:
+        """`self.x(...)` where the class assigns `self.x` (a callable it holds, not a method)."""
+        cls = self.classes[0]
+        return isinstance(func.value, ast.Name) and func.value.id in ("self", "cls") and cls is not None \
+            and func.attr in cls.attrs
+
+    def _from_table(self, call: ast.Call) -> None:
+        """A catalogued callable held in a name or attribute (`self.loader = torchvision.models.resnet50`), or
+        `loader = BUILDERS[name]` (or `self.loader = self.builders[name]`), then `loader(weights=...)`: a
+        builder picked from a literal dict of catalogued builders. A dynamic load, the table's builders its
+        candidates (one builder: that model)."""
+        binds = self._bindings(call.func)
+        refs = {self.repo.qualname(v, self.mod) for v, _ in binds if isinstance(v, (ast.Name, ast.Attribute))}
+        if binds and len(refs) == 1 and None not in refs and len(binds) == sum(
+                isinstance(v, (ast.Name, ast.Attribute)) for v, _ in binds):
+            qualified = refs.pop()  # `self.loader = torchvision.models.resnet50`, then `self.loader(weights=...)`
+            sig = self.catalog.lookup(qualified)
+            if sig is not None:
+                self._call(call, sig, qualified)
+            return
+        if not binds or not all(isinstance(v, ast.Subscript) for v, _ in binds):
+            return
+        table = binds[0][0].value
+        tables = [v for v, _ in self._bindings(table)] if isinstance(table, (ast.Name, ast.Attribute)) else []
+        if len(tables) != 1 or not isinstance(tables[0], ast.Dict):
+            return
+        picked = []
+        for v in tables[0].values:
+            qualified = self.repo.qualname(v, self.mod) if isinstance(v, (ast.Name, ast.Attribute)) else None
+            sig = self.catalog.lookup(qualified) if qualified else None
+            if sig is not None and (sig.fixed_model or sig.named):
+                picked.append((qualified, sig))
+        if not picked:
+            return
+        qualified, sig = picked[0]
+        if (sig.load_if and not self._loads(call, sig, self._ctx(call.lineno))) or _weights_off(call):
+            return
+        models = list(dict.fromkeys(s.fixed_model or q.rsplit(".", 1)[-1] for q, s in picked))
+        self._add(call, sig, qualified, binds[0][0], Value(models, "dict_lookup") if len(models) == 1 else None)
 
     def _unimported(self, expr: ast.expr) -> tuple[str | None, Signature | None]:
         """`AutoTokenizer.from_pretrained(...)` in code that never imports or binds the name (a snippet pasted
