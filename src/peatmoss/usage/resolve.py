@@ -295,7 +295,8 @@ class Resolver:
                 value = self.resolve(default, ctx.deeper(scopes=[ctx.mod.scope], line=10**9))
                 if value and _named(value):
                     return Value(value.values, chain("cli_default", value.kind))
-            found = self.repo.cli_default(expr.attr, ctx.depth)
+            # another script's option of the same name, unless this module defines the option itself
+            found = self.repo.cli_default(expr.attr, ctx.depth) if default is None else None
             if found and _named(found):  # an empty default ('') leaves the value to config files
                 return Value(found.values, chain("cli_default", found.kind))
             choices = ctx.mod.cli_choices.get(expr.attr)
