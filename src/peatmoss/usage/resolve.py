@@ -281,7 +281,7 @@ class Resolver:
             if found is not None and expr.attr in found[0].attrs:
                 info, mod = found
                 value = self._class_attr(info, expr.attr, ctx.deeper(mod=mod, scopes=[mod.scope]))
-                if value:
+                if value and _named(value):  # an empty default ('') leaves the value to config files
                     return value
         if isinstance(base, ast.Name) or (isinstance(base, ast.Call) and not base.args and not base.keywords
                                           and OPTIONS_CALL.search(dotted(base.func) or "")):
@@ -370,7 +370,7 @@ class Resolver:
             if attr in info.attrs and any(isinstance(s, ast.AnnAssign) for s in info.node.body):
                 value = self._assigns(info.attrs[attr], ctx.deeper(mod=mod, cls=info, scopes=[mod.scope]),
                                       "class_attr", 10**9)
-                if value:
+                if value and _named(value):  # an empty default ('') leaves the value to config files
                     kind = "cli_default" if ctx.mod.uses_hf_argparser else "class_attr"
                     return Value(value.values, chain(kind, value.kind))
         return None
