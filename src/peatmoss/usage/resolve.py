@@ -772,6 +772,8 @@ class Resolver:
             return out
         if isinstance(expr, ast.Call) and dotted(expr.func) == "dict":
             return {k.arg: k.value for k in expr.keywords if k.arg}
+        if isinstance(expr, ast.Subscript) and ctx.depth < MAX_DEPTH:
+            return self._inner_dict(expr, ctx)
         if isinstance(expr, ast.Name):
             for scope in ctx.scopes:
                 if expr.id in scope.assigns:
@@ -783,6 +785,21 @@ class Resolver:
             if expr.id in ctx.mod.imports:
                 return self.repo.constant_dict(ctx.mod.imports[expr.id], ctx.depth + 1)
         return None
+
+    def _inner_dict(self, expr: ast.Subscript, ctx: Ctx) -> dict | None:
+        """`TABLE[name]` of a literal dict of dicts: the inner dict the key picks, or, for a key not known
+        statically, every inner dict merged (a key's values become a candidate list)."""
+        outer = self._dict(expr.value, ctx.deeper())
+        if not outer:
+            return None
+        key = self.resolve(expr.slice, ctx.deeper())
+        picked = [outer[k] for k in key.values if k in outer] if key else list(outer.values())
+        merged: dict[str, list[ast.expr]] = {}
+        for value in picked:
+            inner = self._dict(value, ctx.deeper()) if isinstance(value, ast.Dict) else None
+            for k, v in (inner or {}).items():
+                merged.setdefault(k, []).append(v)
+        return {k: v[0] if len(v) == 1 else ast.List(elts=v, ctx=ast.Load()) for k, v in merged.items()} or None
 
     def _lookup(self, table: dict, keys: list[str] | None, ctx: Ctx) -> Value | None:
         chosen = [table[k] for k in keys if k in table] if keys else list(table.values())
