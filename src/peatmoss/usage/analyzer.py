@@ -101,7 +101,7 @@ class ModuleAnalyzer(ast.NodeVisitor):
             self._call(node, sig, qualified)
         elif isinstance(node.func, (ast.Subscript, ast.Call)):
             self._picked(node)
-        elif isinstance(node.func, (ast.Name, ast.Attribute)):
+        elif isinstance(node.func, ast.Attribute) and self._held(node.func):
             self._from_table(node)
         self.generic_visit(node)
 
@@ -112,9 +112,9 @@ class ModuleAnalyzer(ast.NodeVisitor):
             and func.attr in cls.attrs
 
     def _from_table(self, call: ast.Call) -> None:
-        """A catalogued callable held in a name or attribute (`self.loader = torchvision.models.resnet50`), or
-        `loader = BUILDERS[name]` (or `self.loader = self.builders[name]`), then `loader(weights=...)`: a
-        builder picked from a literal dict of catalogued builders. A dynamic load, the table's builders its
+        """A catalogued callable held in an attribute (`self.loader = torchvision.models.resnet50`), or
+        `self.loader = self.builders[name]`, then `self.loader(weights=...)`: a builder picked from a literal
+        dict of catalogued builders. A dynamic load, the table's builders its
         candidates (one builder: that model)."""
         binds = self._bindings(call.func)
         refs = {self.repo.qualname(v, self.mod) for v, _ in binds if isinstance(v, (ast.Name, ast.Attribute))}

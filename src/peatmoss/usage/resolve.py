@@ -380,7 +380,9 @@ class Resolver:
         handed to `HfArgumentParser`)."""
         for info in ctx.mod.classes.values():
             yield info, ctx.mod
-        for qualified in ctx.mod.imports.values():
+        for alias, qualified in ctx.mod.imports.items():
+            if not alias[:1].isupper():  # a class name, not a module
+                continue
             found = self.repo.split(qualified)
             if found and len(found[1]) == 1 and found[1][0] in found[0].classes:
                 yield found[0].classes[found[1][0]], found[0]
