@@ -22,6 +22,7 @@ CONFIDENCE = {"literal": 1.0, "constant": 0.95, "imported_constant": 0.9, "class
               "dict_lookup": 0.85, "format": 0.85, "call_arg": 0.8, "cli_default": 0.8, "choices": 0.6, "env_default": 0.8, "task_default": 0.75,
               "config_file": 0.6, "token_scan": 0.5, "dynamic": 0.3}
 MAX_TEXT = 300
+YOLO_CHECKOUT = "models.experimental.attempt_load"  # YOLOv5/v7 code imported from a checkout put on sys.path
 # transformers class names (`AutoTokenizer`, `BertForSequenceClassification`, `T5Model`, `GPT2TokenizerFast`)
 HF_CLASS = re.compile(r"(Auto|TF|Flax)?[A-Z][A-Za-z0-9]*(For[A-Z]\w+|Model|LMHeadModel|Tokenizer|TokenizerFast|Config|"
                       r"Processor|FeatureExtractor|ImageProcessor)")
@@ -95,6 +96,9 @@ class ModuleAnalyzer(ast.NodeVisitor):
             sig = self.catalog.lookup(qualified)
         if sig is None and isinstance(node.func, ast.Attribute):
             qualified, sig = self._on_receiver(node.func)
+        if sig is None and qualified and qualified.endswith(YOLO_CHECKOUT):  # not a root: repos have `models/`
+            qualified = "yolov5." + YOLO_CHECKOUT
+            sig = self.catalog.lookup(qualified)
         if sig is None and isinstance(node.func, ast.Attribute) and node.func.attr == "from_pretrained":
             qualified, sig = self._unimported(node.func.value)
         if sig is not None:
