@@ -26,6 +26,8 @@ from peatmoss.usage.notebooks import NotebookError, notebook_cells
     ("https://huggingface.co/x/y/resolve/main/a.bin", "huggingface", False),
     ("tts_models/en/ljspeech/glow-tts", "coqui", False),
     ("yolov8n.pt", "ultralytics", False),
+    ("path to the weight file", "ultralytics", True),  # a config placeholder names a file, never a hub model
+    ("path to weights", "pytorch_hub", True),
 ])
 def test_is_local_path(value, hub, local):
     assert is_local_path(value, hub) is local

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import builtins
 import dataclasses
 import re
 from typing import Callable
@@ -21,6 +22,10 @@ CONFIDENCE = {"literal": 1.0, "constant": 0.95, "imported_constant": 0.9, "class
               "dict_lookup": 0.85, "format": 0.85, "call_arg": 0.8, "cli_default": 0.8, "choices": 0.6, "env_default": 0.8, "task_default": 0.75,
               "config_file": 0.6, "token_scan": 0.5, "dynamic": 0.3}
 MAX_TEXT = 300
+YOLO_CHECKOUT = "models.experimental.attempt_load"  # YOLOv5/v7 code imported from a checkout put on sys.path
+# transformers class names (`AutoTokenizer`, `BertForSequenceClassification`, `T5Model`, `GPT2TokenizerFast`)
+HF_CLASS = re.compile(r"(Auto|TF|Flax)?[A-Z][A-Za-z0-9]*(For[A-Z]\w+|Model|LMHeadModel|Tokenizer|TokenizerFast|Config|"
+                      r"Processor|FeatureExtractor|ImageProcessor)")
 OFF_FLAGS = ("pretrained", "weights")
 CHECKPOINT_EXT = (".pt", ".pth", ".ckpt", ".bin", ".safetensors", ".h5", ".keras", ".tar", ".pkl")
 WEIGHTS_HINT = re.compile(r"ckpt|checkpoint|state_dict|weight|model|pretrain|\bnet\b|_net|encoder|backbone", re.I)
@@ -78,6 +83,8 @@ class ModuleAnalyzer(ast.NodeVisitor):
 
     def visit_Call(self, node: ast.Call) -> None:
         if isinstance(node.func, ast.Attribute) and not self.catalog.may_end(node.func.attr):
+            if self._held(node.func):
+                self._from_table(node)
             self.generic_visit(node)  # `x.method(...)` keeps its method name whatever `x` is: no signature can match
             return
         qualified = self.repo.qualname(node.func, self.mod)
@@ -89,11 +96,69 @@ class ModuleAnalyzer(ast.NodeVisitor):
             sig = self.catalog.lookup(qualified)
         if sig is None and isinstance(node.func, ast.Attribute):
             qualified, sig = self._on_receiver(node.func)
+        if sig is None and qualified and qualified.endswith(YOLO_CHECKOUT):  # not a root: repos have `models/`
+            qualified = "yolov5." + YOLO_CHECKOUT
+            sig = self.catalog.lookup(qualified)
+        if sig is None and isinstance(node.func, ast.Attribute) and node.func.attr == "from_pretrained":
+            qualified, sig = self._unimported(node.func.value)
         if sig is not None:
             self._call(node, sig, qualified)
         elif isinstance(node.func, (ast.Subscript, ast.Call)):
             self._picked(node)
+        elif isinstance(node.func, ast.Attribute) and self._held(node.func):
+            self._from_table(node)
         self.generic_visit(node)
+
+    def _held(self, func: ast.Attribute) -> bool:
+        """`self.x(...)` where the class assigns `self.x` (a callable it holds, not a method)."""
+        cls = self.classes[0]
+        return isinstance(func.value, ast.Name) and func.value.id in ("self", "cls") and cls is not None \
+            and func.attr in cls.attrs
+
+    def _from_table(self, call: ast.Call) -> None:
+        """A catalogued callable held in an attribute (`self.loader = torchvision.models.resnet50`), or
+        `self.loader = self.builders[name]`, then `self.loader(weights=...)`: a builder picked from a literal
+        dict of catalogued builders. A dynamic load, the table's builders its
+        candidates (one builder: that model)."""
+        binds = self._bindings(call.func)
+        refs = {self.repo.qualname(v, self.mod) for v, _ in binds if isinstance(v, (ast.Name, ast.Attribute))}
+        if binds and len(refs) == 1 and None not in refs and len(binds) == sum(
+                isinstance(v, (ast.Name, ast.Attribute)) for v, _ in binds):
+            qualified = refs.pop()  # `self.loader = torchvision.models.resnet50`, then `self.loader(weights=...)`
+            sig = self.catalog.lookup(qualified)
+            if sig is not None:
+                self._call(call, sig, qualified)
+            return
+        if not binds or not all(isinstance(v, ast.Subscript) for v, _ in binds):
+            return
+        table = binds[0][0].value
+        tables = [v for v, _ in self._bindings(table)] if isinstance(table, (ast.Name, ast.Attribute)) else []
+        if len(tables) != 1 or not isinstance(tables[0], ast.Dict):
+            return
+        picked = []
+        for v in tables[0].values:
+            qualified = self.repo.qualname(v, self.mod) if isinstance(v, (ast.Name, ast.Attribute)) else None
+            sig = self.catalog.lookup(qualified) if qualified else None
+            if sig is not None and (sig.fixed_model or sig.named):
+                picked.append((qualified, sig))
+        if not picked:
+            return
+        qualified, sig = picked[0]
+        if (sig.load_if and not self._loads(call, sig, self._ctx(call.lineno))) or _weights_off(call):
+            return
+        models = list(dict.fromkeys(s.fixed_model or q.rsplit(".", 1)[-1] for q, s in picked))
+        self._add(call, sig, qualified, binds[0][0], Value(models, "dict_lookup") if len(models) == 1 else None)
+
+    def _unimported(self, expr: ast.expr) -> tuple[str | None, Signature | None]:
+        """`AutoTokenizer.from_pretrained(...)` in code that never imports or binds the name (a snippet pasted
+        without its imports): a transformers class name is that class."""
+        if not isinstance(expr, ast.Name) or not HF_CLASS.fullmatch(expr.id) or self.mod.star_imports \
+                or expr.id in self.mod.imports or expr.id in self.mod.classes or expr.id in dir(builtins) \
+                or any(expr.id in s.assigns or expr.id in s.defaults for s in self.scopes) \
+                or any(getattr(f, "name", None) == expr.id for f in self.mod.functions):
+            return None, None
+        qualified = f"transformers.{expr.id}.from_pretrained"
+        return qualified, self.catalog.lookup(qualified)
 
     def _picked(self, call: ast.Call) -> None:
         """`pretrainedmodels.__dict__[name](...)`, `getattr(torchvision.models, name)(...)`: a builder picked by
@@ -150,7 +215,13 @@ class ModuleAnalyzer(ast.NodeVisitor):
         (`x = SubsAI()`, `self.x = SubsAI()`, for signatures marked `instance`)."""
         found: set[str] = set()
         first = None
-        bindings = [(v, inst, self.mod) for v, inst in self._bindings(func.value)]
+        receiver, rest = func.value, ""
+        while isinstance(receiver, ast.Attribute) and not (isinstance(receiver.value, ast.Name)
+                                                           and receiver.value.id in ("self", "cls")):
+            receiver, rest = receiver.value, f".{receiver.attr}{rest}"  # self.tf.saved_model.load: self.tf
+        if not isinstance(receiver, ast.Attribute):
+            receiver, rest = func.value, ""
+        bindings = [(v, inst, self.mod) for v, inst in self._bindings(receiver) if not (rest and inst)]
         if not bindings and isinstance(func.value, ast.Name):
             bindings = [(v, False, m) for v, m in self._unpacked(func.value.id)]
         bindings = [(v, inst, m) for b, inst, m in bindings
@@ -158,11 +229,11 @@ class ModuleAnalyzer(ast.NodeVisitor):
         for value, instance, mod in bindings:
             target = value.func if instance else value
             base = self.repo.qualname(target, mod) if isinstance(target, (ast.Name, ast.Attribute)) else None
-            sig = self.catalog.lookup(f"{base}.{func.attr}", instance=instance) if base else None
+            sig = self.catalog.lookup(f"{base}{rest}.{func.attr}", instance=instance) if base else None
             if sig is None:
                 return None, None
             found.add(sig.id)
-            first = first or (f"{base}.{func.attr}", sig)
+            first = first or (f"{base}{rest}.{func.attr}", sig)
         return first if len(found) == 1 else (None, None)
 
     def _bindings(self, expr: ast.expr) -> list[tuple[ast.expr, bool]]:
@@ -416,6 +487,11 @@ class ModuleAnalyzer(ast.NodeVisitor):
             # transformers' own hubconf: the entry names a class, the third argument is the Hub model id
             hf = dataclasses.replace(sig, library="transformers", hub="huggingface", normalize=None)
             self._add(call, hf, qualified, call.args[2], resolver.resolve(call.args[2], ctx))
+            return
+        weights = call_arg(call, 2, "path")
+        if entry_v.values == ["custom"] and weights is not None:
+            # YOLOv5-style `torch.hub.load(repo, "custom", path)`: the weights are the local file at `path`
+            self._add(call, sig, qualified, weights, resolver.resolve(weights, ctx), local=True)
             return
         ids, revision = [], None
         for r in repo_v.values:

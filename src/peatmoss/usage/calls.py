@@ -75,5 +75,6 @@ def sites(mod: ModuleInfo) -> dict[str, list[Site]]:
 
     walk(mod.tree, [mod.scope], None)
     walk = walk_expr = record = None  # the closures refer to each other: a cycle that holds `mod` (scans run with the collector off)  # noqa: F841
-    mod.call_sites = table
+    if not mod.released:  # a module the cache dropped would keep the cycle for good
+        mod.call_sites = table
     return table

@@ -95,6 +95,7 @@ class ModuleInfo:
     cli_flags: dict[str, tuple[str, ...]] = field(default_factory=dict)  # argparse dest -> its option strings
     cli_from_config: bool = False  # `parser.set_defaults(**config)`: option defaults come from a config file
     call_sites: dict | None = None  # callee last name -> calls.Site list (calls.sites fills it on first use)
+    released: bool = False  # dropped by the Repo's module cache: call sites are no longer kept on it
     _lines: list[str] | None = None
 
     def segment(self, node: ast.AST) -> str | None:

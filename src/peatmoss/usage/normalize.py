@@ -21,6 +21,8 @@ def is_local_path(value: str, hub: str | None = "huggingface") -> bool:
         return value.startswith("file://")
     if value.startswith(("/", "./", "../", "~", ".\\")) or "\\" in value or re.match(r"^[A-Za-z]:[\\/]", value):
         return True
+    if re.search(r"\s", value.strip()):  # `path to the weight file`: a placeholder for a file, no hub names one so
+        return True
     if hub in FLAT_HUBS:  # their model names have no folders: `runs/train/weights/best.pt` is a file here
         return "/" in value
     if hub != "huggingface":  # other hubs name models their own way (tts_models/en/x, yolov8n.pt)

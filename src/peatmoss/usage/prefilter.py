@@ -5,7 +5,8 @@ statement of the file (or of a repo module it imports from). Every import statem
 keyword `import`, and the imported module's top-level name sits on that line or on lines joined to it
 (backslash continuation, parenthesised name lists). So the identifiers on those lines are a superset of
 the modules a file imports; when none is a catalog root and none names a hot repo module (re-export,
-handled by `spread`), the file cannot contain a finding.
+handled by `spread`), the file cannot contain a finding — except `Name.from_pretrained(` of a transformers class
+name the file never binds (UNIMPORTED: such files are analysed too).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import re
 from .catalog import Catalog
 
 _IMPORT = re.compile(rb"import")
+# the one load the analyzer finds without an import: a transformers class pasted without its import line
+UNIMPORTED = b".from_pretrained("
 _IDENT = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
 
 

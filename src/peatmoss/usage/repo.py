@@ -85,6 +85,8 @@ class Repo:
         if old is not info:
             self._drop(old)
         self._modules[path] = info
+        if info is not None:
+            info.released = False
         self._source_chars += len(info.source) if info else 0
         while len(self._modules) > 1 and (len(self._modules) > MAX_MODULES or self._source_chars > MAX_MODULE_CHARS):
             self._drop(self._modules.popitem(last=False)[1])
@@ -93,6 +95,7 @@ class Repo:
         if info is not None:
             self._source_chars -= len(info.source)
             info.call_sites = None  # they point back to the module: a cycle, never freed while the collector is off
+            info.released = True  # a resolution still running may ask for its call sites again
 
     def release(self) -> None:
         """Forget the parsed modules (at the end of a scan: the Repo and its resolver refer to each other, so

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 
 WEAK = ("literal", "constant")
 MAX_DEPTH = 12
+PATH_CALLS = ("os.path.join", "posixpath.join", "pathlib.Path", "pathlib.PurePath", "pathlib.PosixPath")
+PATH_SAME = ("resolve", "absolute", "expanduser")  # methods of a path that name the same file
 MAX_VALUES = 20
 BUDGET = 5000  # expression evaluations per resolved argument (self-referencing reassignments branch)
 MODEL_KEYS = frozenset({
@@ -279,7 +281,7 @@ class Resolver:
             if found is not None and expr.attr in found[0].attrs:
                 info, mod = found
                 value = self._class_attr(info, expr.attr, ctx.deeper(mod=mod, scopes=[mod.scope]))
-                if value:
+                if value and _named(value):  # an empty default ('') leaves the value to config files
                     return value
         if isinstance(base, ast.Name) or (isinstance(base, ast.Call) and not base.args and not base.keywords
                                           and OPTIONS_CALL.search(dotted(base.func) or "")):
@@ -293,7 +295,8 @@ class Resolver:
                 value = self.resolve(default, ctx.deeper(scopes=[ctx.mod.scope], line=10**9))
                 if value and _named(value):
                     return Value(value.values, chain("cli_default", value.kind))
-            found = self.repo.cli_default(expr.attr, ctx.depth)
+            # another script's option of the same name, unless this module defines the option itself
+            found = self.repo.cli_default(expr.attr, ctx.depth) if default is None else None
             if found and _named(found):  # an empty default ('') leaves the value to config files
                 return Value(found.values, chain("cli_default", found.kind))
             choices = ctx.mod.cli_choices.get(expr.attr)
@@ -363,14 +366,26 @@ class Resolver:
     def _dataclass_field(self, attr: str, ctx: Ctx) -> Value | None:
         """`args.model_name` where a class of the module declares `model_name: str = "..."` (dataclass,
         HfArgumentParser argument classes): class_attr, or cli_default when parsed from the command line."""
-        for info in ctx.mod.classes.values():
+        for info, mod in self._field_classes(ctx):
             if attr in info.attrs and any(isinstance(s, ast.AnnAssign) for s in info.node.body):
-                value = self._assigns(info.attrs[attr], ctx.deeper(cls=info, scopes=[ctx.mod.scope]), "class_attr",
-                                      10**9)
-                if value:
+                value = self._assigns(info.attrs[attr], ctx.deeper(mod=mod, cls=info, scopes=[mod.scope]),
+                                      "class_attr", 10**9)
+                if value and _named(value):  # an empty default ('') leaves the value to config files
                     kind = "cli_default" if ctx.mod.uses_hf_argparser else "class_attr"
                     return Value(value.values, chain(kind, value.kind))
         return None
+
+    def _field_classes(self, ctx: Ctx):
+        """The module's classes, then the repo classes it imports by name (`from arguments import ModelArguments`
+        handed to `HfArgumentParser`)."""
+        for info in ctx.mod.classes.values():
+            yield info, ctx.mod
+        for alias, qualified in ctx.mod.imports.items():
+            if not alias[:1].isupper():  # a class name, not a module
+                continue
+            found = self.repo.split(qualified)
+            if found and len(found[1]) == 1 and found[1][0] in found[0].classes:
+                yield found[0].classes[found[1][0]], found[0]
 
     def _Subscript(self, expr: ast.Subscript, ctx: Ctx) -> Value | None:
         if dotted(expr.value) == "os.environ":
@@ -394,6 +409,9 @@ class Resolver:
         if isinstance(func, ast.Attribute):
             if func.attr == "format":
                 return self._format_call(expr, ctx)
+            if func.attr in PATH_SAME and not expr.args and isinstance(func.value, ast.Call) \
+                    and (self.qualname(func.value.func, ctx.mod) or "") in PATH_CALLS:
+                return self.resolve(func.value, ctx.deeper())  # Path(p).resolve(): the same file
             if func.attr == "get" and expr.args:
                 table = self._dict(func.value, ctx)
                 if table is not None:
@@ -418,16 +436,16 @@ class Resolver:
             if default is None and name.rsplit(".", 1)[-1] == "Field" and expr.args:
                 default = expr.args[0]
             return self.resolve(default, ctx.deeper())
-        if name in ("str", "os.path.join", "posixpath.join", "pathlib.Path", "pathlib.PurePath", "pathlib.PosixPath") \
-                and expr.args:
+        if (name == "str" or name in PATH_CALLS) and expr.args:
             parts = [self.resolve(a, ctx.deeper()) for a in expr.args]
             if all(parts):
                 sep = "/" if name != "str" else ""
                 return Value(self._product(parts, sep.join), "format" if len(parts) > 1 else parts[0].kind)
-        return self._returned(func, ctx)
+        return self._returned(func, ctx, expr)
 
-    def _returned(self, func: ast.expr, ctx: Ctx) -> Value | None:
-        """`get_model_name()` of a module-level function of the repository: the values its `return`s give."""
+    def _returned(self, func: ast.expr, ctx: Ctx, call: ast.Call | None = None) -> Value | None:
+        """`get_model_name()` of a module-level function of the repository: the values its `return`s give (only
+        the branch the argument picks when the body tests a parameter against literals, `if name == "a": return`)."""
         found = None
         if isinstance(func, ast.Name) and func.id not in ctx.mod.imports:
             found = (ctx.mod, func.id)
@@ -444,7 +462,11 @@ class Resolver:
         if fn is None or fn not in mod.functions:
             return None
         values, kind, scope = [], None, mod.functions[fn]
-        for ret in _returns(fn):
+        rets = list(_returns(fn))
+        picked = self._branch(fn, mod, call, ctx) if call is not None else None
+        if picked is not None:
+            rets = [r for r in rets if r in picked]
+        for ret in rets:
             bound = [v for _, v in scope.assigns.get(ret.value.id, ())] if isinstance(ret.value, ast.Name) \
                 else [ret.value]
             if any(isinstance(v, ast.Call) and self.repo.catalog is not None
@@ -455,6 +477,38 @@ class Resolver:
                 values += value.values
                 kind = kind or value.kind
         return Value(_dedup(values), kind) if values else None
+
+    def _branch(self, fn: ast.FunctionDef | ast.AsyncFunctionDef, mod: ModuleInfo, call: ast.Call, ctx: Ctx) -> list | None:
+        """The returns of the `if <param> == "literal":` branches whose literal the call's argument (or the
+        parameter's default) can be; None when the body is no such test chain or the argument is unknown."""
+        tests: dict[str, list] = {}
+        param = None
+        for node in fn.body:
+            if not isinstance(node, ast.If):
+                continue
+            t = node.test
+            if not (isinstance(t, ast.Compare) and len(t.ops) == 1 and isinstance(t.ops[0], ast.Eq)
+                    and isinstance(t.left, ast.Name) and isinstance(t.comparators[0], ast.Constant)
+                    and isinstance(t.comparators[0].value, str)) or param not in (None, t.left.id):
+                return None
+            param = t.left.id
+            tests[t.comparators[0].value] = [r for stmt in node.body for r in _returns(ast.Module([stmt], []))]
+        names = [a.arg for a in fn.args.posonlyargs + fn.args.args]
+        if param is None or param not in names:
+            return None
+        index = names.index(param)
+        arg = call_arg(call, index, param)
+        if arg is not None:
+            value = self.resolve(arg, ctx.deeper())
+        else:
+            defaults = fn.args.defaults
+            at = index - (len(names) - len(defaults))
+            if at < 0:
+                return None
+            value = self.resolve(defaults[at], ctx.deeper(mod=mod, scopes=[mod.scope], cls=None, line=10**9))
+        if not value or not any(v in tests for v in value.values):
+            return None
+        return [r for v in value.values for r in tests.get(v, [])]
 
     def _JoinedStr(self, expr: ast.JoinedStr, ctx: Ctx) -> Value | None:
         parts = []
@@ -720,6 +774,8 @@ class Resolver:
             return out
         if isinstance(expr, ast.Call) and dotted(expr.func) == "dict":
             return {k.arg: k.value for k in expr.keywords if k.arg}
+        if isinstance(expr, ast.Subscript) and ctx.depth < MAX_DEPTH:
+            return self._inner_dict(expr, ctx)
         if isinstance(expr, ast.Name):
             for scope in ctx.scopes:
                 if expr.id in scope.assigns:
@@ -731,6 +787,21 @@ class Resolver:
             if expr.id in ctx.mod.imports:
                 return self.repo.constant_dict(ctx.mod.imports[expr.id], ctx.depth + 1)
         return None
+
+    def _inner_dict(self, expr: ast.Subscript, ctx: Ctx) -> dict | None:
+        """`TABLE[name]` of a literal dict of dicts: the inner dict the key picks, or, for a key not known
+        statically, every inner dict merged (a key's values become a candidate list)."""
+        outer = self._dict(expr.value, ctx.deeper())
+        if not outer:
+            return None
+        key = self.resolve(expr.slice, ctx.deeper())
+        picked = [outer[k] for k in key.values if k in outer] if key else list(outer.values())
+        merged: dict[str, list[ast.expr]] = {}
+        for value in picked:
+            inner = self._dict(value, ctx.deeper()) if isinstance(value, ast.Dict) else None
+            for k, v in (inner or {}).items():
+                merged.setdefault(k, []).append(v)
+        return {k: v[0] if len(v) == 1 else ast.List(elts=v, ctx=ast.Load()) for k, v in merged.items()} or None
 
     def _lookup(self, table: dict, keys: list[str] | None, ctx: Ctx) -> Value | None:
         chosen = [table[k] for k in keys if k in table] if keys else list(table.values())

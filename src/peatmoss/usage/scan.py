@@ -25,7 +25,7 @@ from .filecache import FileCache
 from .model import FileRecord, Finding, ScanResult, SourceFile
 from .module import build_module
 from .notebooks import NotebookError, join_cells, notebook_cells, is_percent, percent_map
-from .prefilter import Prefilter, import_tokens, importable_name, spread
+from .prefilter import UNIMPORTED, Prefilter, import_tokens, importable_name, spread
 from .repo import Repo, is_config, may_declare_coding, module_name, parse
 from .walk import MAX_BYTES, size_limit, walk
 
@@ -380,7 +380,8 @@ class _Scanner:
 
             row = file_map(data, not may_declare_coding(data))
         return (len(data), tuple(t for t in found if t in names), b"from ." in data,
-                b"add_argument" in data or b"DEFINE_" in data, seed, seed and self.prefilter.hot_tokens(found, data), row)
+                b"add_argument" in data or b"DEFINE_" in data, seed,
+                (seed and self.prefilter.hot_tokens(found, data)) or UNIMPORTED in data, row)
 
     def _repo(self, plan: "_Plan") -> Repo:
         plan.texts = _Texts(plan.sources, plan.kinds)
