@@ -31,7 +31,9 @@ CHECKPOINT_EXT = (".pt", ".pth", ".ckpt", ".bin", ".safetensors", ".h5", ".keras
 WEIGHTS_HINT = re.compile(r"ckpt|checkpoint|state_dict|weight|model|pretrain|\bnet\b|_net|encoder|backbone", re.I)
 NOT_WEIGHTS = re.compile(r"optim|sched|scaler", re.I)
 # a file whose name ends in a data word (`dataset.pt`, `train_data.pth`, `embeddings.pt`; not `data_model.pt`)
-DATA_FILE = re.compile(r"(^|[_\-])(datasets?|data|embeddings|labels|vocab|splits?)(\.|$)", re.I)
+DATA_FILE = re.compile(r"(^|[_\-])(datasets?|data|embeddings|labels|vocab|splits?|centroids?|features|feats|stats|"
+                       r"statistics|index|indices|indexes|clusters)(\.|$)", re.I)
+HUB_HELPERS = re.compile(r"(^|_)(utils?|processing|transforms?)$")  # torch.hub entries that return helper code
 HF_HUBCONF = ("huggingface/pytorch-transformers", "huggingface/transformers")  # hubconf entries take a Hub id
 # first path segment of an id-shaped value that names a training output folder, not a Hub owner
 LOCAL_ROOT = re.compile(r"^(outputs?|checkpoints?|ckpts?|results?|runs|saved?_models?|saves?|weights|artifacts|"
@@ -356,6 +358,8 @@ class ModuleAnalyzer(ast.NodeVisitor):
             self._missing(call, sig, qualified, ctx)
             return
         value = self.repo.resolver.resolve(arg, ctx)
+        if sig.file_runtime and value and all(is_local_path(v, sig.hub) for v in value.values):
+            return  # a local GGUF/GGML file run as it is: nothing is fetched
         if value and (sig.tag_pos is not None or sig.tag_kw):
             value = self._tagged(call, sig, value, ctx)
         self._add(call, sig, qualified, arg, value)
@@ -480,6 +484,8 @@ class ModuleAnalyzer(ast.NodeVisitor):
         resolver = self.repo.resolver
         repo_v, entry_v = resolver.resolve(repo_expr, ctx), resolver.resolve(entry_expr, ctx)
         text = ", ".join(self._text(e) for e in (repo_expr, entry_expr) if e is not None) or None
+        if entry_v and all(HUB_HELPERS.search(e) for e in entry_v.values):
+            return  # `nvidia_ssd_processing_utils`: the entry returns helper code, no weights
         if not repo_v or not entry_v:
             self._add(call, sig, qualified, None, None, arg_text=text)
             return
