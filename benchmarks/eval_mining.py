@@ -195,6 +195,14 @@ def id_agrees(expected: str, found: str | None) -> bool:
         _norm(expected).split("/")[-1] == _norm(found).split("/")[-1]
 
 
+def _path_like(listed: str) -> bool:
+    """The list names a local path here (older lists write paths without `local:`); a Hub id reported as a
+    local path links to nothing, so it is a wrong id."""
+    from peatmoss.usage.normalize import is_local_path
+
+    return is_local_path(listed.strip().strip("'\""))
+
+
 def _same_path(expected: str, found: str | None) -> bool:
     norm = lambda p: (p or "").replace("\\", "/").rstrip("/").removeprefix("./")
     return bool(found) and norm(expected) == norm(found)
@@ -269,7 +277,7 @@ def evaluate(dev: Path | list[Path], mirrors: Path, show_extra: bool = False) ->
                     wrong_ids.append((exp, f))
             elif not exp.dynamic and not re.search(r"[=(\[]", exp.model):  # the list gives an id
                 ids_checked += 1
-                if id_agrees(exp.model, f.model):
+                if id_agrees(exp.model, f.model) and not (f.is_local_path and not _path_like(exp.model)):
                     ids_agree += 1
                 else:
                     wrong_ids.append((exp, f))

@@ -36,7 +36,9 @@ DATA_FILE = re.compile(r"(^|[_\-])(datasets?|data|embeddings|labels|vocab|splits
 HUB_HELPERS = re.compile(r"(^|_)(utils?|processing|transforms?)$")  # torch.hub entries that return helper code
 HF_HUBCONF = ("huggingface/pytorch-transformers", "huggingface/transformers")  # hubconf entries take a Hub id
 # first path segment of an id-shaped value that names a training output folder, not a Hub owner
-LOCAL_ROOT = re.compile(r"^(outputs?|checkpoints?|ckpts?|results?|runs|saved?_models?|saves?|weights|artifacts|"
+# a name that holds a folder (`adapter_dir`, `self.ckpt_folder`)
+PATH_NAME = re.compile(r"(dir|directory|folder)$", re.I)  # `*path` too often holds Hub ids (`base_model_path`)
+LOCAL_ROOT = re.compile(r"^(outputs?|outs?|checkpoints?|ckpts?|results?|runs|saved?_models?|saves?|weights|artifacts|"
                         r"experiments?|exps?|logs|tmp|trained_models?|finetuned(_models?)?|models?)([_-]\w+)?$", re.I)
 
 
@@ -526,8 +528,8 @@ class ModuleAnalyzer(ast.NodeVisitor):
             candidates = list(dict.fromkeys(n for _, n, _ in normalized))
             original, model, hub = normalized[0]
             if local is None:
-                local = is_local_path(original, sig.hub) or (hub == "huggingface" and original.count("/") <= 1
-                                                             and bool(LOCAL_ROOT.match(original.split("/")[0])))
+                local = is_local_path(original, sig.hub) or (hub == "huggingface" and original.count("/") <= 1 and (
+                    bool(LOCAL_ROOT.match(original.split("/")[0])) or _path_name(arg)))
         kind = value.kind if value and value.values else "dynamic"
         confidence = CONFIDENCE[kind] - (0.1 if len(candidates) > 1 else 0.0)
         call = node if isinstance(node, ast.Call) else None
@@ -554,6 +556,12 @@ class ModuleAnalyzer(ast.NodeVisitor):
             if k.arg == name:
                 return k.value.value if isinstance(k.value, ast.Constant) and isinstance(k.value.value, bool) else None
         return None
+
+
+def _path_name(arg: ast.expr | None) -> bool:
+    """The load's argument is a variable or attribute named for a folder (`adapter_dir`, `self.save_dir`)."""
+    name = arg.id if isinstance(arg, ast.Name) else arg.attr if isinstance(arg, ast.Attribute) else ""
+    return bool(PATH_NAME.search(name))
 
 
 def _assigned_names(node: ast.AST, parents: dict) -> tuple[set[str], ast.Call | None]:
