@@ -573,11 +573,22 @@ class Resolver:
         """Any element of a sequence (a loop variable over a list, a dict's keys or values)."""
         items = self._sequence(expr.value, ctx)
         if not items:
-            return None
+            return self._passed_items(expr.value, ctx)
         found = [v for v in (self.resolve(e, ctx.deeper(scopes=[ctx.mod.scope], line=10**9)) for e in items) if v]
         if not found:
             return None
         return Value(_dedup([x for v in found for x in v.values]), chain("constant", found[0].kind))
+
+    def _passed_items(self, expr: ast.expr, ctx: Ctx) -> Value | None:
+        """A loop over a parameter (`for name in model_names:`): the elements of the sequences its callers pass."""
+        if not isinstance(expr, ast.Name):
+            return None
+        for i, scope in enumerate(ctx.scopes):
+            if expr.id in scope.assigns:
+                return None
+            if scope is not ctx.mod.scope and expr.id in scope.defaults:
+                return self._callers(scope, expr.id, ctx, i, items=True)
+        return None
 
     def _choices(self, options: ast.expr, widget: ast.Call | None, ctx: Ctx) -> Value | None:
         """The values a choice list allows (argparse `choices`, a UI dropdown), the widget's default first."""
@@ -600,9 +611,10 @@ class Resolver:
         ordered = _dedup(([first] if first else []) + values)
         return Value(ordered, "choices")
 
-    def _callers(self, scope: Scope, name: str, ctx: Ctx, i: int) -> Value | None:
+    def _callers(self, scope: Scope, name: str, ctx: Ctx, i: int, items: bool = False) -> Value | None:
         """A parameter's values from the calls of its function (or class, for `__init__`) in this module
-        and in the repo modules that import it: argument passed, else the function's own default."""
+        and in the repo modules that import it: argument passed, else the function's own default (`items`:
+        the elements of the sequences passed)."""
         fn = scope.node
         if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) or (id(fn), name) in ctx.seen:
             return None
@@ -624,12 +636,17 @@ class Resolver:
         for site in found[:MAX_SITES]:
             arg = site.argument(name, index)
             if arg is not None:
-                value = self.resolve(arg, Ctx(mod=site.mod, scopes=site.scopes, cls=site.cls, line=site.call.lineno,
-                                              depth=ctx.depth + 1, budget=ctx.budget, seen=seen))
+                where = Ctx(mod=site.mod, scopes=site.scopes, cls=site.cls, line=site.call.lineno,
+                            depth=ctx.depth + 1, budget=ctx.budget, seen=seen)
             elif default is not None:
-                value = self.resolve(default, ctx.deeper(scopes=outer, line=10**9, seen=seen))
-            else:
+                arg, where = default, ctx.deeper(scopes=outer, line=10**9, seen=seen)
+            if arg is None:
                 value = None
+            elif items:
+                elements = self._sequence(arg, where)
+                value = self.resolve(ast.List(elts=elements, ctx=ast.Load()), where) if elements else None
+            else:
+                value = self.resolve(arg, where)
             if value:
                 values.extend(value.values)
                 inner = inner or value.kind
