@@ -579,6 +579,17 @@ class Resolver:
             return None
         return Value(_dedup([x for v in found for x in v.values]), chain("constant", found[0].kind))
 
+    def _unpacked_kwarg(self, star: ast.expr, name: str, ctx: Ctx) -> ast.expr | None:
+        """`f(**conf)`: the expression under key `name` of the literal dict `conf` is, or of every dict in the
+        list a loop variable `conf` runs over (as a list of alternatives)."""
+        tables = [self._dict(star, ctx)]
+        if tables[0] is None and isinstance(star, ast.Name):
+            scope = next((sc for sc in ctx.scopes if star.id in sc.assigns), None)
+            loops = [v.value for _, v in (scope.assigns[star.id] if scope else ()) if isinstance(v, ast.Starred)]
+            tables = [self._dict(e, ctx.deeper()) for it in loops for e in (self._sequence(it, ctx) or [])]
+        exprs = [t[name] for t in tables if t and name in t]
+        return exprs[0] if len(exprs) == 1 else ast.List(elts=exprs, ctx=ast.Load()) if exprs else None
+
     def _passed_items(self, expr: ast.expr, ctx: Ctx) -> Value | None:
         """A loop over a parameter (`for name in model_names:`): the elements of the sequences its callers pass."""
         if not isinstance(expr, ast.Name):
@@ -635,9 +646,13 @@ class Resolver:
         outer = ctx.scopes[i + 1:] or [ctx.mod.scope]
         for site in found[:MAX_SITES]:
             arg = site.argument(name, index)
+            where = Ctx(mod=site.mod, scopes=site.scopes, cls=site.cls, line=site.call.lineno,
+                        depth=ctx.depth + 1, budget=ctx.budget, seen=seen)
+            star = next((k.value for k in site.call.keywords if k.arg is None), None)
+            if arg is None and star is not None and not items:
+                arg = self._unpacked_kwarg(star, name, where)
             if arg is not None:
-                where = Ctx(mod=site.mod, scopes=site.scopes, cls=site.cls, line=site.call.lineno,
-                            depth=ctx.depth + 1, budget=ctx.budget, seen=seen)
+                pass
             elif default is not None:
                 arg, where = default, ctx.deeper(scopes=outer, line=10**9, seen=seen)
             if arg is None:
