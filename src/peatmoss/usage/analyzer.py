@@ -369,6 +369,9 @@ class ModuleAnalyzer(ast.NodeVisitor):
     def _loaded(self, expr: ast.expr) -> bool:
         """An expression holding an object a catalogued call loaded (`model = AutoModel.from_pretrained(...)`)."""
         values = [(expr, False)] if isinstance(expr, ast.Call) else self._bindings(expr)
+        if isinstance(expr, ast.Attribute) and self.classes[0] is not None:  # self.tok = tok; tok = X.from_pretrained()
+            values = [(b, isinstance(b, ast.Call)) for v, _ in values
+                      for b in (self._method_local(v) if isinstance(v, ast.Name) else [v])]
         values = [(v, i) for v, i in values if not (isinstance(v, ast.Constant) and v.value is None)]  # `model = None`
         calls = [v for v, _ in values if isinstance(v, ast.Call)]
         if not calls or len(calls) != len(values):
@@ -384,6 +387,13 @@ class ModuleAnalyzer(ast.NodeVisitor):
             if sig is None:
                 return False
         return True
+
+    def _method_local(self, name: ast.Name) -> list[ast.expr]:
+        """The values a local name gets in the methods of the current class (for `self.x = name`); [name] when
+        it gets none."""
+        found = [n.value for n in ast.walk(self.classes[0].node) if isinstance(n, ast.Assign) and len(n.targets) == 1
+                 and isinstance(n.targets[0], ast.Name) and n.targets[0].id == name.id]
+        return found or [name]
 
     def _object_beside_loaded(self, call: ast.Call, arg: ast.expr, ctx: Ctx) -> bool:
         """pipeline(model=m, tokenizer=<loaded tokenizer>) where `m` is only ever bound to results of calls (`m =
