@@ -426,6 +426,7 @@ class ModuleAnalyzer(ast.NodeVisitor):
         if arg is not None and NOT_WEIGHTS.search(self._text(arg)):
             return False  # optimizer / scheduler / scaler state
         data = bool(value) and all(DATA_FILE.search(v.replace("\\", "/").rsplit("/", 1)[-1]) for v in value.values)
+        data = data or self._data_target(call)
         if not data and value and any(v.lower().endswith(CHECKPOINT_EXT) for v in value.values):
             return True
         if not data and arg is not None and WEIGHTS_HINT.search(self._text(arg)):
@@ -445,6 +446,17 @@ class ModuleAnalyzer(ast.NodeVisitor):
             names = {t.id for t in targets if isinstance(t, ast.Name)}
             return bool(names) and self._restores(names)
         return False
+
+    def _data_target(self, call: ast.Call) -> bool:
+        """`self.task_centroids = torch.load(...)`: the result is bound to a name for data (its last word)."""
+        if self._parents is None:
+            self._parents = {c: p for p in ast.walk(self.mod.tree) for c in ast.iter_child_nodes(p)}
+        parent = self._parents.get(call)
+        if not isinstance(parent, (ast.Assign, ast.AnnAssign)):
+            return False
+        targets = parent.targets if isinstance(parent, ast.Assign) else [parent.target]
+        words = [re.split(r"[._]", ast.unparse(t))[-1] + "." for t in targets if isinstance(t, (ast.Name, ast.Attribute))]
+        return bool(words) and all(DATA_FILE.search(w) for w in words)
 
     def _restores(self, names: set[str]) -> bool:
         """A name later handed to `<model>.load_state_dict(...)` in the same function (`state = torch.load(p);
