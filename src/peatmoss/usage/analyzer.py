@@ -155,8 +155,10 @@ class ModuleAnalyzer(ast.NodeVisitor):
 
     def _unimported(self, expr: ast.expr) -> tuple[str | None, Signature | None]:
         """`AutoTokenizer.from_pretrained(...)` in code that never imports or binds the name (a snippet pasted
-        without its imports): a transformers class name is that class."""
-        if not isinstance(expr, ast.Name) or not HF_CLASS.fullmatch(expr.id) or self.mod.star_imports \
+        without its imports, or one a library's `import *` brings): a transformers class name is that class.
+        Not when a star import of a repository module may define it."""
+        if not isinstance(expr, ast.Name) or not HF_CLASS.fullmatch(expr.id) \
+                or any(self.repo.find_module(star) is not None for star in self.mod.star_imports) \
                 or expr.id in self.mod.imports or expr.id in self.mod.classes or expr.id in dir(builtins) \
                 or any(expr.id in s.assigns or expr.id in s.defaults for s in self.scopes) \
                 or any(getattr(f, "name", None) == expr.id for f in self.mod.functions):
