@@ -253,6 +253,11 @@ class Resolver:
 
     def _Attribute(self, expr: ast.Attribute, ctx: Ctx) -> Value | None:
         base = expr.value
+        if expr.attr in ("name_or_path", "_name_or_path"):  # model.name_or_path: what its from_pretrained was given
+            value = self._loaded_from(base.value if isinstance(base, ast.Attribute) and base.attr == "config"
+                                      else base, ctx)
+            if value:
+                return value
         if isinstance(base, ast.Name):
             if base.id in ("self", "cls") and ctx.cls is not None and expr.attr in ctx.cls.attrs:
                 value = self._class_attr(ctx.cls, expr.attr, ctx)
@@ -589,6 +594,18 @@ class Resolver:
             tables = [self._dict(e, ctx.deeper()) for it in loops for e in (self._sequence(it, ctx) or [])]
         exprs = [t[name] for t in tables if t and name in t]
         return exprs[0] if len(exprs) == 1 else ast.List(elts=exprs, ctx=ast.Load()) if exprs else None
+
+    def _loaded_from(self, expr: ast.expr, ctx: Ctx) -> Value | None:
+        """The id given to the latest `X.from_pretrained(...)` a name is bound to before the current line."""
+        if not isinstance(expr, ast.Name):
+            return None
+        scope = next((sc for sc in ctx.scopes if expr.id in sc.assigns), None)
+        for _, value in _ordered(scope.assigns[expr.id], ctx.line) if scope else ():
+            if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) \
+                    and value.func.attr == "from_pretrained":
+                arg = call_arg(value, 0, "pretrained_model_name_or_path")
+                return self.resolve(arg, ctx.deeper(line=value.lineno)) if arg is not None else None
+        return None
 
     def _passed_items(self, expr: ast.expr, ctx: Ctx) -> Value | None:
         """A loop over a parameter (`for name in model_names:`): the elements of the sequences its callers pass."""
