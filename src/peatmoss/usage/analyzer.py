@@ -375,20 +375,40 @@ class ModuleAnalyzer(ast.NodeVisitor):
             values = [(b, isinstance(b, ast.Call)) for v, _ in values
                       for b in (self._method_local(v) if isinstance(v, ast.Name) else [v])]
         values = [(v, i) for v, i in values if not (isinstance(v, ast.Constant) and v.value is None)]  # `model = None`
+        if not values and isinstance(expr, ast.Name):
+            return self._passed_loaded(expr)
         calls = [v for v, _ in values if isinstance(v, ast.Call)]
         if not calls or len(calls) != len(values):
             return False
         for c in calls:
-            while isinstance(c.func, ast.Attribute) and isinstance(c.func.value, ast.Call) \
-                    and c.func.attr in ("to", "cuda", "cpu", "eval", "half", "float", "bfloat16"):
-                c = c.func.value  # AutoModel.from_pretrained(...).to(device)
-            name = self.repo.qualname(c.func, self.mod)
-            sig = self.catalog.lookup(name) if name else None
-            if sig is None and isinstance(c.func, ast.Attribute):
-                sig = self._on_receiver(c.func)[1]
-            if sig is None:
+            c = _moved(c)
+            if not self._catalogued(c, self.mod) and not (
+                    isinstance(c.func, ast.Attribute) and self._on_receiver(c.func)[1] is not None):
                 return False
         return True
+
+    def _passed_loaded(self, expr: ast.Name) -> bool:
+        """A parameter of a plain function to which every call site passes an object a catalogued call loaded
+        (`def build(model): pipeline(..., model=model)`; `build(AutoModel.from_pretrained(...))`)."""
+        scope, fn = self.scopes[0], self.scopes[0].node
+        if self.classes[0] is not None or not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) \
+                or expr.id not in scope.defaults or expr.id in scope.assigns:
+            return False
+        index = next((k for k, a in enumerate(fn.args.posonlyargs + fn.args.args) if a.arg == expr.id), None)
+        found = self.repo.resolver._sites(fn.name, self.mod, fn, None)
+        for site in found:
+            arg = site.argument(expr.id, index)
+            held = next((sc.assigns[arg.id] for sc in site.scopes if arg.id in sc.assigns), []) \
+                if isinstance(arg, ast.Name) else []
+            values = [arg] if isinstance(arg, ast.Call) else [v for _, v in held]
+            if not values or not all(isinstance(v, ast.Call) and self._catalogued(v, site.mod) for v in values):
+                return False
+        return bool(found)
+
+    def _catalogued(self, c: ast.Call, mod: ModuleInfo) -> bool:
+        """A call the catalog knows (through `.to(device)` and the like)."""
+        name = self.repo.qualname(_moved(c).func, mod)
+        return bool(name) and self.catalog.lookup(name) is not None
 
     def _method_local(self, name: ast.Name) -> list[ast.expr]:
         """The values a local name gets in the methods of the current class (for `self.x = name`); [name] when
@@ -580,6 +600,14 @@ class ModuleAnalyzer(ast.NodeVisitor):
             if k.arg == name:
                 return k.value.value if isinstance(k.value, ast.Constant) and isinstance(k.value.value, bool) else None
         return None
+
+
+def _moved(c: ast.Call) -> ast.Call:
+    """AutoModel.from_pretrained(...).to(device) -> the from_pretrained call."""
+    while isinstance(c.func, ast.Attribute) and isinstance(c.func.value, ast.Call) \
+            and c.func.attr in ("to", "cuda", "cpu", "eval", "half", "float", "bfloat16"):
+        c = c.func.value
+    return c
 
 
 def _path_name(arg: ast.expr | None) -> bool:
