@@ -31,10 +31,14 @@ CHECKPOINT_EXT = (".pt", ".pth", ".ckpt", ".bin", ".safetensors", ".h5", ".keras
 WEIGHTS_HINT = re.compile(r"ckpt|checkpoint|state_dict|weight|model|pretrain|\bnet\b|_net|encoder|backbone", re.I)
 NOT_WEIGHTS = re.compile(r"optim|sched|scaler", re.I)
 # a file whose name ends in a data word (`dataset.pt`, `train_data.pth`, `embeddings.pt`; not `data_model.pt`)
-DATA_FILE = re.compile(r"(^|[_\-])(datasets?|data|embeddings|labels|vocab|splits?)(\.|$)", re.I)
+DATA_FILE = re.compile(r"(^|[_\-])(datasets?|data|embeddings|labels|vocab|splits?|centroids?|features|feats|stats|"
+                       r"statistics|index|indices|indexes|clusters)(\.|$)", re.I)
+HUB_HELPERS = re.compile(r"(^|_)(utils?|processing|transforms?)$")  # torch.hub entries that return helper code
 HF_HUBCONF = ("huggingface/pytorch-transformers", "huggingface/transformers")  # hubconf entries take a Hub id
 # first path segment of an id-shaped value that names a training output folder, not a Hub owner
-LOCAL_ROOT = re.compile(r"^(outputs?|checkpoints?|ckpts?|results?|runs|saved?_models?|saves?|weights|artifacts|"
+# a name that holds a folder (`adapter_dir`, `self.ckpt_folder`)
+PATH_NAME = re.compile(r"(dir|directory|folder)$", re.I)  # `*path` too often holds Hub ids (`base_model_path`)
+LOCAL_ROOT = re.compile(r"^(outputs?|outs?|checkpoints?|ckpts?|results?|runs|saved?_models?|saves?|weights|artifacts|"
                         r"experiments?|exps?|logs|tmp|trained_models?|finetuned(_models?)?|models?)([_-]\w+)?$", re.I)
 
 
@@ -151,8 +155,10 @@ class ModuleAnalyzer(ast.NodeVisitor):
 
     def _unimported(self, expr: ast.expr) -> tuple[str | None, Signature | None]:
         """`AutoTokenizer.from_pretrained(...)` in code that never imports or binds the name (a snippet pasted
-        without its imports): a transformers class name is that class."""
-        if not isinstance(expr, ast.Name) or not HF_CLASS.fullmatch(expr.id) or self.mod.star_imports \
+        without its imports, or one a library's `import *` brings): a transformers class name is that class.
+        Not when a star import of a repository module may define it."""
+        if not isinstance(expr, ast.Name) or not HF_CLASS.fullmatch(expr.id) \
+                or any(self.repo.find_module(star) is not None for star in self.mod.star_imports) \
                 or expr.id in self.mod.imports or expr.id in self.mod.classes or expr.id in dir(builtins) \
                 or any(expr.id in s.assigns or expr.id in s.defaults for s in self.scopes) \
                 or any(getattr(f, "name", None) == expr.id for f in self.mod.functions):
@@ -356,6 +362,8 @@ class ModuleAnalyzer(ast.NodeVisitor):
             self._missing(call, sig, qualified, ctx)
             return
         value = self.repo.resolver.resolve(arg, ctx)
+        if sig.file_runtime and value and all(is_local_path(v, sig.hub) for v in value.values):
+            return  # a local GGUF/GGML file run as it is: nothing is fetched
         if value and (sig.tag_pos is not None or sig.tag_kw):
             value = self._tagged(call, sig, value, ctx)
         self._add(call, sig, qualified, arg, value)
@@ -363,21 +371,51 @@ class ModuleAnalyzer(ast.NodeVisitor):
     def _loaded(self, expr: ast.expr) -> bool:
         """An expression holding an object a catalogued call loaded (`model = AutoModel.from_pretrained(...)`)."""
         values = [(expr, False)] if isinstance(expr, ast.Call) else self._bindings(expr)
+        if isinstance(expr, ast.Attribute) and self.classes[0] is not None:  # self.tok = tok; tok = X.from_pretrained()
+            values = [(b, isinstance(b, ast.Call)) for v, _ in values
+                      for b in (self._method_local(v) if isinstance(v, ast.Name) else [v])]
         values = [(v, i) for v, i in values if not (isinstance(v, ast.Constant) and v.value is None)]  # `model = None`
+        if not values and isinstance(expr, ast.Name):
+            return self._passed_loaded(expr)
         calls = [v for v, _ in values if isinstance(v, ast.Call)]
         if not calls or len(calls) != len(values):
             return False
         for c in calls:
-            while isinstance(c.func, ast.Attribute) and isinstance(c.func.value, ast.Call) \
-                    and c.func.attr in ("to", "cuda", "cpu", "eval", "half", "float", "bfloat16"):
-                c = c.func.value  # AutoModel.from_pretrained(...).to(device)
-            name = self.repo.qualname(c.func, self.mod)
-            sig = self.catalog.lookup(name) if name else None
-            if sig is None and isinstance(c.func, ast.Attribute):
-                sig = self._on_receiver(c.func)[1]
-            if sig is None:
+            c = _moved(c)
+            if not self._catalogued(c, self.mod) and not (
+                    isinstance(c.func, ast.Attribute) and self._on_receiver(c.func)[1] is not None):
                 return False
         return True
+
+    def _passed_loaded(self, expr: ast.Name) -> bool:
+        """A parameter of a plain function to which every call site passes an object a catalogued call loaded
+        (`def build(model): pipeline(..., model=model)`; `build(AutoModel.from_pretrained(...))`)."""
+        scope, fn = self.scopes[0], self.scopes[0].node
+        if self.classes[0] is not None or not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) \
+                or expr.id not in scope.defaults or expr.id in scope.assigns:
+            return False
+        index = next((k for k, a in enumerate(fn.args.posonlyargs + fn.args.args) if a.arg == expr.id), None)
+        found = self.repo.resolver._sites(fn.name, self.mod, fn, None)
+        for site in found:
+            arg = site.argument(expr.id, index)
+            held = next((sc.assigns[arg.id] for sc in site.scopes if arg.id in sc.assigns), []) \
+                if isinstance(arg, ast.Name) else []
+            values = [arg] if isinstance(arg, ast.Call) else [v for _, v in held]
+            if not values or not all(isinstance(v, ast.Call) and self._catalogued(v, site.mod) for v in values):
+                return False
+        return bool(found)
+
+    def _catalogued(self, c: ast.Call, mod: ModuleInfo) -> bool:
+        """A call the catalog knows (through `.to(device)` and the like)."""
+        name = self.repo.qualname(_moved(c).func, mod)
+        return bool(name) and self.catalog.lookup(name) is not None
+
+    def _method_local(self, name: ast.Name) -> list[ast.expr]:
+        """The values a local name gets in the methods of the current class (for `self.x = name`); [name] when
+        it gets none."""
+        found = [n.value for n in ast.walk(self.classes[0].node) if isinstance(n, ast.Assign) and len(n.targets) == 1
+                 and isinstance(n.targets[0], ast.Name) and n.targets[0].id == name.id]
+        return found or [name]
 
     def _object_beside_loaded(self, call: ast.Call, arg: ast.expr, ctx: Ctx) -> bool:
         """pipeline(model=m, tokenizer=<loaded tokenizer>) where `m` is only ever bound to results of calls (`m =
@@ -410,6 +448,7 @@ class ModuleAnalyzer(ast.NodeVisitor):
         if arg is not None and NOT_WEIGHTS.search(self._text(arg)):
             return False  # optimizer / scheduler / scaler state
         data = bool(value) and all(DATA_FILE.search(v.replace("\\", "/").rsplit("/", 1)[-1]) for v in value.values)
+        data = data or self._data_target(call)
         if not data and value and any(v.lower().endswith(CHECKPOINT_EXT) for v in value.values):
             return True
         if not data and arg is not None and WEIGHTS_HINT.search(self._text(arg)):
@@ -429,6 +468,17 @@ class ModuleAnalyzer(ast.NodeVisitor):
             names = {t.id for t in targets if isinstance(t, ast.Name)}
             return bool(names) and self._restores(names)
         return False
+
+    def _data_target(self, call: ast.Call) -> bool:
+        """`self.task_centroids = torch.load(...)`: the result is bound to a name for data (its last word)."""
+        if self._parents is None:
+            self._parents = {c: p for p in ast.walk(self.mod.tree) for c in ast.iter_child_nodes(p)}
+        parent = self._parents.get(call)
+        if not isinstance(parent, (ast.Assign, ast.AnnAssign)):
+            return False
+        targets = parent.targets if isinstance(parent, ast.Assign) else [parent.target]
+        words = [re.split(r"[._]", ast.unparse(t))[-1] + "." for t in targets if isinstance(t, (ast.Name, ast.Attribute))]
+        return bool(words) and all(DATA_FILE.search(w) for w in words)
 
     def _restores(self, names: set[str]) -> bool:
         """A name later handed to `<model>.load_state_dict(...)` in the same function (`state = torch.load(p);
@@ -480,6 +530,8 @@ class ModuleAnalyzer(ast.NodeVisitor):
         resolver = self.repo.resolver
         repo_v, entry_v = resolver.resolve(repo_expr, ctx), resolver.resolve(entry_expr, ctx)
         text = ", ".join(self._text(e) for e in (repo_expr, entry_expr) if e is not None) or None
+        if entry_v and all(HUB_HELPERS.search(e) for e in entry_v.values):
+            return  # `nvidia_ssd_processing_utils`: the entry returns helper code, no weights
         if not repo_v or not entry_v:
             self._add(call, sig, qualified, None, None, arg_text=text)
             return
@@ -520,8 +572,8 @@ class ModuleAnalyzer(ast.NodeVisitor):
             candidates = list(dict.fromkeys(n for _, n, _ in normalized))
             original, model, hub = normalized[0]
             if local is None:
-                local = is_local_path(original, sig.hub) or (hub == "huggingface" and original.count("/") <= 1
-                                                             and bool(LOCAL_ROOT.match(original.split("/")[0])))
+                local = is_local_path(original, sig.hub) or (hub == "huggingface" and original.count("/") <= 1 and (
+                    bool(LOCAL_ROOT.match(original.split("/")[0])) or _path_name(arg)))
         kind = value.kind if value and value.values else "dynamic"
         confidence = CONFIDENCE[kind] - (0.1 if len(candidates) > 1 else 0.0)
         call = node if isinstance(node, ast.Call) else None
@@ -548,6 +600,20 @@ class ModuleAnalyzer(ast.NodeVisitor):
             if k.arg == name:
                 return k.value.value if isinstance(k.value, ast.Constant) and isinstance(k.value.value, bool) else None
         return None
+
+
+def _moved(c: ast.Call) -> ast.Call:
+    """AutoModel.from_pretrained(...).to(device) -> the from_pretrained call."""
+    while isinstance(c.func, ast.Attribute) and isinstance(c.func.value, ast.Call) \
+            and c.func.attr in ("to", "cuda", "cpu", "eval", "half", "float", "bfloat16"):
+        c = c.func.value
+    return c
+
+
+def _path_name(arg: ast.expr | None) -> bool:
+    """The load's argument is a variable or attribute named for a folder (`adapter_dir`, `self.save_dir`)."""
+    name = arg.id if isinstance(arg, ast.Name) else arg.attr if isinstance(arg, ast.Attribute) else ""
+    return bool(PATH_NAME.search(name))
 
 
 def _assigned_names(node: ast.AST, parents: dict) -> tuple[set[str], ast.Call | None]:

@@ -253,6 +253,11 @@ class Resolver:
 
     def _Attribute(self, expr: ast.Attribute, ctx: Ctx) -> Value | None:
         base = expr.value
+        if expr.attr in ("name_or_path", "_name_or_path"):  # model.name_or_path: what its from_pretrained was given
+            value = self._loaded_from(base.value if isinstance(base, ast.Attribute) and base.attr == "config"
+                                      else base, ctx)
+            if value:
+                return value
         if isinstance(base, ast.Name):
             if base.id in ("self", "cls") and ctx.cls is not None and expr.attr in ctx.cls.attrs:
                 value = self._class_attr(ctx.cls, expr.attr, ctx)
@@ -573,11 +578,45 @@ class Resolver:
         """Any element of a sequence (a loop variable over a list, a dict's keys or values)."""
         items = self._sequence(expr.value, ctx)
         if not items:
-            return None
+            return self._passed_items(expr.value, ctx)
         found = [v for v in (self.resolve(e, ctx.deeper(scopes=[ctx.mod.scope], line=10**9)) for e in items) if v]
         if not found:
             return None
         return Value(_dedup([x for v in found for x in v.values]), chain("constant", found[0].kind))
+
+    def _unpacked_kwarg(self, star: ast.expr, name: str, ctx: Ctx) -> ast.expr | None:
+        """`f(**conf)`: the expression under key `name` of the literal dict `conf` is, or of every dict in the
+        list a loop variable `conf` runs over (as a list of alternatives)."""
+        tables = [self._dict(star, ctx)]
+        if tables[0] is None and isinstance(star, ast.Name):
+            scope = next((sc for sc in ctx.scopes if star.id in sc.assigns), None)
+            loops = [v.value for _, v in (scope.assigns[star.id] if scope else ()) if isinstance(v, ast.Starred)]
+            tables = [self._dict(e, ctx.deeper()) for it in loops for e in (self._sequence(it, ctx) or [])]
+        exprs = [t[name] for t in tables if t and name in t]
+        return exprs[0] if len(exprs) == 1 else ast.List(elts=exprs, ctx=ast.Load()) if exprs else None
+
+    def _loaded_from(self, expr: ast.expr, ctx: Ctx) -> Value | None:
+        """The id given to the latest `X.from_pretrained(...)` a name is bound to before the current line."""
+        if not isinstance(expr, ast.Name):
+            return None
+        scope = next((sc for sc in ctx.scopes if expr.id in sc.assigns), None)
+        for _, value in _ordered(scope.assigns[expr.id], ctx.line) if scope else ():
+            if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) \
+                    and value.func.attr == "from_pretrained":
+                arg = call_arg(value, 0, "pretrained_model_name_or_path")
+                return self.resolve(arg, ctx.deeper(line=value.lineno)) if arg is not None else None
+        return None
+
+    def _passed_items(self, expr: ast.expr, ctx: Ctx) -> Value | None:
+        """A loop over a parameter (`for name in model_names:`): the elements of the sequences its callers pass."""
+        if not isinstance(expr, ast.Name):
+            return None
+        for i, scope in enumerate(ctx.scopes):
+            if expr.id in scope.assigns:
+                return None
+            if scope is not ctx.mod.scope and expr.id in scope.defaults:
+                return self._callers(scope, expr.id, ctx, i, items=True)
+        return None
 
     def _choices(self, options: ast.expr, widget: ast.Call | None, ctx: Ctx) -> Value | None:
         """The values a choice list allows (argparse `choices`, a UI dropdown), the widget's default first."""
@@ -600,9 +639,10 @@ class Resolver:
         ordered = _dedup(([first] if first else []) + values)
         return Value(ordered, "choices")
 
-    def _callers(self, scope: Scope, name: str, ctx: Ctx, i: int) -> Value | None:
+    def _callers(self, scope: Scope, name: str, ctx: Ctx, i: int, items: bool = False) -> Value | None:
         """A parameter's values from the calls of its function (or class, for `__init__`) in this module
-        and in the repo modules that import it: argument passed, else the function's own default."""
+        and in the repo modules that import it: argument passed, else the function's own default (`items`:
+        the elements of the sequences passed)."""
         fn = scope.node
         if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) or (id(fn), name) in ctx.seen:
             return None
@@ -623,13 +663,22 @@ class Resolver:
         outer = ctx.scopes[i + 1:] or [ctx.mod.scope]
         for site in found[:MAX_SITES]:
             arg = site.argument(name, index)
+            where = Ctx(mod=site.mod, scopes=site.scopes, cls=site.cls, line=site.call.lineno,
+                        depth=ctx.depth + 1, budget=ctx.budget, seen=seen)
+            star = next((k.value for k in site.call.keywords if k.arg is None), None)
+            if arg is None and star is not None and not items:
+                arg = self._unpacked_kwarg(star, name, where)
             if arg is not None:
-                value = self.resolve(arg, Ctx(mod=site.mod, scopes=site.scopes, cls=site.cls, line=site.call.lineno,
-                                              depth=ctx.depth + 1, budget=ctx.budget, seen=seen))
+                pass
             elif default is not None:
-                value = self.resolve(default, ctx.deeper(scopes=outer, line=10**9, seen=seen))
-            else:
+                arg, where = default, ctx.deeper(scopes=outer, line=10**9, seen=seen)
+            if arg is None:
                 value = None
+            elif items:
+                elements = self._sequence(arg, where)
+                value = self.resolve(ast.List(elts=elements, ctx=ast.Load()), where) if elements else None
+            else:
+                value = self.resolve(arg, where)
             if value:
                 values.extend(value.values)
                 inner = inner or value.kind
