@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import functools
 import re
+from bisect import bisect_left
 from typing import Any
 
 from peatmoss.core.frontmatter import FrontMatter, split_front_matter
 
 from . import normalize as nz
 from .builder import Builder
+from .keywords import Keywords
 from .markdown import code_blocks, injection_spans, is_placeholder, sections, tables
 from .papers import extract_papers
 from .prose import (base_model, datasets, domain_fallback, frameworks, io_format, languages, results,
@@ -38,18 +40,32 @@ class Ctx:
         self.prose = _blank(text, [(b.start, b.end) for b in self.blocks] + injection_spans(text, self.body))
         self.low = text.lower()  # for the cheap keyword gates in front of each family of patterns
         self.papers_seen = False  # a paper link was found but not read as the model's own paper
-        self._in_card: dict[str, bool] = {}  # word -> whether it occurs in the card (each word looked up once)
+        self.words = Keywords(self.low)
+        self._in_body: dict[str, list[int]] = {}
 
     def has(self, *words: str) -> bool:
         """Whether any of the (lower-case) words occurs in the card: the gate before a family of patterns."""
-        low, known = self.low, self._in_card
+        positions = self.words.positions
         for w in words:
-            found = known.get(w)
-            if found is None:
-                found = known[w] = w in low
-            if found:
+            if positions(w):
                 return True
         return False
+
+    def occurrences(self, word: str) -> list[int]:
+        """Offsets of the word in the body, as successive str.find calls give them (not overlapping), at most
+        MAX_WINDOWS of them."""
+        found = self._in_body.get(word)
+        if found is None:
+            found, nxt = [], self.body
+            every = self.words.positions(word)
+            for pos in every[bisect_left(every, nxt):]:
+                if pos >= nxt:
+                    found.append(pos)
+                    if len(found) >= MAX_WINDOWS:
+                        break
+                    nxt = pos + len(word)
+            self._in_body[word] = found
+        return found
 
     def windows(self, words: tuple[str, ...], before: int = 80, after: int = 80) -> list[tuple[int, int]]:
         """Merged spans around the body's occurrences of the words (to the end of their line): a pattern that
@@ -57,17 +73,11 @@ class Ctx:
         low, text = self.low, self.text
         if len(low) != len(text):  # lower() changed the length (rare Unicode): no windows, the whole body
             return [(self.body, len(text))] if self.has(*words) else []
-        spans, known = [], self._in_card
+        spans = []
         for w in words:
-            if known.get(w) is False:
-                continue  # not in the card at all
-            pos, n = low.find(w, self.body), 0
-            if pos >= 0:
-                known[w] = True
-            while pos >= 0 and n < MAX_WINDOWS:
+            for pos in self.occurrences(w):
                 eol = text.find("\n", pos + len(w), pos + len(w) + after + 200)
                 spans.append((max(self.body, pos - before), eol if eol >= 0 else min(len(text), pos + len(w) + after)))
-                pos, n = low.find(w, pos + len(w)), n + 1
         spans.sort()
         merged: list[tuple[int, int]] = []
         for lo, hi in spans:
