@@ -48,4 +48,4 @@ def test_a_new_word_is_found_then_kept_in_the_automaton():
     first = Keywords(low)
     assert first.positions("xqxq") == [0, 2, 7]  # new: str.find, overlapping occurrences too
     again = Keywords(low)
-    assert again.positions("xqxq") == [0, 2, 7] and "xqxq" in again._scanned  # found by the automaton now
+    assert again.positions("xqxq") == [0, 2, 7] and "xqxq" in again.scanned  # found by the automaton now

@@ -27,34 +27,32 @@ def _automaton() -> tuple[ahocorasick.Automaton | None, frozenset[str]]:
 
 class Keywords:
     """The occurrences of keywords in one lower-case text: `positions(word)` are the start offsets of all of
-    them (overlapping ones too), in order. A word first asked about is looked for with str.find, and is in the
-    automaton from the next text on."""
+    them (overlapping ones too), in order. `at` holds those of the words found so far, `scanned` the words the
+    automaton looked for (a word in `scanned` but not in `at` does not occur). A word first asked about is
+    looked for with str.find, and is in the automaton from the next text on."""
 
     def __init__(self, low: str):
         self.low = low
-        self._at: dict[str, list[int]] | None = None
+        self.at: dict[str, list[int]] = {}
+        auto, self.scanned = _automaton()
+        if auto is not None:
+            at = self.at
+            for end, w in auto.iter(low):
+                if (found := at.get(w)) is None:
+                    at[w] = [end - len(w) + 1]
+                else:
+                    found.append(end - len(w) + 1)
 
     def positions(self, word: str) -> list[int]:
-        at = self._at
-        if at is None:
-            at = self._at = {}
-            auto, self._scanned = _automaton()
-            if auto is not None:
-                for end, w in auto.iter(self.low):
-                    if (found := at.get(w)) is None:
-                        at[w] = [end - len(w) + 1]
-                    else:
-                        found.append(end - len(w) + 1)
-        found = at.get(word)
+        found = self.at.get(word)
         if found is None:
-            if word in self._scanned:
-                found = []
-            else:
-                found, low, pos = [], self.low, self.low.find(word)
-                while pos >= 0:
-                    found.append(pos)
-                    pos = low.find(word, pos + 1)
-                with _lock:
-                    _words.add(word)
-            at[word] = found
+            if word in self.scanned:
+                return []
+            found, low, pos = [], self.low, self.low.find(word)
+            while pos >= 0:
+                found.append(pos)
+                pos = low.find(word, pos + 1)
+            self.at[word] = found
+            with _lock:
+                _words.add(word)
         return found

@@ -37,17 +37,20 @@ class Ctx:
         self.blocks = code_blocks(text, self.body)
         self.sections = sections(text, self.body, self.blocks)
         # same offsets; code blocks and instruction-like paragraphs ("ignore previous instructions") blanked
-        self.prose = _blank(text, [(b.start, b.end) for b in self.blocks] + injection_spans(text, self.body))
         self.low = text.lower()  # for the cheap keyword gates in front of each family of patterns
+        self.prose = _blank(text, [(b.start, b.end) for b in self.blocks] + injection_spans(text, self.body, self.low))
         self.papers_seen = False  # a paper link was found but not read as the model's own paper
         self.words = Keywords(self.low)
         self._in_body: dict[str, list[int]] = {}
 
     def has(self, *words: str) -> bool:
         """Whether any of the (lower-case) words occurs in the card: the gate before a family of patterns."""
-        positions = self.words.positions
+        at, scanned = self.words.at, self.words.scanned
         for w in words:
-            if positions(w):
+            if w in at:
+                if at[w]:
+                    return True
+            elif w not in scanned and self.words.positions(w):
                 return True
         return False
 
@@ -58,7 +61,7 @@ class Ctx:
         if found is None:
             found, nxt = [], self.body
             every = self.words.positions(word)
-            for pos in every[bisect_left(every, nxt):]:
+            for pos in every[bisect_left(every, nxt):] if every else ():
                 if pos >= nxt:
                     found.append(pos)
                     if len(found) >= MAX_WINDOWS:
@@ -73,11 +76,20 @@ class Ctx:
         low, text = self.low, self.text
         if len(low) != len(text):  # lower() changed the length (rare Unicode): no windows, the whole body
             return [(self.body, len(text))] if self.has(*words) else []
-        spans = []
+        spans, in_body, body = [], self._in_body, self.body
+        at, scanned = self.words.at, self.words.scanned
         for w in words:
-            for pos in self.occurrences(w):
-                eol = text.find("\n", pos + len(w), pos + len(w) + after + 200)
-                spans.append((max(self.body, pos - before), eol if eol >= 0 else min(len(text), pos + len(w) + after)))
+            found = in_body.get(w)
+            if found is None:
+                if w not in at and w in scanned:
+                    continue  # not in the card
+                found = self.occurrences(w)
+            n = len(w)
+            for pos in found:
+                eol = text.find("\n", pos + n, pos + n + after + 200)
+                spans.append((max(body, pos - before), eol if eol >= 0 else min(len(text), pos + n + after)))
+        if len(spans) < 2:
+            return spans
         spans.sort()
         merged: list[tuple[int, int]] = []
         for lo, hi in spans:
