@@ -1,8 +1,14 @@
-"""The builder's entries, made without validating again, are the objects pydantic validation makes."""
+"""The builder's entries, made without validating again, are the objects pydantic validation makes; its
+shortcut to a string's dedupe key gives the key json.dumps gives."""
+
+import json
+import string
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from peatmoss.cards.builder import Builder
+from peatmoss.cards.builder import Builder, dedupe_key
 from peatmoss.cards.schema import CardMetadata, Extracted, value_type
 
 TEXT = "trained on SQuAD with 8 V100 GPUs; license MIT"
@@ -37,3 +43,9 @@ def test_what_validation_refuses_is_refused(source, confidence):
         Builder(TEXT).add("license", "mit", source, None, confidence)
     with pytest.raises(ValueError):
         Builder(TEXT).not_stated("license", source, None, confidence)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=40) | st.text(alphabet=string.printable, max_size=40))
+def test_string_key_is_its_lower_case_json(value):
+    assert dedupe_key("license", value) == json.dumps(value).lower()

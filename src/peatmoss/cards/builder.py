@@ -62,6 +62,8 @@ def dedupe_key(field: str, value: Any) -> str:
     if field == "github_repo":
         return nz.github_repo(value) or str(value).lower()
     if isinstance(value, str):
+        if value.isascii() and value.isprintable() and '"' not in value and "\\" not in value:
+            return f'"{value.lower()}"'  # what json.dumps gives a string it leaves as it is
         return json.dumps(value).lower()
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return repr(value)
