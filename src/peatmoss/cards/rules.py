@@ -919,18 +919,36 @@ def _tables(c: Ctx) -> None:
 
 
 _LIMIT_WORD = re.compile(r"limitation|bias", re.I)
-_LIB_CODE = tuple((re.compile(rx), lib) for rx, lib in (  # a library used by a code block
-    (r"from transformers |import transformers|transformers\.", "transformers"),
-    (r"sentence_transformers", "sentence-transformers"), (r"from diffusers|import diffusers", "diffusers"),
-    (r"\bimport timm|timm\.create_model", "timm"), (r"from peft |import peft", "peft"), (r"from flair", "flair"),
-    (r"speechbrain", "speechbrain"), (r"spacy\.load", "spacy")))
+# a library used by a code block: its pattern, and a word every match contains (looked for first)
+_LIB_CODE = tuple((re.compile(rx), lib, word) for rx, lib, word in (
+    (r"from transformers |import transformers|transformers\.", "transformers", "transformers"),
+    (r"sentence_transformers", "sentence-transformers", "sentence_transformers"),
+    (r"from diffusers|import diffusers", "diffusers", "diffusers"),
+    (r"\bimport timm|timm\.create_model", "timm", "timm"),
+    (r"from peft |import peft", "peft", "peft"),
+    (r"from flair", "flair", "flair"),
+    (r"speechbrain", "speechbrain", "speechbrain"),
+    (r"spacy\.load", "spacy", "spacy.load")))
+_DEMO_WORDS = tuple(_DEMO_HINT.pattern.replace("\\", "").lower().split("|"))  # its alternatives are plain words
+
+
+def _demo_hint(code: str) -> bool:
+    """Whether _DEMO_HINT matches: on ASCII code, the same as one of its words in the lower-case code."""
+    if code.isascii():
+        low = code.lower()
+        return any(w in low for w in _DEMO_WORDS)
+    return bool(_DEMO_HINT.search(code))
 
 
 def _sections(c: Ctx) -> None:
     b, t = c.b, c.text
-    limit_secs = [s for s in c.sections if _LIMIT_HEAD.search(s.title) and not _USE_HEAD.search(s.title)]
-    placeholder_uses = [s for s in c.sections if _USE_HEAD.search(s.title) and _LIMIT_HEAD.search(s.title)
-                        and is_placeholder(t[s.body_start:s.end])]
+    limit_secs, placeholder_uses = [], []
+    for s in c.sections:
+        if _LIMIT_HEAD.search(s.title):
+            if not _USE_HEAD.search(s.title):
+                limit_secs.append(s)
+            elif is_placeholder(t[s.body_start:s.end]):
+                placeholder_uses.append(s)
     real = []
     for s in limit_secs:
         body = t[s.body_start:s.end]
@@ -949,12 +967,12 @@ def _sections(c: Ctx) -> None:
     # demo: the first code block that uses the model; libraries imported by any code block
     for blk in c.blocks:
         code = t[blk.code_start:blk.code_end]
-        if blk.lang in ("bibtex", "bib", "latex", "tex", "json", "yaml", "text") or not _DEMO_HINT.search(code):
+        if blk.lang in ("bibtex", "bib", "latex", "tex", "json", "yaml", "text") or not _demo_hint(code):
             continue
         if not b.has("demo"):
             b.add("demo", code.strip()[:4000], "prose-rule", (blk.code_start, blk.code_end), 0.9)
-        for rx, lib in _LIB_CODE:
-            if (m := rx.search(code)) and lib not in b.values("libraries"):
+        for rx, lib, word in _LIB_CODE:
+            if word in code and (m := rx.search(code)) and lib not in b.values("libraries"):
                 pos = blk.code_start + m.start()
                 b.add("libraries", lib, "prose-rule", (pos, pos + len(m.group(0))), 0.8)
 
