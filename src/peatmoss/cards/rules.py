@@ -608,11 +608,19 @@ _INPUT_SIZE = [
 _RL = re.compile(r"\*\*([\w\- ]{1,40}?)\*\*\s{1,3}agent playing\s{1,3}\*\*([\w\-./ ]{1,80}?)\*\*", re.I)
 
 
+_DIGIT = re.compile(r"\d")
+
+
+def _numeric(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The spans with a digit in them: the only ones where a pattern of a number can match."""
+    return [(lo, hi) for lo, hi in spans if _DIGIT.search(text, lo, hi)]
+
+
 def _prose(c: Ctx) -> None:
     b, t, p = c.b, c.text, c.prose
     body = c.body
     # parameter counts
-    spans = c.windows(("param",), 60, 60) if not b.has("parameter_count") else []
+    spans = _numeric(p, c.windows(("param",), 60, 60)) if not b.has("parameter_count") else []
     abstract = _abstract_spans(c) if spans else []
     for rx in (_PARAMS if spans else ()):
         m = next((m for m in c.finditer(rx, p, spans) if not _PART_COUNT.match(p, m.end(), m.end() + 60)
@@ -649,7 +657,7 @@ def _prose(c: Ctx) -> None:
         if len(b.fields["hardware"]) >= 3:
             break
     # CO2
-    spans = c.windows(("co2", "co₂", "carbon"), 60, 60) if not b.has("carbon_emitted") else []
+    spans = _numeric(p, c.windows(("co2", "co₂", "carbon"), 60, 60)) if not b.has("carbon_emitted") else []
     for rx in (_CO2 if spans else ()):
         m = c.search(rx, p, spans)
         if m:
@@ -702,7 +710,7 @@ def _prose(c: Ctx) -> None:
     for field, rxs, conv, words in (("sample_rate", _SAMPLE_RATE, _hz, ("khz", "sampl")),
                                     ("max_sequence_length", _SEQ, _int, ("seq", "token", "context", "piece", "up to")),
                                     ("vocabulary_size", _VOCAB, _int, ("vocab",))):
-        spans = c.windows(words, 60, 60)
+        spans = _numeric(t, c.windows(words, 60, 60))
         for rx in (rxs if spans else ()):
             m = c.search(rx, t, spans)
             if m and rx is _SEQ_STAGES:  # "a sequence length of 128, then … of 1024": the last stage's, the longest
@@ -710,7 +718,7 @@ def _prose(c: Ctx) -> None:
             if m and (v := conv(m.group(1))):
                 b.add(field, v, "prose-rule", (m.start(), m.end()), 0.8)
                 break
-    spans = c.windows(("resolution", "image size", "input size", "of size", "pixel", "px"), 30, 60)
+    spans = _numeric(t, c.windows(("resolution", "image size", "input size", "of size", "pixel", "px"), 30, 60))
     for rx in (_INPUT_SIZE if spans else ()):
         m = c.search(rx, t, spans)
         if m:
@@ -1076,7 +1084,8 @@ def _absent(c: Ctx, fields) -> None:
                 continue
             if field == "evaluation" and (_result_number(c) or _results_in_code(c)):
                 continue  # results are numbers with decimals or percentages
-            if field == "hyper_parameters" and c.search(_HP_VALUE, c.low, c.windows(_HP_VALUE_WORDS, 20, 60)):
+            if field == "hyper_parameters" and c.search(_HP_VALUE, c.low,
+                                                        _numeric(c.low, c.windows(_HP_VALUE_WORDS, 20, 60))):
                 continue  # a setting is a name with a number near it ("batch size of 32", "362,000 steps")
             if field not in ("frameworks", "evaluation", "hyper_parameters"):
                 continue
