@@ -1,5 +1,6 @@
 """Where the rules' keywords occur in a card: one Aho-Corasick pass over the lower-case text finds every keyword
-any rule has asked about so far, instead of one substring search per keyword and rule (about 300 a card)."""
+any rule has asked about so far, instead of one substring search per keyword and rule (about 300 a card).
+It is meant for the rules' fixed keywords: every new word asked about is kept and rebuilds the automaton once."""
 
 from __future__ import annotations
 
