@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from peatmoss.core.identity import model_key
 
 from . import normalize as nz
-from .schema import FIELDS, LIST_FIELDS, CardMetadata, Extracted, to_plain
+from .schema import FIELDS, LIST_FIELDS, CardMetadata, Extracted, Source, to_plain
 
 MAX_EVIDENCE = 4000
 _ADAPTERS = {name: TypeAdapter(typ) for name, (typ, _, _) in FIELDS.items()}
@@ -28,6 +28,27 @@ def validate_value(field: str, value: Any) -> Any:
     return _ADAPTERS[field].validate_python(value)
 
 
+_SOURCES = frozenset(get_args(Source))
+_set = object.__setattr__
+
+
+def _entry(field: str, state: str, value: Any, source: str, start: int | None, end: int | None, ev: str | None,
+           confidence: float, flag: str | None) -> Extracted:
+    """An entry built as `model_construct` builds one, without validating again what is known good (the value is
+    validated, offsets and evidence come from the card); what validation would refuse is refused here."""
+    confidence = float(confidence)
+    if source not in _SOURCES or not 0.0 <= confidence <= 1.0:
+        raise ValueError(f"bad entry for {field}: source {source!r}, confidence {confidence!r}")
+    item = object.__new__(_ENTRY[field])
+    values = {"state": state, "value": value, "source": source, "evidence_start": start, "evidence_end": end,
+              "evidence_text": ev, "confidence": confidence, "flagged": bool(flag), "flag_reason": flag}
+    _set(item, "__dict__", values)
+    _set(item, "__pydantic_fields_set__", set(values))
+    _set(item, "__pydantic_extra__", None)
+    _set(item, "__pydantic_private__", None)
+    return item
+
+
 def dedupe_key(field: str, value: Any) -> str:
     """Two values with the same key are the same fact (merged, not a disagreement)."""
     if field == "base_model":  # either name of a moved model is the same parent
@@ -41,6 +62,8 @@ def dedupe_key(field: str, value: Any) -> str:
     if field == "github_repo":
         return nz.github_repo(value) or str(value).lower()
     if isinstance(value, str):
+        if value.isascii() and value.isprintable() and '"' not in value and "\\" not in value:
+            return f'"{value.lower()}"'  # what json.dumps gives a string it leaves as it is
         return json.dumps(value).lower()
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return repr(value)
@@ -93,9 +116,7 @@ class Builder:
                 start = end = None
                 flag = flag or "evidence span outside the card"
                 confidence = min(confidence, 0.3)
-        item = _ENTRY[field](
-            state="value", value=value, source=source, evidence_start=start, evidence_end=end, evidence_text=ev,
-            confidence=round(confidence, 3), flagged=bool(flag), flag_reason=flag)
+        item = _entry(field, "value", value, source, start, end, ev, round(confidence, 3), flag)
         if field not in LIST_FIELDS and any(e.state == "value" for e in existing):
             item.flagged = True
             item.flag_reason = flag or f"disagrees with the {existing[0].source} value"
@@ -118,9 +139,7 @@ class Builder:
             return
         start, end = span if span and 0 <= span[0] < span[1] <= len(self.text) else (None, None)
         ev = self.text[start:end][:MAX_EVIDENCE] if start is not None else None
-        self.fields[field] = [_ENTRY[field](
-            state="not_stated", source=source, evidence_start=start, evidence_end=end, evidence_text=ev,
-            confidence=confidence)]
+        self.fields[field] = [_entry(field, "not_stated", None, source, start, end, ev, confidence, None)]
 
     def build(self) -> BaseModel:
         return CardMetadata(**self.fields)

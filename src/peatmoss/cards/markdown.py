@@ -162,10 +162,11 @@ INJECTION = re.compile(
 _INJECTION_WORDS = ("ignore", "disregard", "you are now", "system prompt", "report", "new instructions")
 
 
-def injection_spans(text: str, start: int = 0) -> list[tuple[int, int]]:
-    """Paragraphs that address a reader with instructions ("ignore previous instructions"): not card facts."""
+def injection_spans(text: str, start: int = 0, low: str | None = None) -> list[tuple[int, int]]:
+    """Paragraphs that address a reader with instructions ("ignore previous instructions"): not card facts.
+    `low`: text.lower() when the caller has it already."""
     spans: list[tuple[int, int]] = []
-    low = text.lower()
+    low = text.lower() if low is None else low
     if not any(w in low for w in _INJECTION_WORDS):
         return spans
     starts = set()  # the alternation runs only near the words (positions found by str.find)

@@ -401,14 +401,12 @@ def said_in_prose(c, words: tuple[str, ...]) -> bool:
     if len(low) != len(t):
         return c.has(*words)
     for w in words:
-        pos, n = low.find(w, c.body), 0
-        while pos >= 0 and n < 50:
+        for pos in c.occurrences(w):
             if p[pos] != " ":  # code is blanked in the prose
                 start = max(t.rfind(ch, max(0, pos - 300), pos) for ch in " \n(<\"'[")
                 token = low[start + 1:pos]
                 if "://" not in token and "www." not in token and "/" not in token and "." not in token[-1:]:
                     return True
-            pos, n = low.find(w, pos + len(w)), n + 1
     return False
 
 

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import functools
 import re
+from bisect import bisect_left
 from typing import Any
 
 from peatmoss.core.frontmatter import FrontMatter, split_front_matter
 
 from . import normalize as nz
 from .builder import Builder
+from .keywords import Keywords
 from .markdown import code_blocks, injection_spans, is_placeholder, sections, tables
 from .papers import extract_papers
 from .prose import (base_model, datasets, domain_fallback, frameworks, io_format, languages, results,
@@ -35,21 +37,38 @@ class Ctx:
         self.blocks = code_blocks(text, self.body)
         self.sections = sections(text, self.body, self.blocks)
         # same offsets; code blocks and instruction-like paragraphs ("ignore previous instructions") blanked
-        self.prose = _blank(text, [(b.start, b.end) for b in self.blocks] + injection_spans(text, self.body))
         self.low = text.lower()  # for the cheap keyword gates in front of each family of patterns
+        self.prose = _blank(text, [(b.start, b.end) for b in self.blocks] + injection_spans(text, self.body, self.low))
         self.papers_seen = False  # a paper link was found but not read as the model's own paper
-        self._in_card: dict[str, bool] = {}  # word -> whether it occurs in the card (each word looked up once)
+        self.words = Keywords(self.low)
+        self._in_body: dict[str, list[int]] = {}
 
     def has(self, *words: str) -> bool:
         """Whether any of the (lower-case) words occurs in the card: the gate before a family of patterns."""
-        low, known = self.low, self._in_card
+        at, scanned = self.words.at, self.words.scanned
         for w in words:
-            found = known.get(w)
-            if found is None:
-                found = known[w] = w in low
-            if found:
+            if w in at:
+                if at[w]:
+                    return True
+            elif w not in scanned and self.words.positions(w):
                 return True
         return False
+
+    def occurrences(self, word: str) -> list[int]:
+        """Offsets of the word in the body, as successive str.find calls give them (not overlapping), at most
+        MAX_WINDOWS of them."""
+        found = self._in_body.get(word)
+        if found is None:
+            found, nxt = [], self.body
+            every = self.words.positions(word)
+            for pos in every[bisect_left(every, nxt):] if every else ():
+                if pos >= nxt:
+                    found.append(pos)
+                    if len(found) >= MAX_WINDOWS:
+                        break
+                    nxt = pos + len(word)
+            self._in_body[word] = found
+        return found
 
     def windows(self, words: tuple[str, ...], before: int = 80, after: int = 80) -> list[tuple[int, int]]:
         """Merged spans around the body's occurrences of the words (to the end of their line): a pattern that
@@ -57,17 +76,20 @@ class Ctx:
         low, text = self.low, self.text
         if len(low) != len(text):  # lower() changed the length (rare Unicode): no windows, the whole body
             return [(self.body, len(text))] if self.has(*words) else []
-        spans, known = [], self._in_card
+        spans, in_body, body = [], self._in_body, self.body
+        at, scanned = self.words.at, self.words.scanned
         for w in words:
-            if known.get(w) is False:
-                continue  # not in the card at all
-            pos, n = low.find(w, self.body), 0
-            if pos >= 0:
-                known[w] = True
-            while pos >= 0 and n < MAX_WINDOWS:
-                eol = text.find("\n", pos + len(w), pos + len(w) + after + 200)
-                spans.append((max(self.body, pos - before), eol if eol >= 0 else min(len(text), pos + len(w) + after)))
-                pos, n = low.find(w, pos + len(w)), n + 1
+            found = in_body.get(w)
+            if found is None:
+                if w not in at and w in scanned:
+                    continue  # not in the card
+                found = self.occurrences(w)
+            n = len(w)
+            for pos in found:
+                eol = text.find("\n", pos + n, pos + n + after + 200)
+                spans.append((max(body, pos - before), eol if eol >= 0 else min(len(text), pos + n + after)))
+        if len(spans) < 2:
+            return spans
         spans.sort()
         merged: list[tuple[int, int]] = []
         for lo, hi in spans:
@@ -586,11 +608,19 @@ _INPUT_SIZE = [
 _RL = re.compile(r"\*\*([\w\- ]{1,40}?)\*\*\s{1,3}agent playing\s{1,3}\*\*([\w\-./ ]{1,80}?)\*\*", re.I)
 
 
+_DIGIT = re.compile(r"\d")
+
+
+def _numeric(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The spans with a digit in them: the only ones where a pattern of a number can match."""
+    return [(lo, hi) for lo, hi in spans if _DIGIT.search(text, lo, hi)]
+
+
 def _prose(c: Ctx) -> None:
     b, t, p = c.b, c.text, c.prose
     body = c.body
     # parameter counts
-    spans = c.windows(("param",), 60, 60) if not b.has("parameter_count") else []
+    spans = _numeric(p, c.windows(("param",), 60, 60)) if not b.has("parameter_count") else []
     abstract = _abstract_spans(c) if spans else []
     for rx in (_PARAMS if spans else ()):
         m = next((m for m in c.finditer(rx, p, spans) if not _PART_COUNT.match(p, m.end(), m.end() + 60)
@@ -627,7 +657,7 @@ def _prose(c: Ctx) -> None:
         if len(b.fields["hardware"]) >= 3:
             break
     # CO2
-    spans = c.windows(("co2", "co₂", "carbon"), 60, 60) if not b.has("carbon_emitted") else []
+    spans = _numeric(p, c.windows(("co2", "co₂", "carbon"), 60, 60)) if not b.has("carbon_emitted") else []
     for rx in (_CO2 if spans else ()):
         m = c.search(rx, p, spans)
         if m:
@@ -680,7 +710,7 @@ def _prose(c: Ctx) -> None:
     for field, rxs, conv, words in (("sample_rate", _SAMPLE_RATE, _hz, ("khz", "sampl")),
                                     ("max_sequence_length", _SEQ, _int, ("seq", "token", "context", "piece", "up to")),
                                     ("vocabulary_size", _VOCAB, _int, ("vocab",))):
-        spans = c.windows(words, 60, 60)
+        spans = _numeric(t, c.windows(words, 60, 60))
         for rx in (rxs if spans else ()):
             m = c.search(rx, t, spans)
             if m and rx is _SEQ_STAGES:  # "a sequence length of 128, then … of 1024": the last stage's, the longest
@@ -688,7 +718,7 @@ def _prose(c: Ctx) -> None:
             if m and (v := conv(m.group(1))):
                 b.add(field, v, "prose-rule", (m.start(), m.end()), 0.8)
                 break
-    spans = c.windows(("resolution", "image size", "input size", "of size", "pixel", "px"), 30, 60)
+    spans = _numeric(t, c.windows(("resolution", "image size", "input size", "of size", "pixel", "px"), 30, 60))
     for rx in (_INPUT_SIZE if spans else ()):
         m = c.search(rx, t, spans)
         if m:
@@ -897,18 +927,36 @@ def _tables(c: Ctx) -> None:
 
 
 _LIMIT_WORD = re.compile(r"limitation|bias", re.I)
-_LIB_CODE = tuple((re.compile(rx), lib) for rx, lib in (  # a library used by a code block
-    (r"from transformers |import transformers|transformers\.", "transformers"),
-    (r"sentence_transformers", "sentence-transformers"), (r"from diffusers|import diffusers", "diffusers"),
-    (r"\bimport timm|timm\.create_model", "timm"), (r"from peft |import peft", "peft"), (r"from flair", "flair"),
-    (r"speechbrain", "speechbrain"), (r"spacy\.load", "spacy")))
+# a library used by a code block: its pattern, and a word every match contains (looked for first)
+_LIB_CODE = tuple((re.compile(rx), lib, word) for rx, lib, word in (
+    (r"from transformers |import transformers|transformers\.", "transformers", "transformers"),
+    (r"sentence_transformers", "sentence-transformers", "sentence_transformers"),
+    (r"from diffusers|import diffusers", "diffusers", "diffusers"),
+    (r"\bimport timm|timm\.create_model", "timm", "timm"),
+    (r"from peft |import peft", "peft", "peft"),
+    (r"from flair", "flair", "flair"),
+    (r"speechbrain", "speechbrain", "speechbrain"),
+    (r"spacy\.load", "spacy", "spacy.load")))
+_DEMO_WORDS = tuple(_DEMO_HINT.pattern.replace("\\", "").lower().split("|"))  # its alternatives are plain words
+
+
+def _demo_hint(code: str) -> bool:
+    """Whether _DEMO_HINT matches: on ASCII code, the same as one of its words in the lower-case code."""
+    if code.isascii():
+        low = code.lower()
+        return any(w in low for w in _DEMO_WORDS)
+    return bool(_DEMO_HINT.search(code))
 
 
 def _sections(c: Ctx) -> None:
     b, t = c.b, c.text
-    limit_secs = [s for s in c.sections if _LIMIT_HEAD.search(s.title) and not _USE_HEAD.search(s.title)]
-    placeholder_uses = [s for s in c.sections if _USE_HEAD.search(s.title) and _LIMIT_HEAD.search(s.title)
-                        and is_placeholder(t[s.body_start:s.end])]
+    limit_secs, placeholder_uses = [], []
+    for s in c.sections:
+        if _LIMIT_HEAD.search(s.title):
+            if not _USE_HEAD.search(s.title):
+                limit_secs.append(s)
+            elif is_placeholder(t[s.body_start:s.end]):
+                placeholder_uses.append(s)
     real = []
     for s in limit_secs:
         body = t[s.body_start:s.end]
@@ -927,12 +975,12 @@ def _sections(c: Ctx) -> None:
     # demo: the first code block that uses the model; libraries imported by any code block
     for blk in c.blocks:
         code = t[blk.code_start:blk.code_end]
-        if blk.lang in ("bibtex", "bib", "latex", "tex", "json", "yaml", "text") or not _DEMO_HINT.search(code):
+        if blk.lang in ("bibtex", "bib", "latex", "tex", "json", "yaml", "text") or not _demo_hint(code):
             continue
         if not b.has("demo"):
             b.add("demo", code.strip()[:4000], "prose-rule", (blk.code_start, blk.code_end), 0.9)
-        for rx, lib in _LIB_CODE:
-            if (m := rx.search(code)) and lib not in b.values("libraries"):
+        for rx, lib, word in _LIB_CODE:
+            if word in code and (m := rx.search(code)) and lib not in b.values("libraries"):
                 pos = blk.code_start + m.start()
                 b.add("libraries", lib, "prose-rule", (pos, pos + len(m.group(0))), 0.8)
 
@@ -1036,7 +1084,8 @@ def _absent(c: Ctx, fields) -> None:
                 continue
             if field == "evaluation" and (_result_number(c) or _results_in_code(c)):
                 continue  # results are numbers with decimals or percentages
-            if field == "hyper_parameters" and c.search(_HP_VALUE, c.low, c.windows(_HP_VALUE_WORDS, 20, 60)):
+            if field == "hyper_parameters" and c.search(_HP_VALUE, c.low,
+                                                        _numeric(c.low, c.windows(_HP_VALUE_WORDS, 20, 60))):
                 continue  # a setting is a name with a number near it ("batch size of 32", "362,000 steps")
             if field not in ("frameworks", "evaluation", "hyper_parameters"):
                 continue
