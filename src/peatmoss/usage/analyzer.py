@@ -515,6 +515,8 @@ class ModuleAnalyzer(ast.NodeVisitor):
         flags = [k.value for k in call.keywords if k.arg in sig.load_if]
         if sig.fixed_model and call.args and not flags:  # legacy torchvision: resnet50(True)
             flags = [call.args[0]]
+        elif sig.arg_kw in sig.load_if and sig.arg_pos is not None and len(call.args) > sig.arg_pos and not flags:
+            flags = [call.args[sig.arg_pos]]  # TTS("tts_models/...") names its model by position
         if sig.load_if_prefix:
             arg = self.repo.resolver.resolve(call_arg(call, sig.arg_pos, sig.arg_kw), ctx)
             if arg and any(v.startswith(sig.load_if_prefix) for v in arg.values):

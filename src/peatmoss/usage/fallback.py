@@ -168,6 +168,8 @@ def token_scan(text: str, catalog: Catalog, file: str, locate) -> list[Finding]:
             flags = [keywords[k] for k in sig.load_if if k in keywords]
             if sig.fixed_model and positional and not flags:
                 flags = positional[:1]
+            elif sig.arg_kw in sig.load_if and sig.arg_pos is not None and len(positional) > sig.arg_pos and not flags:
+                flags = [positional[sig.arg_pos]]
             first = _value(_pick(positional, keywords, sig.arg_pos, sig.arg_kw), constants) or ""
             if not (sig.load_if_prefix and first.startswith(sig.load_if_prefix)) and not (
                     flags and any(f not in _OFF for f in flags)):
