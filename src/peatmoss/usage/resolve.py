@@ -726,8 +726,9 @@ class Resolver:
                 if isinstance(func, ast.Attribute):
                     base = dotted(func.value)
                     target = f"{other.imports.get(base, base)}.{func.attr}" if base else None
-                if target and target.rsplit(".", 1)[-1] == callee and \
-                        self.repo.find_module(target.rsplit(".", 1)[0]) == mod.path:
+                if target and target.rsplit(".", 1)[-1] == callee and mod.path in (
+                        self.repo.find_module(target.rsplit(".", 1)[0]),
+                        self.repo.find_module(self.repo.reexport(target).rsplit(".", 1)[0])):  # `from pkg import f`
                     out.append(site)
         return out
 
@@ -745,7 +746,11 @@ class Resolver:
 
     def _importers(self, name: str, mod: ModuleInfo) -> list[str]:
         """Repo python files that mention `name` and the last segment of `mod`'s name (a cheap text test)."""
-        return self.repo.mentioning(name, mod.name.rsplit(".", 1)[-1], mod.path)
+        parts = mod.name.split(".")
+        found = self.repo.mentioning(name, parts[-1], mod.path)
+        if len(parts) > 1:  # imported from the package that re-exports it (`from pkg import f`)
+            found += [p for p in self.repo.mentioning(name, parts[-2], mod.path) if p not in found]
+        return found
 
     def _sequence(self, expr: ast.expr, ctx: Ctx) -> list[ast.expr] | None:
         if isinstance(expr, (ast.List, ast.Tuple, ast.Set)):
