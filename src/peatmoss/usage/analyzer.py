@@ -6,6 +6,7 @@ import ast
 import builtins
 import dataclasses
 import re
+from fnmatch import fnmatchcase
 from typing import Callable
 
 from .catalog import Catalog, Signature
@@ -339,6 +340,8 @@ class ModuleAnalyzer(ast.NodeVisitor):
         if sig.not_if and any(k.arg in sig.not_if for k in call.keywords) \
                 and call_arg(call, sig.arg_pos, sig.arg_kw) is None:
             return  # SentenceTransformer(modules=[...]): built from parts loaded elsewhere
+        if sig.not_if_value and self._no_model(call, sig, ctx):
+            return  # hf_hub_download(..., repo_type="dataset"): a data file, no model
         if sig.fixed_model or sig.named:
             weights = call_arg(call, None, "weights")
             model = sig.fixed_model or qualified.rsplit(".", 1)[-1]  # named: the callable's own name
@@ -367,6 +370,16 @@ class ModuleAnalyzer(ast.NodeVisitor):
         if value and (sig.tag_pos is not None or sig.tag_kw):
             value = self._tagged(call, sig, value, ctx)
         self._add(call, sig, qualified, arg, value)
+
+    def _no_model(self, call: ast.Call, sig: Signature, ctx: Ctx) -> bool:
+        """An argument whose every known value matches the signature's `not_if_value` patterns."""
+        for pos, kw, patterns in sig.not_if_value:
+            arg = call_arg(call, pos, kw)
+            value = self.repo.resolver.resolve(arg, ctx) if arg is not None else None
+            if value and all(isinstance(v, str) and any(fnmatchcase(v.lower(), p) for p in patterns)
+                             for v in value.values):
+                return True
+        return False
 
     def _loaded(self, expr: ast.expr) -> bool:
         """An expression holding an object a catalogued call loaded (`model = AutoModel.from_pretrained(...)`)."""
@@ -502,6 +515,8 @@ class ModuleAnalyzer(ast.NodeVisitor):
         flags = [k.value for k in call.keywords if k.arg in sig.load_if]
         if sig.fixed_model and call.args and not flags:  # legacy torchvision: resnet50(True)
             flags = [call.args[0]]
+        elif sig.arg_kw in sig.load_if and sig.arg_pos is not None and len(call.args) > sig.arg_pos and not flags:
+            flags = [call.args[sig.arg_pos]]  # TTS("tts_models/...") names its model by position
         if sig.load_if_prefix:
             arg = self.repo.resolver.resolve(call_arg(call, sig.arg_pos, sig.arg_kw), ctx)
             if arg and any(v.startswith(sig.load_if_prefix) for v in arg.values):

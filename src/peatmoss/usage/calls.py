@@ -72,6 +72,9 @@ def sites(mod: ModuleInfo) -> dict[str, list[Site]]:
             head, skip = _name(call.args[0]), 1
         if head:
             table.setdefault(head, []).append(Site(mod, call, scopes, cls, skip))
+        elif isinstance(call.func, ast.Subscript) and isinstance(call.func.value, ast.Name):
+            # `registry[kind](...)`: a call of a function picked from a table, under "[]" + the table's name
+            table.setdefault("[]" + call.func.value.id, []).append(Site(mod, call, scopes, cls))
 
     walk(mod.tree, [mod.scope], None)
     walk = walk_expr = record = None  # the closures refer to each other: a cycle that holds `mod` (scans run with the collector off)  # noqa: F841

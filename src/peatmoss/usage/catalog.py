@@ -40,6 +40,7 @@ class Signature:
     picks: bool = False  # the call picks its model from arguments no id can be read from: always dynamic
     named: bool = False  # the callable's own name is the model (`pretrainedmodels.resnet50`, keras `VGG19`)
     file_runtime: bool = False  # runs a model file (GGUF/GGML): a named model downloads, a local path is no load
+    not_if_value: tuple[tuple[int | None, str, tuple[str, ...]], ...] = ()  # (pos, keyword, patterns): no model
 
     def matches(self, qualname: str) -> bool:
         return any(fnmatchcase(qualname, p) for p in self.match) and not any(
@@ -64,7 +65,8 @@ def _signature(raw: dict) -> Signature:
         exclude=tuple(raw.get("exclude", ())), peatmoss=raw.get("peatmoss"), added=bool(raw.get("added")),
         instance=bool(raw.get("instance")), local=bool(raw.get("local")), tag_pos=gpos, tag_kw=gkw,
         named=bool(raw.get("named")), not_if=tuple(raw.get("not_if", ())),
-        picks=bool(raw.get("picks")), file_runtime=bool(raw.get("file_runtime")))
+        picks=bool(raw.get("picks")), file_runtime=bool(raw.get("file_runtime")),
+        not_if_value=tuple((pos, kw, tuple(v)) for pos, kw, v in raw.get("not_if_value", ())))
 
 
 def _last(pattern: str) -> str:

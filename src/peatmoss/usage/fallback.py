@@ -6,8 +6,10 @@ import bisect
 import io
 import re
 import tokenize
+from fnmatch import fnmatchcase
 
-from .catalog import Catalog
+from .analyzer import CHECKPOINT_EXT, DATA_FILE, NOT_WEIGHTS, WEIGHTS_HINT
+from .catalog import Catalog, Signature
 from .model import Finding
 from .normalize import is_local_path, normalize, torch_hub
 
@@ -123,6 +125,27 @@ def _pick(positional: list[str], keywords: dict[str, str], pos: int | None, kw: 
     return None
 
 
+def _no_load(sig: Signature, arg: str | None, positional: list[str], keywords: dict[str, str],
+             constants: dict[str, list[str]]) -> bool:
+    """The rules the full analysis applies before a load: parts assembled (`modules=`), a value that fetches no
+    model (`repo_type="dataset"`), a local model file run as it is, and `torch.load` of anything but weights."""
+    if sig.not_if and arg is None and any(k in keywords for k in sig.not_if):
+        return True
+    for pos, kw, patterns in sig.not_if_value:
+        value = _value(_pick(positional, keywords, pos, kw), constants)
+        if value is not None and any(fnmatchcase(value.lower(), p) for p in patterns):
+            return True
+    value = _value(arg, constants)
+    if sig.file_runtime and value and is_local_path(value, sig.hub):
+        return True
+    if sig.id != "torch.load":
+        return False
+    name = value.replace("\\", "/").rsplit("/", 1)[-1] if value else ""
+    if arg is None or NOT_WEIGHTS.search(arg) or (name and DATA_FILE.search(name)):
+        return True
+    return not ((value and value.lower().endswith(CHECKPOINT_EXT)) or WEIGHTS_HINT.search(arg))
+
+
 def token_scan(text: str, catalog: Catalog, file: str, locate) -> list[Finding]:
     """Findings from imports and call tokens; model ids from string literals or module constants only."""
     text, strings = _strip(text)
@@ -145,11 +168,15 @@ def token_scan(text: str, catalog: Catalog, file: str, locate) -> list[Finding]:
             flags = [keywords[k] for k in sig.load_if if k in keywords]
             if sig.fixed_model and positional and not flags:
                 flags = positional[:1]
+            elif sig.arg_kw in sig.load_if and sig.arg_pos is not None and len(positional) > sig.arg_pos and not flags:
+                flags = [positional[sig.arg_pos]]
             first = _value(_pick(positional, keywords, sig.arg_pos, sig.arg_kw), constants) or ""
             if not (sig.load_if_prefix and first.startswith(sig.load_if_prefix)) and not (
                     flags and any(f not in _OFF for f in flags)):
                 continue
         arg = _pick(positional, keywords, sig.arg_pos, sig.arg_kw)
+        if _no_load(sig, arg, positional, keywords, constants):
+            continue
         model = sig.fixed_model or (qualified.rsplit(".", 1)[-1] if sig.named else _value(arg, constants))
         hub, revision = sig.hub, None
         if sig.normalize == "torch_hub":

@@ -168,6 +168,12 @@ def _collect_scope(scope: Scope, body_nodes) -> None:
             add(node.target.id, node.lineno, node.value, chain)
         elif isinstance(node, ast.NamedExpr):
             add(node.target.id, node.lineno, node.value, None)
+        elif isinstance(node, (ast.With, ast.AsyncWith)):
+            for item in node.items:  # `with open(path, "rb") as f: torch.load(f)`: the file stands for its path
+                call = item.context_expr
+                if isinstance(item.optional_vars, ast.Name) and isinstance(call, ast.Call) and call.args \
+                        and _is_open(call.func):
+                    add(item.optional_vars.id, node.lineno, call.args[0], chain)
         elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)) and isinstance(node.target, ast.Name):
             line = getattr(node, "lineno", getattr(node.iter, "lineno", 0))
             if isinstance(node.iter, (ast.List, ast.Tuple, ast.Set)):
@@ -183,6 +189,12 @@ def _collect_scope(scope: Scope, body_nodes) -> None:
                 stack.extend((c, chain) for c in value if isinstance(c, ast.AST))
             elif isinstance(value, ast.AST):
                 stack.append((value, chain))
+
+
+def _is_open(func: ast.expr) -> bool:
+    return (isinstance(func, ast.Name) and func.id == "open") or (
+        isinstance(func, ast.Attribute) and func.attr == "open" and isinstance(func.value, ast.Name)
+        and func.value.id == "io")
 
 
 def _function_facts(scope: Scope, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> None:

@@ -433,6 +433,8 @@ class Repo:
                 for key in path:
                     node = next((v for k, v in node.items() if isinstance(k, str) and k.lower() == key), None) \
                         if isinstance(node, dict) else None
+                if isinstance(node, int) and not isinstance(node, bool):
+                    node = str(node)  # `checkpoint_id: 46`, formatted into a file name
                 if isinstance(node, str) and _literal(node) and node not in found:
                     found.append(node)
             self._paths[path] = found

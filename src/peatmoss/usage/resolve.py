@@ -716,6 +716,8 @@ class Resolver:
                                 on_class and isinstance(site.func.value, ast.Name)
                                 and site.func.value.id == cls.node.name))]
             return out
+        if cls is None:
+            out += self._table_sites(callee, mod)
         for path in self._importers(callee, mod):
             other = self.repo.module_at(path)
             if other is None or other is mod:
@@ -726,9 +728,32 @@ class Resolver:
                 if isinstance(func, ast.Attribute):
                     base = dotted(func.value)
                     target = f"{other.imports.get(base, base)}.{func.attr}" if base else None
-                if target and target.rsplit(".", 1)[-1] == callee and \
-                        self.repo.find_module(target.rsplit(".", 1)[0]) == mod.path:
+                if target and target.rsplit(".", 1)[-1] == callee and mod.path in (
+                        self.repo.find_module(target.rsplit(".", 1)[0]),
+                        self.repo.find_module(self.repo.reexport(target).rsplit(".", 1)[0])):  # `from pkg import f`
                     out.append(site)
+        return out
+
+    def _table_sites(self, callee: str, mod: ModuleInfo) -> list[Site]:
+        """Calls `TABLE[key](...)` of a module-level dict that holds the function (`registry = {"h": build_h}`),
+        in this module and in the repo modules that import the table."""
+        out = []
+        for table, assigns in mod.scope.assigns.items():
+            if not any(isinstance(v, ast.Dict) and any(isinstance(x, ast.Name) and x.id == callee for x in v.values)
+                       for _, v in assigns):
+                continue
+            out += sites(mod).get("[]" + table, [])
+            for path in self._importers(table, mod):
+                other = self.repo.module_at(path)
+                if other is None or other is mod:
+                    continue
+                for site in sites(other).get("[]" + table, ()):
+                    name = site.call.func.value.id
+                    target = other.imports.get(name)
+                    if target and target.rsplit(".", 1)[-1] == table and mod.path in (
+                            self.repo.find_module(target.rsplit(".", 1)[0]),
+                            self.repo.find_module(self.repo.reexport(target).rsplit(".", 1)[0])):
+                        out.append(site)
         return out
 
     @staticmethod
@@ -745,7 +770,11 @@ class Resolver:
 
     def _importers(self, name: str, mod: ModuleInfo) -> list[str]:
         """Repo python files that mention `name` and the last segment of `mod`'s name (a cheap text test)."""
-        return self.repo.mentioning(name, mod.name.rsplit(".", 1)[-1], mod.path)
+        parts = mod.name.split(".")
+        found = self.repo.mentioning(name, parts[-1], mod.path)
+        if len(parts) > 1:  # imported from the package that re-exports it (`from pkg import f`)
+            found += [p for p in self.repo.mentioning(name, parts[-2], mod.path) if p not in found]
+        return found
 
     def _sequence(self, expr: ast.expr, ctx: Ctx) -> list[ast.expr] | None:
         if isinstance(expr, (ast.List, ast.Tuple, ast.Set)):
