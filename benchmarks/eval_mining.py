@@ -10,10 +10,10 @@ false positives unless reviewed below as true loads the list left out (it is not
     .venv/bin/python benchmarks/eval_mining.py [--dev FILE] [--mirrors DIR] [--write-docs] [--show-extra]
     .venv/bin/python benchmarks/eval_mining.py --set dev|heldout [--mirrors DIR] [--write-docs] [--show-extra]
 
-`--set` evaluates the new repositories labelled by reading the code. Round 7: `dev` = both round-1 halves and
-the round-2 to round-6 held-out sets (benchmarks/data/usage_eval_dev.md, usage_eval_heldout1.md ..
-usage_eval_heldout6.md), `heldout` = the round-7 held-out set (usage_eval_heldout7.md, written by others only
-after the analyzer was frozen for round 7). Its labels are
+`--set` evaluates the new repositories labelled by reading the code. Round 8: `dev` = both round-1 halves and
+the round-2 to round-7 held-out sets (benchmarks/data/usage_eval_dev.md, usage_eval_heldout1.md ..
+usage_eval_heldout7.md), `heldout` = the round-8 held-out set (usage_eval_heldout8.md, written by others only
+after the analyzer was frozen for round 8). Its labels are
 exhaustive, so every unlisted finding is a false positive; `local: PATH` rows also check that the finding is
 marked as a local path.
 """
@@ -32,12 +32,12 @@ from peatmoss.core.paths import mirror_repo, mirrors_dir, require_shared
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs" / "accuracy.md"
 DATA = ROOT / "benchmarks" / "data"
-# Round 7: the earlier held-out sets were seen when they were scored, so they are development data now.
-SETS = {"dev": [DATA / "usage_eval_dev.md"] + [DATA / f"usage_eval_heldout{k}.md" for k in range(1, 7)],
-        "heldout": [DATA / "usage_eval_heldout7.md"]}
-SET_TITLES = {"dev": "Round 7, development set (round-1 halves and the round-2 to round-6 held-out sets, "
+# Round 8: the earlier held-out sets were seen when they were scored, so they are development data now.
+SETS = {"dev": [DATA / "usage_eval_dev.md"] + [DATA / f"usage_eval_heldout{k}.md" for k in range(1, 8)],
+        "heldout": [DATA / "usage_eval_heldout8.md"]}
+SET_TITLES = {"dev": "Round 8, development set (round-1 halves and the round-2 to round-7 held-out sets, "
                      "used to improve the analyzer)",
-              "heldout": "Round 7, held-out set (labelled by others after the freeze, never tuned on)"}
+              "heldout": "Round 8, held-out set (labelled by others after the freeze, never tuned on)"}
 
 # Listed rows that are no loads by the miner's definition (kept out of recall, with the reason).
 NOT_LOADS = {
@@ -437,7 +437,7 @@ def main(argv: list[str] | None = None) -> int:
         absent = [p.name for p in SETS[args.set] if not p.is_file()]
         if absent:
             print(f"error: the {args.set} set's label file {', '.join(absent)} is missing from {DATA} "
-                  "(the round-7 held-out set is written by others only after the freeze; score it then)",
+                  "(the round-8 held-out set is written by others only after the freeze; score it then)",
                   file=sys.stderr)
             return 2
         r = evaluate(SETS[args.set], mirrors)

@@ -27,6 +27,7 @@ YOLO_CHECKOUT = "models.experimental.attempt_load"  # YOLOv5/v7 code imported fr
 # transformers class names (`AutoTokenizer`, `BertForSequenceClassification`, `T5Model`, `GPT2TokenizerFast`)
 HF_CLASS = re.compile(r"(Auto|TF|Flax)?[A-Z][A-Za-z0-9]*(For[A-Z]\w+|Model|LMHeadModel|Tokenizer|TokenizerFast|Config|"
                       r"Processor|FeatureExtractor|ImageProcessor)")
+_OBJECT_ARG = ("trl.from_pretrained", "bertopic.BERTopic")  # calls that also take an already loaded model object
 OFF_FLAGS = ("pretrained", "weights")
 CHECKPOINT_EXT = (".pt", ".pth", ".ckpt", ".bin", ".safetensors", ".h5", ".keras", ".tar", ".pkl")
 WEIGHTS_HINT = re.compile(r"ckpt|checkpoint|state_dict|weight|model|pretrain|\bnet\b|_net|encoder|backbone", re.I)
@@ -355,6 +356,8 @@ class ModuleAnalyzer(ast.NodeVisitor):
             arg = tokenizer
         elif sig.id == "transformers.pipeline" and arg is not None and self._object_beside_loaded(call, arg, ctx):
             return
+        elif sig.id in _OBJECT_ARG and arg is not None and self._loaded(arg):
+            return  # BERTopic(embedding_model=<loaded model>), trl X.from_pretrained(<loaded model>): no download
         if sig.local:
             self._local(call, sig, qualified, arg, ctx)
             return
@@ -440,11 +443,14 @@ class ModuleAnalyzer(ast.NodeVisitor):
         return bool(bound) and all(is_call for _, is_call in bound) and not self.repo.resolver.resolve(arg, ctx)
 
     def _tagged(self, call: ast.Call, sig: Signature, value: Value, ctx: Ctx) -> Value:
-        """open_clip (architecture, pretrained tag): the Hub repository of that pair when the catalog knows it."""
+        """open_clip (architecture, pretrained tag): the Hub repository of that pair when the catalog knows it;
+        `tag_join`: the pair `<model>/<tag>` is the id."""
         tag = self.repo.resolver.resolve(call_arg(call, sig.tag_pos, sig.tag_kw), ctx)
         if not tag:
             return value
-        pairs = [self.catalog.pretrained_tags.get(f"{a}/{t}") for a in value.values for t in tag.values]
+        pairs = [f"{a}/{t}" for a in value.values for t in tag.values]
+        if not sig.tag_join:
+            pairs = [self.catalog.pretrained_tags.get(p) for p in pairs]
         if not all(pairs):
             return value
         return Value(list(dict.fromkeys(pairs)), chain(value.kind, tag.kind))

@@ -36,6 +36,7 @@ class Signature:
     local: bool = False  # reads model weights from a local file (torch.load, keras load_model)
     tag_pos: int | None = None  # open_clip: the `pretrained` tag argument that picks the weights
     tag_kw: str | None = None
+    tag_join: bool = False  # the id is `<model>/<tag>` itself (LAVIS name/model_type), not looked up in a table
     not_if: tuple[str, ...] = ()  # keywords that make the call assemble loaded parts (`modules=[...]`): no load
     picks: bool = False  # the call picks its model from arguments no id can be read from: always dynamic
     named: bool = False  # the callable's own name is the model (`pretrainedmodels.resnet50`, keras `VGG19`)
@@ -64,6 +65,7 @@ def _signature(raw: dict) -> Signature:
         load_if_prefix=raw.get("load_if_prefix"), normalize=raw.get("normalize"),
         exclude=tuple(raw.get("exclude", ())), peatmoss=raw.get("peatmoss"), added=bool(raw.get("added")),
         instance=bool(raw.get("instance")), local=bool(raw.get("local")), tag_pos=gpos, tag_kw=gkw,
+        tag_join=bool(raw.get("tag_join")),
         named=bool(raw.get("named")), not_if=tuple(raw.get("not_if", ())),
         picks=bool(raw.get("picks")), file_runtime=bool(raw.get("file_runtime")),
         not_if_value=tuple((pos, kw, tuple(v)) for pos, kw, v in raw.get("not_if_value", ())))
