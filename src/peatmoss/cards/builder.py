@@ -30,6 +30,8 @@ def validate_value(field: str, value: Any) -> Any:
 
 _SOURCES = frozenset(get_args(Source))
 _set = object.__setattr__
+_KEYS = {"state", "value", "source", "evidence_start", "evidence_end", "evidence_text", "confidence",
+       "flagged", "flag_reason"}  # copied as each entry's fields set
 
 
 def _entry(field: str, state: str, value: Any, source: str, start: int | None, end: int | None, ev: str | None,
@@ -40,10 +42,10 @@ def _entry(field: str, state: str, value: Any, source: str, start: int | None, e
     if source not in _SOURCES or not 0.0 <= confidence <= 1.0:
         raise ValueError(f"bad entry for {field}: source {source!r}, confidence {confidence!r}")
     item = object.__new__(_ENTRY[field])
-    values = {"state": state, "value": value, "source": source, "evidence_start": start, "evidence_end": end,
-              "evidence_text": ev, "confidence": confidence, "flagged": bool(flag), "flag_reason": flag}
-    _set(item, "__dict__", values)
-    _set(item, "__pydantic_fields_set__", set(values))
+    _set(item, "__dict__", {"state": state, "value": value, "source": source, "evidence_start": start,
+                            "evidence_end": end, "evidence_text": ev, "confidence": confidence,
+                            "flagged": bool(flag), "flag_reason": flag})
+    _set(item, "__pydantic_fields_set__", _KEYS.copy())
     _set(item, "__pydantic_extra__", None)
     _set(item, "__pydantic_private__", None)
     return item
