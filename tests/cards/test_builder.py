@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from peatmoss.cards.builder import Builder, dedupe_key
-from peatmoss.cards.schema import CardMetadata, Extracted, value_type
+from peatmoss.cards.builder import Builder, dedupe_key, validate_value
+from peatmoss.cards.schema import CardMetadata, Extracted, to_plain, value_type
 
 TEXT = "trained on SQuAD with 8 V100 GPUs; license MIT"
 
@@ -49,3 +49,21 @@ def test_what_validation_refuses_is_refused(source, confidence):
 @given(st.text(max_size=40) | st.text(alphabet=string.printable, max_size=40))
 def test_string_key_is_its_lower_case_json(value):
     assert dedupe_key("license", value) == json.dumps(value).lower()
+
+
+_SCALAR = st.text(max_size=30) | st.text(alphabet=string.printable, max_size=30)
+
+
+@settings(max_examples=300, deadline=None)
+@given(name=_SCALAR, value=_SCALAR)
+def test_hyper_parameter_key_is_its_lower_case_json(name, value):
+    hp = validate_value("hyper_parameters", {"name": name, "value": value})
+    assert dedupe_key("hyper_parameters", hp) == json.dumps(to_plain(hp), sort_keys=True, default=str).lower()
+
+
+@settings(max_examples=300, deadline=None)
+@given(metric=_SCALAR, value=st.floats() | st.integers(-10**6, 10**6) | _SCALAR,
+       dataset=st.none() | _SCALAR, split=st.none() | _SCALAR)
+def test_evaluation_key_is_its_lower_case_json(metric, value, dataset, split):
+    ev = validate_value("evaluation", {"metric": metric, "value": value, "dataset": dataset, "split": split})
+    assert dedupe_key("evaluation", ev) == json.dumps(to_plain(ev), sort_keys=True, default=str).lower()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any, get_args
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -30,6 +31,8 @@ def validate_value(field: str, value: Any) -> Any:
 
 _SOURCES = frozenset(get_args(Source))
 _set = object.__setattr__
+_KEYS = {"state", "value", "source", "evidence_start", "evidence_end", "evidence_text", "confidence",
+       "flagged", "flag_reason"}  # copied as each entry's fields set
 
 
 def _entry(field: str, state: str, value: Any, source: str, start: int | None, end: int | None, ev: str | None,
@@ -40,10 +43,10 @@ def _entry(field: str, state: str, value: Any, source: str, start: int | None, e
     if source not in _SOURCES or not 0.0 <= confidence <= 1.0:
         raise ValueError(f"bad entry for {field}: source {source!r}, confidence {confidence!r}")
     item = object.__new__(_ENTRY[field])
-    values = {"state": state, "value": value, "source": source, "evidence_start": start, "evidence_end": end,
-              "evidence_text": ev, "confidence": confidence, "flagged": bool(flag), "flag_reason": flag}
-    _set(item, "__dict__", values)
-    _set(item, "__pydantic_fields_set__", set(values))
+    _set(item, "__dict__", {"state": state, "value": value, "source": source, "evidence_start": start,
+                            "evidence_end": end, "evidence_text": ev, "confidence": confidence,
+                            "flagged": bool(flag), "flag_reason": flag})
+    _set(item, "__pydantic_fields_set__", _KEYS.copy())
     _set(item, "__pydantic_extra__", None)
     _set(item, "__pydantic_private__", None)
     return item
@@ -62,12 +65,36 @@ def dedupe_key(field: str, value: Any) -> str:
     if field == "github_repo":
         return nz.github_repo(value) or str(value).lower()
     if isinstance(value, str):
-        if value.isascii() and value.isprintable() and '"' not in value and "\\" not in value:
-            return f'"{value.lower()}"'  # what json.dumps gives a string it leaves as it is
-        return json.dumps(value).lower()
+        return _json_text(value).lower()
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return repr(value)
+    if field in _FLAT and (key := _flat_key(value)) is not None:
+        return key
     return json.dumps(to_plain(value), sort_keys=True, default=str).lower()
+
+
+def _json_text(value: str) -> str:
+    if value.isascii() and value.isprintable() and '"' not in value and "\\" not in value:
+        return f'"{value}"'  # what json.dumps gives a string it leaves as it is
+    return json.dumps(value)
+
+
+_FLAT = frozenset({"hyper_parameters", "evaluation"})  # models of strings and numbers only
+
+
+def _flat_key(value: BaseModel) -> str | None:
+    """What the JSON key below gives a model of strings and finite numbers, written directly (None: other values)."""
+    parts = []
+    for name, v in sorted(value.__dict__.items()):
+        if v is None:
+            continue
+        if type(v) is str:
+            parts.append(f'"{name}": {_json_text(v)}')
+        elif type(v) in (int, float) and math.isfinite(v):
+            parts.append(f'"{name}": {v!r}')
+        else:
+            return None
+    return ("{" + ", ".join(parts) + "}").lower()
 
 
 class Builder:

@@ -21,6 +21,8 @@ _ANTHOLOGY = re.compile(r"(?:\[([^\]\n]{3,200})\]\()?(https?://(?:www\.)?(?:aclw
                         r"/[\w.\-/]{1,80}?)/?(?=[\s)\]}\"',]|$)", re.I)
 _PDF = re.compile(r"\[([^\]\n]{3,200})\]\((https?://[^)\s]{5,300}?(?:\.pdf|openreview\.net/[^)\s]{1,100}|"
                   r"proceedings\.[^)\s]{1,200}|papers\.nips\.cc/[^)\s]{1,200}))\)", re.I)
+# the link patterns with the (lower-case) words each needs
+_LINKS = ((_ARXIV, ("arxiv.org/",)), (_DOI, ("doi.org/",)), (_ANTHOLOGY, ("aclweb.org/anthology", "aclanthology.org")))
 _ARXIV_ID = re.compile(r"(?:arxiv[:\s]{1,3}|eprint\s{0,3}=\s{0,3}[{\"]?\s{0,3}|abs/)(\d{4}\.\d{4,5})", re.I)
 _BIB_ENTRY = re.compile(r"@(\w{2,20})\s{0,3}\{", re.I)
 _BIB_TITLE = re.compile(r"^[ \t]{0,20}title[ \t]{0,12}=[ \t]{0,12}(.{5,300}?)\s{0,3}(?=^[ \t]{0,20}\w{2,20}[ \t]{0,12}=|"
@@ -100,8 +102,7 @@ def extract_papers(c) -> None:
     other = [(s.body_start, s.end) for s in c.sections if _OTHER_HEAD.search(s.title)]
     found: list[tuple[dict, tuple[int, int], float]] = []
     titled: dict[str, str] = {}
-    for rx, words, before in ((_ARXIV, ("arxiv.org/",), 220), (_DOI, ("doi.org/",), 220),
-                              (_ANTHOLOGY, ("aclweb.org/anthology", "aclanthology.org"), 220),
+    for rx, words, before in (*((rx, words, 220) for rx, words in _LINKS),
                               (_PDF, (".pdf", "openreview.net/", "proceedings.", "papers.nips.cc/"), 520)):
         for m in c.finditer(rx, t, c.windows(words, before, 320)):
             url = f"https://arxiv.org/abs/{m.group(3)}" if rx is _ARXIV else m.group(2)
@@ -136,9 +137,11 @@ def extract_papers(c) -> None:
             entry_lo, entry_hi = lo + e.start(), lo + (entries[i + 1].start() if i + 1 < len(entries) else len(block))
             tm = _BIB_TITLE.search(t, entry_lo, entry_hi)
             title = _bib_title(tm.group(1)) if tm else None
-            linked = [m for rx in (_ARXIV, _DOI, _ANTHOLOGY) if (m := rx.search(t, entry_lo, entry_hi))]
+            entry_low = c.low[entry_lo:entry_hi] if len(c.low) == len(t) else None
+            linked = next((m for rx, words in _LINKS if (entry_low is None or any(w in entry_low for w in words))
+                           and (m := rx.search(t, entry_lo, entry_hi))), None)
             if linked:
-                titled.update({_key(title): linked[0].group(2)} if title else {})
+                titled.update({_key(title): linked.group(2)} if title else {})
                 continue
             if (m := _ARXIV_ID.search(t, entry_lo, entry_hi)) and not _placeholder_arxiv(m.group(1)):
                 found.append(({"url": f"https://arxiv.org/abs/{m.group(1)}", **({"title": title} if title else {})},

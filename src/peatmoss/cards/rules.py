@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import re
 from bisect import bisect_left
+from itertools import chain
 from typing import Any
 
 from peatmoss.core.frontmatter import FrontMatter, split_front_matter
@@ -107,8 +108,12 @@ class Ctx:
         return None
 
     def finditer(self, rx: re.Pattern, text: str, spans: list[tuple[int, int]]):
-        for lo, hi in spans:
-            yield from rx.finditer(text, lo, hi)
+        """The matches of `rx` in `text` inside the spans, span by span (lazily, as a generator would give them)."""
+        if not spans:
+            return ()
+        if len(spans) == 1:
+            return rx.finditer(text, *spans[0])
+        return chain.from_iterable(rx.finditer(text, lo, hi) for lo, hi in spans)
 
     def yaml_span(self, key: str, value: Any = None) -> tuple[int, int] | None:
         """Offsets of `value` (or of the `key:` line) inside the front matter."""
