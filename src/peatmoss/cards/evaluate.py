@@ -25,6 +25,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from peatmoss.core import astlock
 from peatmoss.core.paths import shared_path
 
 from . import normalize as nz
@@ -215,6 +216,8 @@ def evaluate_pipeline(gold_path: Path, cards_dir: Path, pipeline: str = "rules",
         return extract_card(item[1], hub_id=item[0].get("hub_id"), pipeline=pipeline, llm=llm)
 
     workers = llm.concurrency if llm is not None else 1
+    if workers > 1:
+        astlock.install()
     with ThreadPoolExecutor(max_workers=workers) as pool:
         metas = list(pool.map(one, present))
     for (row, _), meta in zip(present, metas):

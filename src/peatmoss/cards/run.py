@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from peatmoss.db import session_scope
 from peatmoss.db.models import CardField, CollectionError, CollectionRun, Model, ModelCard, Tag, model_to_tag
+from peatmoss.core import astlock
 from peatmoss.core.runs import finish_run, mark_interrupted, record_error, start_run
 
 from .builder import Builder
@@ -112,6 +113,8 @@ def extract_models(url: str, pipeline: str = "rules", models: list[str] | None =
             if client is not None:  # 2. extract, outside any transaction
                 results = _extract_on_dask(client, jobs, pipeline)
             else:
+                if workers > 1:
+                    astlock.install()
                 with ThreadPoolExecutor(max_workers=workers) as pool:
                     results = list(pool.map(lambda job: _extract(job, pipeline, llm), jobs))
             with session_scope(url) as session:  # 3. write
